@@ -1,0 +1,23 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import type { Predictor } from '../inference/predictor.js';
+import type { ModelStore } from '../models/store.js';
+import type { JobService } from '../queue/jobs.js';
+import type { DatasetStore } from '../training/datasets/types.js';
+
+/** Everything the HTTP layer needs, built by the caller (server, tests) and decorated onto the app. */
+export interface AppDeps {
+  config: Pick<Config, 'MAX_UPLOAD_BYTES' | 'MAX_BATCH' | 'MAX_DATASET_BYTES' | 'LOG_LEVEL'>;
+  redis: Redis;
+  jobs: JobService;
+  datasets: DatasetStore;
+  models: ModelStore;
+  predictor: Predictor;
+  backend: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: AppDeps;
+  }
+}

@@ -1,0 +1,89 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { STATUS_CODES } from 'node:http';
+import { DomainError } from '../../errors.js';
+
+interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  code?: string;
+}
+
+const body = (statusCode: number, message: string, code?: string): ErrorBody => ({
+  statusCode,
+  error: STATUS_CODES[statusCode] ?? 'Error',
+  message,
+  ...(code ? { code } : {}),
+});
+
+/** Fastify's and plugins' own error codes, with messages a client can act on. */
+function fromFastify(err: FastifyError, limit: number): ErrorBody | undefined {
+  switch (err.code) {
+    case 'FST_ERR_VALIDATION':
+      return body(400, err.message, 'VALIDATION_ERROR');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return body(413, `request body is larger than the limit of ${limit} bytes (MAX_UPLOAD_BYTES)`, 'PAYLOAD_TOO_LARGE');
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return body(
+        413,
+        'an uploaded file is larger than the limit (MAX_UPLOAD_BYTES for images, MAX_DATASET_BYTES for datasets)',
+        'PAYLOAD_TOO_LARGE',
+      );
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return body(415, `${err.message}; see /docs for the content types each route accepts`, 'UNSUPPORTED_MEDIA_TYPE');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return body(400, 'the JSON body is empty', 'EMPTY_BODY');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return body(400, 'Content-Length does not match the body', 'BAD_CONTENT_LENGTH');
+    case 'FST_PROTO_VIOLATION':
+    case 'FST_CONSTRUCTOR_VIOLATION':
+      return body(400, 'the JSON body may not use __proto__ or constructor.prototype keys', 'FORBIDDEN_KEY');
+    case 'FST_FILES_LIMIT':
+    case 'FST_PARTS_LIMIT':
+    case 'FST_FIELDS_LIMIT':
+      return body(413, err.message, 'TOO_MANY_PARTS');
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+      return body(415, 'expected a multipart/form-data body', 'UNSUPPORTED_MEDIA_TYPE');
+  }
+  if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+    return body(400, `the body is not valid JSON: ${err.message}`, 'INVALID_JSON');
+  }
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return body(err.statusCode, err.message, err.code);
+  return undefined;
+}
+
+/** ioredis failures while Redis is away: the client should come back later, not give up. */
+function isRedisDown(err: Error): boolean {
+  return (
+    err.name === 'MaxRetriesPerRequestError' ||
+    /Connection is closed|Stream isn't writeable|ECONNREFUSED|ETIMEDOUT|Reached the max retries/.test(err.message)
+  );
+}
+
+/**
+ * The one error handler: every error leaves as `{statusCode, error, message, code}`. Domain
+ * errors carry their status; anything unexpected is logged and answered without internals.
+ */
+export default fp(async function errors(app: FastifyInstance) {
+  const limit = app.deps.config.MAX_UPLOAD_BYTES;
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    let out: ErrorBody | undefined;
+    if (err instanceof DomainError) out = body(err.statusCode, err.message, err.code);
+    else out = fromFastify(err, limit);
+    if (!out && isRedisDown(err)) {
+      void reply.header('retry-after', '5');
+      out = body(503, 'the job store (Redis) is unavailable; retry shortly', 'REDIS_UNAVAILABLE');
+    }
+    if (!out) {
+      request.log.error({ err }, 'unhandled error');
+      out = body(500, 'internal error; the request id in the logs identifies it', 'INTERNAL');
+    } else if (out.statusCode >= 500) {
+      request.log.warn({ err: err.message }, out.message);
+    }
+    return reply.status(out.statusCode).send(out);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send(body(404, `no route for ${request.method} ${request.url.split('?')[0]}`, 'ROUTE_NOT_FOUND')),
+  );
+});

@@ -1,0 +1,31 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+
+export const OPENAPI_INFO = {
+  title: 'Trainyard',
+  version: '1.0.0',
+  description:
+    'Train small image classifiers (28×28 grayscale: MNIST digits, Fashion-MNIST, your own IDX uploads) ' +
+    'through a job queue, watch them train epoch by epoch, and serve predictions on uploaded images.',
+};
+
+/** The OpenAPI 3.1 document is generated from the route schemas; Swagger UI serves it at /docs. */
+export default fp(async function docs(app: FastifyInstance) {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: OPENAPI_INFO,
+      tags: [
+        { name: 'training', description: 'Training jobs' },
+        { name: 'datasets', description: 'Built-in and uploaded datasets' },
+        { name: 'models', description: 'Trained models' },
+        { name: 'predict', description: 'Predictions' },
+        { name: 'health', description: 'Liveness and readiness' },
+      ],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+});

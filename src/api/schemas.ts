@@ -1,0 +1,26 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { ErrorSchema } from '../schemas/common.js';
+import { DatasetSchema } from '../schemas/dataset.js';
+import { TrainingJobSchema } from '../schemas/job.js';
+import { ModelSchema } from '../schemas/model.js';
+import { PredictResponseSchema } from '../schemas/predict.js';
+
+/** Shapes with an $id: registered once, referenced by routes, listed under components in OpenAPI. */
+export const SHARED_SCHEMAS = [ErrorSchema, TrainingJobSchema, ModelSchema, DatasetSchema, PredictResponseSchema];
+
+/** A typed reference to a shared schema. */
+export const ref = <T extends TSchema & { $id?: string }>(schema: T) =>
+  Type.Unsafe<Static<T>>(Type.Ref(schema.$id!));
+
+export const list = <T extends TSchema & { $id?: string }>(schema: T) =>
+  Type.Object({ items: Type.Array(ref(schema)) });
+
+/** Error responses of a route, all in the one error shape. */
+export function errors(...codes: number[]) {
+  const err = ref(ErrorSchema);
+  return Object.fromEntries(codes.map((c) => [c, err])) as Record<number, typeof err>;
+}
+
+/** A body the handler reads as bytes: documented, not validated as JSON. */
+export const binary = (description: string) =>
+  Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description, 'x-binary': true });

@@ -1,0 +1,75 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+/**
+ * Every setting comes from the environment, is validated once at start-up and is then
+ * passed down explicitly: domain code never reads process.env.
+ */
+const Int = (min: number, max: number, def: number, description: string) =>
+  Type.Integer({ minimum: min, maximum: max, default: def, description });
+
+export const ConfigSchema = Type.Object({
+  PORT: Int(0, 65535, 3000, 'HTTP port of the API'),
+  HOST: Type.String({ minLength: 1, default: '0.0.0.0', description: 'Address the API listens on' }),
+  REDIS_URL: Type.String({
+    pattern: '^rediss?://',
+    default: 'redis://127.0.0.1:6379',
+    description: 'Redis holding the queue and job state',
+  }),
+  QUEUE_PREFIX: Type.String({
+    pattern: '^[A-Za-z0-9:_{}-]+$',
+    default: 'trainyard',
+    description: 'Prefix of every Redis key',
+  }),
+  DATA_DIR: Type.String({
+    minLength: 1,
+    default: './data',
+    description: 'Models, uploaded datasets and downloads; shared by API and workers',
+  }),
+  TRAINING_BACKEND: Type.Union([Type.Literal('auto'), Type.Literal('tensorflow'), Type.Literal('wasm'), Type.Literal('cpu')], {
+    default: 'auto',
+    description: 'TensorFlow.js backend: auto tries tensorflow, then wasm, then cpu',
+  }),
+  WORKER_CONCURRENCY: Int(1, 64, 1, 'Training jobs one worker runs at once'),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info', description: 'pino log level' },
+  ),
+  MAX_UPLOAD_BYTES: Int(1024, 1024 ** 3, 10 * 1024 * 1024, 'Largest request body (images, datasets, JSON)'),
+  MAX_DATASET_BYTES: Int(1024, 4 * 1024 ** 3, 256 * 1024 * 1024, 'Largest dataset upload, per file and unpacked'),
+  MAX_BATCH: Int(1, 4096, 256, 'Most inputs in one predict request'),
+  MODEL_CACHE_SIZE: Int(1, 1000, 16, 'Models the API keeps loaded'),
+  JOB_RETENTION_DAYS: Int(1, 3650, 7, 'Days finished jobs are kept (at most 1000 of each outcome)'),
+  FASHION_MNIST_DIR: Type.String({
+    default: '/usr/share/datasets/fashion-mnist',
+    description: 'IDX files of Fashion-MNIST (Debian package dataset-fashion-mnist)',
+  }),
+  MNIST_DIR: Type.String({ default: '', description: 'IDX files of MNIST; empty: download on first use' }),
+  MNIST_BASE_URL: Type.String({
+    pattern: '^https?://',
+    default: 'https://ossci-datasets.s3.amazonaws.com/mnist/',
+    description: 'Mirror MNIST is downloaded from (files checked against their published MD5)',
+  }),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; throws one ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  // Convert turns "3000" into 3000 for integer settings; Default fills what is unset.
+  const candidate = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw));
+  const problems = [...Value.Errors(ConfigSchema, candidate)].map(
+    (e) => `${e.path.slice(1)}=${JSON.stringify(raw[e.path.slice(1)])}: ${e.message}`,
+  );
+  if (problems.length > 0) {
+    throw new ConfigError(`invalid configuration:\n  ${[...new Set(problems)].join('\n  ')}`);
+  }
+  return candidate as Config;
+}

@@ -1,0 +1,1 @@
+export type { ModelMetadata, ModelMetrics } from '../schemas/model.js';

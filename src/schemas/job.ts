@@ -1,0 +1,82 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { StringEnum, TrainingParamsSchema, trainingParamInputs } from '../training/params.js';
+import { IsoDate, Nullable } from './common.js';
+import { ModelMetricsSchema } from './model.js';
+
+export const JOB_STATES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export const EpochRecordSchema = Type.Object({
+  epoch: Type.Integer({ minimum: 1 }),
+  loss: Type.Number({ description: 'Mean training loss over the epoch' }),
+  accuracy: Type.Number(),
+  valLoss: Type.Optional(Type.Number()),
+  valAccuracy: Type.Optional(Type.Number()),
+  seconds: Type.Number({ description: 'Wall time of the epoch' }),
+});
+
+export const ProgressSchema = Type.Object({
+  epoch: Type.Integer({ minimum: 0, description: 'Epochs finished' }),
+  epochs: Type.Integer(),
+  loss: Nullable(Type.Number()),
+  accuracy: Nullable(Type.Number()),
+  valLoss: Type.Optional(Type.Number()),
+  valAccuracy: Type.Optional(Type.Number()),
+  samplesPerSecond: Nullable(Type.Number({ description: 'Training throughput of the last epoch' })),
+  history: Type.Array(EpochRecordSchema),
+});
+
+export const TrainingJobSchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    state: StringEnum([...JOB_STATES]),
+    dataset: Type.String(),
+    params: TrainingParamsSchema,
+    createdAt: IsoDate,
+    startedAt: Nullable(IsoDate),
+    finishedAt: Nullable(IsoDate),
+    progress: ProgressSchema,
+    modelId: Nullable(Type.String()),
+    metrics: Nullable(ModelMetricsSchema),
+    error: Nullable(Type.Object({ message: Type.String() })),
+  },
+  { $id: 'TrainingJob', title: 'TrainingJob' },
+);
+
+export const CreateTrainingJobSchema = Type.Object(
+  {
+    dataset: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 100, default: 'mnist-sample', description: 'Dataset id' }),
+    ),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'A label for the job and its model' })),
+    ...trainingParamInputs,
+  },
+  { additionalProperties: false, $id: 'CreateTrainingJob', title: 'CreateTrainingJob' },
+);
+
+export const ListJobsQuery = Type.Object(
+  {
+    state: Type.Optional(StringEnum([...JOB_STATES])),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  },
+  { additionalProperties: false },
+);
+
+export type EpochRecord = Static<typeof EpochRecordSchema>;
+export type Progress = Static<typeof ProgressSchema>;
+export type TrainingJob = Static<typeof TrainingJobSchema>;
+export type CreateTrainingJob = Static<typeof CreateTrainingJobSchema>;
+
+/** What a queued job carries to the worker (validated again there). */
+export const TrainingJobDataSchema = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  dataset: Type.String({ minLength: 1, maxLength: 100 }),
+  params: TrainingParamsSchema,
+});
+export type TrainingJobData = Static<typeof TrainingJobDataSchema>;
+
+export interface TrainingJobResult {
+  modelId: string;
+  metrics: Static<typeof ModelMetricsSchema>;
+}

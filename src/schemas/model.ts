@@ -1,0 +1,28 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { TrainingParamsSchema } from '../training/params.js';
+import { IsoDate } from './common.js';
+
+export const ModelMetricsSchema = Type.Object({
+  testLoss: Type.Number({ description: 'Mean cross-entropy on the test split' }),
+  testAccuracy: Type.Number({ minimum: 0, maximum: 1 }),
+});
+
+export const ModelSchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    createdAt: IsoDate,
+    jobId: Type.String({ description: 'The training job that produced it' }),
+    dataset: Type.String(),
+    params: TrainingParamsSchema,
+    metrics: ModelMetricsSchema,
+    backend: Type.String({ description: 'TensorFlow.js backend it was trained on', examples: ['wasm'] }),
+    inputShape: Type.Tuple([Type.Literal(28), Type.Literal(28)]),
+    labels: Type.Array(Type.String(), { description: 'Class names, index = class', minItems: 10, maxItems: 10 }),
+    sizeBytes: Type.Integer({ description: 'model.json plus weights' }),
+  },
+  { $id: 'Model', title: 'Model' },
+);
+
+export type ModelMetadata = Static<typeof ModelSchema>;
+export type ModelMetrics = Static<typeof ModelMetricsSchema>;

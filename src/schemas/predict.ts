@@ -1,0 +1,45 @@
+import { Type } from '@sinclair/typebox';
+
+const Pixels = Type.Union(
+  [
+    Type.Array(Type.Number(), { description: '784 values, 0–255, row-major', maxItems: 784 }),
+    Type.Array(Type.Array(Type.Number(), { maxItems: 28 }), { description: '28 rows of 28 values', maxItems: 28 }),
+  ],
+  { description: 'One 28×28 grayscale image, white digit on black as in MNIST' },
+);
+
+export const PredictJsonSchema = Type.Union(
+  [
+    Type.Object({ pixels: Pixels }, { additionalProperties: false }),
+    Type.Object(
+      { instances: Type.Array(Pixels, { minItems: 1, description: 'A batch of images, answered in order' }) },
+      { additionalProperties: false },
+    ),
+  ],
+  { title: 'PredictJson' },
+);
+
+export const PredictionSchema = Type.Object({
+  label: Type.String({ description: 'Most likely class name' }),
+  class: Type.Integer({ minimum: 0, maximum: 9, description: 'Its index' }),
+  confidence: Type.Number({ minimum: 0, maximum: 1 }),
+  probabilities: Type.Array(Type.Number(), { minItems: 10, maxItems: 10, description: 'One per class, summing to 1' }),
+  input: Type.Optional(
+    Type.Array(Type.Integer({ minimum: 0, maximum: 255 }), {
+      description: 'With ?debug=1: the 784 pixels the model saw after preprocessing',
+    }),
+  ),
+});
+
+export const PredictResponseSchema = Type.Object(
+  { modelId: Type.String(), predictions: Type.Array(PredictionSchema) },
+  { $id: 'PredictResponse', title: 'PredictResponse' },
+);
+
+export const PredictQuery = Type.Object(
+  {
+    model: Type.Optional(Type.String({ maxLength: 200, description: 'Model id; default: the newest model' })),
+    debug: Type.Optional(Type.Boolean({ description: 'Return the preprocessed 28×28 input of each prediction' })),
+  },
+  { additionalProperties: false },
+);

@@ -1,0 +1,161 @@
+import * as tf from '@tensorflow/tfjs';
+import type { LoadedDataset, Split } from './datasets/types.js';
+import { CLASSES, INPUT_SIZE, Network, fillBatch } from './network.js';
+import type { TrainingParams } from './params.js';
+import { lossAndGrads, readGradients } from './backprop.js';
+import { createOptimizer, type Optimizer } from './optimizers.js';
+import { createRng, range, shuffle } from './rng.js';
+
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  seconds: number;
+}
+
+export interface EpochReport extends EpochRecord {
+  epochs: number;
+  samplesPerSecond: number;
+}
+
+export interface TrainOutcome {
+  model: tf.Sequential;
+  history: EpochRecord[];
+  metrics: { testLoss: number; testAccuracy: number };
+  samplesPerSecond: number;
+}
+
+export interface TrainHooks {
+  /** Called after every epoch with that epoch's figures (the worker reports them as job progress). */
+  onEpoch?: (report: EpochReport) => void | Promise<void>;
+  /** Checked between batches: training stops after the current batch once it is aborted. */
+  signal?: AbortSignal;
+}
+
+/** How often a training loop gives its event loop a turn (IPC, abort messages, timers). */
+const YIELD_EVERY_MS = 50;
+const EVAL_CHUNK = 2048;
+
+export class TrainingAbortedError extends Error {}
+
+/**
+ * Trains the MLP with a hand-written step: batches are assembled into reused typed arrays,
+ * labels stay integers, and loss/accuracy are summed on the device and read back once per
+ * epoch, so a step costs only its own kernels.
+ */
+export async function train(data: LoadedDataset, params: TrainingParams, hooks: TrainHooks = {}): Promise<TrainOutcome> {
+  const rng = createRng(params.seed);
+  const { trainIdx, valIdx } = splitValidation(data.train.count, params.validationSplit, rng);
+  const net = new Network(params.hiddenLayers, params.activation, params.seed);
+  const optimizer = createOptimizer(params, net.values.length);
+  const gradBuf = new Float32Array(net.values.length);
+  const batch = Math.min(params.batchSize, trainIdx.length);
+  const xBuf = new Float32Array(batch * INPUT_SIZE);
+  const xTBuf = new Float32Array(batch * INPUT_SIZE);
+  const yBuf = new Int32Array(batch);
+  const history: EpochRecord[] = [];
+  let trainedSeconds = 0;
+  try {
+    for (let epoch = 1; epoch <= params.epochs; epoch++) {
+      const started = performance.now();
+      let lastYield = started;
+      shuffle(trainIdx, rng);
+      let totals: tf.Tensor1D = tf.zeros([2]); // [sum of losses, correct predictions]
+      for (let from = 0; from < trainIdx.length; from += batch) {
+        const n = Math.min(batch, trainIdx.length - from);
+        fillBatch(data.train.images, trainIdx, from, n, xBuf, xTBuf);
+        for (let b = 0; b < n; b++) yBuf[b] = data.train.labels[trainIdx[from + b]!]!;
+        const next = step(net, optimizer, gradBuf, xBuf, xTBuf, yBuf, n, totals);
+        totals.dispose();
+        totals = next;
+        if (performance.now() - lastYield > YIELD_EVERY_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          lastYield = performance.now();
+          if (hooks.signal?.aborted) throw new TrainingAbortedError('training was aborted');
+        }
+      }
+      const [lossSum, correct] = await totals.data();
+      totals.dispose();
+      const seconds = (performance.now() - started) / 1000;
+      trainedSeconds += seconds;
+      const record: EpochRecord = {
+        epoch,
+        loss: lossSum! / trainIdx.length,
+        accuracy: correct! / trainIdx.length,
+        seconds: round(seconds, 3),
+      };
+      if (valIdx.length > 0) {
+        const val = await evaluate(net, data.train, valIdx);
+        record.valLoss = val.loss;
+        record.valAccuracy = val.accuracy;
+      }
+      history.push(record);
+      await hooks.onEpoch?.({ ...record, epochs: params.epochs, samplesPerSecond: Math.round(trainIdx.length / seconds) });
+    }
+    const test = await evaluate(net, data.test, range(data.test.count));
+    return {
+      model: net.toLayersModel(),
+      history,
+      metrics: { testLoss: test.loss, testAccuracy: test.accuracy },
+      samplesPerSecond: Math.round((trainIdx.length * params.epochs) / trainedSeconds),
+    };
+  } finally {
+    net.dispose();
+  }
+}
+
+function step(
+  net: Network,
+  optimizer: Optimizer,
+  gradBuf: Float32Array,
+  xBuf: Float32Array,
+  xTBuf: Float32Array,
+  yBuf: Int32Array,
+  n: number,
+  totals: tf.Tensor1D,
+): tf.Tensor1D {
+  const full = n === yBuf.length;
+  const x = tf.tensor2d(full ? xBuf : xBuf.subarray(0, n * INPUT_SIZE), [n, INPUT_SIZE]);
+  const xT = tf.tensor2d(full ? xTBuf : xTBuf.subarray(0, n * INPUT_SIZE), [INPUT_SIZE, n]);
+  const y = tf.tensor1d(full ? yBuf : yBuf.subarray(0, n), 'int32');
+  const { grads, stats } = lossAndGrads(net, x, xT, y);
+  optimizer.step(net.values, readGradients(grads, gradBuf));
+  net.invalidate();
+  const next = tf.add(totals, stats) as tf.Tensor1D;
+  tf.dispose([x, xT, y, stats, ...grads]);
+  return next;
+}
+
+/** Mean loss and accuracy over the given rows of a split, in chunks. */
+async function evaluate(net: Network, split: Split, rows: Uint32Array): Promise<{ loss: number; accuracy: number }> {
+  const xBuf = new Float32Array(Math.min(EVAL_CHUNK, rows.length) * INPUT_SIZE);
+  let lossSum = 0;
+  let correct = 0;
+  for (let from = 0; from < rows.length; from += EVAL_CHUNK) {
+    const n = Math.min(EVAL_CHUNK, rows.length - from);
+    fillBatch(split.images, rows, from, n, xBuf);
+    const labels = Int32Array.from(rows.subarray(from, from + n), (r) => split.labels[r]!);
+    const sums = tf.tidy(() => {
+      const y = tf.tensor1d(labels, 'int32');
+      const logits = net.logits(tf.tensor2d(xBuf.subarray(0, n * INPUT_SIZE), [n, INPUT_SIZE]));
+      const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, CLASSES), logits, undefined, 0, tf.Reduction.SUM);
+      return tf.stack([loss, tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'))]);
+    });
+    const [l, c] = await sums.data();
+    sums.dispose();
+    lossSum += l!;
+    correct += c!;
+  }
+  return { loss: lossSum / rows.length, accuracy: correct / rows.length };
+}
+
+/** Holds out the last `fraction` of a seeded permutation of the training rows. */
+function splitValidation(count: number, fraction: number, rng: () => number) {
+  const all = shuffle(range(count), rng);
+  const valCount = Math.floor(count * fraction);
+  return { trainIdx: all.slice(0, count - valCount), valIdx: all.slice(count - valCount) };
+}
+
+const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 ** digits;

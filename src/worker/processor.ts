@@ -1,0 +1,52 @@
+import { UnrecoverableError, type SandboxedJob } from 'bullmq';
+import { loadConfig } from '../config.js';
+import { createModelStore } from '../models/store.js';
+import { TrainingJobDataSchema, type TrainingJobData, type TrainingJobResult } from '../schemas/job.js';
+import { initBackend } from '../training/backend.js';
+import { createDatasetStore } from '../training/datasets/store.js';
+import { PermanentJobError, createJobDataChecker, runTrainingJob, type TrainingDeps } from './run-training-job.js';
+
+/**
+ * BullMQ's sandboxed processor: this file runs in a forked child process, so training never
+ * blocks the worker's event loop (which renews job locks). BullMQ keeps the child for later
+ * jobs, so the dependencies below, and the datasets they parse, are built once per child.
+ */
+let deps: Promise<TrainingDeps> | undefined;
+
+async function createDeps(): Promise<TrainingDeps> {
+  const config = loadConfig();
+  const backend = await initBackend(config.TRAINING_BACKEND);
+  return {
+    backend: backend.name,
+    datasets: createDatasetStore({
+      dir: config.DATA_DIR,
+      fashionMnistDir: config.FASHION_MNIST_DIR,
+      mnistDir: config.MNIST_DIR,
+      mnistBaseUrl: config.MNIST_BASE_URL,
+      maxUploadBytes: config.MAX_DATASET_BYTES,
+    }),
+    models: createModelStore({ dir: config.DATA_DIR }),
+    checkData: createJobDataChecker(TrainingJobDataSchema),
+  };
+}
+
+export default async function process(
+  job: SandboxedJob<TrainingJobData, TrainingJobResult>,
+  _token?: string,
+  signal?: AbortSignal,
+): Promise<TrainingJobResult> {
+  deps ??= createDeps().catch((err: unknown) => {
+    deps = undefined; // a failed start-up (say, an unreadable DATA_DIR) is retried by the next job
+    throw err;
+  });
+  try {
+    return await runTrainingJob(
+      { id: job.id, data: job.data, updateProgress: (p) => job.updateProgress(p) },
+      await deps,
+      signal,
+    );
+  } catch (err) {
+    if (err instanceof PermanentJobError) throw new UnrecoverableError(err.message);
+    throw err;
+  }
+}

@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker, type ConnectionOptions } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Progress, TrainingJobData, TrainingJobResult } from '../schemas/job.js';
+import { TRAINING_QUEUE, type TrainJobName } from '../queue/training-queue.js';
+
+export type TrainingWorker = Worker<TrainingJobData, TrainingJobResult, TrainJobName>;
+
+export interface WorkerSettings {
+  connection: ConnectionOptions;
+  prefix: string;
+  concurrency: number;
+  logger: Logger;
+}
+
+/**
+ * The compiled sandboxed processor. From the compiled worker it sits beside this file; when
+ * this module runs from TypeScript sources (tests), the build output is used.
+ */
+export function processorPath(): string {
+  const beside = fileURLToPath(new URL('./processor.js', import.meta.url));
+  if (existsSync(beside)) return beside;
+  const built = fileURLToPath(new URL('../../dist/worker/processor.js', import.meta.url));
+  if (existsSync(built)) return built;
+  throw new Error('the compiled training processor is missing: run `npm run build` first');
+}
+
+/**
+ * A BullMQ worker whose processor runs in forked child processes (one per concurrent job),
+ * so this process's event loop stays free to renew locks and relay progress.
+ */
+export function createTrainingWorker({ connection, prefix, concurrency, logger }: WorkerSettings): TrainingWorker {
+  const worker: TrainingWorker = new Worker(TRAINING_QUEUE, processorPath(), {
+    connection,
+    prefix,
+    concurrency,
+    useWorkerThreads: false,
+    lockDuration: 30_000,
+    stalledInterval: 15_000,
+    maxStalledCount: 2,
+  });
+  worker.on('active', (job) =>
+    logger.info({ jobId: job.id, dataset: job.data.dataset, params: job.data.params }, 'training job started'),
+  );
+  worker.on('progress', (job, progress) => {
+    const p = progress as Progress;
+    logger.info(
+      { jobId: job.id, epoch: p.epoch, epochs: p.epochs, loss: p.loss, accuracy: p.accuracy, samplesPerSecond: p.samplesPerSecond },
+      'epoch finished',
+    );
+  });
+  worker.on('completed', (job, result) =>
+    logger.info({ jobId: job.id, modelId: result.modelId, metrics: result.metrics }, 'training job completed'),
+  );
+  worker.on('failed', (job, err) =>
+    logger.warn({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message }, 'training job failed'),
+  );
+  worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
+  return worker;
+}

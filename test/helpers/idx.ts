@@ -1,0 +1,61 @@
+/**
+ * Builders of small IDX files (the MNIST format) for tests: 28×28 unsigned-byte images and
+ * 0–9 labels by default. Gzip the result with `zlib.gzipSync` to test compressed uploads.
+ */
+
+/**
+ * An IDX image file of `count` images. `fill(i)` returns image i's rows × cols pixels; by
+ * default image i is a distinct, non-constant pattern ((i + p) mod 256 for pixel p).
+ */
+export function makeIdxImages(
+  count: number,
+  fill?: (i: number) => Uint8Array,
+  shape: { rows?: number; cols?: number } = {},
+): Buffer {
+  const rows = shape.rows ?? 28;
+  const cols = shape.cols ?? 28;
+  const pixels = rows * cols;
+  const buf = Buffer.alloc(16 + count * pixels);
+  buf.writeUInt32BE(0x00000803, 0);
+  buf.writeUInt32BE(count, 4);
+  buf.writeUInt32BE(rows, 8);
+  buf.writeUInt32BE(cols, 12);
+  for (let i = 0; i < count; i++) {
+    let image: Uint8Array;
+    if (fill) {
+      image = fill(i);
+      if (image.length !== pixels) throw new Error(`fill(${i}) returned ${image.length} pixels, expected ${pixels}`);
+    } else {
+      image = new Uint8Array(pixels);
+      for (let p = 0; p < pixels; p++) image[p] = (i + p) % 256;
+    }
+    buf.set(image, 16 + i * pixels);
+  }
+  return buf;
+}
+
+/** An IDX label file holding `labels` (each written as one byte, not range-checked). */
+export function makeIdxLabels(labels: ArrayLike<number>): Buffer {
+  const buf = Buffer.alloc(8 + labels.length);
+  buf.writeUInt32BE(0x00000801, 0);
+  buf.writeUInt32BE(labels.length, 4);
+  for (let i = 0; i < labels.length; i++) buf[8 + i] = labels[i]!;
+  return buf;
+}
+
+/**
+ * The four files of a small dataset, named like the upload fields, with labels i mod 10 so
+ * that every class occurs once there are at least ten images.
+ */
+export function makeIdxFiles(
+  trainCount: number,
+  testCount: number,
+): { trainImages: Buffer; trainLabels: Buffer; testImages: Buffer; testLabels: Buffer } {
+  const labels = (n: number) => Array.from({ length: n }, (_, i) => i % 10);
+  return {
+    trainImages: makeIdxImages(trainCount),
+    trainLabels: makeIdxLabels(labels(trainCount)),
+    testImages: makeIdxImages(testCount),
+    testLabels: makeIdxLabels(labels(testCount)),
+  };
+}

@@ -1,0 +1,184 @@
+import { crc32 } from 'node:zlib';
+import sharp from 'sharp';
+
+/** An RGBA canvas in memory, so that tests know every pixel they encode. */
+export interface Canvas {
+  width: number;
+  height: number;
+  rgba: Uint8Array;
+}
+
+export type Rgba = readonly [number, number, number, number];
+
+export function canvas(width: number, height: number, background: Rgba): Canvas {
+  const rgba = new Uint8Array(width * height * 4);
+  for (let i = 0; i < rgba.length; i += 4) rgba.set(background, i);
+  return { width, height, rgba };
+}
+
+export function fillRect(c: Canvas, x0: number, y0: number, x1: number, y1: number, colour: Rgba): Canvas {
+  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) c.rgba.set(colour, (y * c.width + x) * 4);
+  return c;
+}
+
+/** A thick "Γ": a vertical and a horizontal bar, drawn near the top-left corner of a 200×200 canvas. */
+export function cornerDigit(background: Rgba, ink: Rgba): Canvas {
+  const c = canvas(200, 200, background);
+  fillRect(c, 20, 15, 35, 95, ink);
+  return fillRect(c, 20, 15, 80, 30, ink);
+}
+
+/** Keeps the first `channels` samples of each RGBA pixel (1 = red only, fine for gray canvases). */
+export function channelsOf(c: Canvas, channels: 1 | 2 | 3 | 4): Uint8Array {
+  const out = new Uint8Array(c.width * c.height * channels);
+  for (let p = 0; p < c.width * c.height; p++) {
+    if (channels === 2) out.set([c.rgba[p * 4] ?? 0, c.rgba[p * 4 + 3] ?? 0], p * 2);
+    else out.set(c.rgba.subarray(p * 4, p * 4 + channels), p * channels);
+  }
+  return out;
+}
+
+export function toSharp(c: Canvas, channels: 1 | 3 | 4 = 4): sharp.Sharp {
+  return sharp(channelsOf(c, channels), { raw: { width: c.width, height: c.height, channels } });
+}
+
+export const luminance = (r: number, g: number, b: number) => Math.round(0.299 * r + 0.587 * g + 0.114 * b);
+
+export function pngChunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, data.length);
+  out.set(Buffer.from(type, 'latin1'), 4);
+  out.set(data, 8);
+  dv.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+  return out;
+}
+
+export const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** A PNG signature and a valid IHDR declaring the given size, with no image data after it. */
+export function pngHeader(width: number, height: number): Uint8Array {
+  const ihdr = new Uint8Array(13);
+  const dv = new DataView(ihdr.buffer);
+  dv.setUint32(0, width);
+  dv.setUint32(4, height);
+  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB, deflate, adaptive filter, no interlace
+  return Buffer.concat([Buffer.from(PNG_SIGNATURE), pngChunk('IHDR', ihdr)]);
+}
+
+/** JPEG start, a JFIF APP0 segment, then a baseline frame header (SOF0) declaring the size. */
+export function jpegHeader(width: number, height: number): Uint8Array {
+  const app0 = [0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0];
+  const sof0 = [0xff, 0xc0, 0, 11, 8, height >> 8, height & 0xff, width >> 8, width & 0xff, 1, 1, 0x11, 0];
+  return Uint8Array.from([0xff, 0xd8, ...app0, ...sof0]);
+}
+
+export function gifHeader(width: number, height: number): Uint8Array {
+  return Uint8Array.from([...Buffer.from('GIF89a'), width & 0xff, width >> 8, height & 0xff, height >> 8, 0, 0, 0]);
+}
+
+/** An extended WebP (VP8X) header, whose 24-bit fields can declare sizes far beyond the limit. */
+export function webpHeader(width: number, height: number): Uint8Array {
+  const out = new Uint8Array(32);
+  const dv = new DataView(out.buffer);
+  out.set(Buffer.from('RIFF'), 0);
+  dv.setUint32(4, 24, true);
+  out.set(Buffer.from('WEBPVP8X'), 8);
+  dv.setUint32(16, 10, true);
+  dv.setUint32(24, width - 1, true); // 24-bit fields; the next write overwrites the 4th byte
+  dv.setUint32(27, (height - 1) & 0xffffff, true);
+  return out;
+}
+
+export interface BmpOptions {
+  bpp: 1 | 4 | 8 | 24 | 32;
+  topDown?: boolean;
+  /** For 1/4/8-bit: the colour table; pixels are then indices. */
+  palette?: Rgba[];
+  /** For 1/4/8-bit: one palette index per pixel. */
+  indices?: Uint8Array;
+  /** Bytes of padding between the colour table and the pixels, as some writers leave. */
+  gap?: number;
+  compression?: number;
+}
+
+/** Writes a BMP by hand (sharp cannot), with a 40-byte info header; 32-bit uses BI_BITFIELDS with alpha. */
+export function bmp(c: Canvas, opts: BmpOptions): Uint8Array {
+  const { bpp, gap = 0 } = opts;
+  const v5 = bpp === 32;
+  const headerSize = v5 ? 124 : 40;
+  const paletteBytes = bpp <= 8 ? (1 << bpp) * 4 : 0;
+  const dataOffset = 14 + headerSize + paletteBytes + gap;
+  const rowBytes = Math.ceil((c.width * bpp) / 32) * 4;
+  const out = new Uint8Array(dataOffset + rowBytes * c.height);
+  const dv = new DataView(out.buffer);
+  out.set([0x42, 0x4d]);
+  dv.setUint32(2, out.length, true);
+  dv.setUint32(10, dataOffset, true);
+  dv.setUint32(14, headerSize, true);
+  dv.setInt32(18, c.width, true);
+  dv.setInt32(22, opts.topDown ? -c.height : c.height, true);
+  dv.setUint16(26, 1, true);
+  dv.setUint16(28, bpp, true);
+  dv.setUint32(30, opts.compression ?? (v5 ? 3 : 0), true);
+  if (v5) [0x00ff0000, 0x0000ff00, 0x000000ff, 0xff000000].forEach((m, i) => dv.setUint32(54 + i * 4, m, true));
+  (opts.palette ?? []).forEach(([r, g, b], i) => out.set([b, g, r, 0], 14 + headerSize + i * 4));
+  for (let y = 0; y < c.height; y++) {
+    const row = dataOffset + (opts.topDown ? y : c.height - 1 - y) * rowBytes;
+    for (let x = 0; x < c.width; x++) {
+      const p = y * c.width + x;
+      const [r = 0, g = 0, b = 0, a = 0] = c.rgba.subarray(p * 4, p * 4 + 4);
+      if (bpp <= 8) out[row + ((x * bpp) >> 3)]! |= (opts.indices?.[p] ?? 0) << (8 - bpp - ((x * bpp) & 7));
+      else if (bpp === 24) out.set([b, g, r], row + x * 3);
+      else out.set([b, g, r, a], row + x * 4);
+    }
+  }
+  return out;
+}
+
+/** Deterministic noise, so a failure can be replayed. */
+export function pseudoRandomBytes(n: number, seed = 12345): Uint8Array {
+  const out = new Uint8Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    out[i] = s >>> 24;
+  }
+  return out;
+}
+
+export function centreOfMass(img: Uint8Array, side = 28): { x: number; y: number } {
+  let m = 0;
+  let mx = 0;
+  let my = 0;
+  img.forEach((v, i) => {
+    m += v;
+    mx += v * (i % side);
+    my += v * Math.floor(i / side);
+  });
+  return { x: mx / m, y: my / m };
+}
+
+export function boundingBox(img: Uint8Array, side = 28): { width: number; height: number } {
+  let left = side;
+  let right = -1;
+  let top = side;
+  let bottom = -1;
+  img.forEach((v, i) => {
+    if (v === 0) return;
+    const x = i % side;
+    const y = Math.floor(i / side);
+    left = Math.min(left, x);
+    right = Math.max(right, x);
+    top = Math.min(top, y);
+    bottom = Math.max(bottom, y);
+  });
+  return { width: right - left + 1, height: bottom - top + 1 };
+}
+
+export function border(img: Uint8Array, side = 28): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < side; i++)
+    out.push(img[i] ?? -1, img[(side - 1) * side + i] ?? -1, img[i * side] ?? -1, img[i * side + side - 1] ?? -1);
+  return out;
+}

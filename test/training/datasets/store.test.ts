@@ -1,0 +1,203 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConflictError, InvalidInputError, NotFoundError } from '../../../src/errors.js';
+import { createDatasetStore } from '../../../src/training/datasets/store.js';
+import type { DatasetUpload } from '../../../src/training/datasets/types.js';
+import { makeIdxFiles, makeIdxImages, makeIdxLabels } from '../../helpers/idx.js';
+
+const dirs: string[] = [];
+afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'store-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/** A store over fresh temp dirs: no Fashion-MNIST files, no reachable MNIST mirror. */
+async function newStore(maxUploadBytes = 1024 * 1024) {
+  const dir = await tempDir();
+  const fashionMnistDir = await tempDir();
+  const store = createDatasetStore({
+    dir,
+    fashionMnistDir,
+    mnistDir: '',
+    mnistBaseUrl: 'http://127.0.0.1:9/',
+    maxUploadBytes,
+    downloadTimeoutMs: 1000,
+  });
+  return { store, dir, fashionMnistDir };
+}
+
+function upload(name: string, trainCount = 30, testCount = 10, gzip = false): DatasetUpload {
+  const files = makeIdxFiles(trainCount, testCount);
+  const z = (b: Buffer) => (gzip ? gzipSync(b) : b);
+  return {
+    name,
+    trainImages: z(files.trainImages),
+    trainLabels: z(files.trainLabels),
+    testImages: z(files.testImages),
+    testLabels: files.testLabels,
+  };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  return promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e as Error,
+  );
+}
+
+describe('dataset store', () => {
+  it('creates, lists, gets, loads and removes an upload', async () => {
+    const { store, dir } = await newStore();
+    const first = await store.create(upload('first'));
+    await sleep(5); // distinct createdAt, so "newest first" is observable
+    const second = await store.create(upload('second', 40, 20, true));
+
+    expect(first.id).toMatch(/^ds_[0-9a-f]{16}$/);
+    expect(second).toMatchObject({
+      name: 'second',
+      builtin: false,
+      available: true,
+      trainSize: 40,
+      testSize: 20,
+      imageShape: [28, 28],
+      classes: 10,
+      labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+    });
+    expect(new Date(second.createdAt!).toISOString()).toBe(second.createdAt);
+
+    const list = await store.list();
+    expect(list.map((d) => d.id)).toEqual(['mnist-sample', 'fashion-mnist', 'mnist', second.id, first.id]);
+    expect(await store.get(second.id)).toEqual(second);
+
+    // Stored un-gzipped under the standard names.
+    const stored = join(dir, 'datasets', second.id);
+    expect((await readdir(stored)).sort()).toEqual([
+      'dataset.json',
+      't10k-images-idx3-ubyte',
+      't10k-labels-idx1-ubyte',
+      'train-images-idx3-ubyte',
+      'train-labels-idx1-ubyte',
+    ]);
+    expect(Buffer.compare(await readFile(join(stored, 'train-images-idx3-ubyte')), makeIdxImages(40))).toBe(0);
+
+    const [a, b] = await Promise.all([store.load(second.id), store.load(second.id)]);
+    expect(a).toBe(b);
+    expect([a.id, a.train.count, a.test.count]).toEqual([second.id, 40, 20]);
+    expect([...a.train.labels.subarray(0, 12)]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]);
+    expect(await store.load(second.id)).toBe(a);
+
+    await store.remove(second.id);
+    expect(await rejection(store.get(second.id))).toBeInstanceOf(NotFoundError);
+    expect(await rejection(store.load(second.id))).toMatchObject({ code: 'DATASET_NOT_FOUND' });
+    expect(await rejection(store.remove(second.id))).toMatchObject({ code: 'DATASET_NOT_FOUND' });
+    expect(await readdir(join(dir, 'datasets'))).toEqual([first.id]);
+    expect((await store.list()).map((d) => d.id)).toEqual(['mnist-sample', 'fashion-mnist', 'mnist', first.id]);
+  });
+
+  it('lists the built-ins with their availability', async () => {
+    const { store } = await newStore();
+    const [sample, fashion, mnist] = await store.list();
+    expect(sample).toMatchObject({ id: 'mnist-sample', builtin: true, available: true, createdAt: null });
+    expect(fashion).toMatchObject({ id: 'fashion-mnist', available: false });
+    expect(fashion?.note).toContain('dataset-fashion-mnist');
+    expect(mnist).toMatchObject({
+      id: 'mnist',
+      available: true,
+      note: 'downloaded from http://127.0.0.1:9/ on first use',
+    });
+  });
+
+  it('leaves nothing on disk for a bad upload', async () => {
+    const { store, dir } = await newStore();
+    const bad = { ...upload('bad'), testLabels: makeIdxLabels([0, 1, 2, 3, 4, 5, 6, 7, 8, 10]) };
+    const err = await rejection(store.create(bad));
+    expect(err).toBeInstanceOf(InvalidInputError);
+    expect(err.message).toBe('testLabels: label 10 at index 9 is outside 0–9');
+    const mismatch = { ...upload('bad'), trainLabels: makeIdxLabels([1, 2, 3]) };
+    expect((await rejection(store.create(mismatch))).message).toBe('train: 30 images but 3 labels');
+    expect(await readdir(dir)).toEqual([]);
+    expect((await store.list()).length).toBe(3);
+  });
+
+  it('refuses a gzipped upload that would inflate beyond maxUploadBytes', async () => {
+    const { store, dir } = await newStore(64 * 1024);
+    const big = { ...upload('big'), trainImages: gzipSync(makeIdxImages(100)) };
+    const err = await rejection(store.create(big));
+    expect(err).toBeInstanceOf(InvalidInputError);
+    expect(err.message).toBe(
+      'trainImages: header declares 100 images (78416 bytes uncompressed), more than the limit of 65536 bytes',
+    );
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('refuses to delete a built-in', async () => {
+    const { store } = await newStore();
+    const err = await rejection(store.remove('mnist-sample'));
+    expect(err).toBeInstanceOf(ConflictError);
+    expect(err).toMatchObject({ code: 'DATASET_BUILTIN', statusCode: 409 });
+    expect(err.message).toBe('built-in datasets cannot be deleted');
+  });
+
+  it('treats ids that are not upload ids as unknown without touching the filesystem', async () => {
+    const { store } = await newStore();
+    for (const id of ['../etc', 'ds_0123456789abcdef/../x', 'ds_0123456789abcdef\0', 'ds_../../../../etc', '']) {
+      const err = await rejection(store.get(id));
+      expect(err).toBeInstanceOf(NotFoundError);
+      expect(err).toMatchObject({ code: 'DATASET_NOT_FOUND', statusCode: 404 });
+      expect(err.message).toBe(`dataset ${JSON.stringify(id)} not found`);
+      expect(await rejection(store.remove(id))).toBeInstanceOf(NotFoundError);
+      expect(await rejection(store.load(id))).toBeInstanceOf(NotFoundError);
+    }
+    expect((await rejection(store.get('../etc'))).message).toBe('dataset "../etc" not found');
+    expect(await rejection(store.get('ds_0123456789abcdef'))).toBeInstanceOf(NotFoundError);
+  });
+
+  it('skips temp dirs and unreadable entries when listing', async () => {
+    const { store, dir } = await newStore();
+    const good = await store.create(upload('good'));
+    const datasets = join(dir, 'datasets');
+    // A create interrupted before its rename, and a directory with a broken dataset.json.
+    await mkdir(join(datasets, '.tmp-abc123'));
+    await writeFile(join(datasets, '.tmp-abc123', 'dataset.json'), JSON.stringify({ ...good, id: '.tmp-abc123' }));
+    await mkdir(join(datasets, 'ds_00000000000000ff'));
+    await writeFile(join(datasets, 'ds_00000000000000ff', 'dataset.json'), '{ not json');
+    await writeFile(join(datasets, 'stray-file'), 'x');
+    expect((await store.list()).map((d) => d.id)).toEqual(['mnist-sample', 'fashion-mnist', 'mnist', good.id]);
+    expect(await rejection(store.get('ds_00000000000000ff'))).toBeInstanceOf(NotFoundError);
+  });
+
+  it('does not cache a failed load', async () => {
+    const { store, fashionMnistDir } = await newStore();
+    expect(await rejection(store.load('fashion-mnist'))).toMatchObject({ code: 'DATASET_UNAVAILABLE' });
+    const files = makeIdxFiles(12, 10);
+    await writeFile(join(fashionMnistDir, 'train-images-idx3-ubyte'), files.trainImages);
+    await writeFile(join(fashionMnistDir, 'train-labels-idx1-ubyte'), files.trainLabels);
+    await writeFile(join(fashionMnistDir, 't10k-images-idx3-ubyte'), files.testImages);
+    await writeFile(join(fashionMnistDir, 't10k-labels-idx1-ubyte'), files.testLabels);
+    const ds = await store.load('fashion-mnist');
+    expect([ds.train.count, ds.test.count, ds.labels[0]]).toEqual([12, 10, 'T-shirt/top']);
+    expect((await store.get('fashion-mnist')).available).toBe(true);
+  });
+
+  it('loads the default dataset through the store', async () => {
+    const { store } = await newStore();
+    const ds = await store.load('mnist-sample');
+    expect([ds.train.count, ds.test.count]).toEqual([8000, 2000]);
+  });
+
+  it('reports an unreachable MNIST mirror as unavailable', async () => {
+    const { store } = await newStore();
+    const err = await rejection(store.load('mnist'));
+    expect(err).toMatchObject({ code: 'DATASET_DOWNLOAD_FAILED', statusCode: 503 });
+    expect(err.message).toContain('http://127.0.0.1:9/');
+  });
+});
