@@ -1,18 +1,16 @@
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import autoload from '@fastify/autoload';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AppDeps } from './api/deps.js';
+import { OneLinePerRequest } from './api/log-controller.js';
+import { plugins } from './api/plugins/index.js';
+import { routes } from './api/routes/index.js';
 import { createAjv } from './validation.js';
 
 export type { AppDeps } from './api/deps.js';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-
 /**
  * The HTTP API as a Fastify instance, not listening: `server.ts` listens, tests inject.
- * Plugins (errors, docs, multipart, shared schemas) and routes are autoloaded from api/.
+ * Plugins (errors, docs, multipart, shared schemas) decorate the root; routes are encapsulated.
  */
 export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -21,6 +19,7 @@ export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): 
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     requestIdHeader: 'x-request-id',
+    logController: new OneLinePerRequest(),
     ...opts,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -33,8 +32,10 @@ export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): 
     return (httpPart === 'body' ? compilers.strict : compilers.coercing).compile(schema);
   });
 
+  // JSON, multipart and the image types of the predict routes only: anything else is a 415.
+  app.removeContentTypeParser('text/plain');
   app.decorate('deps', deps);
-  await app.register(autoload, { dir: join(here, 'api', 'plugins'), encapsulate: false });
-  await app.register(autoload, { dir: join(here, 'api', 'routes'), dirNameRoutePrefix: false });
+  for (const plugin of plugins) await app.register(plugin);
+  for (const route of routes) await app.register(route);
   return app;
 }

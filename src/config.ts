@@ -26,10 +26,13 @@ export const ConfigSchema = Type.Object({
     default: './data',
     description: 'Models, uploaded datasets and downloads; shared by API and workers',
   }),
-  TRAINING_BACKEND: Type.Union([Type.Literal('auto'), Type.Literal('tensorflow'), Type.Literal('wasm'), Type.Literal('cpu')], {
-    default: 'auto',
-    description: 'TensorFlow.js backend: auto tries tensorflow, then wasm, then cpu',
-  }),
+  TRAINING_BACKEND: Type.Union(
+    [Type.Literal('auto'), Type.Literal('tensorflow'), Type.Literal('wasm'), Type.Literal('cpu')],
+    {
+      default: 'auto',
+      description: 'TensorFlow.js backend: auto tries tensorflow, then wasm, then cpu',
+    },
+  ),
   WORKER_CONCURRENCY: Int(1, 64, 1, 'Training jobs one worker runs at once'),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),

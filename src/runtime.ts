@@ -4,7 +4,7 @@ import type { Config } from './config.js';
 import { createPredictor } from './inference/predictor.js';
 import { createModelStore } from './models/store.js';
 import { createJobService } from './queue/jobs.js';
-import { pingRedis, redactUrl, createRedis, redisUnreachableMessage } from './queue/redis.js';
+import { createRedis, pingRedis, redactUrl, redisUnreachableMessage, whenReady } from './queue/redis.js';
 import { createTrainingQueue } from './queue/training-queue.js';
 import { initBackend } from './training/backend.js';
 import { createDatasetStore } from './training/datasets/store.js';
@@ -24,7 +24,12 @@ export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; cl
   const backend = await initBackend(config.TRAINING_BACKEND);
   const redis = createRedis(config.REDIS_URL, 'api');
   redis.on('error', () => {}); // readiness and the 503 answers report outages; no log flood
-  const queue = createTrainingQueue({ connection: redis, prefix: config.QUEUE_PREFIX, retentionDays: config.JOB_RETENTION_DAYS });
+  await whenReady(redis);
+  const queue = createTrainingQueue({
+    connection: redis,
+    prefix: config.QUEUE_PREFIX,
+    retentionDays: config.JOB_RETENTION_DAYS,
+  });
   queue.on('error', () => {});
   const datasets = datasetStoreFor(config);
   const models = createModelStore({ dir: config.DATA_DIR });

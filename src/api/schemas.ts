@@ -9,8 +9,7 @@ import { PredictResponseSchema } from '../schemas/predict.js';
 export const SHARED_SCHEMAS = [ErrorSchema, TrainingJobSchema, ModelSchema, DatasetSchema, PredictResponseSchema];
 
 /** A typed reference to a shared schema. */
-export const ref = <T extends TSchema & { $id?: string }>(schema: T) =>
-  Type.Unsafe<Static<T>>(Type.Ref(schema.$id!));
+export const ref = <T extends TSchema & { $id?: string }>(schema: T) => Type.Unsafe<Static<T>>(Type.Ref(schema.$id!));
 
 export const list = <T extends TSchema & { $id?: string }>(schema: T) =>
   Type.Object({ items: Type.Array(ref(schema)) });

@@ -26,7 +26,7 @@ export function mnistify(gray: Uint8Array, width: number, height: number): Uint8
   const invert = background >= 128;
   const floor = invert ? 255 - background : background;
   const levels = new Uint8Array(256);
-  for (let i = 0; i < gray.length; i++) levels[gray[i] ?? 0] = 1;
+  for (let i = 0, n = gray.length; i < n; i++) levels[gray[i] ?? 0] = 1;
   const ink = new Float32Array(256);
   let max = 0;
   for (let g = 0; g < 256; g++) {
@@ -39,7 +39,11 @@ export function mnistify(gray: Uint8Array, width: number, height: number): Uint8
 
   // Crop to the ink, leaving out isolated specks (dust, sensor noise) unless they are all there is.
   const specks = new Set<number>();
-  const box = inkBox(gray, ink, width, height, specks) ?? inkBox(gray, ink, width, height, null);
+  let box = inkBox(gray, ink, width, height, specks);
+  if (!box) {
+    specks.clear();
+    box = inkBox(gray, ink, width, height, null);
+  }
   if (!box) return new Uint8Array(PIXELS);
   const cw = box.right - box.left + 1;
   const ch = box.bottom - box.top + 1;
@@ -47,7 +51,7 @@ export function mnistify(gray: Uint8Array, width: number, height: number): Uint8
   for (let y = 0; y < ch; y++) {
     for (let x = 0; x < cw; x++) {
       const i = (box.top + y) * width + box.left + x;
-      if (!specks.has(i)) crop[y * cw + x] = ink[gray[i] ?? 0] ?? 0;
+      if (specks.size === 0 || !specks.has(i)) crop[y * cw + x] = ink[gray[i] ?? 0] ?? 0;
     }
   }
 
@@ -99,8 +103,10 @@ interface Box {
 }
 
 /**
- * Bounding box of the pixels with ink. When `specks` is given, ink pixels with no inked neighbour
- * are collected there and left out of the box; null when no pixel counts.
+ * Bounding box of the pixels with ink. When `specks` is given, ink pixels with no inked
+ * neighbour found while looking for a row's first and last ink are collected there and left
+ * out of the box; null when no pixel counts. Each row is scanned inward from both ends, so the
+ * neighbour test runs only where ink starts, not on every ink pixel.
  */
 function inkBox(
   gray: Uint8Array,
@@ -111,18 +117,23 @@ function inkBox(
 ): Box | null {
   const box = { left: width, top: height, right: -1, bottom: -1 };
   const inked = (x: number, y: number) => (ink[gray[y * width + x] ?? 0] ?? 0) > 0;
+  // Whether an inked pixel counts towards the box (or is a speck to set aside).
+  const counts = (x: number, y: number) => {
+    if (!specks || !isolated(inked, width, height, x, y)) return true;
+    specks.add(y * width + x);
+    return false;
+  };
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      if (!inked(x, y)) continue;
-      if (specks && isolated(inked, width, height, x, y)) {
-        specks.add(y * width + x);
-        continue;
-      }
-      if (x < box.left) box.left = x;
-      if (x > box.right) box.right = x;
-      if (y < box.top) box.top = y;
-      if (y > box.bottom) box.bottom = y;
-    }
+    const row = y * width;
+    let first = 0;
+    for (; first < width; first++) if (ink[gray[row + first] ?? 0] && counts(first, y)) break;
+    if (first === width) continue;
+    let last = width - 1;
+    for (; last > first; last--) if (ink[gray[row + last] ?? 0] && counts(last, y)) break;
+    if (first < box.left) box.left = first;
+    if (last > box.right) box.right = last;
+    if (y < box.top) box.top = y;
+    box.bottom = y;
   }
   return box.right < 0 ? null : box;
 }
@@ -163,7 +174,8 @@ function resize(src: Float32Array, sw: number, sh: number, dw: number, dh: numbe
   for (let y = 0; y < sh; y++) {
     for (let x = 0; x < dw; x++) {
       let v = 0;
-      for (const [j, w] of wx[x] ?? []) v += (src[y * sw + j] ?? 0) * w;
+      for (let t = wx.from[x] ?? 0; t < (wx.from[x + 1] ?? 0); t++)
+        v += (src[y * sw + (wx.index[t] ?? 0)] ?? 0) * (wx.weight[t] ?? 0);
       rows[y * dw + x] = v;
     }
   }
@@ -171,11 +183,19 @@ function resize(src: Float32Array, sw: number, sh: number, dw: number, dh: numbe
   for (let y = 0; y < dh; y++) {
     for (let x = 0; x < dw; x++) {
       let v = 0;
-      for (const [j, w] of wy[y] ?? []) v += (rows[j * dw + x] ?? 0) * w;
+      for (let t = wy.from[y] ?? 0; t < (wy.from[y + 1] ?? 0); t++)
+        v += (rows[(wy.index[t] ?? 0) * dw + x] ?? 0) * (wy.weight[t] ?? 0);
       out[y * dw + x] = v;
     }
   }
   return out;
+}
+
+/** Output sample i reads source samples index[from[i]] … index[from[i + 1] - 1] with the matching weights. */
+interface AxisWeights {
+  from: Int32Array;
+  index: Int32Array;
+  weight: Float32Array;
 }
 
 /**
@@ -183,26 +203,34 @@ function resize(src: Float32Array, sw: number, sh: number, dw: number, dh: numbe
  * when shrinking (so thin strokes fade instead of vanishing between samples), linear
  * interpolation between the two nearest when enlarging.
  */
-function axisWeights(srcLen: number, dstLen: number): [number, number][][] {
+function axisWeights(srcLen: number, dstLen: number): AxisWeights {
   const ratio = srcLen / dstLen;
-  const all: [number, number][][] = [];
+  const from = new Int32Array(dstLen + 1);
+  const index: number[] = [];
+  const weight: number[] = [];
   for (let i = 0; i < dstLen; i++) {
-    const taps: [number, number][] = [];
     if (ratio >= 1) {
       const start = i * ratio;
       const end = start + ratio;
       for (let j = Math.floor(start); j < Math.min(srcLen, Math.ceil(end)); j++) {
         const overlap = Math.min(end, j + 1) - Math.max(start, j);
-        if (overlap > 0) taps.push([j, overlap / ratio]);
+        if (overlap > 0) {
+          index.push(j);
+          weight.push(overlap / ratio);
+        }
       }
     } else {
       const s = Math.min(srcLen - 1, Math.max(0, (i + 0.5) * ratio - 0.5));
       const j = Math.floor(s);
       const t = s - j;
-      taps.push([j, 1 - t]);
-      if (t > 0 && j + 1 < srcLen) taps.push([j + 1, t]);
+      index.push(j);
+      weight.push(1 - t);
+      if (t > 0 && j + 1 < srcLen) {
+        index.push(j + 1);
+        weight.push(t);
+      }
     }
-    all.push(taps);
+    from[i + 1] = index.length;
   }
-  return all;
+  return { from, index: Int32Array.from(index), weight: Float32Array.from(weight) };
 }

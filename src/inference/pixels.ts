@@ -26,13 +26,17 @@ export function toGray(raster: Raster): Uint8Array {
   const colour = channels >= 3;
   const alphaAt = channels === 2 || channels === 4 ? channels - 1 : -1;
   const toByte = 255 / maxValue;
-  const lum = new Float64Array(n);
-  for (let p = 0, i = 0; p < n; p++, i += channels) {
-    lum[p] = colour ? 0.299 * (data[i] ?? 0) + 0.587 * (data[i + 1] ?? 0) + 0.114 * (data[i + 2] ?? 0) : (data[i] ?? 0);
-  }
+  // Luminance of pixel p on the 0–255 scale.
+  const lum = (p: number) => {
+    const i = p * channels;
+    const v = colour
+      ? 0.299 * (data[i] ?? 0) + 0.587 * (data[i + 1] ?? 0) + 0.114 * (data[i + 2] ?? 0)
+      : (data[i] ?? 0);
+    return v * toByte;
+  };
   const out = new Uint8Array(n);
   if (alphaAt < 0) {
-    for (let p = 0; p < n; p++) out[p] = Math.round((lum[p] ?? 0) * toByte);
+    for (let p = 0; p < n; p++) out[p] = Math.round(lum(p));
     return out;
   }
 
@@ -40,14 +44,15 @@ export function toGray(raster: Raster): Uint8Array {
   let weighted = 0;
   for (let p = 0; p < n; p++) {
     const a = (data[p * channels + alphaAt] ?? 0) / maxValue;
+    if (a === 0) continue;
     weight += a;
-    weighted += a * (lum[p] ?? 0) * toByte;
+    weighted += a * lum(p);
   }
   // A fully transparent image has no ink: black keeps it blank for mnistify.
   const background = weight > 0 && weighted / weight < 128 ? 255 : 0;
   for (let p = 0; p < n; p++) {
     const a = (data[p * channels + alphaAt] ?? 0) / maxValue;
-    out[p] = Math.round((lum[p] ?? 0) * toByte * a + background * (1 - a));
+    out[p] = Math.round(a === 0 ? background : lum(p) * a + background * (1 - a));
   }
   return out;
 }

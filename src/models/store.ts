@@ -80,9 +80,7 @@ export function createModelStore({ dir }: { dir: string }): ModelStore {
       );
       if (listed?.mtimeMs === mtimeMs) return listed.items;
       const names = mtimeMs < 0 ? [] : await readdir(root);
-      const metas = await Promise.all(
-        names.filter((n) => ID.test(n)).map((n) => readMeta(n).catch(() => undefined)),
-      );
+      const metas = await Promise.all(names.filter((n) => ID.test(n)).map((n) => readMeta(n).catch(() => undefined)));
       const items = metas
         .filter((m): m is ModelMetadata => m !== undefined)
         .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));

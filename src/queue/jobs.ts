@@ -81,7 +81,10 @@ export function createJobService({
       const { dataset = DEFAULT_DATASET, name, ...hyper } = input;
       const info = await datasets.get(dataset);
       if (!info.available) {
-        throw new ConflictError(`dataset "${dataset}" is not available: ${info.note ?? 'unknown reason'}`, 'DATASET_UNAVAILABLE');
+        throw new ConflictError(
+          `dataset "${dataset}" is not available: ${info.note ?? 'unknown reason'}`,
+          'DATASET_UNAVAILABLE',
+        );
       }
       const params = withDefaults(hyper);
       const data: TrainingJobData = {

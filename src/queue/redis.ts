@@ -15,6 +15,18 @@ export function createRedis(url: string, role: 'api' | 'worker'): Redis {
     : new Redis(url, { ...common, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5000 });
 }
 
+/** Resolves once the connection is up (the API's client queues nothing while it is not). */
+export function whenReady(client: Redis, timeoutMs = 5000): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Redis not ready after ${timeoutMs} ms`)), timeoutMs);
+    client.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 /** One PING with a deadline: used at start-up to say clearly that Redis is missing. */
 export async function pingRedis(url: string, timeoutMs = 3000): Promise<void> {
   const client = new Redis(url, {

@@ -49,7 +49,9 @@ export const CreateTrainingJobSchema = Type.Object(
     dataset: Type.Optional(
       Type.String({ minLength: 1, maxLength: 100, default: 'mnist-sample', description: 'Dataset id' }),
     ),
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'A label for the job and its model' })),
+    name: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: 'A label for the job and its model' }),
+    ),
     ...trainingParamInputs,
   },
   { additionalProperties: false, $id: 'CreateTrainingJob', title: 'CreateTrainingJob' },

@@ -44,7 +44,11 @@ export function lossAndGrads(net: Network, x: tf.Tensor2D, xT: tf.Tensor2D, labe
       const input = outputs[i]!;
       grads[2 * i] = tf.matMul(i === 0 ? xT : tf.transpose(input), delta);
       grads[2 * i + 1] = tf.sum(delta, 0);
-      if (i > 0) delta = tf.mul<tf.Tensor2D>(tf.matMul(delta, tf.transpose(layers[i]!.kernel)), derivative(input, net.activation));
+      if (i > 0)
+        delta = tf.mul<tf.Tensor2D>(
+          tf.matMul(delta, tf.transpose(layers[i]!.kernel)),
+          derivative(input, net.activation),
+        );
     }
     return { grads, stats };
   });

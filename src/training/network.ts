@@ -106,7 +106,7 @@ export class Network {
       const h = outputs[i]!;
       outputs.push(
         act === 'linear' || act === 'relu'
-          ? tf.fused.matMul({ a: h, b: kernel, bias, activation: act })
+          ? (tf.fused.matMul({ a: h, b: kernel, bias, activation: act }) as tf.Tensor2D)
           : applyActivation(tf.add(tf.matMul(h, kernel), bias) as tf.Tensor2D, act),
       );
     });

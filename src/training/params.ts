@@ -1,8 +1,10 @@
 import { Type, type Static, type TOptional, type TSchema } from '@sinclair/typebox';
 
 /** A string enum that documents as `enum` in OpenAPI and validates with a clear ajv message. */
-export const StringEnum = <T extends string[]>(values: [...T], opts: { default?: T[number]; description?: string } = {}) =>
-  Type.Unsafe<T[number]>({ type: 'string', enum: values, ...opts });
+export const StringEnum = <T extends string[]>(
+  values: [...T],
+  opts: { default?: T[number]; description?: string } = {},
+) => Type.Unsafe<T[number]>({ type: 'string', enum: values, ...opts });
 
 export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'elu'] as const;
 export const OPTIMIZERS = ['adam', 'sgd', 'rmsprop'] as const;

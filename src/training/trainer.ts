@@ -45,7 +45,11 @@ export class TrainingAbortedError extends Error {}
  * labels stay integers, and loss/accuracy are summed on the device and read back once per
  * epoch, so a step costs only its own kernels.
  */
-export async function train(data: LoadedDataset, params: TrainingParams, hooks: TrainHooks = {}): Promise<TrainOutcome> {
+export async function train(
+  data: LoadedDataset,
+  params: TrainingParams,
+  hooks: TrainHooks = {},
+): Promise<TrainOutcome> {
   const rng = createRng(params.seed);
   const { trainIdx, valIdx } = splitValidation(data.train.count, params.validationSplit, rng);
   const net = new Network(params.hiddenLayers, params.activation, params.seed);
@@ -92,7 +96,11 @@ export async function train(data: LoadedDataset, params: TrainingParams, hooks: 
         record.valAccuracy = val.accuracy;
       }
       history.push(record);
-      await hooks.onEpoch?.({ ...record, epochs: params.epochs, samplesPerSecond: Math.round(trainIdx.length / seconds) });
+      await hooks.onEpoch?.({
+        ...record,
+        epochs: params.epochs,
+        samplesPerSecond: Math.round(trainIdx.length / seconds),
+      });
     }
     const test = await evaluate(net, data.test, range(data.test.count));
     return {

@@ -46,7 +46,14 @@ export function createTrainingWorker({ connection, prefix, concurrency, logger }
   worker.on('progress', (job, progress) => {
     const p = progress as Progress;
     logger.info(
-      { jobId: job.id, epoch: p.epoch, epochs: p.epochs, loss: p.loss, accuracy: p.accuracy, samplesPerSecond: p.samplesPerSecond },
+      {
+        jobId: job.id,
+        epoch: p.epoch,
+        epochs: p.epochs,
+        loss: p.loss,
+        accuracy: p.accuracy,
+        samplesPerSecond: p.samplesPerSecond,
+      },
       'epoch finished',
     );
   });

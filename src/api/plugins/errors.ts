@@ -23,7 +23,11 @@ function fromFastify(err: FastifyError, limit: number): ErrorBody | undefined {
     case 'FST_ERR_VALIDATION':
       return body(400, err.message, 'VALIDATION_ERROR');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return body(413, `request body is larger than the limit of ${limit} bytes (MAX_UPLOAD_BYTES)`, 'PAYLOAD_TOO_LARGE');
+      return body(
+        413,
+        `request body is larger than the limit of ${limit} bytes (MAX_UPLOAD_BYTES)`,
+        'PAYLOAD_TOO_LARGE',
+      );
     case 'FST_REQ_FILE_TOO_LARGE':
       return body(
         413,
@@ -49,7 +53,8 @@ function fromFastify(err: FastifyError, limit: number): ErrorBody | undefined {
   if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
     return body(400, `the body is not valid JSON: ${err.message}`, 'INVALID_JSON');
   }
-  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return body(err.statusCode, err.message, err.code);
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
+    return body(err.statusCode, err.message, err.code);
   return undefined;
 }
 

@@ -22,7 +22,9 @@ const datasets: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/v1/datasets',
-    { schema: { tags: ['datasets'], summary: 'Built-in and uploaded datasets', response: { 200: list(DatasetSchema) } } },
+    {
+      schema: { tags: ['datasets'], summary: 'Built-in and uploaded datasets', response: { 200: list(DatasetSchema) } },
+    },
     async () => ({ items: await store.list() }),
   );
 
@@ -59,7 +61,8 @@ const datasets: FastifyPluginAsyncTypebox = async (app) => {
       const limits = { fileSize: config.MAX_DATASET_BYTES, files: FILE_FIELDS.length, fields: 1 };
       for await (const part of request.parts({ limits })) {
         if (part.type === 'field') {
-          if (part.fieldname !== 'name') throw new BadRequestError(`unexpected field "${part.fieldname}"`, 'UNEXPECTED_FIELD');
+          if (part.fieldname !== 'name')
+            throw new BadRequestError(`unexpected field "${part.fieldname}"`, 'UNEXPECTED_FIELD');
           name = String(part.value);
         } else {
           const field = part.fieldname as FileField;
@@ -73,7 +76,8 @@ const datasets: FastifyPluginAsyncTypebox = async (app) => {
         }
       }
       const missing = FILE_FIELDS.filter((f) => !files[f]);
-      if (missing.length > 0) throw new BadRequestError(`missing file field(s): ${missing.join(', ')}`, 'MISSING_FIELD');
+      if (missing.length > 0)
+        throw new BadRequestError(`missing file field(s): ${missing.join(', ')}`, 'MISSING_FIELD');
       const trimmed = name?.trim();
       if (!trimmed || trimmed.length > 100) {
         throw new BadRequestError('field "name" is required (1–100 characters)', 'MISSING_FIELD');

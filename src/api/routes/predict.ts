@@ -41,13 +41,19 @@ const predict: FastifyPluginAsyncTypebox = async (app) => {
       const limits = { files: config.MAX_BATCH + 1, fileSize: config.MAX_UPLOAD_BYTES, fields: 0 };
       for await (const part of request.parts({ limits })) {
         if (part.type !== 'file' || part.fieldname !== 'image') {
-          throw new BadRequestError(`unexpected field "${part.fieldname}"; send files in fields named "image"`, 'UNEXPECTED_FIELD');
+          throw new BadRequestError(
+            `unexpected field "${part.fieldname}"; send files in fields named "image"`,
+            'UNEXPECTED_FIELD',
+          );
         }
         if (images.length === config.MAX_BATCH) throw tooMany(`more than ${config.MAX_BATCH}`);
         const buf = await part.toBuffer();
         total += buf.length;
         if (total > config.MAX_UPLOAD_BYTES) {
-          throw new PayloadTooLargeError(`images add up to more than ${config.MAX_UPLOAD_BYTES} bytes (MAX_UPLOAD_BYTES)`, 'PAYLOAD_TOO_LARGE');
+          throw new PayloadTooLargeError(
+            `images add up to more than ${config.MAX_UPLOAD_BYTES} bytes (MAX_UPLOAD_BYTES)`,
+            'PAYLOAD_TOO_LARGE',
+          );
         }
         images.push(buf);
       }
@@ -58,9 +64,11 @@ const predict: FastifyPluginAsyncTypebox = async (app) => {
       if (request.body.length === 0) throw new BadRequestError('the request body is empty', 'EMPTY_BODY');
       return [await preprocessImage(request.body)];
     }
-    const body = request.body as PredictJson;
-    if (body.pixels !== undefined) return [pixelsFromJson(body.pixels)];
-    const instances = body.instances ?? [];
+    const body = request.body as PredictJson | undefined;
+    if (body?.pixels !== undefined) return [pixelsFromJson(body.pixels)];
+    const instances = body?.instances ?? [];
+    if (instances.length === 0)
+      throw new BadRequestError('send "pixels" or a non-empty "instances" array', 'MISSING_FIELD');
     if (instances.length > config.MAX_BATCH) throw tooMany(instances.length);
     return instances.map((pixels, i) => pixelsFromJson(pixels, i));
   }

@@ -12,7 +12,8 @@ const trainingJobs: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['training'],
         summary: 'Queue a training job',
-        description: 'Every hyperparameter is optional; the defaults are the reference recipe. Any other field is a 400.',
+        description:
+          'Every hyperparameter is optional; the defaults are the reference recipe. Any other field is a 400.',
         body: CreateTrainingJobSchema,
         response: { 202: ref(TrainingJobSchema), ...errors(400, 404, 409, 413, 415, 503) },
       },

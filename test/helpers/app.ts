@@ -1,0 +1,50 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { inject } from 'vitest';
+import { buildApp, type AppDeps } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createApiDeps } from '../../src/runtime.js';
+
+/**
+ * A configuration for one test file: the suite's Redis, a private DATA_DIR and a private
+ * queue prefix, so files running in parallel never see each other's jobs or models.
+ */
+export async function testConfig(env: Record<string, string> = {}): Promise<Config> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'trainyard-test-'));
+  return loadConfig({
+    REDIS_URL: inject('redisUrl'),
+    DATA_DIR: dataDir,
+    QUEUE_PREFIX: `ty-test-${randomBytes(4).toString('hex')}`,
+    LOG_LEVEL: 'silent',
+    TRAINING_BACKEND: 'wasm',
+    ...env,
+  });
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  deps: AppDeps;
+  config: Config;
+  close(): Promise<void>;
+}
+
+/** The real app with real dependencies (Redis, files), for fastify.inject. */
+export async function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const config = await testConfig(env);
+  const { deps, close } = await createApiDeps(config);
+  const app = await buildApp(deps, { logger: false });
+  await app.ready();
+  return {
+    app,
+    deps,
+    config,
+    async close() {
+      await app.close();
+      await close();
+      await rm(config.DATA_DIR, { recursive: true, force: true });
+    },
+  };
+}
