@@ -1,4 +1,4 @@
-import { encode as encodePng } from 'fast-png';
+import { decode as decodePng, encode as encodePng } from 'fast-png';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodePngFast, decodeWithSharp, readDimensions, sniffFormat } from '../../src/inference/decode.js';
@@ -41,6 +41,8 @@ function grayStripes(): Canvas {
 }
 const GRAY_STRIPE_GRAY = [40, 120, 200];
 
+const layout = (depth: number, channels: number, palette = false) => ({ depth, channels, palette });
+
 /** Checks the size and the value at the centre of each stripe. */
 async function expectStripes(buf: Uint8Array, expected: number[], tolerance: number) {
   const { width, height, gray } = await decodeImage(buf);
@@ -59,29 +61,41 @@ async function rejection(buf: Uint8Array): Promise<Error> {
 }
 
 describe('decodeImage formats', () => {
-  it('PNG: 8-bit gray, RGB, RGBA, palette and 16-bit', async () => {
-    await expectStripes(await toSharp(grayStripes(), 1).png().toBuffer(), GRAY_STRIPE_GRAY, 0);
-    await expectStripes(await toSharp(stripes(), 3).png().toBuffer(), STRIPE_GRAY, 0);
-    await expectStripes(await toSharp(stripes(), 4).png().toBuffer(), STRIPE_GRAY, 0);
-    await expectStripes(await toSharp(stripes(), 3).png({ palette: true }).toBuffer(), STRIPE_GRAY, 2);
-    await expectStripes(await toSharp(stripes(), 3).toColourspace('rgb16').png().toBuffer(), STRIPE_GRAY, 1);
-    await expectStripes(await toSharp(grayStripes(), 1).toColourspace('grey16').png().toBuffer(), GRAY_STRIPE_GRAY, 1);
-  });
-
-  it('PNG: gray+alpha at 8 and 16 bits, and a sub-byte palette', async () => {
+  it('PNG: 8-bit gray, RGB, RGBA, palette (8- and 2-bit), 16-bit, and gray+alpha at 8 and 16 bits', async () => {
     const ga = channelsOf(grayStripes(), 2);
-    await expectStripes(encodePng({ width: 48, height: 32, data: ga, channels: 2, depth: 8 }), GRAY_STRIPE_GRAY, 0);
-    const ga16 = Uint16Array.from(ga, (v) => v * 257);
-    await expectStripes(encodePng({ width: 48, height: 32, data: ga16, channels: 2, depth: 16 }), GRAY_STRIPE_GRAY, 0);
-    const fourColours = await toSharp(grayStripes(), 1).png({ palette: true, colours: 4 }).toBuffer();
-    await expectStripes(fourColours, GRAY_STRIPE_GRAY, 2);
+    const cases: [Uint8Array, { depth: number; channels: number; palette: boolean }, number[], number][] = [
+      [await toSharp(grayStripes(), 1).toColourspace('b-w').png().toBuffer(), layout(8, 1), GRAY_STRIPE_GRAY, 0],
+      [await toSharp(stripes(), 3).png().toBuffer(), layout(8, 3), STRIPE_GRAY, 0],
+      [await toSharp(stripes(), 4).png().toBuffer(), layout(8, 4), STRIPE_GRAY, 0],
+      [await toSharp(stripes(), 3).png({ palette: true }).toBuffer(), layout(8, 1, true), STRIPE_GRAY, 2],
+      [
+        await toSharp(grayStripes(), 3).png({ palette: true, colours: 4 }).toBuffer(),
+        layout(2, 1, true),
+        GRAY_STRIPE_GRAY,
+        2,
+      ],
+      [await toSharp(stripes(), 3).toColourspace('rgb16').png().toBuffer(), layout(16, 3), STRIPE_GRAY, 1],
+      [await toSharp(grayStripes(), 1).toColourspace('grey16').png().toBuffer(), layout(16, 1), GRAY_STRIPE_GRAY, 1],
+      [encodePng({ width: 48, height: 32, data: ga, channels: 2, depth: 8 }), layout(8, 2), GRAY_STRIPE_GRAY, 0],
+      [
+        encodePng({ width: 48, height: 32, data: Uint16Array.from(ga, (v) => v * 257), channels: 2, depth: 16 }),
+        layout(16, 2),
+        GRAY_STRIPE_GRAY,
+        0,
+      ],
+    ];
+    for (const [png, expectedLayout, values, tolerance] of cases) {
+      const header = decodePng(png); // the encoders really produced the layout under test
+      expect({ depth: header.depth, channels: header.channels, palette: !!header.palette }).toEqual(expectedLayout);
+      await expectStripes(png, values, tolerance);
+    }
   });
 
   it('PNG: the pure-JS and the sharp decoders agree on every layout (to 1 level for 16-bit)', async () => {
     // [png, tolerance]: exact for 8-bit samples; sharp narrows 16-bit ones by dropping the low byte
     // where fast-png's are scaled by 255/65535, so those may differ by one level.
     const cases: [Uint8Array, number][] = [
-      [await toSharp(grayStripes(), 1).png().toBuffer(), 0],
+      [await toSharp(grayStripes(), 1).toColourspace('b-w').png().toBuffer(), 0],
       [await toSharp(stripes(), 4).png().toBuffer(), 0],
       [await toSharp(stripes(), 3).png({ palette: true }).toBuffer(), 0],
       [encodePng({ width: 48, height: 32, data: channelsOf(grayStripes(), 2), channels: 2, depth: 8 }), 0],
