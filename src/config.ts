@@ -67,10 +67,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (value !== undefined && value !== '') raw[key] = value;
   }
   // Convert turns "3000" into 3000 for integer settings; Default fills what is unset.
-  const candidate = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw));
-  const problems = [...Value.Errors(ConfigSchema, candidate)].map(
-    (e) => `${e.path.slice(1)}=${JSON.stringify(raw[e.path.slice(1)])}: ${e.message}`,
-  );
+  const candidate = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, structuredClone(raw)));
+  const problems = [...Value.Errors(ConfigSchema, candidate)].map((e) => {
+    const key = e.path.slice(1);
+    const choices = (e.schema.anyOf as { const?: string }[] | undefined)?.map((c) => c.const);
+    const why = choices ? `must be one of ${choices.join(', ')}` : e.message;
+    return `${key}=${JSON.stringify(env[key])}: ${why}`;
+  });
   if (problems.length > 0) {
     throw new ConfigError(`invalid configuration:\n  ${[...new Set(problems)].join('\n  ')}`);
   }

@@ -49,14 +49,18 @@ describe('service end to end', () => {
 
     // Poll as a client would, remembering every distinct progress seen while running.
     const seenWhileRunning = new Set<number>();
-    const done = await waitFor(async () => {
-      const current = await getJob(job.id);
-      if (current.state === 'running') {
-        expect(current.progress.history).toHaveLength(current.progress.epoch);
-        seenWhileRunning.add(current.progress.epoch);
-      }
-      return current.state === 'completed' || current.state === 'failed' ? current : undefined;
-    }, 120_000, 50);
+    const done = await waitFor(
+      async () => {
+        const current = await getJob(job.id);
+        if (current.state === 'running') {
+          expect(current.progress.history).toHaveLength(current.progress.epoch);
+          seenWhileRunning.add(current.progress.epoch);
+        }
+        return current.state === 'completed' || current.state === 'failed' ? current : undefined;
+      },
+      120_000,
+      50,
+    );
     expect(done.error).toBeNull();
     expect(done.state).toBe('completed');
     expect(seenWhileRunning.has(1)).toBe(true); // epoch 1 was visible before the job ended
@@ -84,7 +88,9 @@ describe('service end to end', () => {
       const labels: number[] = [];
       for (let i = from; i < from + 50; i++) {
         const pixels = Buffer.from(test.images.subarray(i * 784, (i + 1) * 784));
-        const png = await sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer();
+        const png = await sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } })
+          .png()
+          .toBuffer();
         form.append('image', new Blob([png], { type: 'image/png' }), `${i}.png`);
         labels.push(test.labels[i]!);
       }

@@ -1,0 +1,123 @@
+/**
+ * A real, small trained model for API tests: trained in-process on synthetic 28×28 images
+ * that a tiny MLP learns in a few epochs, then saved through the app's own model store.
+ */
+import { randomBytes } from 'node:crypto';
+import { encode } from 'fast-png';
+import type { AppDeps } from '../../src/app.js';
+import type { ModelMetadata } from '../../src/models/store.js';
+import { initBackend } from '../../src/training/backend.js';
+import type { LoadedDataset, Split } from '../../src/training/datasets/types.js';
+import { DEFAULT_PARAMS, type TrainingParams } from '../../src/training/params.js';
+import { train } from '../../src/training/trainer.js';
+
+export const SIDE = 28;
+export const PIXELS = SIDE * SIDE;
+export const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+
+/** mulberry32: deterministic noise, so every run sees the same images. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The block class k lights up: two rows of five 4×9 blocks, well inside a dark border. */
+export function classBlock(k: number): { x0: number; y0: number; x1: number; y1: number } {
+  const col = k % 5;
+  const row = Math.floor(k / 5);
+  const x0 = 2 + col * 5;
+  const y0 = 3 + row * 12;
+  return { x0, y0, x1: x0 + 4, y1: y0 + 9 };
+}
+
+/**
+ * Image `variant` of class `k` (0–9): dark noise (0–39) everywhere, the class's block bright
+ * (180–255). The border stays dark, so the service feeds a 28×28 PNG of it to the model as is.
+ */
+export function syntheticImage(k: number, variant = 0): Uint8Array {
+  if (!Number.isInteger(k) || k < 0 || k > 9) throw new RangeError(`class ${k} is not 0–9`);
+  const next = rng(k * 100_003 + variant * 7919 + 1);
+  const out = new Uint8Array(PIXELS);
+  for (let p = 0; p < PIXELS; p++) out[p] = Math.floor(next() * 40);
+  const { x0, y0, x1, y1 } = classBlock(k);
+  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) out[y * SIDE + x] = 180 + Math.floor(next() * 76);
+  return out;
+}
+
+/** The synthetic image as an 8-bit grayscale PNG. */
+export function syntheticPng(k: number, variant = 0): Buffer {
+  const png = encode({ width: SIDE, height: SIDE, data: syntheticImage(k, variant), channels: 1, depth: 8 });
+  return Buffer.from(png.buffer, png.byteOffset, png.byteLength);
+}
+
+/** `count` images with labels i mod 10; `offset` keeps train and test variants apart. */
+export function syntheticSplit(count: number, offset = 0): Split {
+  const images = new Uint8Array(count * PIXELS);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    labels[i] = i % 10;
+    images.set(syntheticImage(i % 10, offset + Math.floor(i / 10)), i * PIXELS);
+  }
+  return { count, images, labels };
+}
+
+export function syntheticDataset(trainCount = 500, testCount = 100): LoadedDataset {
+  // Variants from 1,000,000 on are never used for training, so test images are unseen.
+  return {
+    id: 'synthetic',
+    train: syntheticSplit(trainCount),
+    test: syntheticSplit(testCount, 1_000_000),
+    labels: DIGITS,
+  };
+}
+
+export interface StoreTrainedModelOptions {
+  id?: string;
+  name?: string;
+  jobId?: string;
+  dataset?: string;
+  createdAt?: string;
+  params?: Partial<TrainingParams>;
+  trainCount?: number;
+  testCount?: number;
+}
+
+/** Trains a small MLP on the synthetic dataset and stores it through `deps.models`. */
+export async function storeTrainedModel(deps: AppDeps, opts: StoreTrainedModelOptions = {}): Promise<ModelMetadata> {
+  const backend = await initBackend('wasm');
+  const params: TrainingParams = {
+    ...DEFAULT_PARAMS,
+    epochs: 3,
+    batchSize: 32,
+    learningRate: 0.01,
+    hiddenLayers: [32],
+    seed: 7,
+    ...opts.params,
+  };
+  const outcome = await train(syntheticDataset(opts.trainCount, opts.testCount), params);
+  try {
+    return await deps.models.save(
+      {
+        id: opts.id ?? `m-${randomBytes(6).toString('hex')}`,
+        name: opts.name ?? 'synthetic blocks mlp-32',
+        createdAt: opts.createdAt ?? new Date().toISOString(),
+        jobId: opts.jobId ?? `job-${randomBytes(6).toString('hex')}`,
+        dataset: opts.dataset ?? 'synthetic',
+        params,
+        metrics: outcome.metrics,
+        backend: backend.name,
+        inputShape: [28, 28],
+        labels: [...DIGITS],
+      },
+      outcome.model,
+    );
+  } finally {
+    outcome.model.dispose();
+  }
+}

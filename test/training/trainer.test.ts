@@ -1,0 +1,96 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../src/training/backend.js';
+import type { LoadedDataset } from '../../src/training/datasets/types.js';
+import { withDefaults, type TrainingParams } from '../../src/training/params.js';
+import { createRng } from '../../src/training/rng.js';
+import { TrainingAbortedError, train, type EpochReport } from '../../src/training/trainer.js';
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+/** A learnable synthetic set: class k lights a 4×28 band at row 2k, plus noise. */
+function bands(count: number, seed: number) {
+  const rng = createRng(seed);
+  const images = new Uint8Array(count * 784);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const k = i % 10;
+    labels[i] = k;
+    for (let p = 0; p < 784; p++) {
+      const row = Math.floor(p / 28);
+      images[i * 784 + p] = row >= 2 * k + 4 && row < 2 * k + 8 ? 150 + rng() * 100 : rng() * 60;
+    }
+  }
+  return { count, images, labels };
+}
+
+const dataset: LoadedDataset = {
+  id: 'bands',
+  train: bands(1000, 1),
+  test: bands(200, 2),
+  labels: Array.from({ length: 10 }, (_, i) => String(i)),
+};
+
+const params = (over: Partial<TrainingParams> = {}) => withDefaults({ epochs: 3, seed: 42, ...over });
+
+describe('train', () => {
+  it('reports every epoch, lowers the loss and learns the task', async () => {
+    const reports: EpochReport[] = [];
+    const out = await train(dataset, params({ validationSplit: 0.2 }), { onEpoch: (r) => void reports.push(r) });
+    expect(reports.map((r) => r.epoch)).toEqual([1, 2, 3]);
+    expect(reports.every((r) => r.epochs === 3 && r.samplesPerSecond > 0 && r.valLoss !== undefined)).toBe(true);
+    expect(reports[2]!.loss).toBeLessThan(reports[0]!.loss);
+    expect(out.history).toHaveLength(3);
+    expect(out.metrics.testAccuracy).toBeGreaterThan(0.9);
+    // The saved model gives the same answers as the test metric says.
+    const x = tf.tensor2d(
+      Float32Array.from(dataset.test.images, (v) => (v / 255 - 0.5) / 0.5),
+      [200, 784],
+    );
+    const predicted = tf.tidy(() => (out.model.predict(x) as tf.Tensor).argMax(1).dataSync());
+    const accuracy = predicted.filter((c, i) => c === dataset.test.labels[i]).length / 200;
+    expect(accuracy).toBeCloseTo(out.metrics.testAccuracy, 5);
+    x.dispose();
+    out.model.dispose();
+  });
+
+  it('gives the same model for the same seed, and another for another seed', async () => {
+    const weights = async (seed: number) => {
+      const out = await train(dataset, params({ epochs: 1, seed }));
+      const values = out.model.getWeights().map((w) => Array.from(w.dataSync()));
+      out.model.dispose();
+      return values;
+    };
+    const a = await weights(5);
+    expect(await weights(5)).toEqual(a);
+    expect(await weights(6)).not.toEqual(a);
+  });
+
+  it.each(['tanh', 'sigmoid', 'elu'] as const)('trains with %s and every optimizer', async (activation) => {
+    for (const optimizer of ['adam', 'sgd', 'rmsprop'] as const) {
+      const lr = optimizer === 'sgd' ? 0.1 : 0.001;
+      const out = await train(
+        dataset,
+        params({ epochs: 2, activation, optimizer, learningRate: lr, hiddenLayers: [32] }),
+      );
+      expect(out.history[1]!.loss).toBeLessThan(out.history[0]!.loss);
+      out.model.dispose();
+    }
+  });
+
+  it('leaves no tensors behind', async () => {
+    const before = tf.memory().numTensors;
+    const out = await train(dataset, params({ epochs: 2, batchSize: 33, validationSplit: 0.1 }));
+    out.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('stops between batches when aborted', async () => {
+    const controller = new AbortController();
+    const started = train(dataset, params({ epochs: 100, batchSize: 1 }), { signal: controller.signal });
+    setTimeout(() => controller.abort(), 100);
+    await expect(started).rejects.toBeInstanceOf(TrainingAbortedError);
+  });
+});
