@@ -91,7 +91,7 @@ describe('service end to end', () => {
         const png = await sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } })
           .png()
           .toBuffer();
-        form.append('image', new Blob([png], { type: 'image/png' }), `${i}.png`);
+        form.append('image', new Blob([new Uint8Array(png)], { type: 'image/png' }), `${i}.png`);
         labels.push(test.labels[i]!);
       }
       const answer = await fetch(`${base}/v1/models/${modelId}/predict`, { method: 'POST', body: form });
@@ -108,7 +108,7 @@ describe('service end to end', () => {
     const files = makeIdxFiles(300, 60);
     const form = new FormData();
     form.append('name', 'tiny');
-    for (const [field, buf] of Object.entries(files)) form.append(field, new Blob([buf]), `${field}.idx`);
+    for (const [field, buf] of Object.entries(files)) form.append(field, new Blob([new Uint8Array(buf)]), `${field}.idx`);
     const upload = await fetch(`${base}/v1/datasets`, { method: 'POST', body: form });
     expect(upload.status).toBe(201);
     const dataset = (await upload.json()) as { id: string; trainSize: number };
@@ -142,5 +142,19 @@ describe('service end to end', () => {
       body: JSON.stringify({ dataset: 'nope' }),
     });
     expect(res.status).toBe(404);
+  });
+});
+
+describe('start-up without Redis', () => {
+  it('exits with one line that names the URL and how to start Redis', async () => {
+    const config = await testConfig({ REDIS_URL: 'redis://127.0.0.1:1' });
+    const error = await startApi(config).then(
+      () => undefined,
+      (err: Error) => err.message,
+    );
+    expect(error).toMatch(/exited with 1/);
+    expect(error).toContain('Redis is not reachable at redis://127.0.0.1:1');
+    expect(error).toContain('redis-server');
+    await rm(config.DATA_DIR, { recursive: true, force: true });
   });
 });

@@ -23,7 +23,7 @@ describe('flat-vector optimizers', () => {
     const theirs = reference[name](0.01);
     for (const g of gradients) {
       mine.step(params, g);
-      tf.tidy(() => theirs.applyGradients({ [variable.name]: tf.tensor1d(g) }));
+      tf.tidy(() => theirs.applyGradients([{ name: variable.name, tensor: tf.tensor1d(g) }]));
     }
     const expected = variable.dataSync();
     let maxDiff = 0;
