@@ -327,7 +327,7 @@ describe('datasets routes', () => {
     it.each([
       ['an unknown id', 'ds_0123456789abcdef'],
       ['path traversal', '..%2F..%2Fetc'],
-      ['a traversal to the datasets dir', '..'],
+      ['an encoded dot-dot id', '%2E%2E'],
     ])('answers 404 for %s', async (_, id) => {
       const res = await t.app.inject({ method: 'DELETE', url: `/v1/datasets/${id}` });
       expect(res.statusCode).toBe(404);

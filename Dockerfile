@@ -1,0 +1,68 @@
+# Trainyard: one image for the API (node dist/server.js), the training worker
+# (node dist/worker/main.js) and both in one process (the default command).
+#
+#   docker build -t trainyard .
+#   docker build --build-arg TFJS_NODE_CDN_STORAGE=https://mirror.example/ -t trainyard .
+#
+# TFJS_NODE_CDN_STORAGE: a mirror of Google's storage bucket (ending in "/") that serves
+# tensorflow/libtensorflow/... and tf-builds/pre-built-binary/...; with it the optional
+# @tensorflow/tfjs-node is installed and training uses the native TensorFlow backend.
+# Without it the package is dropped and the service runs on the wasm backend.
+
+ARG NODE_IMAGE=node:22-bookworm-slim
+
+FROM ${NODE_IMAGE} AS base
+WORKDIR /app
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
+    NPM_CONFIG_FUND=false \
+    NPM_CONFIG_AUDIT=false
+
+# ---- build: all dependencies, TypeScript -> dist/ ----
+FROM base AS build
+COPY package.json package-lock.json ./
+# Only tsc runs here, so no install script is needed (tfjs-node's would try to download).
+RUN npm ci --ignore-scripts && npm cache clean --force
+COPY tsconfig.json ./
+COPY src ./src
+RUN npm run build
+
+# ---- deps: production dependencies only ----
+FROM base AS deps
+ARG TFJS_NODE_CDN_STORAGE=
+COPY package.json package-lock.json ./
+# tfjs-node's install script fetches libtensorflow and its prebuilt addon. Without a mirror it
+# is pointed at a closed local port so that it fails at once, whatever the network does (it
+# has no timeout of its own); npm then drops the optional package. --omit=optional is not
+# used: it would also drop sharp's prebuilt binaries (@img/sharp-linux-x64 and its libvips).
+RUN set -eu; \
+    if [ -n "$TFJS_NODE_CDN_STORAGE" ]; then \
+      mirror="${TFJS_NODE_CDN_STORAGE%/}/"; \
+    else \
+      mirror="http://127.0.0.1:9/"; \
+    fi; \
+    TFJS_NODE_CDN_STORAGE="$mirror" \
+    npm_config_tfjs_binding_binary_host_mirror="${mirror}tf-builds/pre-built-binary" \
+      npm ci --omit=dev; \
+    npm cache clean --force; \
+    rm -rf /tmp/* /root/.npm; \
+    node -e "require('sharp'); console.log('sharp', require('sharp').versions.sharp, 'ok')"; \
+    if [ -d node_modules/@tensorflow/tfjs-node ]; then \
+      echo 'tfjs-node installed: the tensorflow backend is available'; \
+    else \
+      echo 'tfjs-node not installed: the service will use the wasm backend'; \
+    fi
+
+# ---- runtime ----
+FROM base AS runtime
+ENV NODE_ENV=production \
+    DATA_DIR=/data
+# A named volume mounted on /data starts as a copy of this directory, ownership included.
+RUN mkdir -p /data && chown node:node /data
+COPY package.json ./
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+USER node
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["node", "dist/main.js"]
