@@ -2,6 +2,7 @@ import { convertIndexedToRgb, decode as decodePng } from 'fast-png';
 import sharp from 'sharp';
 import { DomainError, InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.js';
 import { toGray, type Raster } from './pixels.js';
+import { decodeSimplePng } from './png.js';
 
 export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'gif' | 'bmp';
 
@@ -42,7 +43,7 @@ export async function decodeImage(buf: Uint8Array, opts: DecodeOptions = {}): Pr
   let raster: Raster;
   if (format === 'bmp') raster = decodeBmpChecked(buf);
   else if (format === 'png' && width * height <= FAST_PNG_MAX_PIXELS)
-    raster = decodePngFast(buf) ?? (await decodeWithSharp(buf, maxPixels));
+    raster = decodeSimplePng(buf) ?? decodePngFast(buf) ?? (await decodeWithSharp(buf, maxPixels));
   else raster = await decodeWithSharp(buf, maxPixels);
   return { width: raster.width, height: raster.height, gray: toGray(raster) };
 }

@@ -23,6 +23,7 @@ export interface ModelStore {
 }
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
+const RECHECK_MS = 250;
 
 /**
  * Models on the filesystem: `dir/models/{id}/` holds model.json (TF.js layers format),
@@ -36,8 +37,10 @@ export function createModelStore({ dir }: { dir: string }): ModelStore {
     if (!ID.test(id)) throw notFound(id);
     return join(root, id);
   };
-  // The listing is cached against the directory's mtime, which every rename in or out changes.
-  let listed: { mtimeMs: number; items: ModelMetadata[] } | undefined;
+  // The listing is cached against the directory's mtime, which every rename in or out changes,
+  // and the mtime is looked at most every RECHECK_MS: `POST /v1/predict` asks for the newest
+  // model on every request. This process's own changes drop the cache at once.
+  let listed: { mtimeMs: number; checkedAt: number; items: ModelMetadata[] } | undefined;
 
   async function readMeta(id: string): Promise<ModelMetadata> {
     try {
@@ -63,6 +66,7 @@ export function createModelStore({ dir }: { dir: string }): ModelStore {
         await writeFile(join(tmp, 'weights.bin'), weights);
         await writeFile(join(tmp, 'metadata.json'), JSON.stringify(full, null, 2));
         await rename(tmp, target);
+        listed = undefined;
         return full;
       } catch (err) {
         await rm(tmp, { recursive: true, force: true });
@@ -74,17 +78,22 @@ export function createModelStore({ dir }: { dir: string }): ModelStore {
     },
 
     async list() {
+      const now = performance.now();
+      if (listed && now - listed.checkedAt < RECHECK_MS) return listed.items;
       const mtimeMs = await stat(root).then(
         (s) => s.mtimeMs,
         () => -1,
       );
-      if (listed?.mtimeMs === mtimeMs) return listed.items;
+      if (listed?.mtimeMs === mtimeMs) {
+        listed.checkedAt = now;
+        return listed.items;
+      }
       const names = mtimeMs < 0 ? [] : await readdir(root);
       const metas = await Promise.all(names.filter((n) => ID.test(n)).map((n) => readMeta(n).catch(() => undefined)));
       const items = metas
         .filter((m): m is ModelMetadata => m !== undefined)
         .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
-      listed = { mtimeMs, items };
+      listed = { mtimeMs, checkedAt: now, items };
       return items;
     },
 
@@ -116,6 +125,7 @@ export function createModelStore({ dir }: { dir: string }): ModelStore {
       const doomed = join(root, `.del-${id}-${randomBytes(4).toString('hex')}`);
       try {
         await rename(target, doomed);
+        listed = undefined;
       } catch (err) {
         if (isMissing(err)) throw notFound(id);
         throw err;

@@ -1,0 +1,95 @@
+import { inflateSync } from 'node:zlib';
+import type { Raster } from './pixels.js';
+
+const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 4: 2, 6: 4 };
+
+/**
+ * The common PNG in a few lines: 8-bit grey, grey+alpha, RGB or RGBA, not interlaced, without
+ * palette or colour key — what canvases and image libraries write. Node's native inflate makes
+ * this ~5× cheaper than a pure-JS decoder for a 28×28 image, which matters when every
+ * prediction request carries one. Returns null for any other layout, or anything malformed,
+ * and the general decoders take over (and phrase the error, if there is one).
+ */
+export function decodeSimplePng(buf: Uint8Array): Raster | null {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let offset = 8;
+  let width = 0;
+  let height = 0;
+  let channels = 0;
+  const idat: Uint8Array[] = [];
+  let ended = false;
+  while (offset + 12 <= buf.length) {
+    const length = dv.getUint32(offset);
+    const type = String.fromCharCode(buf[offset + 4]!, buf[offset + 5]!, buf[offset + 6]!, buf[offset + 7]!);
+    const data = buf.subarray(offset + 8, offset + 8 + length);
+    if (data.length !== length) return null;
+    if (type === 'IHDR') {
+      width = dv.getUint32(offset + 8);
+      height = dv.getUint32(offset + 12);
+      const [depth, colour, compression, filter, interlace] = data.subarray(8, 13);
+      channels = CHANNELS[colour!] ?? 0;
+      if (depth !== 8 || channels === 0 || compression !== 0 || filter !== 0 || interlace !== 0) return null;
+    } else if (type === 'IDAT') {
+      idat.push(data);
+    } else if (type === 'PLTE' || type === 'tRNS') {
+      return null;
+    } else if (type === 'IEND') {
+      ended = true;
+      break;
+    }
+    offset += 12 + length;
+  }
+  if (!ended || width === 0 || height === 0 || idat.length === 0) return null;
+  const stride = width * channels;
+  let raw: Buffer;
+  try {
+    // The cap refuses data that inflates beyond what the header declares.
+    raw = inflateSync(idat.length === 1 ? idat[0]! : Buffer.concat(idat), { maxOutputLength: (stride + 1) * height });
+  } catch {
+    return null;
+  }
+  if (raw.length !== (stride + 1) * height) return null;
+  const out = new Uint8Array(stride * height);
+  for (let y = 0; y < height; y++) {
+    if (!unfilter(raw[y * (stride + 1)]!, raw, y * (stride + 1) + 1, out, y * stride, stride, channels)) return null;
+  }
+  return { width, height, channels, data: out, maxValue: 255 };
+}
+
+/** Reverses one row's PNG filter into `out` (the previous row is already in `out`). */
+function unfilter(kind: number, raw: Buffer, from: number, out: Uint8Array, at: number, stride: number, bpp: number) {
+  const up = (i: number) => (at >= stride ? out[at - stride + i]! : 0);
+  for (let i = 0; i < stride; i++) {
+    const x = raw[from + i]!;
+    const left = i >= bpp ? out[at + i - bpp]! : 0;
+    let v: number;
+    switch (kind) {
+      case 0:
+        v = x;
+        break;
+      case 1:
+        v = x + left;
+        break;
+      case 2:
+        v = x + up(i);
+        break;
+      case 3:
+        v = x + ((left + up(i)) >> 1);
+        break;
+      case 4: {
+        const b = up(i);
+        const c = i >= bpp && at >= stride ? out[at - stride + i - bpp]! : 0;
+        const p = left + b - c;
+        const pa = Math.abs(p - left);
+        const pb = Math.abs(p - b);
+        const pc = Math.abs(p - c);
+        v = x + (pa <= pb && pa <= pc ? left : pb <= pc ? b : c);
+        break;
+      }
+      default:
+        return false;
+    }
+    out[at + i] = v & 0xff;
+  }
+  return true;
+}
