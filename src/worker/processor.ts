@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os';
 import { UnrecoverableError, type SandboxedJob } from 'bullmq';
 import { loadConfig } from '../config.js';
 import { createModelStore } from '../models/store.js';
@@ -12,6 +13,14 @@ import { PermanentJobError, createJobDataChecker, runTrainingJob, type TrainingD
  * jobs, so the dependencies below, and the datasets they parse, are built once per child.
  */
 let deps: Promise<TrainingDeps> | undefined;
+
+// Training takes whatever CPU it is given; at a lower priority it yields to the processes that
+// must answer promptly on the same machine: the worker renewing job locks, an API replica.
+try {
+  setPriority(10);
+} catch {
+  // not permitted here: run at normal priority
+}
 
 async function createDeps(): Promise<TrainingDeps> {
   const config = loadConfig();

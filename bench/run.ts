@@ -1,0 +1,243 @@
+/**
+ * npm run bench [-- --full]
+ *
+ * Measures, in one run on this machine: training throughput and accuracy of jobs run through
+ * the service (one job, then two at once), time from POST to the first training step on a
+ * warm worker, worker and API memory, predict requests/s and latency under wrk, GET latency
+ * while two jobs train — beside the PyTorch and FastAPI anchors when they are installed.
+ * Quick (default, about a minute): 1 epoch, 10 s load runs. Full: 5 epochs, 30 s load runs.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import sharp from 'sharp';
+import type { TrainingJob } from '../src/schemas/job.js';
+import {
+  childPids,
+  fmt,
+  freePort,
+  hasCommand,
+  postScript,
+  rssMb,
+  sleep,
+  start,
+  waitHttp,
+  wrk,
+  type Proc,
+} from './lib.js';
+
+const full = process.argv.includes('--full');
+const EPOCHS = full ? 5 : 1;
+const LOAD_SECONDS = full ? 30 : 10;
+const root = resolve(import.meta.dirname, '..');
+const anchors = resolve(process.env.ANCHORS_DIR ?? join(root, '..', 'shared', 'anchors'));
+const fashionDir = process.env.FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
+const dataset = existsSync(join(fashionDir, 'train-images-idx3-ubyte.gz')) ? 'fashion-mnist' : 'mnist-sample';
+const python = '/usr/bin/python3';
+const hasTorch = existsSync(anchors) && spawnSync(python, ['-c', 'import torch']).status === 0;
+const hasFastapi = hasTorch && spawnSync(python, ['-c', 'import fastapi, uvicorn, PIL']).status === 0;
+
+const rows: [string, string, string][] = [];
+const row = (what: string, value: string, vs = '') => {
+  rows.push([what, value, vs]);
+  console.error(`  ${what}: ${value} ${vs}`);
+};
+
+async function main() {
+  const work = mkdtempSync(join(tmpdir(), 'trainyard-bench-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = {
+    PORT: String(port),
+    DATA_DIR: work,
+    QUEUE_PREFIX: `bench-${process.pid}`,
+    WORKER_CONCURRENCY: '2',
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
+  };
+  console.error(`bench (${full ? 'full' : 'quick'}): ${dataset}, ${EPOCHS} epoch(s), ${cpus().length} cores`);
+  const procs: Proc[] = [];
+  try {
+    const api = await start(process.execPath, ['dist/server.js'], env, '', root);
+    procs.push(api);
+    await waitHttp(`${base}/healthz`);
+    const worker = await start(
+      process.execPath,
+      ['dist/worker/main.js'],
+      { ...env, LOG_LEVEL: 'info' },
+      'worker started',
+      root,
+    );
+    procs.push(worker);
+
+    // One job, alone on the machine.
+    const single = await trainJob(base, { dataset, epochs: EPOCHS, seed: 1 }, worker.child.pid!);
+    row(
+      'training samples/s, 1 job (service, wasm)',
+      fmt(single.samplesPerSecond),
+      `test accuracy ${pct(single.accuracy)}`,
+    );
+    row('worker peak RSS while training (MB)', fmt(single.peakRss), '(forked trainer process)');
+
+    // Warm worker: the dataset is parsed already; how long from POST until the first step?
+    const warm = await trainJob(base, { dataset, epochs: 1, seed: 2 }, worker.child.pid!);
+    row('POST → first training step, warm worker (ms)', fmt(warm.startLatencyMs));
+
+    // Two jobs at once on the two cores, and the API's latency meanwhile.
+    const both = Promise.all([
+      trainJob(base, { dataset, epochs: EPOCHS, seed: 3 }, worker.child.pid!),
+      trainJob(base, { dataset, epochs: EPOCHS, seed: 4 }, worker.child.pid!),
+    ]);
+    await sleep(1500);
+    const jobs = (await (await fetch(`${base}/v1/training-jobs?state=running`)).json()) as { items: TrainingJob[] };
+    let getLatency = NaN;
+    if (jobs.items[0] && hasCommand('wrk')) {
+      const r = wrk(`${base}/v1/training-jobs/${jobs.items[0].id}`, {
+        connections: 8,
+        seconds: Math.min(5, LOAD_SECONDS),
+      });
+      getLatency = r.p99;
+    }
+    const pair = await both;
+    const aggregate = pair.reduce((s, j) => s + j.samplesPerSecond, 0);
+    row(
+      'training samples/s, 2 jobs at once (sum)',
+      fmt(aggregate),
+      `${fmt(aggregate / single.samplesPerSecond, 2)}× one job`,
+    );
+    row('GET /v1/training-jobs/{id} p99 while 2 jobs train (ms)', fmt(getLatency, 1));
+
+    // PyTorch anchors, same data, same machine, run after ours so they do not overlap.
+    if (hasTorch && dataset === 'fashion-mnist') {
+      const careful = anchor('careful_train.py', ['--threads', '1', '--epochs', String(EPOCHS), '--data', fashionDir]);
+      row(
+        'PyTorch careful script, 1 thread',
+        fmt(careful.sps),
+        `${fmt(single.samplesPerSecond / careful.sps, 2)}× → service; accuracy ${careful.acc}%`,
+      );
+      const seed = anchor('seed_train.py', [fashionDir, String(EPOCHS)]);
+      row(
+        'PyTorch tutorial script',
+        fmt(seed.sps),
+        `${fmt(single.samplesPerSecond / seed.sps, 2)}× → service; accuracy ${seed.acc}%`,
+      );
+    } else {
+      row('PyTorch anchors', 'skipped', hasTorch ? '(needs fashion-mnist)' : '(python3-torch not installed)');
+    }
+
+    // Predictions: one 28×28 PNG per request, 32 connections.
+    if (hasCommand('wrk')) {
+      const png = join(work, 'digit.png');
+      const pixels = Buffer.alloc(784);
+      for (let y = 6; y < 22; y++) for (let x = 12; x < 16; x++) pixels[y * 28 + x] = 255;
+      writeFileSync(
+        png,
+        await sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } })
+          .png()
+          .toBuffer(),
+      );
+      const script = join(work, 'png.lua');
+      writeFileSync(script, postScript(png, 'image/png'));
+      const apiPid = api.child.pid!;
+      wrk(`${base}/v1/predict`, { connections: 32, seconds: 2, script }); // warm-up: model load, JIT
+      const rssBefore = rssMb(apiPid);
+      const ours = wrk(`${base}/v1/predict`, { connections: 32, seconds: LOAD_SECONDS, script });
+      row(
+        'predict req/s, 1 PNG per request, 32 connections',
+        fmt(ours.rps),
+        `p50 ${fmt(ours.p50, 1)} ms, p99 ${fmt(ours.p99, 1)} ms, errors ${ours.errors}`,
+      );
+      row(
+        'API RSS before → after the predict run (MB)',
+        `${fmt(rssBefore)} → ${fmt(rssMb(apiPid))}`,
+        `${fmt(ours.rps * LOAD_SECONDS)} predictions`,
+      );
+      if (hasFastapi) {
+        const fastapi = await fastapiAnchor(script);
+        row(
+          'FastAPI + PyTorch anchor, same load',
+          fmt(fastapi.rps),
+          `p99 ${fmt(fastapi.p99, 1)} ms; service ${fmt(ours.rps / fastapi.rps, 2)}×`,
+        );
+      }
+    } else {
+      row('predict load', 'skipped', '(wrk not installed)');
+    }
+  } finally {
+    await Promise.all(procs.map((p) => p.stop()));
+    rmSync(work, { recursive: true, force: true });
+  }
+  console.log(
+    `\n| measured (${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model.trim()}, ${full ? 'full' : 'quick'} run) | value | compared |`,
+  );
+  console.log('|---|---|---|');
+  for (const [a, b, c] of rows) console.log(`| ${a} | ${b} | ${c} |`);
+}
+
+interface JobFigures {
+  samplesPerSecond: number;
+  accuracy: number;
+  startLatencyMs: number;
+  peakRss: number;
+}
+
+/** Submits a job and polls it to the end, as a client would, sampling the trainer's memory. */
+async function trainJob(base: string, body: object, workerPid: number): Promise<JobFigures> {
+  const posted = performance.now();
+  const res = await fetch(`${base}/v1/training-jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (res.status !== 202) throw new Error(`POST /v1/training-jobs → ${res.status} ${await res.text()}`);
+  const { id } = (await res.json()) as TrainingJob;
+  let firstEpochSeen = NaN;
+  let peakRss = 0;
+  for (;;) {
+    const job = (await (await fetch(`${base}/v1/training-jobs/${id}`)).json()) as TrainingJob;
+    for (const pid of childPids(workerPid)) peakRss = Math.max(peakRss, rssMb(pid));
+    if (Number.isNaN(firstEpochSeen) && job.progress.history.length > 0) firstEpochSeen = performance.now();
+    if (job.state === 'failed') throw new Error(`job failed: ${job.error?.message}`);
+    if (job.state === 'completed') {
+      const seconds = job.progress.history.reduce((s, h) => s + h.seconds, 0);
+      const trainSize = Number(job.progress.samplesPerSecond) * job.progress.history.at(-1)!.seconds;
+      return {
+        samplesPerSecond: (trainSize * job.progress.history.length) / seconds,
+        accuracy: job.metrics!.testAccuracy,
+        startLatencyMs: firstEpochSeen - posted - job.progress.history[0]!.seconds * 1000,
+        peakRss,
+      };
+    }
+    await sleep(20);
+  }
+}
+
+function anchor(script: string, args: string[]): { sps: number; acc: string } {
+  const out = spawnSync(python, [join(anchors, script), ...args], { cwd: anchors, encoding: 'utf8' });
+  const m = out.stdout.match(/samples_per_s=([\d.]+) test_accuracy=([\d.]+)%/);
+  if (!m) throw new Error(`${script} printed no result:\n${out.stdout}\n${out.stderr}`);
+  return { sps: Number(m[1]), acc: m[2]! };
+}
+
+async function fastapiAnchor(script: string) {
+  const port = await freePort();
+  const server = await start(
+    python,
+    ['-m', 'uvicorn', '--app-dir', anchors, 'serve_fastapi:app', '--port', String(port), '--log-level', 'warning'],
+    {},
+    '',
+    anchors,
+  );
+  try {
+    await waitHttp(`http://127.0.0.1:${port}/docs`);
+    wrk(`http://127.0.0.1:${port}/predict`, { connections: 32, seconds: 2, script });
+    return wrk(`http://127.0.0.1:${port}/predict`, { connections: 32, seconds: LOAD_SECONDS, script });
+  } finally {
+    await server.stop();
+  }
+}
+
+const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
+
+await main();
