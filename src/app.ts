@@ -4,6 +4,8 @@ import type { AppDeps } from './api/deps.js';
 import { OneLinePerRequest } from './api/log-controller.js';
 import { plugins } from './api/plugins/index.js';
 import { routes } from './api/routes/index.js';
+import { parseJson } from './api/json-body.js';
+import { formatValidationError } from './api/validation-errors.js';
 import { createAjv } from './validation.js';
 
 export type { AppDeps } from './api/deps.js';
@@ -15,10 +17,10 @@ export type { AppDeps } from './api/deps.js';
 export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: deps.config.MAX_UPLOAD_BYTES,
-    // Deeply nested or huge JSON is refused by size first; this keeps the parser safe from prototype tricks.
-    onProtoPoisoning: 'error',
-    onConstructorPoisoning: 'error',
     requestIdHeader: 'x-request-id',
+    // Long ids are answered by the routes (404), not by the router with a 414.
+    maxParamLength: 1000,
+    schemaErrorFormatter: formatValidationError,
     logController: new OneLinePerRequest(),
     ...opts,
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -33,7 +35,8 @@ export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): 
   });
 
   // JSON, multipart and the image types of the predict routes only: anything else is a 415.
-  app.removeContentTypeParser('text/plain');
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
   app.decorate('deps', deps);
   for (const plugin of plugins) await app.register(plugin);
   for (const route of routes) await app.register(route);

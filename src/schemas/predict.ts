@@ -1,22 +1,23 @@
 import { Type } from '@sinclair/typebox';
+import { StringEnum } from '../training/params.js';
 
-const Pixels = Type.Union(
-  [
-    Type.Array(Type.Number(), { description: '784 values, 0–255, row-major', maxItems: 784 }),
-    Type.Array(Type.Array(Type.Number(), { maxItems: 28 }), { description: '28 rows of 28 values', maxItems: 28 }),
-  ],
-  { description: 'One 28×28 grayscale image, white digit on black as in MNIST' },
-);
+// Checked in detail by the handler (pixelsFromJson), whose messages name the bad value.
+const Pixels = Type.Array(Type.Unknown(), {
+  maxItems: 784,
+  description:
+    'One 28×28 grayscale image, white digit on black as in MNIST: 784 numbers 0–255 (row-major), or 28 rows of 28',
+});
 
-export const PredictJsonSchema = Type.Union(
-  [
-    Type.Object({ pixels: Pixels }, { additionalProperties: false }),
-    Type.Object(
-      { instances: Type.Array(Pixels, { minItems: 1, description: 'A batch of images, answered in order' }) },
-      { additionalProperties: false },
-    ),
-  ],
-  { title: 'PredictJson' },
+export const PredictJsonSchema = Type.Object(
+  {
+    pixels: Type.Optional(Pixels),
+    instances: Type.Optional(Type.Array(Pixels, { minItems: 1, description: 'A batch of images, answered in order' })),
+  },
+  {
+    additionalProperties: false,
+    title: 'PredictJson',
+    description: 'Either "pixels" (one image) or "instances" (a batch)',
+  },
 );
 
 export const PredictionSchema = Type.Object({
@@ -39,7 +40,11 @@ export const PredictResponseSchema = Type.Object(
 export const PredictQuery = Type.Object(
   {
     model: Type.Optional(Type.String({ maxLength: 200, description: 'Model id; default: the newest model' })),
-    debug: Type.Optional(Type.Boolean({ description: 'Return the preprocessed 28×28 input of each prediction' })),
+    debug: Type.Optional(
+      StringEnum(['1', '0', 'true', 'false'], {
+        description: 'Return the preprocessed 28×28 input of each prediction',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

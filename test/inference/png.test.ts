@@ -53,7 +53,7 @@ describe('decodeSimplePng (the native-inflate fast path)', () => {
     expect(decodeSimplePng(deep)).toBeNull();
     expect(decodeSimplePng(good.subarray(0, good.length - 20))).toBeNull();
     const corrupt = Buffer.from(good);
-    corrupt[good.length - 20] ^= 0xff; // inside the compressed data
+    corrupt[good.length - 20] = corrupt[good.length - 20]! ^ 0xff; // inside the compressed data
     expect(decodeSimplePng(corrupt)).toBeNull();
   });
 });

@@ -108,7 +108,8 @@ describe('service end to end', () => {
     const files = makeIdxFiles(300, 60);
     const form = new FormData();
     form.append('name', 'tiny');
-    for (const [field, buf] of Object.entries(files)) form.append(field, new Blob([new Uint8Array(buf)]), `${field}.idx`);
+    for (const [field, buf] of Object.entries(files))
+      form.append(field, new Blob([new Uint8Array(buf)]), `${field}.idx`);
     const upload = await fetch(`${base}/v1/datasets`, { method: 'POST', body: form });
     expect(upload.status).toBe(201);
     const dataset = (await upload.json()) as { id: string; trainSize: number };

@@ -18,7 +18,7 @@ const body = (statusCode: number, message: string, code?: string): ErrorBody => 
 });
 
 /** Fastify's and plugins' own error codes, with messages a client can act on. */
-function fromFastify(err: FastifyError, limit: number): ErrorBody | undefined {
+function fromFastify(err: FastifyError, limit: number, contentType: string): ErrorBody | undefined {
   switch (err.code) {
     case 'FST_ERR_VALIDATION':
       return body(400, err.message, 'VALIDATION_ERROR');
@@ -35,14 +35,17 @@ function fromFastify(err: FastifyError, limit: number): ErrorBody | undefined {
         'PAYLOAD_TOO_LARGE',
       );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return body(415, `${err.message}; see /docs for the content types each route accepts`, 'UNSUPPORTED_MEDIA_TYPE');
+      return body(
+        415,
+        `content type "${contentType}" is not accepted here; see /docs for the content types each route accepts`,
+        'UNSUPPORTED_MEDIA_TYPE',
+      );
+    case 'ERR_STREAM_PREMATURE_CLOSE':
+      return body(400, 'the multipart body ended before all its parts were read', 'INCOMPLETE_BODY');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return body(400, 'the JSON body is empty', 'EMPTY_BODY');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return body(400, 'Content-Length does not match the body', 'BAD_CONTENT_LENGTH');
-    case 'FST_PROTO_VIOLATION':
-    case 'FST_CONSTRUCTOR_VIOLATION':
-      return body(400, 'the JSON body may not use __proto__ or constructor.prototype keys', 'FORBIDDEN_KEY');
     case 'FST_FILES_LIMIT':
     case 'FST_PARTS_LIMIT':
     case 'FST_FIELDS_LIMIT':
@@ -75,7 +78,7 @@ export default fp(async function errors(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     let out: ErrorBody | undefined;
     if (err instanceof DomainError) out = body(err.statusCode, err.message, err.code);
-    else out = fromFastify(err, limit);
+    else out = fromFastify(err, limit, String(request.headers['content-type'] ?? 'none'));
     if (!out && isRedisDown(err)) {
       void reply.header('retry-after', '5');
       out = body(503, 'the job store (Redis) is unavailable; retry shortly', 'REDIS_UNAVAILABLE');

@@ -54,15 +54,20 @@ const datasets: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       if (!request.isMultipart()) {
-        throw new UnsupportedMediaTypeError('upload a dataset as multipart/form-data', 'UNSUPPORTED_MEDIA_TYPE');
+        throw new UnsupportedMediaTypeError(
+          `content type "${request.headers['content-type'] ?? 'none'}" is not accepted here; upload a dataset as multipart/form-data`,
+          'UNSUPPORTED_MEDIA_TYPE',
+        );
       }
       const files: Partial<Record<FileField, Buffer>> = {};
       let name: string | undefined;
-      const limits = { fileSize: config.MAX_DATASET_BYTES, files: FILE_FIELDS.length, fields: 1 };
+      // Loose part limits: a surplus part is answered by the checks below with a 400 that names it.
+      const limits = { fileSize: config.MAX_DATASET_BYTES, files: FILE_FIELDS.length + 4, fields: 8 };
       for await (const part of request.parts({ limits })) {
         if (part.type === 'field') {
-          if (part.fieldname !== 'name')
-            throw new BadRequestError(`unexpected field "${part.fieldname}"`, 'UNEXPECTED_FIELD');
+          if (part.fieldname !== 'name' || name !== undefined) {
+            throw new BadRequestError(`unexpected field "${part.fieldname}"; expected one "name"`, 'UNEXPECTED_FIELD');
+          }
           name = String(part.value);
         } else {
           const field = part.fieldname as FileField;

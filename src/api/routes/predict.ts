@@ -38,7 +38,8 @@ const predict: FastifyPluginAsyncTypebox = async (app) => {
     if (request.isMultipart()) {
       const images: Buffer[] = [];
       let total = 0;
-      const limits = { files: config.MAX_BATCH + 1, fileSize: config.MAX_UPLOAD_BYTES, fields: 0 };
+      // Loose part limits: a surplus part is answered below with a 400 that names it.
+      const limits = { files: config.MAX_BATCH + 1, fileSize: config.MAX_UPLOAD_BYTES, fields: 8 };
       for await (const part of request.parts({ limits })) {
         if (part.type !== 'file' || part.fieldname !== 'image') {
           throw new BadRequestError(
@@ -65,6 +66,12 @@ const predict: FastifyPluginAsyncTypebox = async (app) => {
       return [await preprocessImage(request.body)];
     }
     const body = request.body as PredictJson | undefined;
+    if (body?.pixels !== undefined && body.instances !== undefined) {
+      throw new BadRequestError(
+        'send either "pixels" (one image) or "instances" (a batch), not both',
+        'VALIDATION_ERROR',
+      );
+    }
     if (body?.pixels !== undefined) return [pixelsFromJson(body.pixels)];
     const instances = body?.instances ?? [];
     if (instances.length === 0)
@@ -99,7 +106,7 @@ const predict: FastifyPluginAsyncTypebox = async (app) => {
         querystring: PredictQuery,
       },
     },
-    async (request) => answer(request, request.query.model, request.query.debug),
+    async (request) => answer(request, request.query.model, isOn(request.query.debug)),
   );
 
   app.post(
@@ -112,9 +119,11 @@ const predict: FastifyPluginAsyncTypebox = async (app) => {
         querystring: Type.Omit(PredictQuery, ['model']),
       },
     },
-    async (request) => answer(request, request.params.id, request.query.debug),
+    async (request) => answer(request, request.params.id, isOn(request.query.debug)),
   );
 };
+
+const isOn = (flag: string | undefined) => flag === '1' || flag === 'true';
 
 /** Says which image of a batch was bad. */
 const prefix = (where: string) => (err: unknown) => {

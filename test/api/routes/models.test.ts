@@ -135,7 +135,7 @@ describe('models routes', () => {
     it.each([
       ['an unknown id', 'm-unknown'],
       ['path traversal', '..%2F..%2Fetc'],
-      ['an encoded dot-dot id', '%2E%2E'],
+      ['an id with dots', '..m..'],
       ['a NUL byte', 'm%00'],
     ])('answers 404 for %s on every route', async (_, id) => {
       const decoded = decodeURIComponent(id);

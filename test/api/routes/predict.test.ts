@@ -1,0 +1,306 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ModelMetadata } from '../../../src/models/store.js';
+import { buildTestApp, type TestApp } from '../../helpers/app.js';
+import { DIGITS, SIDE, storeTrainedModel, syntheticImage, syntheticPng } from '../../helpers/model.js';
+import { pngHeader } from '../../inference/images.js';
+import { expectError, multipart as encode, type Part } from '../http.js';
+
+const multipart = (parts: Part[]) => encode(parts, { type: 'image/png', filename: (n) => `${n}.png` });
+
+type Res = { statusCode: number; json(): unknown };
+interface Prediction {
+  label: string;
+  class: number;
+  confidence: number;
+  probabilities: number[];
+  input?: number[];
+}
+
+const flat = (k: number, variant = 0) => Array.from(syntheticImage(k, variant));
+const nested = (k: number, variant = 0) =>
+  Array.from({ length: SIDE }, (_, r) => flat(k, variant).slice(r * SIDE, (r + 1) * SIDE));
+
+/** Checks the response shape and returns the predicted classes, in order. */
+function classesOf(res: Res, modelId: string, count: number): number[] {
+  expect(res.statusCode).toBe(200);
+  const body = res.json() as { modelId: string; predictions: Prediction[] };
+  expect(Object.keys(body).sort()).toEqual(['modelId', 'predictions']);
+  expect(body.modelId).toBe(modelId);
+  expect(body.predictions).toHaveLength(count);
+  for (const p of body.predictions) {
+    expect(Object.keys(p).sort()).toEqual(['class', 'confidence', 'label', 'probabilities']);
+    expect(p.label).toBe(DIGITS[p.class]);
+    expect(p.probabilities).toHaveLength(10);
+    expect(p.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    expect(p.confidence).toBe(Math.max(...p.probabilities));
+    expect(p.confidence).toBe(p.probabilities[p.class]);
+  }
+  return body.predictions.map((p) => p.class);
+}
+
+describe('predict routes', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp();
+  });
+  afterAll(() => t.close());
+
+  const predict = (payload: unknown, url = '/v1/predict') =>
+    t.app.inject({ method: 'POST', url, payload: payload as object });
+  const predictPng = (png: Uint8Array, url = '/v1/predict') =>
+    t.app.inject({ method: 'POST', url, headers: { 'content-type': 'image/png' }, payload: Buffer.from(png) });
+
+  it('answers 409 NO_MODEL before any model exists', async () => {
+    const message = /no model has been trained yet/;
+    expectError(await predict({ pixels: flat(1) }), 409, 'NO_MODEL', message);
+    expectError(await predictPng(syntheticPng(1)), 409, 'NO_MODEL', message);
+  });
+
+  describe('with a model', () => {
+    let model: ModelMetadata;
+    let newest: ModelMetadata;
+    let reference: unknown;
+    beforeAll(async () => {
+      model = await storeTrainedModel(t.deps, { createdAt: '2024-01-01T00:00:00.000Z' });
+      // A newer, barely trained model: the default for /v1/predict, so ?model= has something to choose.
+      newest = await storeTrainedModel(t.deps, { trainCount: 50, testCount: 10, params: { epochs: 1 } });
+      reference = (
+        await predict({ instances: DIGITS.map((_, k) => flat(k, 900)) }, `/v1/models/${model.id}/predict`)
+      ).json();
+    }, 120_000);
+
+    it.each(DIGITS.map((_, k) => k))('a raw image/png of class %i is predicted right', async (k) => {
+      const res = await predictPng(syntheticPng(k, 100 + k), `/v1/predict?model=${model.id}`);
+      expect(classesOf(res, model.id, 1)).toEqual([k]);
+    });
+
+    it('uses the newest model by default', async () => {
+      const res = await predictPng(syntheticPng(2));
+      expect(res.statusCode).toBe(200);
+      expect((res.json() as { modelId: string }).modelId).toBe(newest.id);
+    });
+
+    it('answers JSON pixels, flat and 28×28, and instances in order', async () => {
+      const url = `/v1/models/${model.id}/predict`;
+      expect(classesOf(await predict({ pixels: flat(4) }, url), model.id, 1)).toEqual([4]);
+      expect(classesOf(await predict({ pixels: nested(7) }, url), model.id, 1)).toEqual([7]);
+      const batch = { instances: [flat(3, 1), nested(9, 2), flat(0, 3)] };
+      expect(classesOf(await predict(batch, url), model.id, 3)).toEqual([3, 9, 0]);
+    });
+
+    it('answers three multipart files named "image" in order', async () => {
+      const body = await multipart([6, 1, 8].map((k): [string, Uint8Array] => ['image', syntheticPng(k, 7)]));
+      const res = await t.app.inject({ method: 'POST', url: `/v1/predict?model=${model.id}`, ...body });
+      expect(classesOf(res, model.id, 3)).toEqual([6, 1, 8]);
+    });
+
+    it('answers concurrent requests each with its own predictions', async () => {
+      const url = `/v1/models/${model.id}/predict`;
+      const requests = DIGITS.map((_, k) =>
+        k % 2 ? predict({ instances: [flat(k, 50), flat(9 - k, 50)] }, url) : predictPng(syntheticPng(k, 50), url),
+      );
+      const answers = await Promise.all(requests);
+      answers.forEach((res, k) => expect(classesOf(res, model.id, k % 2 ? 2 : 1)).toEqual(k % 2 ? [k, 9 - k] : [k]));
+      // Batched together or not, each answer is what the request alone gets.
+      const alone = (await predictPng(syntheticPng(4, 50), url)).json() as { predictions: Prediction[] };
+      const together = (answers[4]!.json() as { predictions: Prediction[] }).predictions[0]!;
+      alone.predictions[0]!.probabilities.forEach((p, c) => expect(p).toBeCloseTo(together.probabilities[c]!, 5));
+    });
+
+    it('?model=id and /v1/models/{id}/predict give the same answer', async () => {
+      const a = await predictPng(syntheticPng(5, 3), `/v1/predict?model=${model.id}`);
+      const b = await predictPng(syntheticPng(5, 3), `/v1/models/${model.id}/predict`);
+      expect(classesOf(a, model.id, 1)).toEqual([5]);
+      expect(b.json()).toEqual(a.json());
+    });
+
+    const debugCheck = async (query: string) => {
+      const res = await predictPng(syntheticPng(8, 4), `/v1/models/${model.id}/predict${query}`);
+      expect(res.statusCode).toBe(200);
+      const [p] = (res.json() as { predictions: Prediction[] }).predictions;
+      expect(p!.class).toBe(8);
+      // A 28×28 PNG on a dark background is used as is.
+      expect(p!.input).toEqual(flat(8, 4));
+    };
+
+    it('?debug=true returns the 784 pixels the model saw', () => debugCheck('?debug=true'));
+
+    it('?debug=1 returns the 784 pixels the model saw', () => debugCheck('?debug=1'));
+
+    const badJson: [string, unknown, string, RegExp][] = [
+      ['783 pixel values', { pixels: flat(1).slice(1) }, 'INVALID_PIXELS', /784 pixel values.*got 783/],
+      [
+        'a value of 256',
+        { pixels: flat(1).map((v, i) => (i === 10 ? 256 : v)) },
+        'INVALID_PIXELS',
+        /pixels\[10\] is 256/,
+      ],
+      [
+        'a negative value',
+        { pixels: flat(1).map((v, i) => (i === 3 ? -1 : v)) },
+        'INVALID_PIXELS',
+        /pixels\[3\] is -1/,
+      ],
+      ['27 rows', { pixels: nested(1).slice(1) }, 'INVALID_PIXELS', /got 27 rows/],
+      ['a short row', { pixels: nested(1).map((r, i) => (i === 5 ? r.slice(1) : r)) }, 'INVALID_PIXELS', /row 5/],
+      ['"NaN" strings', { pixels: flat(1).map(() => 'NaN') }, 'INVALID_PIXELS', /pixels\[0\] is a string "NaN"/],
+      [
+        '"Infinity" in a row',
+        { pixels: [['Infinity', ...nested(1)[0]!.slice(1)], ...nested(1).slice(1)] },
+        'INVALID_PIXELS',
+        /pixels\[0\]\[0\] is a string "Infinity"/,
+      ],
+      ['a bad instance', { instances: [flat(1), flat(2).slice(2)] }, 'INVALID_PIXELS', /instances\[1\].*got 782/],
+      ['an empty instances array', { instances: [] }, 'VALIDATION_ERROR', /instances|must/],
+      ['an empty object', {}, 'MISSING_FIELD', /send "pixels" or a non-empty "instances" array/],
+      ['pixels and instances together', { pixels: flat(1), instances: [flat(1)] }, 'VALIDATION_ERROR', /not both/],
+    ];
+
+    it.each(badJson)('refuses %s with 400', async (_, payload, code, message) => {
+      expectError(await predict(payload), 400, code, message);
+    });
+
+    const badBodies: [string, string, Uint8Array | string, number, string, RegExp][] = [
+      [
+        'undecodable bytes as image/png',
+        'image/png',
+        Buffer.from('this is not an image at all'),
+        400,
+        'INVALID_IMAGE',
+        /not a PNG, JPEG/,
+      ],
+      ['a truncated PNG', 'image/png', syntheticPng(1).subarray(0, 60), 400, 'INVALID_IMAGE', /could not be decoded/],
+      ['a PNG cut inside its header', 'image/png', syntheticPng(1).subarray(0, 20), 400, 'INVALID_IMAGE', /truncated/],
+      ['a PNG sent as image/jpeg', 'image/jpeg', Buffer.from('garbage'), 400, 'INVALID_IMAGE', /not a PNG, JPEG/],
+      ['an empty image/png body', 'image/png', Buffer.alloc(0), 400, 'EMPTY_BODY', /empty/],
+      ['malformed JSON', 'application/json', '{"pixels": [1,2', 400, 'INVALID_JSON', /not valid JSON/],
+      ['text/plain', 'text/plain', 'pixels', 415, 'UNSUPPORTED_MEDIA_TYPE', /text\/plain|Unsupported/i],
+      ['application/xml', 'application/xml', '<pixels/>', 415, 'UNSUPPORTED_MEDIA_TYPE', /xml|Unsupported/i],
+      ['image/tiff', 'image/tiff', Buffer.from('II*\0'), 415, 'UNSUPPORTED_MEDIA_TYPE', /tiff|Unsupported/i],
+    ];
+
+    it.each(badBodies)('refuses %s', async (_, type, payload, status, code, message) => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/v1/predict',
+        headers: { 'content-type': type },
+        payload,
+      });
+      expectError(res, status, code, message);
+    });
+
+    // The brief asked for 400 here; the service deliberately answers 413 (PayloadTooLargeError in decode.ts).
+    it('refuses a PNG header declaring 60000×60000 before decoding, naming the size', async () => {
+      const res = await predictPng(pngHeader(60000, 60000));
+      expectError(res, 413, 'IMAGE_TOO_LARGE', /60000×60000/);
+    });
+
+    it('refuses a multipart file in a field not named "image" with 400', async () => {
+      const body = await multipart([['photo', syntheticPng(1)]]);
+      expectError(
+        await t.app.inject({ method: 'POST', url: '/v1/predict', ...body }),
+        400,
+        'UNEXPECTED_FIELD',
+        /"photo"/,
+      );
+    });
+
+    const captioned: Record<string, Part[]> = {
+      'a text field before the image': [
+        ['caption', 'a digit'],
+        ['image', syntheticPng(1)],
+      ],
+      'a text field after the image': [
+        ['image', syntheticPng(1)],
+        ['caption', 'a digit'],
+      ],
+    };
+
+    it.each(Object.entries(captioned))('refuses %s with 400 naming it', async (_, parts) => {
+      const body = await multipart(parts);
+      const res = await t.app.inject({ method: 'POST', url: '/v1/predict', ...body });
+      expectError(res, 400, 'UNEXPECTED_FIELD', /"caption"/);
+    });
+
+    it('refuses a text field after the image with a 4xx', async () => {
+      const body = await multipart(captioned['a text field after the image']!);
+      const res = await t.app.inject({ method: 'POST', url: '/v1/predict', ...body });
+      expect([400, 413]).toContain(res.statusCode);
+      expect(res.json()).toMatchObject({ statusCode: res.statusCode, message: expect.stringMatching(/limit|caption/) });
+    });
+
+    it('refuses a multipart body without images with 400', async () => {
+      const body = await multipart([]);
+      const res = await t.app.inject({ method: 'POST', url: '/v1/predict', ...body });
+      expectError(res, 400, 'MISSING_FIELD', /no file in a field named "image"/);
+    });
+
+    it.each([
+      ['?model=', '/v1/predict?model=m-nope'],
+      ['/v1/models/{id}/predict', '/v1/models/m-nope/predict'],
+      ['a traversal id', '/v1/models/..%2F..%2Fetc/predict'],
+    ])('answers 404 for an unknown model via %s', async (_, url) => {
+      expectError(await predictPng(syntheticPng(1), url), 404, 'MODEL_NOT_FOUND', /not found/);
+    });
+
+    it('refuses unknown query parameters with 400', async () => {
+      expectError(
+        await predictPng(syntheticPng(1), '/v1/predict?modle=x'),
+        400,
+        'VALIDATION_ERROR',
+        /additional|modle/,
+      );
+    });
+
+    it('after all the bad requests the model is still listed and predicts the same', async () => {
+      const listed = await t.app.inject({ method: 'GET', url: '/v1/models' });
+      expect(listed.json()).toEqual({ items: [newest, model] });
+      const again = await predict({ instances: DIGITS.map((_, k) => flat(k, 900)) }, `/v1/models/${model.id}/predict`);
+      expect(again.statusCode).toBe(200);
+      expect(again.json()).toEqual(reference);
+      expect(classesOf(again, model.id, 10)).toEqual(DIGITS.map((_, k) => k));
+    });
+  });
+
+  describe('with MAX_BATCH=4 and MAX_UPLOAD_BYTES=65536', () => {
+    let small: TestApp;
+    let id: string;
+    beforeAll(async () => {
+      small = await buildTestApp({ MAX_BATCH: '4', MAX_UPLOAD_BYTES: '65536' });
+      id = (await storeTrainedModel(small.deps, { trainCount: 100, testCount: 20 })).id;
+    }, 120_000);
+    afterAll(() => small.close());
+
+    const send = async (payload: unknown, headers: Record<string, string> = {}) =>
+      small.app.inject({ method: 'POST', url: '/v1/predict', headers, payload: payload as string });
+
+    it('answers a batch of exactly 4, as JSON and as multipart', async () => {
+      expect(classesOf(await send({ instances: [flat(1), flat(2), flat(3), flat(4)] }), id, 4)).toHaveLength(4);
+      const body = await multipart([1, 2, 3, 4].map((k): [string, Uint8Array] => ['image', syntheticPng(k)]));
+      expect(classesOf(await send(body.payload, body.headers), id, 4)).toHaveLength(4);
+    });
+
+    it('refuses 5 JSON instances with 400 BATCH_TOO_LARGE', async () => {
+      const res = await send({ instances: [1, 2, 3, 4, 5].map((k) => flat(k)) });
+      expectError(res, 400, 'BATCH_TOO_LARGE', /5 inputs.*at most 4/);
+    });
+
+    it('refuses 5 multipart images with 400 BATCH_TOO_LARGE', async () => {
+      const body = await multipart([1, 2, 3, 4, 5].map((k): [string, Uint8Array] => ['image', syntheticPng(k)]));
+      expectError(await send(body.payload, body.headers), 400, 'BATCH_TOO_LARGE', /at most 4/);
+    });
+
+    it.each([
+      ['a raw image', 'image/png', Buffer.concat([syntheticPng(1), Buffer.alloc(70_000)])],
+      ['a JSON body', 'application/json', JSON.stringify({ pixels: flat(1), pad: 'x'.repeat(70_000) })],
+    ])('refuses %s over the limit with 413', async (_, type, payload) => {
+      expectError(await send(payload, { 'content-type': type }), 413, 'PAYLOAD_TOO_LARGE', /65536 bytes/);
+    });
+
+    it('refuses a multipart image over the limit with 413', async () => {
+      const body = await multipart([['image', Buffer.concat([syntheticPng(1), Buffer.alloc(70_000)])]]);
+      const res = await send(body.payload, body.headers);
+      expectError(res, 413, 'PAYLOAD_TOO_LARGE', /larger than the limit|MAX_UPLOAD_BYTES/);
+    });
+  });
+});

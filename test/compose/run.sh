@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# End-to-end test of Dockerfile + docker-compose.yml: builds the image, starts Redis, the API
+# and two workers, then trains two models at once over HTTP and predicts on a PNG.
+#
+#   bash test/compose/run.sh            (npm run test:compose)
+#
+# COMPOSE: a docker-compose compatible command, run from the repository root (default: the
+#   container kit beside this repository). Its exit status 3 means "this machine cannot run
+#   containers": the test is then skipped. Any other failure fails the test.
+# API_PORT: host port for the API (default 3000, or a free port when 3000 is taken).
+# READY_TIMEOUT, JOB_TIMEOUT: seconds to wait for the stack and for training (180, 300).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+read -r -a compose_cmd <<<"${COMPOSE:-../shared/container-kit/compose}"
+project="trainyard-ci-$$"
+compose=("${compose_cmd[@]}" -f docker-compose.yml -p "$project")
+READY_TIMEOUT=${READY_TIMEOUT:-180}
+JOB_TIMEOUT=${JOB_TIMEOUT:-300}
+started_at=$SECONDS
+
+tmp=$(mktemp -d)
+stack_up=0
+
+say() { printf '[compose-test] %s\n' "$*"; }
+fail() {
+  printf '[compose-test] FAIL: %s\n' "$*" >&2
+  exit 1
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [ "$stack_up" = 1 ]; then
+    if [ "$rc" != 0 ]; then
+      echo "---- compose ps ----" >&2
+      "${compose[@]}" ps >&2 || true
+      echo "---- compose logs (last 100 lines of each container) ----" >&2
+      "${compose[@]}" logs --no-color --tail=100 >&2 || true
+    fi
+    say "removing the stack ($project)"
+    "${compose[@]}" down -v --rmi local --remove-orphans >"$tmp/down.log" 2>&1 || {
+      cat "$tmp/down.log" >&2
+      echo "[compose-test] warning: compose down failed" >&2
+    }
+  fi
+  rm -rf "$tmp"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The API's host port: 3000 unless it is taken, then any free one.
+if [ -z "${API_PORT:-}" ]; then
+  API_PORT=$(node -e '
+    const net = require("net");
+    const tryPort = (port) => new Promise((done) => {
+      const s = net.createServer().once("error", () => done(null));
+      s.listen(port, "0.0.0.0", () => { const p = s.address().port; s.close(() => done(p)); });
+    });
+    tryPort(3000).then((p) => p ?? tryPort(0)).then((p) => console.log(p));')
+fi
+export API_PORT
+base="http://127.0.0.1:$API_PORT"
+
+# http METHOD PATH [curl options...]: the body goes to $tmp/body, the status to stdout.
+http() {
+  local method=$1 path=$2
+  shift 2
+  curl -sS -o "$tmp/body" -w '%{http_code}' --max-time 30 -X "$method" "$@" "$base$path" || true
+}
+# json EXPR [FILE]: evaluates EXPR on the JSON document `d` (default: the last body).
+json() {
+  node -e '
+    const d = JSON.parse(require("fs").readFileSync(process.argv[2], "utf8"));
+    const v = new Function("d", "return (" + process.argv[1] + ");")(d);
+    console.log(typeof v === "string" ? v : JSON.stringify(v));' "$1" "${2:-$tmp/body}"
+}
+expect_status() { # expect_status WANT GOT WHAT
+  [ "$2" = "$1" ] || fail "$3: HTTP $2, expected $1: $(head -c 500 "$tmp/body" 2>/dev/null)"
+}
+
+say "project $project, API on port $API_PORT"
+say "building and starting redis, api and 2 workers"
+stack_up=1
+set +e
+"${compose[@]}" up --build -d --scale worker=2 2> >(tee "$tmp/up.err" >&2)
+rc=$?
+set -e
+if [ "$rc" = 3 ]; then
+  stack_up=0
+  reason=$(grep -i 'cannot run containers' "$tmp/up.err" | tail -n 1 | sed 's/^container-kit: //')
+  echo "compose test skipped: ${reason:-this machine cannot run containers (compose exited 3)}"
+  exit 0
+fi
+[ "$rc" = 0 ] || fail "compose up exited $rc"
+
+say "waiting (at most ${READY_TIMEOUT}s) for /readyz and healthy containers"
+deadline=$((SECONDS + READY_TIMEOUT))
+while :; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$base/readyz" || true)
+  if [ "$code" = 200 ]; then
+    "${compose[@]}" ps >"$tmp/ps" 2>/dev/null || true
+    healthy=$(grep -cE '_(api|worker)_[0-9]+ .*\(healthy\)' "$tmp/ps" || true)
+    [ "$healthy" -ge 3 ] && break
+  fi
+  [ "$SECONDS" -lt "$deadline" ] || fail "not ready after ${READY_TIMEOUT}s (/readyz: HTTP $code; healthy api+workers: ${healthy:-0} of 3)"
+  sleep 2
+done
+workers=$(grep -cE '_worker_[0-9]+ ' "$tmp/ps" || true)
+[ "$workers" = 2 ] || fail "expected 2 worker containers, compose ps shows $workers"
+say "ok: /readyz 200 after $((SECONDS - started_at))s; api and 2 workers healthy"
+
+code=$(http GET /readyz)
+say "ok: backend $(json d.backend), redis $(json d.redis)"
+
+code=$(http POST /v1/training-jobs -H 'content-type: application/json' -d '{"epochs":2}')
+expect_status 202 "$code" "POST /v1/training-jobs (first)"
+job1=$(json d.id)
+[ "$(json d.dataset)" = mnist-sample ] || fail "first job's dataset is $(json d.dataset), expected mnist-sample"
+code=$(http POST /v1/training-jobs -H 'content-type: application/json' -d '{"epochs":2}')
+expect_status 202 "$code" "POST /v1/training-jobs (second)"
+job2=$(json d.id)
+say "ok: two jobs accepted (202): $job1, $job2 (dataset mnist-sample, 2 epochs)"
+
+say "polling both jobs (at most ${JOB_TIMEOUT}s)"
+deadline=$((SECONDS + JOB_TIMEOUT))
+both_running=0
+last=""
+while :; do
+  code=$(http GET "/v1/training-jobs/$job1")
+  expect_status 200 "$code" "GET /v1/training-jobs/$job1"
+  cp "$tmp/body" "$tmp/job1.json"
+  code=$(http GET "/v1/training-jobs/$job2")
+  expect_status 200 "$code" "GET /v1/training-jobs/$job2"
+  cp "$tmp/body" "$tmp/job2.json"
+  s1=$(json d.state "$tmp/job1.json")
+  s2=$(json d.state "$tmp/job2.json")
+  if [ "$s1 $s2" != "$last" ]; then
+    say "  states: $s1 / $s2"
+    last="$s1 $s2"
+  fi
+  [ "$s1 $s2" = "running running" ] && both_running=1
+  for f in job1 job2; do
+    if [ "$(json d.state "$tmp/$f.json")" = failed ]; then
+      fail "$f failed: $(json 'd.error && d.error.message' "$tmp/$f.json")"
+    fi
+  done
+  [ "$s1 $s2" = "completed completed" ] && break
+  [ "$SECONDS" -lt "$deadline" ] || fail "jobs not completed after ${JOB_TIMEOUT}s (states: $s1 / $s2)"
+  sleep 0.5
+done
+[ "$both_running" = 1 ] || fail "the two jobs never ran at the same time (2 workers should take one each)"
+model1=$(json d.modelId "$tmp/job1.json")
+model2=$(json d.modelId "$tmp/job2.json")
+say "ok: both jobs were running at once, then completed"
+say "ok: $job1 -> model $model1, test accuracy $(json d.metrics.testAccuracy "$tmp/job1.json"), epochs $(json d.progress.history.length "$tmp/job1.json")"
+say "ok: $job2 -> model $model2, test accuracy $(json d.metrics.testAccuracy "$tmp/job2.json"), epochs $(json d.progress.history.length "$tmp/job2.json")"
+
+code=$(http GET /v1/models)
+expect_status 200 "$code" "GET /v1/models"
+for m in "$model1" "$model2"; do
+  [ "$(json "d.items.some((m) => m.id === '$m')")" = true ] || fail "GET /v1/models does not list $m"
+done
+say "ok: GET /v1/models lists both models ($(json d.items.length) in all)"
+
+node test/compose/digit-png.mjs "$tmp/digit.png"
+code=$(http POST /v1/predict -H 'content-type: image/png' --data-binary "@$tmp/digit.png")
+expect_status 200 "$code" "POST /v1/predict (28x28 PNG)"
+[ "$(json d.predictions[0].probabilities.length)" = 10 ] ||
+  fail "predictions[0].probabilities has $(json d.predictions[0].probabilities.length) entries, expected 10"
+say "ok: POST /v1/predict with a 28x28 PNG: 200, model $(json d.modelId), label $(json d.predictions[0].label)," \
+  "confidence $(json 'd.predictions[0].confidence.toFixed(3)'), 10 probabilities"
+
+say "compose test passed in $((SECONDS - started_at))s"
