@@ -24,7 +24,12 @@ export function fillBatch(
     const src = order[from + b]! * INPUT_SIZE;
     const dst = b * INPUT_SIZE;
     for (let p = 0; p < INPUT_SIZE; p++) out[dst + p] = NORMALISE[images[src + p]!]!;
-    if (outT) for (let p = 0; p < INPUT_SIZE; p++) outT[p * count + b] = out[dst + p]!;
+  }
+  if (!outT) return;
+  // Written row by row of the transpose: sequential writes, reads from the cached batch.
+  for (let p = 0; p < INPUT_SIZE; p++) {
+    const row = p * count;
+    for (let b = 0; b < count; b++) outT[row + b] = out[b * INPUT_SIZE + p]!;
   }
 }
 

@@ -46,14 +46,19 @@ function adam(lr: number, size: number, beta1 = 0.9, beta2 = 0.999, epsilon = 1e
     step(p, g) {
       const t = ++state.step;
       const c1 = 1 - beta1 ** t;
-      const c2 = 1 - beta2 ** t;
+      const sqrtC2 = Math.sqrt(1 - beta2 ** t);
+      // lr·(m/c1)/(√(v/c2)+ε) rewritten as rate·m/(√v+ε̂): one division and one root per element.
+      const rate = (lr * sqrtC2) / c1;
+      const epsHat = epsilon * sqrtC2;
+      const a1 = 1 - beta1;
+      const a2 = 1 - beta2;
       for (let i = 0; i < p.length; i++) {
         const gi = g[i]!;
-        const mi = beta1 * m[i]! + (1 - beta1) * gi;
-        const vi = beta2 * v[i]! + (1 - beta2) * gi * gi;
+        const mi = beta1 * m[i]! + a1 * gi;
+        const vi = beta2 * v[i]! + a2 * gi * gi;
         m[i] = mi;
         v[i] = vi;
-        p[i] = p[i]! - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + epsilon);
+        p[i] = p[i]! - (rate * mi) / (Math.sqrt(vi) + epsHat);
       }
     },
   };
