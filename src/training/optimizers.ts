@@ -10,7 +10,19 @@ export interface Optimizer {
   /** Updates `params` in place from `grads` (same layout). */
   step(params: Float32Array, grads: Float32Array): void;
   /** Moment buffers and step count, for checkpoints. */
-  readonly state: { step: number; buffers: Float32Array[] };
+  readonly state: OptimizerState;
+}
+
+export interface OptimizerState {
+  step: number;
+  buffers: Float32Array[];
+}
+
+/** Puts a checkpointed state back (same optimizer, same parameter count). */
+export function restoreOptimizer(optimizer: Optimizer, saved: OptimizerState): void {
+  if (saved.buffers.length !== optimizer.state.buffers.length) throw new Error('checkpoint is of another optimizer');
+  saved.buffers.forEach((b, i) => optimizer.state.buffers[i]!.set(b));
+  optimizer.state.step = saved.step;
 }
 
 export function createOptimizer(params: Pick<TrainingParams, 'optimizer' | 'learningRate'>, size: number): Optimizer {
@@ -26,7 +38,7 @@ export function createOptimizer(params: Pick<TrainingParams, 'optimizer' | 'lear
 }
 
 function sgd(lr: number): Optimizer {
-  const state = { step: 0, buffers: [] };
+  const state: OptimizerState = { step: 0, buffers: [] };
   return {
     state,
     step(p, g) {

@@ -1,19 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
+import type { EpochRecord } from '../schemas/job.js';
 import type { LoadedDataset, Split } from './datasets/types.js';
 import { CLASSES, INPUT_SIZE, Network, fillBatch } from './network.js';
 import type { TrainingParams } from './params.js';
 import { lossAndGrads, readGradients } from './backprop.js';
-import { createOptimizer, type Optimizer } from './optimizers.js';
+import type { Checkpoint } from './checkpoint.js';
+import { createOptimizer, restoreOptimizer, type Optimizer } from './optimizers.js';
 import { createRng, range, shuffle } from './rng.js';
-
-export interface EpochRecord {
-  epoch: number;
-  loss: number;
-  accuracy: number;
-  valLoss?: number;
-  valAccuracy?: number;
-  seconds: number;
-}
 
 export interface EpochReport extends EpochRecord {
   epochs: number;
@@ -32,13 +25,21 @@ export interface TrainHooks {
   onEpoch?: (report: EpochReport) => void | Promise<void>;
   /** Checked between batches: training stops after the current batch once it is aborted. */
   signal?: AbortSignal;
+  /** Called after every epoch, before onEpoch, with the state to resume from. */
+  onCheckpoint?: (checkpoint: Checkpoint) => Promise<void>;
+  /** A checkpoint of this same run: training continues after its epoch. Others are ignored. */
+  resumeFrom?: Checkpoint;
 }
 
 /** How often a training loop gives its event loop a turn (IPC, abort messages, timers). */
 const YIELD_EVERY_MS = 50;
 const EVAL_CHUNK = 2048;
 
-export class TrainingAbortedError extends Error {}
+export class TrainingAbortedError extends Error {
+  constructor(readonly reason: unknown) {
+    super(`training was aborted (${String(reason)})`);
+  }
+}
 
 /**
  * Trains the MLP with a hand-written step: batches are assembled into reused typed arrays,
@@ -50,23 +51,34 @@ export async function train(
   params: TrainingParams,
   hooks: TrainHooks = {},
 ): Promise<TrainOutcome> {
-  const rng = createRng(params.seed);
+  let rng = createRng(params.seed);
   const { trainIdx, valIdx } = splitValidation(data.train.count, params.validationSplit, rng);
   const net = new Network(params.hiddenLayers, params.activation, params.seed);
   const optimizer = createOptimizer(params, net.values.length);
+  const runKey = JSON.stringify([data.id, data.train.count, params]);
+  const history: EpochRecord[] = [];
+  let firstEpoch = 1;
+  const saved = hooks.resumeFrom;
+  if (saved?.runKey === runKey && saved.order.length === trainIdx.length && saved.values.length === net.values.length) {
+    net.values.set(saved.values);
+    restoreOptimizer(optimizer, saved.optimizer);
+    trainIdx.set(saved.order);
+    rng = createRng(saved.rngState);
+    history.push(...saved.history);
+    firstEpoch = saved.epoch + 1;
+  }
   const gradBuf = new Float32Array(net.values.length);
   const batch = Math.min(params.batchSize, trainIdx.length);
   const xBuf = new Float32Array(batch * INPUT_SIZE);
   const xTBuf = new Float32Array(batch * INPUT_SIZE);
   const yBuf = new Int32Array(batch);
-  const history: EpochRecord[] = [];
-  let trainedSeconds = 0;
+  let totals: tf.Tensor1D | undefined;
   try {
-    for (let epoch = 1; epoch <= params.epochs; epoch++) {
+    for (let epoch = firstEpoch; epoch <= params.epochs; epoch++) {
       const started = performance.now();
       let lastYield = started;
       shuffle(trainIdx, rng);
-      let totals: tf.Tensor1D = tf.zeros([2]); // [sum of losses, correct predictions]
+      totals = tf.zeros([2]); // [sum of losses, correct predictions]
       for (let from = 0; from < trainIdx.length; from += batch) {
         const n = Math.min(batch, trainIdx.length - from);
         fillBatch(data.train.images, trainIdx, from, n, xBuf, xTBuf);
@@ -77,13 +89,13 @@ export async function train(
         if (performance.now() - lastYield > YIELD_EVERY_MS) {
           await new Promise((resolve) => setImmediate(resolve));
           lastYield = performance.now();
-          if (hooks.signal?.aborted) throw new TrainingAbortedError('training was aborted');
+          if (hooks.signal?.aborted) throw new TrainingAbortedError(hooks.signal.reason);
         }
       }
       const [lossSum, correct] = await totals.data();
       totals.dispose();
+      totals = undefined;
       const seconds = (performance.now() - started) / 1000;
-      trainedSeconds += seconds;
       const record: EpochRecord = {
         epoch,
         loss: lossSum! / trainIdx.length,
@@ -96,6 +108,15 @@ export async function train(
         record.valAccuracy = val.accuracy;
       }
       history.push(record);
+      await hooks.onCheckpoint?.({
+        runKey,
+        epoch,
+        history: [...history],
+        rngState: rng.state(),
+        values: net.values,
+        optimizer: optimizer.state,
+        order: trainIdx,
+      });
       await hooks.onEpoch?.({
         ...record,
         epochs: params.epochs,
@@ -107,9 +128,10 @@ export async function train(
       model: net.toLayersModel(),
       history,
       metrics: { testLoss: test.loss, testAccuracy: test.accuracy },
-      samplesPerSecond: Math.round((trainIdx.length * params.epochs) / trainedSeconds),
+      samplesPerSecond: Math.round((trainIdx.length * history.length) / history.reduce((s, h) => s + h.seconds, 0)),
     };
   } finally {
+    totals?.dispose();
     net.dispose();
   }
 }

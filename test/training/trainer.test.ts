@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/training/backend.js';
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/training/checkpoint.js';
 import type { LoadedDataset } from '../../src/training/datasets/types.js';
 import { withDefaults, type TrainingParams } from '../../src/training/params.js';
 import { createRng } from '../../src/training/rng.js';
@@ -92,5 +93,49 @@ describe('train', () => {
     const started = train(dataset, params({ epochs: 100, batchSize: 1 }), { signal: controller.signal });
     setTimeout(() => controller.abort(), 100);
     await expect(started).rejects.toBeInstanceOf(TrainingAbortedError);
+  });
+});
+
+describe('checkpoints', () => {
+  it('resuming from an epoch checkpoint gives exactly the run that never stopped', async () => {
+    const p = params({ epochs: 3, validationSplit: 0.1, seed: 77 });
+    const straight = await train(dataset, p);
+    const checkpoints: Checkpoint[] = [];
+    const controller = new AbortController();
+    const interrupted = train(dataset, p, {
+      signal: controller.signal,
+      onCheckpoint: async (c) => {
+        checkpoints.push(decodeCheckpoint(encodeCheckpoint(c))); // through the file format
+        if (c.epoch === 1) controller.abort('worker lost');
+      },
+    });
+    await expect(interrupted).rejects.toBeInstanceOf(TrainingAbortedError);
+    expect(checkpoints.map((c) => c.epoch)).toEqual([1]);
+    const epochsSeen: number[] = [];
+    const resumed = await train(dataset, p, {
+      resumeFrom: checkpoints[0],
+      onEpoch: (r) => void epochsSeen.push(r.epoch),
+    });
+    expect(epochsSeen).toEqual([2, 3]);
+    expect(resumed.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
+    expect(resumed.history[0]).toEqual(checkpoints[0]!.history[0]);
+    expect(resumed.history.map((h) => h.loss)).toEqual(straight.history.map((h) => h.loss));
+    const a = straight.model.getWeights().map((w) => Array.from(w.dataSync()));
+    const b = resumed.model.getWeights().map((w) => Array.from(w.dataSync()));
+    expect(b).toEqual(a);
+    straight.model.dispose();
+    resumed.model.dispose();
+  });
+
+  it('ignores a checkpoint of another run', async () => {
+    let checkpoint: Checkpoint | undefined;
+    const first = await train(dataset, params({ epochs: 1, seed: 1 }), {
+      onCheckpoint: async (c) => void (checkpoint = decodeCheckpoint(encodeCheckpoint(c))),
+    });
+    const other = await train(dataset, params({ epochs: 1, seed: 2 }), { resumeFrom: checkpoint });
+    expect(other.history).toHaveLength(1);
+    expect(other.history[0]!.loss).not.toEqual(first.history[0]!.loss);
+    first.model.dispose();
+    other.model.dispose();
   });
 });
