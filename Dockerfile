@@ -9,9 +9,7 @@
 # @tensorflow/tfjs-node is installed and training uses the native TensorFlow backend.
 # Without it the package is dropped and the service runs on the wasm backend.
 
-ARG NODE_IMAGE=node:22-bookworm-slim
-
-FROM ${NODE_IMAGE} AS base
+FROM node:22-bookworm-slim AS base
 WORKDIR /app
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
     NPM_CONFIG_FUND=false \
@@ -34,6 +32,8 @@ COPY package.json package-lock.json ./
 # is pointed at a closed local port so that it fails at once, whatever the network does (it
 # has no timeout of its own); npm then drops the optional package. --omit=optional is not
 # used: it would also drop sharp's prebuilt binaries (@img/sharp-linux-x64 and its libvips).
+# Source maps (about 200 MB, mostly TensorFlow.js browser bundles) and type declarations are
+# never loaded at run time, so they are left out; the build fails if sharp cannot load.
 RUN set -eu; \
     if [ -n "$TFJS_NODE_CDN_STORAGE" ]; then \
       mirror="${TFJS_NODE_CDN_STORAGE%/}/"; \
@@ -44,7 +44,7 @@ RUN set -eu; \
     npm_config_tfjs_binding_binary_host_mirror="${mirror}tf-builds/pre-built-binary" \
       npm ci --omit=dev; \
     npm cache clean --force; \
-    rm -rf /tmp/* /root/.npm; \
+    find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \) -delete; \
     node -e "require('sharp'); console.log('sharp', require('sharp').versions.sharp, 'ok')"; \
     if [ -d node_modules/@tensorflow/tfjs-node ]; then \
       echo 'tfjs-node installed: the tensorflow backend is available'; \
@@ -63,6 +63,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 3000
+# (No spaces inside the script: podman's Docker API splits CMD arguments at whitespace.)
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 CMD ["node", "dist/main.js"]

@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AppDeps } from './api/deps.js';
 import { OneLinePerRequest } from './api/log-controller.js';
+import { frameworkErrors } from './api/plugins/errors.js';
 import { plugins } from './api/plugins/index.js';
 import { routes } from './api/routes/index.js';
 import { parseJson } from './api/json-body.js';
@@ -9,6 +10,8 @@ import { formatValidationError } from './api/validation-errors.js';
 import { createAjv } from './validation.js';
 
 export type { AppDeps } from './api/deps.js';
+
+const MAX_PARAM_LENGTH = 1000;
 
 /**
  * The HTTP API as a Fastify instance, not listening: `server.ts` listens, tests inject.
@@ -19,7 +22,8 @@ export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): 
     bodyLimit: deps.config.MAX_UPLOAD_BYTES,
     requestIdHeader: 'x-request-id',
     // Long ids are answered by the routes (404), not by the router with a 414.
-    maxParamLength: 1000,
+    maxParamLength: MAX_PARAM_LENGTH,
+    frameworkErrors: frameworkErrors(MAX_PARAM_LENGTH),
     schemaErrorFormatter: formatValidationError,
     logController: new OneLinePerRequest(),
     ...opts,

@@ -34,6 +34,13 @@ export const ConfigSchema = Type.Object({
     },
   ),
   WORKER_CONCURRENCY: Int(1, 64, 1, 'Training jobs one worker runs at once'),
+  JOB_LOCK_MS: Int(
+    1000,
+    600_000,
+    30_000,
+    'How long a worker holds a job between lock renewals; a dead worker is noticed after it',
+  ),
+  STALLED_CHECK_MS: Int(500, 600_000, 15_000, 'How often workers look for jobs whose worker died'),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info', description: 'pino log level' },

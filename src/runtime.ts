@@ -38,7 +38,7 @@ export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; cl
     redis,
     datasets,
     models,
-    jobs: createJobService({ queue, datasets }),
+    jobs: createJobService({ queue, datasets, redis, retentionDays: config.JOB_RETENTION_DAYS }),
     predictor: createPredictor({ models, cacheSize: config.MODEL_CACHE_SIZE }),
     backend: backend.name,
   };

@@ -1,16 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { Job, JobType } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { ConflictError, NotFoundError } from '../errors.js';
-import type {
-  CreateTrainingJob,
-  JobState,
-  Progress,
-  TrainingJob,
-  TrainingJobData,
-  TrainingJobResult,
+import {
+  CANCELLED_REASON,
+  type CreateTrainingJob,
+  type JobState,
+  type Progress,
+  type TrainingJob,
+  type TrainingJobData,
+  type TrainingJobResult,
 } from '../schemas/job.js';
 import type { DatasetStore } from '../training/datasets/types.js';
-import { withDefaults } from '../training/params.js';
+import { DEFAULT_PARAMS, withDefaults } from '../training/params.js';
+import { publishCancel } from './cancellation.js';
+import { createIdempotency, type Outcome } from './idempotency.js';
+import { createTombstones } from './tombstones.js';
 import { TRAIN_JOB, type TrainingQueue } from './training-queue.js';
 
 export const DEFAULT_DATASET = 'mnist-sample';
@@ -24,6 +29,8 @@ const BULL_STATES: Record<Exclude<JobState, 'cancelled'>, JobType[]> = {
   failed: ['failed'],
 };
 
+const BULL_KEYS = Object.keys(BULL_STATES) as (keyof typeof BULL_STATES)[];
+
 export function toJobState(bullState: string): JobState {
   for (const [state, types] of Object.entries(BULL_STATES)) {
     if ((types as string[]).includes(bullState)) return state as JobState;
@@ -34,9 +41,11 @@ export function toJobState(bullState: string): JobState {
 type TrainingBullJob = Job<TrainingJobData, TrainingJobResult>;
 
 /** The job resource the API shows, from BullMQ's record of it. */
-export function toJobResource(job: TrainingBullJob, state: JobState): TrainingJob {
+export function toJobResource(job: TrainingBullJob, bullState: JobState): TrainingJob {
+  let state = bullState;
   const { params } = job.data;
   const progress = isProgress(job.progress) ? job.progress : emptyProgress(params.epochs);
+  if (state === 'failed' && job.failedReason === CANCELLED_REASON) state = 'cancelled';
   const finished = state === 'completed' || state === 'failed' || state === 'cancelled';
   const result = state === 'completed' ? job.returnvalue : undefined;
   return {
@@ -60,59 +69,121 @@ export function emptyProgress(epochs: number): Progress {
 }
 
 export interface JobService {
-  submit(input: CreateTrainingJob): Promise<TrainingJob>;
+  /** With an idempotency key, a repeat within 24 h answers the first job (`replayed`) instead. */
+  submit(input: CreateTrainingJob, options?: { idempotencyKey?: string }): Promise<Outcome<TrainingJob>>;
   get(id: string): Promise<TrainingJob>;
   list(query: { state?: JobState; limit?: number }): Promise<TrainingJob[]>;
   /** Whether a queued or running job trains on this dataset. */
   usesDataset(datasetId: string): Promise<boolean>;
+  /** A queued job is removed and cancelled at once; a running one stops after its current batch. */
+  cancel(id: string): Promise<TrainingJob>;
+  /** Forgets a finished job. */
+  remove(id: string): Promise<void>;
 }
 
 export function createJobService({
   queue,
   datasets,
+  retentionDays = 7,
+  redis: client,
 }: {
+  redis: Redis;
   queue: TrainingQueue;
   datasets: Pick<DatasetStore, 'get'>;
+  retentionDays?: number;
 }): JobService {
   const activeJobs = () => queue.getJobs([...BULL_STATES.queued, ...BULL_STATES.running]);
+  // Our own keys go through a plain ioredis client: BullMQ's `queue.client` is an adapter
+  // whose commands take other argument shapes (hset of an object, for one).
+  const redis = async () => client;
+  const tombstones = createTombstones(redis, queue.opts.prefix ?? 'bull', retentionDays);
+  const idempotency = createIdempotency(redis, queue.opts.prefix ?? 'bull');
+  const notFound = (id: string) => new NotFoundError(`training job "${id}" not found`, 'JOB_NOT_FOUND');
+
+  async function create(input: CreateTrainingJob, jobId: string): Promise<TrainingJob> {
+    const { dataset = DEFAULT_DATASET, name, ...hyper } = input;
+    const info = await datasets.get(dataset);
+    if (!info.available) {
+      throw new ConflictError(
+        `dataset "${dataset}" is not available: ${info.note ?? 'unknown reason'}`,
+        'DATASET_UNAVAILABLE',
+      );
+    }
+    const params = withDefaults(hyper);
+    const data: TrainingJobData = {
+      name: name ?? `${dataset} mlp-${params.hiddenLayers.join('-')}`,
+      dataset,
+      params,
+    };
+    const job = await queue.add(TRAIN_JOB, data, { jobId });
+    return toJobResource(job, 'queued');
+  }
 
   return {
-    async submit(input) {
-      const { dataset = DEFAULT_DATASET, name, ...hyper } = input;
-      const info = await datasets.get(dataset);
-      if (!info.available) {
-        throw new ConflictError(
-          `dataset "${dataset}" is not available: ${info.note ?? 'unknown reason'}`,
-          'DATASET_UNAVAILABLE',
-        );
-      }
-      const params = withDefaults(hyper);
-      const data: TrainingJobData = {
-        name: name ?? `${dataset} mlp-${params.hiddenLayers.join('-')}`,
-        dataset,
-        params,
-      };
-      const job = await queue.add(TRAIN_JOB, data, { jobId: randomUUID() });
-      return toJobResource(job, 'queued');
+    async submit(input, { idempotencyKey } = {}) {
+      if (!idempotencyKey) return { job: await create(input, randomUUID()), replayed: false };
+      // Defaults filled in, so that leaving a field out and sending its default are one request.
+      const request = { dataset: DEFAULT_DATASET, ...DEFAULT_PARAMS, ...input };
+      const find = (id: string) =>
+        this.get(id).catch((err: unknown) => (err instanceof NotFoundError ? undefined : Promise.reject(err)));
+      return idempotency.once(idempotencyKey, request, (jobId) => create(input, jobId), find);
     },
 
     async get(id) {
-      const job = JOB_ID.test(id) ? await queue.getJob(id) : undefined;
-      if (!job) throw new NotFoundError(`training job "${id}" not found`, 'JOB_NOT_FOUND');
-      return toJobResource(job, toJobState(await job.getState()));
+      if (!JOB_ID.test(id)) throw notFound(id);
+      const job = await queue.getJob(id);
+      if (job) return toJobResource(job, toJobState(await job.getState()));
+      const cancelled = await tombstones.get(id);
+      if (cancelled) return cancelled;
+      throw notFound(id);
     },
 
     async list({ state, limit = 50 }) {
-      const states = state ? [state] : (Object.keys(BULL_STATES) as Exclude<JobState, 'cancelled'>[]);
+      // Cancelled jobs are failed ones with the cancel reason, or tombstones of queued ones.
+      const bullStates = state === 'cancelled' ? ['failed' as const] : state ? [state] : BULL_KEYS;
       const groups = await Promise.all(
-        states
-          .filter((s): s is keyof typeof BULL_STATES => s in BULL_STATES)
-          .map(async (s) => (await queue.getJobs(BULL_STATES[s], 0, limit - 1, false)).map((j) => toJobResource(j, s))),
+        bullStates.map(async (s) =>
+          (await queue.getJobs(BULL_STATES[s], 0, limit - 1, false)).map((j) => toJobResource(j, s)),
+        ),
       );
+      if (!state || state === 'cancelled') groups.push(await tombstones.list(limit));
       return groups
         .flat()
+        .filter((j) => !state || j.state === state)
         .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
         .slice(0, limit);
+    },
+
+    async cancel(id) {
+      const current = await this.get(id);
+      if (current.state !== 'queued' && current.state !== 'running') {
+        throw new ConflictError(`training job "${id}" is ${current.state} and cannot be cancelled`, 'JOB_FINISHED');
+      }
+      const job = await queue.getJob(id);
+      if (current.state === 'queued' && job) {
+        try {
+          await job.remove(); // refused while a worker holds the job's lock: then it is running
+          const cancelled: TrainingJob = {
+            ...current,
+            state: 'cancelled',
+            finishedAt: new Date().toISOString(),
+          };
+          await tombstones.put(cancelled);
+          return cancelled;
+        } catch {
+          // picked up meanwhile: cancel it as a running job
+        }
+      }
+      await publishCancel(await redis(), queue.opts.prefix ?? 'bull', id);
+      return this.get(id);
+    },
+
+    async remove(id) {
+      const current = await this.get(id);
+      if (current.state === 'queued' || current.state === 'running') {
+        throw new ConflictError(`training job "${id}" is ${current.state}; cancel it first`, 'JOB_ACTIVE');
+      }
+      if (!(await tombstones.remove(id))) await (await queue.getJob(id))?.remove();
     },
 
     async usesDataset(datasetId) {

@@ -3,8 +3,12 @@ import { Redis, type RedisOptions } from 'ioredis';
 /**
  * Connections for the two sides. Workers block on Redis and must wait through outages
  * (maxRetriesPerRequest: null, as BullMQ requires); the API must fail fast so that a request
- * answers 503 instead of hanging while Redis is away (no offline queue, one retry).
+ * answers 503 instead of hanging while Redis is away (no offline queue, one retry). A Redis
+ * that keeps the connection open but stops answering (paused, partitioned) sends no error at
+ * all: only the command timeout turns that into a 503 rather than a request that never ends.
  */
+export const API_COMMAND_TIMEOUT_MS = 500;
+
 export function createRedis(url: string, role: 'api' | 'worker'): Redis {
   const common: RedisOptions = {
     connectionName: `trainyard-${role}`,
@@ -12,7 +16,13 @@ export function createRedis(url: string, role: 'api' | 'worker'): Redis {
   };
   return role === 'worker'
     ? new Redis(url, { ...common, maxRetriesPerRequest: null })
-    : new Redis(url, { ...common, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5000 });
+    : new Redis(url, {
+        ...common,
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: false,
+        connectTimeout: 5000,
+        commandTimeout: API_COMMAND_TIMEOUT_MS,
+      });
 }
 
 /** Resolves once the connection is up (the API's client queues nothing while it is not). */

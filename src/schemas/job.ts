@@ -4,6 +4,9 @@ import { IsoDate, Nullable } from './common.js';
 import { ModelMetricsSchema } from './model.js';
 
 export const JOB_STATES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+
+/** The failure reason that marks a job as cancelled rather than failed. */
+export const CANCELLED_REASON = 'cancelled by request';
 export type JobState = (typeof JOB_STATES)[number];
 
 export const EpochRecordSchema = Type.Object({

@@ -5,6 +5,8 @@ import { createRedis } from '../queue/redis.js';
 import { initBackend } from '../training/backend.js';
 import { onShutdown, requireRedis } from '../runtime.js';
 import { configOrExit } from '../server.js';
+import { createCheckpointStore } from '../models/checkpoints.js';
+import { ABORT_CANCEL, ABORT_SHUTDOWN, listenForCancels } from '../queue/cancellation.js';
 import { createTrainingWorker } from './worker.js';
 
 /** Starts a training worker; returns its close function (used alone here and by main.ts). */
@@ -19,13 +21,25 @@ export async function startWorker(config: Config, logger: Logger): Promise<() =>
     prefix: config.QUEUE_PREFIX,
     concurrency: config.WORKER_CONCURRENCY,
     logger,
+    checkpoints: createCheckpointStore({ dir: config.DATA_DIR }),
+    lockMs: config.JOB_LOCK_MS,
+    stalledCheckMs: config.STALLED_CHECK_MS,
+  });
+  const subscriber = connection.duplicate();
+  subscriber.on('error', () => {}); // the main connection reports outages
+  await listenForCancels(subscriber, config.QUEUE_PREFIX, (jobId) => {
+    if (worker.cancelJob(jobId, ABORT_CANCEL)) logger.info({ jobId }, 'cancelling training job');
   });
   logger.info(
     { backend: backend.name, skipped: backend.skipped, concurrency: config.WORKER_CONCURRENCY },
     'trainyard worker started',
   );
   return async () => {
+    // Running jobs stop after their current batch and go back to the queue; another worker
+    // resumes each from its last epoch checkpoint.
+    worker.cancelAllJobs(ABORT_SHUTDOWN);
     await worker.close();
+    subscriber.disconnect();
     connection.disconnect();
   };
 }

@@ -1,11 +1,18 @@
 import { setPriority } from 'node:os';
-import { UnrecoverableError, type SandboxedJob } from 'bullmq';
+import { UnrecoverableError, WaitingError, type SandboxedJob } from 'bullmq';
 import { loadConfig } from '../config.js';
+import { createCheckpointStore } from '../models/checkpoints.js';
 import { createModelStore } from '../models/store.js';
 import { TrainingJobDataSchema, type TrainingJobData, type TrainingJobResult } from '../schemas/job.js';
 import { initBackend } from '../training/backend.js';
 import { createDatasetStore } from '../training/datasets/store.js';
-import { PermanentJobError, createJobDataChecker, runTrainingJob, type TrainingDeps } from './run-training-job.js';
+import {
+  HandBackError,
+  PermanentJobError,
+  createJobDataChecker,
+  runTrainingJob,
+  type TrainingDeps,
+} from './run-training-job.js';
 
 /**
  * BullMQ's sandboxed processor: this file runs in a forked child process, so training never
@@ -22,6 +29,10 @@ try {
   // not permitted here: run at normal priority
 }
 
+// If the worker that forked this process dies (kill -9, OOM), stop: the job's lock expires
+// and another worker resumes it from its checkpoint.
+process.on('disconnect', () => process.exit(1));
+
 async function createDeps(): Promise<TrainingDeps> {
   const config = loadConfig();
   const backend = await initBackend(config.TRAINING_BACKEND);
@@ -35,13 +46,14 @@ async function createDeps(): Promise<TrainingDeps> {
       maxUploadBytes: config.MAX_DATASET_BYTES,
     }),
     models: createModelStore({ dir: config.DATA_DIR }),
+    checkpoints: createCheckpointStore({ dir: config.DATA_DIR }),
     checkData: createJobDataChecker(TrainingJobDataSchema),
   };
 }
 
-export default async function process(
+export default async function trainingProcessor(
   job: SandboxedJob<TrainingJobData, TrainingJobResult>,
-  _token?: string,
+  token?: string,
   signal?: AbortSignal,
 ): Promise<TrainingJobResult> {
   deps ??= createDeps().catch((err: unknown) => {
@@ -56,6 +68,11 @@ export default async function process(
     );
   } catch (err) {
     if (err instanceof PermanentJobError) throw new UnrecoverableError(err.message);
+    if (err instanceof HandBackError) {
+      // Back to the queue at once, not as a failed attempt: another worker resumes it.
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
     throw err;
   }
 }

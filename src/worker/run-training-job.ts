@@ -1,8 +1,16 @@
 import { DomainError } from '../errors.js';
+import type { CheckpointStore } from '../models/checkpoints.js';
 import type { ModelStore } from '../models/store.js';
-import type { Progress, TrainingJobData, TrainingJobDataSchema, TrainingJobResult } from '../schemas/job.js';
+import { ABORT_SHUTDOWN } from '../queue/cancellation.js';
+import {
+  CANCELLED_REASON,
+  type Progress,
+  type TrainingJobData,
+  type TrainingJobDataSchema,
+  type TrainingJobResult,
+} from '../schemas/job.js';
 import type { DatasetStore } from '../training/datasets/types.js';
-import { train } from '../training/trainer.js';
+import { TrainingAbortedError, train } from '../training/trainer.js';
 import { compileChecker } from '../validation.js';
 import type { Static } from '@sinclair/typebox';
 
@@ -15,17 +23,23 @@ export interface TrainingJobContext {
 export interface TrainingDeps {
   datasets: Pick<DatasetStore, 'load'>;
   models: Pick<ModelStore, 'save'>;
+  checkpoints: CheckpointStore;
   backend: string;
   checkData: (value: unknown) => Static<typeof TrainingJobDataSchema>;
 }
 
-/** Marks errors that retrying cannot fix (bad parameters, bad data): the job fails at once. */
+/** Marks errors that retrying cannot fix (bad parameters, bad data, a cancel): the job fails at once. */
 export class PermanentJobError extends Error {}
+
+/** The worker is shutting down: the job goes back to the queue to be resumed elsewhere. */
+export class HandBackError extends Error {}
 
 /**
  * One training job from validated data to a stored model: load the dataset (parsed once per
- * process), train, report every epoch as job progress, save the model under the job's id.
- * Saving is idempotent, so a retried job that already stored its model does not store twice.
+ * process), resume from the job's checkpoint if an earlier attempt left one, train while
+ * checkpointing and reporting every epoch, save the model under the job's id. Saving is
+ * idempotent, so an attempt that already stored its model does not store twice. The
+ * checkpoint outlives attempts that may be retried and is removed once the job ends.
  */
 export async function runTrainingJob(
   job: TrainingJobContext,
@@ -40,11 +54,14 @@ export async function runTrainingJob(
   }
   try {
     const dataset = await deps.datasets.load(data.dataset);
-    const history: Progress['history'] = [];
+    const resumeFrom = await deps.checkpoints.load(job.id);
+    const history: Progress['history'] = [...(resumeFrom?.history ?? [])];
     const outcome = await train(dataset, data.params, {
       signal,
+      resumeFrom,
+      onCheckpoint: (checkpoint) => deps.checkpoints.save(job.id, checkpoint),
       onEpoch: async ({ epochs, samplesPerSecond, ...record }) => {
-        history.push(record);
+        history.splice(record.epoch - 1, history.length, record);
         const { epoch, loss, accuracy, valLoss, valAccuracy } = record;
         await job.updateProgress({
           epoch,
@@ -73,12 +90,23 @@ export async function runTrainingJob(
         },
         outcome.model,
       );
+      await deps.checkpoints.remove(job.id);
       return { modelId: saved.id, metrics: saved.metrics };
     } finally {
       outcome.model.dispose();
     }
   } catch (err) {
-    if (err instanceof DomainError && err.isPermanent) throw new PermanentJobError(err.message);
+    if (err instanceof TrainingAbortedError && err.reason === ABORT_SHUTDOWN) {
+      throw new HandBackError('worker shutting down');
+    }
+    if (err instanceof TrainingAbortedError) {
+      await deps.checkpoints.remove(job.id);
+      throw new PermanentJobError(CANCELLED_REASON);
+    }
+    if (err instanceof DomainError && err.isPermanent) {
+      await deps.checkpoints.remove(job.id);
+      throw new PermanentJobError(err.message);
+    }
     throw err;
   }
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from 'pino';
+import type { CheckpointStore } from '../models/checkpoints.js';
 import type { Progress, TrainingJobData, TrainingJobResult } from '../schemas/job.js';
 import { TRAINING_QUEUE, type TrainJobName } from '../queue/training-queue.js';
 
@@ -12,6 +13,10 @@ export interface WorkerSettings {
   prefix: string;
   concurrency: number;
   logger: Logger;
+  checkpoints: Pick<CheckpointStore, 'remove'>;
+  /** A dead worker's job is taken over within about lockMs + stalledCheckMs. */
+  lockMs: number;
+  stalledCheckMs: number;
 }
 
 /**
@@ -30,14 +35,22 @@ export function processorPath(): string {
  * A BullMQ worker whose processor runs in forked child processes (one per concurrent job),
  * so this process's event loop stays free to renew locks and relay progress.
  */
-export function createTrainingWorker({ connection, prefix, concurrency, logger }: WorkerSettings): TrainingWorker {
+export function createTrainingWorker({
+  connection,
+  prefix,
+  concurrency,
+  logger,
+  checkpoints,
+  lockMs,
+  stalledCheckMs,
+}: WorkerSettings): TrainingWorker {
   const worker: TrainingWorker = new Worker(TRAINING_QUEUE, processorPath(), {
     connection,
     prefix,
     concurrency,
     useWorkerThreads: false,
-    lockDuration: 30_000,
-    stalledInterval: 15_000,
+    lockDuration: lockMs,
+    stalledInterval: stalledCheckMs,
     maxStalledCount: 2,
   });
   worker.on('active', (job) =>
@@ -60,9 +73,13 @@ export function createTrainingWorker({ connection, prefix, concurrency, logger }
   worker.on('completed', (job, result) =>
     logger.info({ jobId: job.id, modelId: result.modelId, metrics: result.metrics }, 'training job completed'),
   );
-  worker.on('failed', (job, err) =>
-    logger.warn({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message }, 'training job failed'),
-  );
+  worker.on('failed', (job, err) => {
+    if (!job) return;
+    const final = job.attemptsMade >= (job.opts.attempts ?? 1);
+    logger.warn({ jobId: job.id, attemptsMade: job.attemptsMade, final, err: err.message }, 'training job failed');
+    // No attempt follows: the checkpoint has nothing left to resume.
+    if (final) void checkpoints.remove(job.id!).catch(() => {});
+  });
   worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
   return worker;
 }

@@ -94,6 +94,8 @@ if [ "$rc" = 3 ]; then
   exit 0
 fi
 [ "$rc" = 0 ] || fail "compose up exited $rc"
+up_done=$SECONDS
+say "ok: compose up (build and start) took $((up_done - started_at))s"
 
 say "waiting (at most ${READY_TIMEOUT}s) for /readyz and healthy containers"
 deadline=$((SECONDS + READY_TIMEOUT))
@@ -101,15 +103,15 @@ while :; do
   code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$base/readyz" || true)
   if [ "$code" = 200 ]; then
     "${compose[@]}" ps >"$tmp/ps" 2>/dev/null || true
-    healthy=$(grep -cE '_(api|worker)_[0-9]+ .*\(healthy\)' "$tmp/ps" || true)
+    healthy=$(grep -cE '[_-](api|worker)[_-][0-9]+ .*\(healthy\)' "$tmp/ps" || true)
     [ "$healthy" -ge 3 ] && break
   fi
   [ "$SECONDS" -lt "$deadline" ] || fail "not ready after ${READY_TIMEOUT}s (/readyz: HTTP $code; healthy api+workers: ${healthy:-0} of 3)"
   sleep 2
 done
-workers=$(grep -cE '_worker_[0-9]+ ' "$tmp/ps" || true)
+workers=$(grep -cE '[_-]worker[_-][0-9]+ ' "$tmp/ps" || true)
 [ "$workers" = 2 ] || fail "expected 2 worker containers, compose ps shows $workers"
-say "ok: /readyz 200 after $((SECONDS - started_at))s; api and 2 workers healthy"
+say "ok: /readyz 200 and api + 2 workers healthy $((SECONDS - up_done))s after compose up"
 
 code=$(http GET /readyz)
 say "ok: backend $(json d.backend), redis $(json d.redis)"

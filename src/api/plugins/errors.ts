@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { STATUS_CODES } from 'node:http';
 import { DomainError } from '../../errors.js';
@@ -61,11 +61,38 @@ function fromFastify(err: FastifyError, limit: number, contentType: string): Err
   return undefined;
 }
 
-/** ioredis failures while Redis is away: the client should come back later, not give up. */
+/**
+ * The `frameworkErrors` server option: errors the router raises before any route runs (a broken
+ * percent-escape, a path segment over maxParamLength). Without it Fastify answers them itself,
+ * past the error handler: a 414 saying "Bad Request" with the whole path echoed back.
+ */
+export function frameworkErrors(maxParamLength: number) {
+  return (err: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+    const status = err.statusCode ?? 400;
+    const message =
+      err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? `a path segment is longer than ${maxParamLength} characters`
+        : err.code === 'FST_ERR_BAD_URL'
+          ? 'the URL path is not valid percent-encoding'
+          : err.message;
+    void reply.status(status).send(body(status, message, err.code));
+  };
+}
+
+/**
+ * ioredis failures while Redis is away or cannot serve: the client should come back later, not
+ * give up. "Command timed out" is a Redis that holds the connection but does not answer;
+ * the replies matched by prefix are Redis saying it is temporarily unable (loading its data
+ * after a restart, out of memory, a replica after failover), none of them the request's fault.
+ */
 function isRedisDown(err: Error): boolean {
   return (
     err.name === 'MaxRetriesPerRequestError' ||
-    /Connection is closed|Stream isn't writeable|ECONNREFUSED|ETIMEDOUT|Reached the max retries/.test(err.message)
+    (err.name === 'ReplyError' &&
+      /^(LOADING|BUSY|OOM|MISCONF|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)\b/.test(err.message)) ||
+    /Connection is closed|Stream isn't writeable|Command timed out|ECONNREFUSED|ETIMEDOUT|Reached the max retries/.test(
+      err.message,
+    )
   );
 }
 

@@ -1,7 +1,22 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { IdParams } from '../../schemas/common.js';
 import { CreateTrainingJobSchema, ListJobsQuery, TrainingJobSchema } from '../../schemas/job.js';
 import { errors, list, ref } from '../schemas.js';
+
+const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 200,
+      pattern: '^[\\x20-\\x7E]+$',
+      description:
+        'Makes the request safe to retry: within 24 h, the same key with the same body answers the job the ' +
+        'first request created (200, same Location) instead of queuing another; with a different body it is ' +
+        'a 409 IDEMPOTENCY_KEY_REUSED. 1–200 printable ASCII characters.',
+    }),
+  ),
+});
 
 const trainingJobs: FastifyPluginAsyncTypebox = async (app) => {
   const { jobs } = app.deps;
@@ -13,14 +28,25 @@ const trainingJobs: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['training'],
         summary: 'Queue a training job',
         description:
-          'Every hyperparameter is optional; the defaults are the reference recipe. Any other field is a 400.',
+          'Every hyperparameter is optional; the defaults are the reference recipe. Any other field is a 400. ' +
+          'Answers 202 with the new job, or 200 with the earlier job when an Idempotency-Key is repeated.',
+        headers: IdempotencyHeaders,
         body: CreateTrainingJobSchema,
-        response: { 202: ref(TrainingJobSchema), ...errors(400, 404, 409, 413, 415, 503) },
+        response: {
+          200: ref(TrainingJobSchema),
+          202: ref(TrainingJobSchema),
+          ...errors(400, 404, 409, 413, 415, 503),
+        },
       },
     },
     async (request, reply) => {
-      const job = await jobs.submit(request.body);
-      return reply.status(202).header('location', `/v1/training-jobs/${job.id}`).send(job);
+      const idempotencyKey = request.headers['idempotency-key'];
+      const { job, replayed } = await jobs.submit(request.body, { idempotencyKey });
+      // 200 for a replay, so a client can tell it did not queue a second job.
+      return reply
+        .status(replayed ? 200 : 202)
+        .header('location', `/v1/training-jobs/${job.id}`)
+        .send(job);
     },
   );
 
@@ -48,6 +74,39 @@ const trainingJobs: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => jobs.get(request.params.id),
+  );
+
+  app.post(
+    '/v1/training-jobs/:id/cancel',
+    {
+      schema: {
+        tags: ['training'],
+        summary: 'Cancel a job',
+        description:
+          'A queued job is removed from the queue and is cancelled at once. A running job stops after its ' +
+          'current batch (within about a second), stores no model, and shows `cancelled` shortly after this ' +
+          'answer. A finished job is a 409.',
+        params: IdParams,
+        response: { 202: ref(TrainingJobSchema), ...errors(404, 409, 503) },
+      },
+    },
+    async (request, reply) => reply.status(202).send(await jobs.cancel(request.params.id)),
+  );
+
+  app.delete(
+    '/v1/training-jobs/:id',
+    {
+      schema: {
+        tags: ['training'],
+        summary: "Delete a finished job's record (409 while it is queued or running)",
+        params: IdParams,
+        response: { 204: Type.Null(), ...errors(404, 409, 503) },
+      },
+    },
+    async (request, reply) => {
+      await jobs.remove(request.params.id);
+      return reply.status(204).send(null);
+    },
   );
 };
 

@@ -1,0 +1,37 @@
+import type { Redis } from 'ioredis';
+import type { TrainingJob } from '../schemas/job.js';
+
+/**
+ * Jobs cancelled while still queued: BullMQ removes them from the queue outright, so their
+ * final resource is kept here (a hash by id, a sorted set by time for listing and trimming)
+ * for as long as finished jobs are kept.
+ */
+export function createTombstones(client: () => Promise<Redis>, prefix: string, retentionDays: number) {
+  const hash = `${prefix}:training:cancelled`;
+  const index = `${prefix}:training:cancelled:index`;
+  const parse = (raw: string | null) => (raw ? (JSON.parse(raw) as TrainingJob) : undefined);
+  return {
+    async put(job: TrainingJob): Promise<void> {
+      const redis = await client();
+      const now = Date.now();
+      const expired = await redis.zrangebyscore(index, 0, now - retentionDays * 86_400_000);
+      const tx = redis.multi().hset(hash, job.id, JSON.stringify(job)).zadd(index, now, job.id);
+      if (expired.length > 0) tx.hdel(hash, ...expired).zrem(index, ...expired);
+      await tx.exec();
+    },
+    async get(id: string): Promise<TrainingJob | undefined> {
+      return parse(await (await client()).hget(hash, id));
+    },
+    async list(limit: number): Promise<TrainingJob[]> {
+      const redis = await client();
+      const ids = await redis.zrevrange(index, 0, limit - 1);
+      if (ids.length === 0) return [];
+      return (await redis.hmget(hash, ...ids)).map(parse).filter((j): j is TrainingJob => j !== undefined);
+    },
+    async remove(id: string): Promise<boolean> {
+      const redis = await client();
+      const [[, removed] = []] = (await redis.multi().hdel(hash, id).zrem(index, id).exec()) ?? [];
+      return removed === 1;
+    },
+  };
+}
