@@ -22,7 +22,7 @@ export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): 
     bodyLimit: deps.config.MAX_UPLOAD_BYTES,
     requestIdHeader: 'x-request-id',
     // Long ids are answered by the routes (404), not by the router with a 414.
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: frameworkErrors(MAX_PARAM_LENGTH),
     schemaErrorFormatter: formatValidationError,
     logController: new OneLinePerRequest(),

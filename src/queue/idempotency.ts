@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, DomainError, NotFoundError } from '../errors.js';
 
 /** How long a key remembers its job, from the first request that used it. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
@@ -78,9 +78,11 @@ export function createIdempotency(client: () => Promise<Redis>, prefix: string) 
           try {
             job = await create(mine.id);
           } catch (err) {
-            // No job: free the key so that a retry (fixed or not) is judged afresh. If Redis is
-            // away this fails too, and the claim is taken over once it counts as abandoned.
-            await swap(redis, k, claim, '').catch(() => false);
+            // Refused (unknown dataset, ...): no job, so the key is freed and a retry is judged
+            // afresh. Any other failure, a Redis timeout above all, may come after the job was
+            // written: the claim stays, a retry answers that job if it exists, and takes the
+            // key over once the claim counts as abandoned if it does not.
+            if (err instanceof DomainError) await swap(redis, k, claim, '').catch(() => false);
             throw err;
           }
           // Best effort: without the mark a replay still finds the job; it only tells a deleted

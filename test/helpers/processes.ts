@@ -47,7 +47,8 @@ export async function startProcess(
     proc,
     output: () => out,
     stop(signal = 'SIGTERM') {
-      if (proc.exitCode !== null) return Promise.resolve(proc.exitCode);
+      // A process killed by a signal has no exit code but a signal code.
+      if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve(proc.exitCode);
       return new Promise((resolve) => {
         proc.once('exit', (code) => resolve(code));
         proc.kill(signal);

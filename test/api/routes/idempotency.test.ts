@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fingerprint, IDEMPOTENCY_TTL_SECONDS } from '../../../src/queue/idempotency.js';
+import { NotFoundError } from '../../../src/errors.js';
+import { createIdempotency, fingerprint, IDEMPOTENCY_TTL_SECONDS } from '../../../src/queue/idempotency.js';
 import { DEFAULT_PARAMS } from '../../../src/training/params.js';
 import { buildTestApp, type TestApp } from '../../helpers/app.js';
 import { expectError } from '../http.js';
@@ -179,5 +180,45 @@ describe('Idempotency-Key on POST /v1/training-jobs', () => {
     const before = await listIds();
     expectError(await post({ epochs: 1, name: 'to cancel' }, key), 404, 'JOB_NOT_FOUND', /has been deleted/);
     expect(await listIds()).toEqual(before);
+  });
+
+  describe('when creating the job fails', () => {
+    const store = () => createIdempotency(async () => t.deps.redis, `${t.config.QUEUE_PREFIX}-unit`);
+
+    it('a refusal frees the key: the next request creates the job under a new id', async () => {
+      const idem = store();
+      const key = freshKey();
+      const tried: string[] = [];
+      const refuse = async (id: string) => {
+        tried.push(id);
+        throw new NotFoundError('dataset "x" not found', 'DATASET_NOT_FOUND');
+      };
+      await expect(idem.once(key, { a: 1 }, refuse, async () => undefined)).rejects.toThrow(/dataset "x"/);
+      const made = await idem.once(
+        key,
+        { a: 2 },
+        async (id) => ({ id }),
+        async () => undefined,
+      );
+      expect(made.replayed).toBe(false);
+      expect(made.job.id).not.toBe(tried[0]);
+    });
+
+    it('any other failure keeps the claim: a retry answers the job if it was written after all', async () => {
+      const idem = store();
+      const key = freshKey();
+      const written: string[] = [];
+      // A timed-out command that Redis still carried out: the job exists, the request failed.
+      const timeout = async (id: string) => {
+        written.push(id);
+        throw new Error('Command timed out');
+      };
+      await expect(idem.once(key, { a: 1 }, timeout, async () => undefined)).rejects.toThrow('Command timed out');
+      const mustNotCreate = async (): Promise<{ id: string }> => {
+        throw new Error('created a second job');
+      };
+      const found = async (id: string) => (written.includes(id) ? { id } : undefined);
+      expect(await idem.once(key, { a: 1 }, mustNotCreate, found)).toEqual({ job: { id: written[0] }, replayed: true });
+    });
   });
 });
