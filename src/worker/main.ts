@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { createLogger } from '../logger.js';
@@ -7,7 +9,7 @@ import { onShutdown, requireRedis } from '../runtime.js';
 import { configOrExit } from '../server.js';
 import { createCheckpointStore } from '../models/checkpoints.js';
 import { ABORT_CANCEL, ABORT_SHUTDOWN, listenForCancels } from '../queue/cancellation.js';
-import { createTrainingWorker } from './worker.js';
+import { createTrainingWorker, type TrainingWorker } from './worker.js';
 
 /** Starts a training worker; returns its close function (used alone here and by main.ts). */
 export async function startWorker(config: Config, logger: Logger): Promise<() => Promise<void>> {
@@ -34,7 +36,9 @@ export async function startWorker(config: Config, logger: Logger): Promise<() =>
     { backend: backend.name, skipped: backend.skipped, concurrency: config.WORKER_CONCURRENCY },
     'trainyard worker started',
   );
+  const heartbeat = config.WORKER_HEARTBEAT_FILE ? startHeartbeat(config.WORKER_HEARTBEAT_FILE, worker, connection) : undefined;
   return async () => {
+    clearInterval(heartbeat);
     // Running jobs stop after their current batch and go back to the queue; another worker
     // resumes each from its last epoch checkpoint.
     worker.cancelAllJobs(ABORT_SHUTDOWN);
@@ -42,6 +46,18 @@ export async function startWorker(config: Config, logger: Logger): Promise<() =>
     subscriber.disconnect();
     connection.disconnect();
   };
+}
+
+/** Touches `file` while the worker runs and reaches Redis: a container healthcheck reads its age. */
+function startHeartbeat(file: string, worker: TrainingWorker, connection: Redis): NodeJS.Timeout {
+  const beat = () => {
+    if (worker.isRunning() && connection.status === 'ready') {
+      const now = new Date();
+      void writeFile(file, now.toISOString()).catch(() => {});
+    }
+  };
+  beat();
+  return setInterval(beat, 5000).unref();
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
