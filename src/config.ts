@@ -43,7 +43,8 @@ export const ConfigSchema = Type.Object({
   STALLED_CHECK_MS: Int(500, 600_000, 15_000, 'How often workers look for jobs whose worker died'),
   WORKER_HEARTBEAT_FILE: Type.String({
     default: '',
-    description: 'If set, a worker touches this file every 5 s while it is connected and taking jobs (for healthchecks)',
+    description:
+      'If set, a worker touches this file every 5 s while it is connected and taking jobs (for healthchecks)',
   }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),

@@ -36,7 +36,9 @@ export async function startWorker(config: Config, logger: Logger): Promise<() =>
     { backend: backend.name, skipped: backend.skipped, concurrency: config.WORKER_CONCURRENCY },
     'trainyard worker started',
   );
-  const heartbeat = config.WORKER_HEARTBEAT_FILE ? startHeartbeat(config.WORKER_HEARTBEAT_FILE, worker, connection) : undefined;
+  const heartbeat = config.WORKER_HEARTBEAT_FILE
+    ? startHeartbeat(config.WORKER_HEARTBEAT_FILE, worker, connection)
+    : undefined;
   return async () => {
     clearInterval(heartbeat);
     // Running jobs stop after their current batch and go back to the queue; another worker
