@@ -5,7 +5,8 @@ import { pingRedis } from '../../src/queue/redis.js';
 
 /**
  * A private redis-server a test may kill and restart: outages are tested against it, never
- * against the suite's shared Redis. No persistence, so a restart comes back empty.
+ * against the suite's shared Redis. Without `aofDir` nothing persists, so a restart comes back
+ * empty; with it, every write is appended and fsynced there, as a production Redis with AOF.
  */
 export interface PrivateRedis {
   url: string;
@@ -19,13 +20,16 @@ export interface PrivateRedis {
   resume(): void;
 }
 
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+export async function startPrivateRedis(opts: { aofDir?: string } = {}): Promise<PrivateRedis> {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
   let proc: ChildProcess | undefined;
 
   async function start(): Promise<void> {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    const persistence = opts.aofDir
+      ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', opts.aofDir, '--maxmemory-policy', 'noeviction']
+      : ['--appendonly', 'no'];
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence];
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     proc = child;
     const failed = once(child, 'error').then(([err]) => {
