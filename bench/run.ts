@@ -144,7 +144,8 @@ async function main() {
       const script = join(work, 'png.lua');
       writeFileSync(script, postScript(png, 'image/png'));
       const apiPid = api.child.pid!;
-      wrk(`${base}/v1/predict`, { connections: 32, seconds: 2, script }); // warm-up: model load, JIT
+      // Warm-up: model load, JIT, the heap growing to its working size.
+      wrk(`${base}/v1/predict`, { connections: 32, seconds: Math.ceil(LOAD_SECONDS / 3), script });
       const rssBefore = rssMb(apiPid);
       const ours = wrk(`${base}/v1/predict`, { connections: 32, seconds: LOAD_SECONDS, script });
       row(

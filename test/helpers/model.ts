@@ -89,7 +89,10 @@ export interface StoreTrainedModelOptions {
 }
 
 /** Trains a small MLP on the synthetic dataset and stores it through `deps.models`. */
-export async function storeTrainedModel(deps: AppDeps, opts: StoreTrainedModelOptions = {}): Promise<ModelMetadata> {
+export async function storeTrainedModel(
+  deps: Pick<AppDeps, 'models'>,
+  opts: StoreTrainedModelOptions = {},
+): Promise<ModelMetadata> {
   const backend = await initBackend('wasm');
   const params: TrainingParams = {
     ...DEFAULT_PARAMS,
