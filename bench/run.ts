@@ -59,7 +59,7 @@ async function main() {
   console.error(`bench (${full ? 'full' : 'quick'}): ${dataset}, ${EPOCHS} epoch(s), ${cpus().length} cores`);
   const procs: Proc[] = [];
   try {
-    const api = await start(process.execPath, ['dist/server.js'], env, '', root);
+    const api = await start(process.execPath, ['--max-semi-space-size=64', 'dist/server.js'], env, '', root);
     procs.push(api);
     await waitHttp(`${base}/healthz`);
     const worker = await start(
