@@ -37,10 +37,11 @@ export const ConfigSchema = Type.Object({
   JOB_LOCK_MS: Int(
     1000,
     600_000,
-    30_000,
+    20_000,
     'How long a worker holds a job between lock renewals; a dead worker is noticed after it',
   ),
-  STALLED_CHECK_MS: Int(500, 600_000, 15_000, 'How often workers look for jobs whose worker died'),
+  STALLED_CHECK_MS: Int(500, 600_000, 10_000, 'How often workers look for jobs whose worker died'),
+  SHUTDOWN_GRACE_MS: Int(1000, 3_600_000, 30_000, 'How long SIGTERM may take before the process exits anyway'),
   WORKER_HEARTBEAT_FILE: Type.String({
     default: '',
     description:

@@ -8,7 +8,11 @@ const config = configOrExit();
 const logger = createLogger(config.LOG_LEVEL);
 const closeWorker = await startWorker(config, logger.child({ role: 'worker' }));
 const closeApi = await startApi(config, logger.child({ role: 'api' }));
-onShutdown(logger, async () => {
-  await closeApi();
-  await closeWorker();
-});
+onShutdown(
+  logger,
+  async () => {
+    await closeApi();
+    await closeWorker();
+  },
+  config.SHUTDOWN_GRACE_MS,
+);

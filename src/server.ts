@@ -33,5 +33,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const config = configOrExit();
   const logger = createLogger(config.LOG_LEVEL, { role: 'api' });
   const close = await startApi(config, logger);
-  onShutdown(logger, close);
+  onShutdown(logger, close, config.SHUTDOWN_GRACE_MS);
 }

@@ -66,5 +66,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const config = configOrExit();
   const logger = createLogger(config.LOG_LEVEL, { role: 'worker' });
   const close = await startWorker(config, logger);
-  onShutdown(logger, close);
+  onShutdown(logger, close, config.SHUTDOWN_GRACE_MS);
 }
