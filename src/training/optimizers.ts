@@ -66,8 +66,11 @@ function adam(lr: number, size: number, beta1 = 0.9, beta2 = 0.999, epsilon = 1e
       const a2 = 1 - beta2;
       for (let i = 0; i < p.length; i++) {
         const gi = g[i]!;
-        const mi = beta1 * m[i]! + a1 * gi;
-        const vi = beta2 * v[i]! + a2 * gi * gi;
+        // Moments of weights whose gradient stays 0 (dead units) decay geometrically into float32
+        // subnormals, and every load of a subnormal costs the CPU a microcode assist: a step
+        // then takes twice as long. Flushing them to zero changes nothing measurable.
+        const mi = flush(beta1 * m[i]! + a1 * gi);
+        const vi = flush(beta2 * v[i]! + a2 * gi * gi);
         m[i] = mi;
         v[i] = vi;
         p[i] = p[i]! - (rate * mi) / (Math.sqrt(vi) + epsHat);
@@ -75,6 +78,9 @@ function adam(lr: number, size: number, beta1 = 0.9, beta2 = 0.999, epsilon = 1e
     },
   };
 }
+
+/** Values too small for a normal float32 become 0. */
+const flush = (x: number) => (x > 1e-37 || x < -1e-37 ? x : 0);
 
 /** tf.train.rmsprop defaults: decay 0.9, momentum 0, epsilon 1e-7, not centred. */
 function rmsprop(lr: number, size: number, decay = 0.9, epsilon = 1e-7): Optimizer {
@@ -86,7 +92,7 @@ function rmsprop(lr: number, size: number, decay = 0.9, epsilon = 1e-7): Optimiz
       state.step++;
       for (let i = 0; i < p.length; i++) {
         const gi = g[i]!;
-        const mi = decay * ms[i]! + (1 - decay) * gi * gi;
+        const mi = flush(decay * ms[i]! + (1 - decay) * gi * gi);
         ms[i] = mi;
         p[i] = p[i]! - (lr * gi) / Math.sqrt(mi + epsilon);
       }
