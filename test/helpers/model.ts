@@ -10,22 +10,11 @@ import { initBackend } from '../../src/training/backend.js';
 import type { LoadedDataset, Split } from '../../src/training/datasets/types.js';
 import { DEFAULT_PARAMS, type TrainingParams } from '../../src/training/params.js';
 import { train } from '../../src/training/trainer.js';
+import { createRng } from '../../src/training/rng.js';
 
 export const SIDE = 28;
 export const PIXELS = SIDE * SIDE;
 export const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
-
-/** mulberry32: deterministic noise, so every run sees the same images. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The block class k lights up: two rows of five 4×9 blocks, well inside a dark border. */
 export function classBlock(k: number): { x0: number; y0: number; x1: number; y1: number } {
@@ -42,7 +31,7 @@ export function classBlock(k: number): { x0: number; y0: number; x1: number; y1:
  */
 export function syntheticImage(k: number, variant = 0): Uint8Array {
   if (!Number.isInteger(k) || k < 0 || k > 9) throw new RangeError(`class ${k} is not 0–9`);
-  const next = rng(k * 100_003 + variant * 7919 + 1);
+  const next = createRng(k * 100_003 + variant * 7919 + 1);
   const out = new Uint8Array(PIXELS);
   for (let p = 0; p < PIXELS; p++) out[p] = Math.floor(next() * 40);
   const { x0, y0, x1, y1 } = classBlock(k);

