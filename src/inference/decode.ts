@@ -9,6 +9,8 @@ export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'gif' | 'bmp';
 export interface DecodeOptions {
   /** Largest accepted width × height; either side is also capped at 4096. */
   maxPixels?: number;
+  /** Images decoded by sharp come out no wider or taller than this (aspect kept); default: as they are. */
+  maxSide?: number;
 }
 
 export interface DecodedImage {
@@ -44,7 +46,7 @@ export async function decodeImage(buf: Uint8Array, opts: DecodeOptions = {}): Pr
   if (format === 'bmp') raster = decodeBmpChecked(buf);
   else if (format === 'png' && width * height <= FAST_PNG_MAX_PIXELS)
     raster = decodeSimplePng(buf) ?? decodePngFast(buf) ?? (await decodeWithSharp(buf, maxPixels));
-  else raster = await decodeWithSharp(buf, maxPixels);
+  else raster = await decodeWithSharp(buf, maxPixels, opts.maxSide);
   return { width: raster.width, height: raster.height, gray: toGray(raster) };
 }
 
@@ -172,18 +174,21 @@ export function decodePngFast(buf: Uint8Array): Raster | null {
 }
 
 /** Decodes anything sharp reads: the first frame of animations, EXIF orientation applied, 8-bit sRGB out. */
-export async function decodeWithSharp(buf: Uint8Array, maxPixels = DEFAULT_MAX_PIXELS): Promise<Raster> {
+export async function decodeWithSharp(
+  buf: Uint8Array,
+  maxPixels = DEFAULT_MAX_PIXELS,
+  maxSide?: number,
+): Promise<Raster> {
   try {
-    const { data, info } = await sharp(buf, {
+    let image = sharp(buf, {
       limitInputPixels: maxPixels,
       failOn: 'error',
       pages: 1,
       page: 0,
       autoOrient: true,
-    })
-      .toColourspace('srgb')
-      .raw()
-      .toBuffer({ resolveWithObject: true });
+    });
+    if (maxSide) image = image.resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true });
+    const { data, info } = await image.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     return { width: info.width, height: info.height, channels: info.channels, data, maxValue: 255 };
   } catch (err) {
     // libvips messages name the loader and the problem; keep the first line only.

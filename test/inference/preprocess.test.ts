@@ -102,3 +102,23 @@ describe('preprocessImage', () => {
     expect(mnistify(gray, width, height)).toEqual(await preprocessImage(png));
   });
 });
+
+describe('large images', () => {
+  it('a 2000×2000 photo of a dark digit comes out like the same digit drawn small', async () => {
+    const draw = (side: number) => {
+      const bar = (x: number, y: number, w: number, h: number) =>
+        `<rect x="${x * side}" y="${y * side}" width="${w * side}" height="${h * side}" fill="#111"/>`;
+      return Buffer.from(
+        `<svg xmlns="http://www.w3.org/2000/svg" width="${side}" height="${side}"><rect width="100%" height="100%" fill="#fff"/>${bar(0.45, 0.2, 0.1, 0.6)}${bar(0.3, 0.2, 0.3, 0.08)}</svg>`,
+      );
+    };
+    const big = await sharp(draw(2000)).png().toBuffer();
+    const small = await sharp(draw(200)).png().toBuffer();
+    const [a, b] = await Promise.all([preprocessImage(big), preprocessImage(small)]);
+    expect(a).toHaveLength(784);
+    let diff = 0;
+    for (let i = 0; i < 784; i++) diff += Math.abs(a[i]! - b[i]!);
+    expect(diff / 784).toBeLessThan(8); // the same 28×28 digit up to resampling
+    expect(Math.max(...a)).toBe(255);
+  });
+});
