@@ -23,6 +23,8 @@ export function toGray(raster: Raster): Uint8Array {
   const { width, height, channels, data, maxValue } = raster;
   const n = width * height;
   if (data.length < n * channels) throw new RangeError(`raster has ${data.length} samples, expected ${n * channels}`);
+  // 8-bit grey, the common case for digits, is already what we want.
+  if (channels === 1 && maxValue === 255) return Uint8Array.from({ length: n }, (_, p) => data[p]!);
   const colour = channels >= 3;
   const alphaAt = channels === 2 || channels === 4 ? channels - 1 : -1;
   const toByte = 255 / maxValue;

@@ -58,38 +58,37 @@ export function decodeSimplePng(buf: Uint8Array): Raster | null {
 
 /** Reverses one row's PNG filter into `out` (the previous row is already in `out`). */
 function unfilter(kind: number, raw: Buffer, from: number, out: Uint8Array, at: number, stride: number, bpp: number) {
-  const up = (i: number) => (at >= stride ? out[at - stride + i]! : 0);
-  for (let i = 0; i < stride; i++) {
-    const x = raw[from + i]!;
-    const left = i >= bpp ? out[at + i - bpp]! : 0;
-    let v: number;
-    switch (kind) {
-      case 0:
-        v = x;
-        break;
-      case 1:
-        v = x + left;
-        break;
-      case 2:
-        v = x + up(i);
-        break;
-      case 3:
-        v = x + ((left + up(i)) >> 1);
-        break;
-      case 4: {
-        const b = up(i);
-        const c = i >= bpp && at >= stride ? out[at - stride + i - bpp]! : 0;
-        const p = left + b - c;
-        const pa = Math.abs(p - left);
-        const pb = Math.abs(p - b);
-        const pc = Math.abs(p - c);
-        v = x + (pa <= pb && pa <= pc ? left : pb <= pc ? b : c);
-        break;
+  const prev = at - stride; // start of the previous row in `out`; negative on the first row
+  const hasUp = at >= stride;
+  switch (kind) {
+    case 0:
+      for (let i = 0; i < stride; i++) out[at + i] = raw[from + i]!;
+      return true;
+    case 1:
+      for (let i = 0; i < stride; i++) out[at + i] = (raw[from + i]! + (i >= bpp ? out[at + i - bpp]! : 0)) & 0xff;
+      return true;
+    case 2:
+      for (let i = 0; i < stride; i++) out[at + i] = (raw[from + i]! + (hasUp ? out[prev + i]! : 0)) & 0xff;
+      return true;
+    case 3:
+      for (let i = 0; i < stride; i++) {
+        const left = i >= bpp ? out[at + i - bpp]! : 0;
+        const up = hasUp ? out[prev + i]! : 0;
+        out[at + i] = (raw[from + i]! + ((left + up) >> 1)) & 0xff;
       }
-      default:
-        return false;
-    }
-    out[at + i] = v & 0xff;
+      return true;
+    case 4:
+      for (let i = 0; i < stride; i++) {
+        const a = i >= bpp ? out[at + i - bpp]! : 0;
+        const b = hasUp ? out[prev + i]! : 0;
+        const c = hasUp && i >= bpp ? out[prev + i - bpp]! : 0;
+        const pa = Math.abs(b - c);
+        const pb = Math.abs(a - c);
+        const pc = Math.abs(a + b - 2 * c);
+        out[at + i] = (raw[from + i]! + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c)) & 0xff;
+      }
+      return true;
+    default:
+      return false;
   }
-  return true;
 }
