@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AppDeps } from './api/deps.js';
 import type { Config } from './config.js';
 import { createPredictor } from './inference/predictor.js';
+import { createCheckpointStore } from './models/checkpoints.js';
 import { createModelStore } from './models/store.js';
 import { createJobService } from './queue/jobs.js';
 import { createRedis, pingRedis, redactUrl, redisUnreachableMessage, whenReady } from './queue/redis.js';
@@ -38,7 +39,13 @@ export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; cl
     redis,
     datasets,
     models,
-    jobs: createJobService({ queue, datasets, redis, retentionDays: config.JOB_RETENTION_DAYS }),
+    jobs: createJobService({
+      queue,
+      datasets,
+      redis,
+      checkpoints: createCheckpointStore({ dir: config.DATA_DIR }),
+      retentionDays: config.JOB_RETENTION_DAYS,
+    }),
     predictor: createPredictor({ models, cacheSize: config.MODEL_CACHE_SIZE }),
     backend: backend.name,
   };

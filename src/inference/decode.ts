@@ -2,7 +2,7 @@ import { convertIndexedToRgb, decode as decodePng } from 'fast-png';
 import sharp from 'sharp';
 import { DomainError, InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.js';
 import { toGray, type Raster } from './pixels.js';
-import { decodeSimplePng } from './png.js';
+import { decodeSimplePng, hasSingleHeader } from './png.js';
 
 export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'gif' | 'bmp';
 
@@ -43,7 +43,8 @@ export async function decodeImage(buf: Uint8Array, opts: DecodeOptions = {}): Pr
   checkSize(width, height, maxPixels);
 
   let raster: Raster;
-  if (format === 'bmp') raster = decodeBmpChecked(buf);
+  if (format === 'bmp') raster = await shrink(decodeBmpChecked(buf), opts.maxSide);
+  else if (format === 'png' && !hasSingleHeader(buf)) throw undecodable('the PNG has more than one IHDR chunk');
   else if (format === 'png' && width * height <= FAST_PNG_MAX_PIXELS)
     raster = decodeSimplePng(buf) ?? decodePngFast(buf) ?? (await decodeWithSharp(buf, maxPixels));
   else raster = await decodeWithSharp(buf, maxPixels, opts.maxSide);
@@ -195,6 +196,18 @@ export async function decodeWithSharp(
     const message = err instanceof Error ? (err.message.split('\n')[0] ?? '') : '';
     throw undecodable(message.trim().slice(0, 200) || 'unknown error');
   }
+}
+
+/** Scales a raster decoded in JS down to `maxSide` on sharp's thread pool, like sharp's own decodes. */
+async function shrink(raster: Raster, maxSide: number | undefined): Promise<Raster> {
+  if (!maxSide || Math.max(raster.width, raster.height) <= maxSide || raster.maxValue !== 255) return raster;
+  const { width, height } = raster;
+  const channels = raster.channels as 1 | 2 | 3 | 4;
+  const { data, info } = await sharp(Uint8Array.from(raster.data), { raw: { width, height, channels } })
+    .resize({ width: maxSide, height: maxSide, fit: 'inside' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, channels: info.channels, data, maxValue: 255 };
 }
 
 function decodeBmpChecked(buf: Uint8Array): Raster {

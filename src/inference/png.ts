@@ -4,6 +4,21 @@ import type { Raster } from './pixels.js';
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 4: 2, 6: 4 };
 
 /**
+ * Whether the PNG's first chunk is its only IHDR. A second IHDR could declare another size than
+ * the one checked from the header, and some decoders would use it.
+ */
+export function hasSingleHeader(buf: Uint8Array): boolean {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let headers = 0;
+  for (let offset = 8; offset + 8 <= buf.length; offset += 12 + dv.getUint32(offset)) {
+    const isHeader =
+      buf[offset + 4] === 0x49 && buf[offset + 5] === 0x48 && buf[offset + 6] === 0x44 && buf[offset + 7] === 0x52;
+    if (isHeader && (offset !== 8 || ++headers > 1)) return false;
+  }
+  return true;
+}
+
+/**
  * The common PNG in a few lines: 8-bit grey, grey+alpha, RGB or RGBA, not interlaced, without
  * palette or colour key — what canvases and image libraries write. Node's native inflate makes
  * this ~5× cheaper than a pure-JS decoder for a 28×28 image, which matters when every
@@ -23,6 +38,8 @@ export function decodeSimplePng(buf: Uint8Array): Raster | null {
     const type = String.fromCharCode(buf[offset + 4]!, buf[offset + 5]!, buf[offset + 6]!, buf[offset + 7]!);
     const data = buf.subarray(offset + 8, offset + 8 + length);
     if (data.length !== length) return null;
+    // IHDR must come first and once: the size checked from the header is the size decoded.
+    if ((type === 'IHDR') !== (offset === 8)) return null;
     if (type === 'IHDR') {
       width = dv.getUint32(offset + 8);
       height = dv.getUint32(offset + 12);

@@ -24,6 +24,21 @@ export async function listenForCancels(
   await subscriber.subscribe(channel);
 }
 
+/**
+ * A pub/sub message reaches only the workers listening at that moment, so a cancel is also
+ * recorded: a worker that picks the job up later (after a crash or a hand-back) cancels it then.
+ */
+const cancelKey = (prefix: string, jobId: string) => `${prefix}:training:cancel:${jobId}`;
+
+export async function requestCancel(redis: Redis, prefix: string, jobId: string): Promise<void> {
+  await redis.set(cancelKey(prefix, jobId), '1', 'EX', 7 * 86_400);
+  await publishCancel(redis, prefix, jobId);
+}
+
+export async function isCancelRequested(redis: Redis, prefix: string, jobId: string): Promise<boolean> {
+  return (await redis.exists(cancelKey(prefix, jobId))) === 1;
+}
+
 /** The abort reasons the trainer can be stopped with. */
 export const ABORT_CANCEL = 'cancel';
 export const ABORT_SHUTDOWN = 'shutdown';

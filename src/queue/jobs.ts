@@ -13,7 +13,8 @@ import {
 } from '../schemas/job.js';
 import type { DatasetStore } from '../training/datasets/types.js';
 import { DEFAULT_PARAMS, withDefaults } from '../training/params.js';
-import { publishCancel } from './cancellation.js';
+import type { CheckpointStore } from '../models/checkpoints.js';
+import { requestCancel } from './cancellation.js';
 import { createIdempotency, type Outcome } from './idempotency.js';
 import { createTombstones } from './tombstones.js';
 import { TRAIN_JOB, type TrainingQueue } from './training-queue.js';
@@ -86,8 +87,10 @@ export function createJobService({
   datasets,
   retentionDays = 7,
   redis: client,
+  checkpoints,
 }: {
   redis: Redis;
+  checkpoints?: Pick<CheckpointStore, 'remove'>;
   queue: TrainingQueue;
   datasets: Pick<DatasetStore, 'get'>;
   retentionDays?: number;
@@ -169,12 +172,13 @@ export function createJobService({
             finishedAt: new Date().toISOString(),
           };
           await tombstones.put(cancelled);
+          await checkpoints?.remove(id); // an earlier attempt may have left one
           return cancelled;
         } catch {
           // picked up meanwhile: cancel it as a running job
         }
       }
-      await publishCancel(await redis(), queue.opts.prefix ?? 'bull', id);
+      await requestCancel(await redis(), queue.opts.prefix ?? 'bull', id);
       return this.get(id);
     },
 

@@ -74,7 +74,11 @@ export async function train(
   const yBuf = new Int32Array(batch);
   let totals: tf.Tensor1D | undefined;
   try {
+    const checkAbort = () => {
+      if (hooks.signal?.aborted) throw new TrainingAbortedError(hooks.signal.reason);
+    };
     for (let epoch = firstEpoch; epoch <= params.epochs; epoch++) {
+      checkAbort();
       const started = performance.now();
       let lastYield = started;
       shuffle(trainIdx, rng);
@@ -89,7 +93,7 @@ export async function train(
         if (performance.now() - lastYield > YIELD_EVERY_MS) {
           await new Promise((resolve) => setImmediate(resolve));
           lastYield = performance.now();
-          if (hooks.signal?.aborted) throw new TrainingAbortedError(hooks.signal.reason);
+          checkAbort();
         }
       }
       const [lossSum, correct] = await totals.data();
@@ -123,6 +127,7 @@ export async function train(
         samplesPerSecond: Math.round(trainIdx.length / seconds),
       });
     }
+    checkAbort();
     const test = await evaluate(net, data.test, range(data.test.count));
     return {
       model: net.toLayersModel(),

@@ -8,7 +8,7 @@ import { initBackend } from '../training/backend.js';
 import { onShutdown, requireRedis } from '../runtime.js';
 import { configOrExit } from '../server.js';
 import { createCheckpointStore } from '../models/checkpoints.js';
-import { ABORT_CANCEL, ABORT_SHUTDOWN, listenForCancels } from '../queue/cancellation.js';
+import { ABORT_CANCEL, ABORT_SHUTDOWN, isCancelRequested, listenForCancels } from '../queue/cancellation.js';
 import { createTrainingWorker, type TrainingWorker } from './worker.js';
 
 /** Starts a training worker; returns its close function (used alone here and by main.ts). */
@@ -31,6 +31,13 @@ export async function startWorker(config: Config, logger: Logger): Promise<() =>
   subscriber.on('error', () => {}); // the main connection reports outages
   await listenForCancels(subscriber, config.QUEUE_PREFIX, (jobId) => {
     if (worker.cancelJob(jobId, ABORT_CANCEL)) logger.info({ jobId }, 'cancelling training job');
+  });
+  // A cancel requested while no worker held the job (it was being taken over) applies now.
+  worker.on('active', (job) => {
+    void isCancelRequested(connection, config.QUEUE_PREFIX, job.id!).then(
+      (cancelled) => cancelled && worker.cancelJob(job.id!, ABORT_CANCEL),
+      () => {},
+    );
   });
   logger.info(
     { backend: backend.name, skipped: backend.skipped, concurrency: config.WORKER_CONCURRENCY },

@@ -103,7 +103,8 @@ export async function runTrainingJob(
       await deps.checkpoints.remove(job.id);
       throw new PermanentJobError(CANCELLED_REASON);
     }
-    if (err instanceof DomainError && err.isPermanent) {
+    // A dataset that cannot be had (missing files, an offline download) fails the job at once.
+    if (err instanceof DomainError && (err.isPermanent || err.code.startsWith('DATASET_'))) {
       await deps.checkpoints.remove(job.id);
       throw new PermanentJobError(err.message);
     }

@@ -75,7 +75,8 @@ export function createTrainingWorker({
   );
   worker.on('failed', (job, err) => {
     if (!job) return;
-    const final = job.attemptsMade >= (job.opts.attempts ?? 1);
+    // BullMQ raises UnrecoverableError itself too (a job stalled too often): no attempt follows either.
+    const final = err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
     logger.warn({ jobId: job.id, attemptsMade: job.attemptsMade, final, err: err.message }, 'training job failed');
     // No attempt follows: the checkpoint has nothing left to resume.
     if (final) void checkpoints.remove(job.id!).catch(() => {});

@@ -111,6 +111,19 @@ describe('job lifecycle under faults', { timeout: 150_000 }, () => {
     expect(existsSync(join(config.DATA_DIR, 'checkpoints', `${job.id}.ckpt`))).toBe(false);
   });
 
+  it('keeps a cancel sent while no worker holds the job, and applies it when one takes it over', async () => {
+    for (const w of workers.splice(0)) await w.stop('SIGKILL');
+    const first = await newWorker();
+    const job = await submit({ epochs: 30, seed: 4 });
+    await untilEpoch(job.id, 1);
+    await first.stop('SIGKILL'); // nobody listens for the cancel now
+    expect((await cancel(job.id)).status).toBe(202);
+    await newWorker();
+    const done = await untilFinished(job.id);
+    expect(done.state).toBe('cancelled');
+    expect(done.modelId).toBeNull();
+  });
+
   it('hands a job to another worker at once on SIGTERM, which resumes it', async () => {
     for (const w of workers.splice(0)) await w.stop('SIGKILL');
     const a = await newWorker();

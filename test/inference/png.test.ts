@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { decodePngFast } from '../../src/inference/decode.js';
-import { decodeSimplePng } from '../../src/inference/png.js';
+import { decodeImage, decodePngFast } from '../../src/inference/decode.js';
+import { decodeSimplePng, hasSingleHeader } from '../../src/inference/png.js';
 
 /** A noisy gradient, so that PNG encoders pick every row filter somewhere. */
 function pattern(width: number, height: number, channels: number): Buffer {
@@ -55,5 +55,23 @@ describe('decodeSimplePng (the native-inflate fast path)', () => {
     const corrupt = Buffer.from(good);
     corrupt[good.length - 20] = corrupt[good.length - 20]! ^ 0xff; // inside the compressed data
     expect(decodeSimplePng(corrupt)).toBeNull();
+  });
+});
+
+describe('PNG headers', () => {
+  it('refuses a PNG whose second IHDR declares a larger image, before decoding', async () => {
+    const small = await sharp(Buffer.alloc(28 * 28), { raw: { width: 28, height: 28, channels: 1 } })
+      .png()
+      .toBuffer();
+    // Signature, IHDR (8 + 13 + 4 bytes), then a copy of the IHDR saying 6000×6000, then the rest.
+    const ihdr = Buffer.from(small.subarray(8, 33));
+    const second = Buffer.from(ihdr);
+    second.writeUInt32BE(6000, 8);
+    second.writeUInt32BE(6000, 12);
+    const forged = Buffer.concat([small.subarray(0, 33), second, small.subarray(33)]);
+    expect(hasSingleHeader(small)).toBe(true);
+    expect(hasSingleHeader(forged)).toBe(false);
+    expect(decodeSimplePng(forged)).toBeNull();
+    await expect(decodeImage(forged)).rejects.toThrow(/more than one IHDR/);
   });
 });

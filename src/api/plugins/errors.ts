@@ -42,8 +42,6 @@ function fromFastify(err: FastifyError, limit: number, contentType: string): Err
       );
     case 'ERR_STREAM_PREMATURE_CLOSE':
       return body(400, 'the multipart body ended before all its parts were read', 'INCOMPLETE_BODY');
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return body(400, 'the JSON body is empty', 'EMPTY_BODY');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return body(400, 'Content-Length does not match the body', 'BAD_CONTENT_LENGTH');
     case 'FST_FILES_LIMIT':
@@ -52,9 +50,6 @@ function fromFastify(err: FastifyError, limit: number, contentType: string): Err
       return body(413, err.message, 'TOO_MANY_PARTS');
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
       return body(415, 'expected a multipart/form-data body', 'UNSUPPORTED_MEDIA_TYPE');
-  }
-  if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
-    return body(400, `the body is not valid JSON: ${err.message}`, 'INVALID_JSON');
   }
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
     return body(err.statusCode, err.message, err.code);

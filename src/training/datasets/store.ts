@@ -203,11 +203,19 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
 
     load(id: string) {
       let pending = loads.get(id);
-      if (!pending) {
+      if (pending) {
+        // Most recently used last, so that the eviction below drops the least recently used.
+        loads.delete(id);
+        loads.set(id, pending);
+      } else {
         const builtin = builtins.get(id);
         const promise = builtin ? builtin.load() : loadUpload(id);
         pending = promise;
         loads.set(id, promise);
+        // Training processes live on across jobs: keep the built-ins and the two most recently
+        // used uploads parsed, not every upload ever trained on.
+        const uploads = [...loads.keys()].filter((k) => !builtins.has(k));
+        for (const old of uploads.slice(0, -2)) loads.delete(old);
         promise.catch(() => {
           if (loads.get(id) === promise) loads.delete(id);
         });
