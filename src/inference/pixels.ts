@@ -1,5 +1,9 @@
 import { InvalidInputError } from '../errors.js';
 
+/** The error of an image whose bytes cannot be decoded. */
+export const undecodable = (why: string) =>
+  new InvalidInputError(`image could not be decoded: ${why}`, 'INVALID_IMAGE');
+
 export const SIDE = 28;
 export const PIXELS = SIDE * SIDE;
 
