@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { InvalidInputError } from '../../errors.js';
 import type { Split } from './types.js';
@@ -184,6 +185,30 @@ function inflateHead(buf: Uint8Array, what: string): Buffer {
  * bomb never expands beyond what its header announced.
  */
 export function inflateIdx(buf: Uint8Array, what: string, maxBytes: number): Uint8Array {
+  const plan = planInflate(buf, what, maxBytes);
+  if (plan instanceof Uint8Array) return plan;
+  try {
+    return zlib.gunzipSync(buf, { maxOutputLength: plan });
+  } catch (err) {
+    throw inflateError(what, plan, err);
+  }
+}
+
+/** inflateIdx with the full inflation on the thread pool: what the API uses for uploads. */
+export async function inflateIdxAsync(buf: Uint8Array, what: string, maxBytes: number): Promise<Uint8Array> {
+  const plan = planInflate(buf, what, maxBytes);
+  if (plan instanceof Uint8Array) return plan;
+  try {
+    return await gunzip(buf, { maxOutputLength: plan });
+  } catch (err) {
+    throw inflateError(what, plan, err);
+  }
+}
+
+const gunzip = promisify(zlib.gunzip) as (buf: Uint8Array, opts: zlib.ZlibOptions) => Promise<Buffer>;
+
+/** The data itself when there is nothing to inflate, else the size to inflate to (checked against maxBytes). */
+function planInflate(buf: Uint8Array, what: string, maxBytes: number): Uint8Array | number {
   if (buf.length < 2 || buf[0] !== 0x1f || buf[1] !== 0x8b) return buf;
   const head = inflateHead(buf, what);
   const declared = declaredIdxSize(head);
@@ -196,17 +221,17 @@ export function inflateIdx(buf: Uint8Array, what: string, maxBytes: number): Uin
       'IDX_TOO_LARGE',
     );
   }
-  try {
-    return zlib.gunzipSync(buf, { maxOutputLength: declared.bytes });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new InvalidInputError(
-        `${what}: decompresses to more than the ${declared.bytes} bytes its header declares`,
-        'INVALID_IDX',
-      );
-    }
-    throw gzipError(what, err);
+  return declared.bytes;
+}
+
+function inflateError(what: string, declaredBytes: number, err: unknown): Error {
+  if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+    return new InvalidInputError(
+      `${what}: decompresses to more than the ${declaredBytes} bytes its header declares`,
+      'INVALID_IDX',
+    );
   }
+  return gzipError(what, err);
 }
 
 /** Parses an already-inflated image/label pair; `prefix` ("train", "test") names the split in messages. */

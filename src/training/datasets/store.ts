@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import { DIGIT_LABELS, IDX_FILE_NAMES, type BuiltinDataset } from './builtin.js';
 import { fashionMnistDataset } from './fashion-mnist.js';
-import { inflateIdx, parseIdxPair } from './idx.js';
+import { inflateIdxAsync, parseIdxPair } from './idx.js';
 import { mnistSampleDataset } from './mnist-sample.js';
 import { mnistDataset } from './mnist.js';
 import type { DatasetInfo, DatasetStore, DatasetUpload, LoadedDataset } from './types.js';
@@ -143,11 +143,12 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
     async create(upload: DatasetUpload) {
       // Everything is validated before the first byte is written.
       const max = opts.maxUploadBytes;
+      // Inflated on the thread pool, one after another: the API's event loop keeps answering.
       const files = {
-        trainImages: inflateIdx(upload.trainImages, 'trainImages', max),
-        trainLabels: inflateIdx(upload.trainLabels, 'trainLabels', max),
-        testImages: inflateIdx(upload.testImages, 'testImages', max),
-        testLabels: inflateIdx(upload.testLabels, 'testLabels', max),
+        trainImages: await inflateIdxAsync(upload.trainImages, 'trainImages', max),
+        trainLabels: await inflateIdxAsync(upload.trainLabels, 'trainLabels', max),
+        testImages: await inflateIdxAsync(upload.testImages, 'testImages', max),
+        testLabels: await inflateIdxAsync(upload.testLabels, 'testLabels', max),
       };
       const train = parseIdxPair(files.trainImages, files.trainLabels, 'train');
       const test = parseIdxPair(files.testImages, files.testLabels, 'test');
