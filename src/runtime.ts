@@ -8,19 +8,9 @@ import { createJobService } from './queue/jobs.js';
 import { createRedis, pingRedis, redactUrl, redisUnreachableMessage, whenReady } from './queue/redis.js';
 import { createTrainingQueue } from './queue/training-queue.js';
 import { initBackend } from './training/backend.js';
-import { createDatasetStore } from './training/datasets/store.js';
+import { datasetStoreFromConfig } from './training/datasets/store.js';
 
 /** The composition root: real dependencies from configuration, shared by every entry point. */
-export function datasetStoreFor(config: Config) {
-  return createDatasetStore({
-    dir: config.DATA_DIR,
-    fashionMnistDir: config.FASHION_MNIST_DIR,
-    mnistDir: config.MNIST_DIR,
-    mnistBaseUrl: config.MNIST_BASE_URL,
-    maxUploadBytes: config.MAX_DATASET_BYTES,
-  });
-}
-
 export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; close(): Promise<void> }> {
   const backend = await initBackend(config.TRAINING_BACKEND);
   const redis = createRedis(config.REDIS_URL, 'api');
@@ -32,7 +22,7 @@ export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; cl
     retentionDays: config.JOB_RETENTION_DAYS,
   });
   queue.on('error', () => {});
-  const datasets = datasetStoreFor(config);
+  const datasets = datasetStoreFromConfig(config);
   const models = createModelStore({ dir: config.DATA_DIR });
   const deps: AppDeps = {
     config,

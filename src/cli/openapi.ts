@@ -7,7 +7,7 @@ import { loadConfig } from '../config.js';
 import { createPredictor } from '../inference/predictor.js';
 import { createModelStore } from '../models/store.js';
 import type { JobService } from '../queue/jobs.js';
-import { datasetStoreFor } from '../runtime.js';
+import { datasetStoreFromConfig } from '../training/datasets/store.js';
 
 export const OPENAPI_FILE = fileURLToPath(new URL('../../openapi.yaml', import.meta.url));
 
@@ -22,7 +22,7 @@ export async function generateOpenapi(): Promise<string> {
     config,
     redis: new Redis({ lazyConnect: true }),
     jobs: {} as JobService,
-    datasets: datasetStoreFor(config),
+    datasets: datasetStoreFromConfig(config),
     models,
     predictor: createPredictor({ models, cacheSize: 1 }),
     backend: 'none',

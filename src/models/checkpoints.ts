@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../training/checkpoint.js';
+import { RESOURCE_ID } from '../schemas/common.js';
 
 export interface CheckpointStore {
   save(jobId: string, checkpoint: Checkpoint): Promise<void>;
@@ -9,8 +10,6 @@ export interface CheckpointStore {
   load(jobId: string): Promise<Checkpoint | undefined>;
   remove(jobId: string): Promise<void>;
 }
-
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * Per-job checkpoints in `dir/checkpoints/{jobId}.ckpt`, on the storage every worker shares,
@@ -20,7 +19,7 @@ const ID = /^[A-Za-z0-9_-]{1,64}$/;
 export function createCheckpointStore({ dir }: { dir: string }): CheckpointStore {
   const root = join(dir, 'checkpoints');
   const file = (jobId: string) => {
-    if (!ID.test(jobId)) throw new Error(`invalid job id for a checkpoint: ${jobId}`);
+    if (!RESOURCE_ID.test(jobId)) throw new Error(`invalid job id for a checkpoint: ${jobId}`);
     return join(root, `${jobId}.ckpt`);
   };
   return {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { NotFoundError } from '../errors.js';
 import type { ModelMetadata } from './types.js';
+import { RESOURCE_ID } from '../schemas/common.js';
 
 export type { ModelMetadata } from './types.js';
 
@@ -22,7 +23,6 @@ export interface ModelStore {
   remove(id: string): Promise<void>;
 }
 
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const RECHECK_MS = 250;
 
 /**
@@ -34,7 +34,7 @@ const RECHECK_MS = 250;
 export function createModelStore({ dir }: { dir: string }): ModelStore {
   const root = join(dir, 'models');
   const pathOf = (id: string) => {
-    if (!ID.test(id)) throw notFound(id);
+    if (!RESOURCE_ID.test(id)) throw notFound(id);
     return join(root, id);
   };
   // The listing is cached against the directory's mtime, which every rename in or out changes,
@@ -89,7 +89,9 @@ export function createModelStore({ dir }: { dir: string }): ModelStore {
         return listed.items;
       }
       const names = mtimeMs < 0 ? [] : await readdir(root);
-      const metas = await Promise.all(names.filter((n) => ID.test(n)).map((n) => readMeta(n).catch(() => undefined)));
+      const metas = await Promise.all(
+        names.filter((n) => RESOURCE_ID.test(n)).map((n) => readMeta(n).catch(() => undefined)),
+      );
       const items = metas
         .filter((m): m is ModelMetadata => m !== undefined)
         .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));

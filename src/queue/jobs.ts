@@ -18,9 +18,9 @@ import { requestCancel } from './cancellation.js';
 import { createIdempotency, type Outcome } from './idempotency.js';
 import { createTombstones } from './tombstones.js';
 import { TRAIN_JOB, type TrainingQueue } from './training-queue.js';
+import { RESOURCE_ID } from '../schemas/common.js';
 
 export const DEFAULT_DATASET = 'mnist-sample';
-const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The BullMQ states behind each state the API shows. */
 const BULL_STATES: Record<Exclude<JobState, 'cancelled'>, JobType[]> = {
@@ -133,7 +133,7 @@ export function createJobService({
     },
 
     async get(id) {
-      if (!JOB_ID.test(id)) throw notFound(id);
+      if (!RESOURCE_ID.test(id)) throw notFound(id);
       const job = await queue.getJob(id);
       if (job) return toJobResource(job, toJobState(await job.getState()));
       const cancelled = await tombstones.get(id);

@@ -16,9 +16,7 @@ export const ErrorSchema = Type.Object(
   { $id: 'Error', title: 'Error' },
 );
 
-export const ResourceId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'Resource id' });
+/** The shape of every id the service makes; anything else is simply not found. */
+export const RESOURCE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export const IdParams = Type.Object({ id: Type.String({ maxLength: 200, description: 'Resource id' }) });
-
-export const ListOf = <T extends Parameters<typeof Type.Array>[0]>(item: T, id: string) =>
-  Type.Object({ items: Type.Array(item) }, { $id: id, title: id });

@@ -47,7 +47,3 @@ async function activate(name: BackendName): Promise<void> {
   if (!(await tf.setBackend(name))) throw new Error(`backend ${name} did not initialise`);
   await tf.ready();
 }
-
-export function currentBackend(): string {
-  return tf.getBackend();
-}

@@ -5,7 +5,7 @@ import { createCheckpointStore } from '../models/checkpoints.js';
 import { createModelStore } from '../models/store.js';
 import { TrainingJobDataSchema, type TrainingJobData, type TrainingJobResult } from '../schemas/job.js';
 import { initBackend } from '../training/backend.js';
-import { createDatasetStore } from '../training/datasets/store.js';
+import { datasetStoreFromConfig } from '../training/datasets/store.js';
 import {
   HandBackError,
   PermanentJobError,
@@ -38,13 +38,7 @@ async function createDeps(): Promise<TrainingDeps> {
   const backend = await initBackend(config.TRAINING_BACKEND);
   return {
     backend: backend.name,
-    datasets: createDatasetStore({
-      dir: config.DATA_DIR,
-      fashionMnistDir: config.FASHION_MNIST_DIR,
-      mnistDir: config.MNIST_DIR,
-      mnistBaseUrl: config.MNIST_BASE_URL,
-      maxUploadBytes: config.MAX_DATASET_BYTES,
-    }),
+    datasets: datasetStoreFromConfig(config),
     models: createModelStore({ dir: config.DATA_DIR }),
     checkpoints: createCheckpointStore({ dir: config.DATA_DIR }),
     checkData: createJobDataChecker(TrainingJobDataSchema),

@@ -8,6 +8,7 @@ import { inflateIdxAsync, parseIdxPair } from './idx.js';
 import { mnistSampleDataset } from './mnist-sample.js';
 import { mnistDataset } from './mnist.js';
 import type { DatasetInfo, DatasetStore, DatasetUpload, LoadedDataset } from './types.js';
+import type { Config } from '../../config.js';
 
 /**
  * Built-in datasets plus uploads kept in `<dir>/datasets/<id>/` as four un-gzipped IDX files
@@ -38,6 +39,17 @@ function notFound(id: string): NotFoundError {
 function isMissing(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/** The store as the settings describe it (used by the API, the worker and the OpenAPI generator). */
+export function datasetStoreFromConfig(config: Config): DatasetStore {
+  return createDatasetStore({
+    dir: config.DATA_DIR,
+    fashionMnistDir: config.FASHION_MNIST_DIR,
+    mnistDir: config.MNIST_DIR,
+    mnistBaseUrl: config.MNIST_BASE_URL,
+    maxUploadBytes: config.MAX_DATASET_BYTES,
+  });
 }
 
 /** Enough of a shape check that a stray or hand-edited dataset.json is skipped, not served. */
