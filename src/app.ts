@@ -6,6 +6,7 @@ import { frameworkErrors } from './api/plugins/errors.js';
 import { plugins } from './api/plugins/index.js';
 import { routes } from './api/routes/index.js';
 import { parseJson } from './api/json-body.js';
+import { requestId } from './api/request-id.js';
 import { formatValidationError } from './api/validation-errors.js';
 import { createAjv } from './validation.js';
 
@@ -20,7 +21,9 @@ const MAX_PARAM_LENGTH = 1000;
 export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: deps.config.MAX_UPLOAD_BYTES,
-    requestIdHeader: 'x-request-id',
+    // Our genReqId reads X-Request-Id itself, so that it can refuse ids that are not plain tokens.
+    requestIdHeader: false,
+    genReqId: requestId,
     // Long ids are answered by the routes (404), not by the router with a 414.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: frameworkErrors(MAX_PARAM_LENGTH),
@@ -42,6 +45,9 @@ export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): 
   app.removeContentTypeParser(['text/plain', 'application/json']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
   app.decorate('deps', deps);
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
   for (const plugin of plugins) await app.register(plugin);
   for (const route of routes) await app.register(route);
   return app;

@@ -56,6 +56,38 @@ export const ConfigSchema = Type.Object({
   MAX_BATCH: Int(1, 4096, 256, 'Most inputs in one predict request'),
   MODEL_CACHE_SIZE: Int(1, 1000, 16, 'Models the API keeps loaded'),
   JOB_RETENTION_DAYS: Int(1, 3650, 7, 'Days finished jobs are kept (at most 1000 of each outcome)'),
+  API_KEYS: Type.String({
+    default: '',
+    description:
+      'Comma-separated `key:scope` entries (scope `train` or `predict`); when set, every /v1 route needs `Authorization: Bearer <key>`',
+  }),
+  API_KEYS_FILE: Type.String({
+    default: '',
+    description:
+      'File of `key:scope` entries, one per line or comma-separated (`#` starts a comment); added to API_KEYS',
+  }),
+  METRICS_KEY: Type.String({
+    default: '',
+    description: 'If set, `GET /metrics` needs `Authorization: Bearer <METRICS_KEY>`',
+  }),
+  CORS_ORIGINS: Type.String({
+    default: '',
+    description: 'Comma-separated origins allowed to call the API from a browser (`*` for any); empty: CORS off',
+  }),
+  RATE_LIMIT_PREDICT_PER_MINUTE: Int(
+    0,
+    10_000_000,
+    6000,
+    'Predict requests per minute per API key (per IP without keys); 0: no limit',
+  ),
+  RATE_LIMIT_TRAIN_PER_MINUTE: Int(
+    0,
+    1_000_000,
+    30,
+    'Job submissions and dataset uploads per minute per API key (or IP); 0: no limit',
+  ),
+  MAX_QUEUED_JOBS_PER_KEY: Int(0, 100_000, 20, 'Jobs one API key (or IP) may have queued at once; 0: no limit'),
+  WORKER_METRICS_PORT: Int(0, 65535, 9464, "Port of a worker's Prometheus `/metrics`; 0: not served"),
   FASHION_MNIST_DIR: Type.String({
     default: '/usr/share/datasets/fashion-mnist',
     description: 'IDX files of Fashion-MNIST (Debian package dataset-fashion-mnist)',

@@ -47,3 +47,18 @@ export class UnsupportedMediaTypeError extends DomainError {
 export class UnavailableError extends DomainError {
   override readonly statusCode = 503;
 }
+
+/** No valid API key was sent. */
+export class UnauthorizedError extends DomainError {
+  override readonly statusCode = 401;
+}
+
+/** The API key is valid but its scope does not cover the route. */
+export class ForbiddenError extends DomainError {
+  override readonly statusCode = 403;
+}
+
+/** A rate limit or quota is used up; the response says when to come back. */
+export class TooManyRequestsError extends DomainError {
+  override readonly statusCode = 429;
+}

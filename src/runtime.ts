@@ -1,7 +1,10 @@
 import type { Logger } from 'pino';
 import type { AppDeps } from './api/deps.js';
 import type { Config } from './config.js';
+import { keyringFromConfig } from './api/api-keys.js';
 import { createPredictor } from './inference/predictor.js';
+import { createApiMetrics } from './metrics/api-metrics.js';
+import { createQueuedQuota } from './queue/quotas.js';
 import { createCheckpointStore } from './models/checkpoints.js';
 import { createModelStore } from './models/store.js';
 import { createJobService } from './queue/jobs.js';
@@ -24,19 +27,32 @@ export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; cl
   queue.on('error', () => {});
   const datasets = datasetStoreFromConfig(config);
   const models = createModelStore({ dir: config.DATA_DIR });
+  const metrics = createApiMetrics();
+  const jobs = createJobService({
+    queue,
+    datasets,
+    redis,
+    checkpoints: createCheckpointStore({ dir: config.DATA_DIR }),
+    retentionDays: config.JOB_RETENTION_DAYS,
+    quota: createQueuedQuota({ redis, queue, prefix: config.QUEUE_PREFIX, max: config.MAX_QUEUED_JOBS_PER_KEY }),
+  });
+  metrics.countJobs(() => jobs.counts());
   const deps: AppDeps = {
     config,
     redis,
     datasets,
     models,
-    jobs: createJobService({
-      queue,
-      datasets,
-      redis,
-      checkpoints: createCheckpointStore({ dir: config.DATA_DIR }),
-      retentionDays: config.JOB_RETENTION_DAYS,
+    jobs,
+    keyring: keyringFromConfig(config),
+    metrics,
+    predictor: createPredictor({
+      models,
+      cacheSize: config.MODEL_CACHE_SIZE,
+      observe: {
+        batch: (rows) => metrics.predictBatchSize.observe(rows),
+        cache: (hit) => (hit ? metrics.modelCacheHits : metrics.modelCacheMisses).inc(),
+      },
     }),
-    predictor: createPredictor({ models, cacheSize: config.MODEL_CACHE_SIZE }),
     backend: backend.name,
   };
   return {

@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
+import type { ApiMetrics } from '../metrics/api-metrics.js';
+import type { Keyring } from './api-keys.js';
 import type { Predictor } from '../inference/predictor.js';
 import type { ModelStore } from '../models/store.js';
 import type { JobService } from '../queue/jobs.js';
@@ -7,7 +9,21 @@ import type { DatasetStore } from '../training/datasets/types.js';
 
 /** Everything the HTTP layer needs, built by the caller (server, tests) and decorated onto the app. */
 export interface AppDeps {
-  config: Pick<Config, 'MAX_UPLOAD_BYTES' | 'MAX_BATCH' | 'MAX_DATASET_BYTES' | 'LOG_LEVEL'>;
+  config: Pick<
+    Config,
+    | 'MAX_UPLOAD_BYTES'
+    | 'MAX_BATCH'
+    | 'MAX_DATASET_BYTES'
+    | 'LOG_LEVEL'
+    | 'QUEUE_PREFIX'
+    | 'METRICS_KEY'
+    | 'CORS_ORIGINS'
+    | 'RATE_LIMIT_PREDICT_PER_MINUTE'
+    | 'RATE_LIMIT_TRAIN_PER_MINUTE'
+  >;
+  /** The API keys; undefined runs the service open. */
+  keyring?: Keyring;
+  metrics: ApiMetrics;
   redis: Redis;
   jobs: JobService;
   datasets: DatasetStore;

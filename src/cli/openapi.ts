@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import { buildApp, type AppDeps } from '../app.js';
 import { loadConfig } from '../config.js';
 import { createPredictor } from '../inference/predictor.js';
+import { createApiMetrics } from '../metrics/api-metrics.js';
 import { createModelStore } from '../models/store.js';
 import type { JobService } from '../queue/jobs.js';
 import { datasetStoreFromConfig } from '../training/datasets/store.js';
@@ -25,6 +26,7 @@ export async function generateOpenapi(): Promise<string> {
     datasets: datasetStoreFromConfig(config),
     models,
     predictor: createPredictor({ models, cacheSize: 1 }),
+    metrics: createApiMetrics(),
     backend: 'none',
   };
   const app = await buildApp(deps, { logger: false });

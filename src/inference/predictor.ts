@@ -43,7 +43,22 @@ interface PendingBatch {
  * queued and run together on the next `setImmediate`, so a lone request waits for nothing and
  * a busy server pays one kernel launch per group instead of one per request.
  */
-export function createPredictor({ models, cacheSize }: { models: ModelStore; cacheSize: number }): Predictor {
+export interface PredictorObserver {
+  /** Rows in one forward pass. */
+  batch(rows: number): void;
+  /** Whether a prediction found its model loaded. */
+  cache(hit: boolean): void;
+}
+
+export function createPredictor({
+  models,
+  cacheSize,
+  observe,
+}: {
+  models: ModelStore;
+  cacheSize: number;
+  observe?: PredictorObserver;
+}): Predictor {
   const cache = new LRUCache<string, Promise<Loaded>>({
     max: cacheSize,
     dispose: (loaded) => void loaded.then((l) => l.model.dispose()).catch(() => {}),
@@ -52,6 +67,7 @@ export function createPredictor({ models, cacheSize }: { models: ModelStore; cac
 
   function load(id: string): Promise<Loaded> {
     let entry = cache.get(id);
+    observe?.cache(entry !== undefined);
     if (!entry) {
       entry = Promise.all([models.get(id), models.load(id)]).then(([meta, model]) => ({ meta, model }));
       cache.set(id, entry);
@@ -81,6 +97,7 @@ export function createPredictor({ models, cacheSize }: { models: ModelStore; cac
                 rows * INPUT_SIZE,
               );
         const { model } = group[0]!.loaded;
+        observe?.batch(rows);
         const probs = tf.tidy(
           () => (model.predict(tf.tensor2d(x, [rows, INPUT_SIZE])) as tf.Tensor).dataSync() as Float32Array,
         );

@@ -16,6 +16,7 @@ import { DEFAULT_PARAMS, withDefaults } from '../training/params.js';
 import type { CheckpointStore } from '../models/checkpoints.js';
 import { requestCancel } from './cancellation.js';
 import { createIdempotency, type Outcome } from './idempotency.js';
+import type { QueuedQuota } from './quotas.js';
 import { createTombstones } from './tombstones.js';
 import { TRAIN_JOB, type TrainingQueue } from './training-queue.js';
 import { RESOURCE_ID } from '../schemas/common.js';
@@ -71,7 +72,11 @@ export function emptyProgress(epochs: number): Progress {
 
 export interface JobService {
   /** With an idempotency key, a repeat within 24 h answers the first job (`replayed`) instead. */
-  submit(input: CreateTrainingJob, options?: { idempotencyKey?: string }): Promise<Outcome<TrainingJob>>;
+  /** `owner` (the caller's id) is held to MAX_QUEUED_JOBS_PER_KEY. */
+  submit(
+    input: CreateTrainingJob,
+    options?: { idempotencyKey?: string; owner?: string },
+  ): Promise<Outcome<TrainingJob>>;
   get(id: string): Promise<TrainingJob>;
   list(query: { state?: JobState; limit?: number }): Promise<TrainingJob[]>;
   /** Whether a queued or running job trains on this dataset. */
@@ -80,6 +85,8 @@ export interface JobService {
   cancel(id: string): Promise<TrainingJob>;
   /** Forgets a finished job. */
   remove(id: string): Promise<void>;
+  /** How many jobs are in each state (for metrics). */
+  counts(): Promise<Record<JobState, number>>;
 }
 
 export function createJobService({
@@ -88,8 +95,10 @@ export function createJobService({
   retentionDays = 7,
   redis: client,
   checkpoints,
+  quota,
 }: {
   redis: Redis;
+  quota?: QueuedQuota;
   checkpoints?: Pick<CheckpointStore, 'remove'>;
   queue: TrainingQueue;
   datasets: Pick<DatasetStore, 'get'>;
@@ -123,7 +132,13 @@ export function createJobService({
   }
 
   return {
-    async submit(input, { idempotencyKey } = {}) {
+    async submit(input, { idempotencyKey, owner } = {}) {
+      if (owner && quota) {
+        await quota.check(owner);
+        const outcome = await this.submit(input, { idempotencyKey });
+        if (!outcome.replayed) await quota.record(owner, outcome.job.id);
+        return outcome;
+      }
       if (!idempotencyKey) return { job: await create(input, randomUUID()), replayed: false };
       // Defaults filled in, so that leaving a field out and sending its default are one request.
       const request = { dataset: DEFAULT_DATASET, ...DEFAULT_PARAMS, ...input };
@@ -188,6 +203,20 @@ export function createJobService({
         throw new ConflictError(`training job "${id}" is ${current.state}; cancel it first`, 'JOB_ACTIVE');
       }
       if (!(await tombstones.remove(id))) await (await queue.getJob(id))?.remove();
+    },
+
+    async counts() {
+      const bull = await queue.getJobCounts(...Object.values(BULL_STATES).flat());
+      const sum = (types: JobType[]) => types.reduce((n, t) => n + (bull[t] ?? 0), 0);
+      return {
+        queued: sum(BULL_STATES.queued),
+        running: sum(BULL_STATES.running),
+        completed: sum(BULL_STATES.completed),
+        // Cancelled running jobs are failed ones in BullMQ; they are counted as failed here,
+        // cancelled counts the jobs cancelled while queued.
+        failed: sum(BULL_STATES.failed),
+        cancelled: await tombstones.count(),
+      };
     },
 
     async usesDataset(datasetId) {

@@ -28,6 +28,9 @@ export function createTombstones(client: () => Promise<Redis>, prefix: string, r
       if (ids.length === 0) return [];
       return (await redis.hmget(hash, ...ids)).map(parse).filter((j): j is TrainingJob => j !== undefined);
     },
+    async count(): Promise<number> {
+      return (await client()).zcard(index);
+    },
     async remove(id: string): Promise<boolean> {
       const redis = await client();
       const [[, removed] = []] = (await redis.multi().hdel(hash, id).zrem(index, id).exec()) ?? [];

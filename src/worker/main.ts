@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -10,6 +11,8 @@ import { configOrExit } from '../server.js';
 import { createCheckpointStore } from '../models/checkpoints.js';
 import { ABORT_CANCEL, ABORT_SHUTDOWN, isCancelRequested, listenForCancels } from '../queue/cancellation.js';
 import { createTrainingWorker, type TrainingWorker } from './worker.js';
+import { createWorkerMetrics, serveMetrics } from '../metrics/worker-metrics.js';
+import { CANCELLED_REASON, type Progress } from '../schemas/job.js';
 
 /** Starts a training worker; returns its close function (used alone here and by main.ts). */
 export async function startWorker(config: Config, logger: Logger): Promise<() => Promise<void>> {
@@ -43,11 +46,13 @@ export async function startWorker(config: Config, logger: Logger): Promise<() =>
     { backend: backend.name, skipped: backend.skipped, concurrency: config.WORKER_CONCURRENCY },
     'trainyard worker started',
   );
+  const metricsServer = await startMetrics(config.WORKER_METRICS_PORT, worker, logger);
   const heartbeat = config.WORKER_HEARTBEAT_FILE
     ? startHeartbeat(config.WORKER_HEARTBEAT_FILE, worker, connection)
     : undefined;
   return async () => {
     clearInterval(heartbeat);
+    metricsServer?.close();
     // Running jobs stop after their current batch and go back to the queue; another worker
     // resumes each from its last epoch checkpoint.
     worker.cancelAllJobs(ABORT_SHUTDOWN);
@@ -55,6 +60,36 @@ export async function startWorker(config: Config, logger: Logger): Promise<() =>
     subscriber.disconnect();
     connection.disconnect();
   };
+}
+
+/**
+ * The worker's Prometheus metrics, fed by its own events: sandboxed children report progress
+ * through the parent, so every epoch of every job passes here. A port already taken is
+ * logged, not fatal: training matters more than its metrics.
+ */
+async function startMetrics(port: number, worker: TrainingWorker, logger: Logger): Promise<Server | undefined> {
+  if (port === 0) return undefined;
+  const metrics = createWorkerMetrics();
+  worker.on('progress', (_job, progress) => {
+    const p = progress as Partial<Progress>;
+    if (typeof p.samplesPerSecond === 'number') metrics.samplesPerSecond.set(p.samplesPerSecond);
+    if (typeof p.epoch === 'number' && p.epoch > 0) metrics.epochs.inc();
+  });
+  const ended = (job: { processedOn?: number; finishedOn?: number; failedReason?: string } | undefined) => {
+    if (!job?.processedOn) return;
+    const outcome = !job.failedReason ? 'completed' : job.failedReason === CANCELLED_REASON ? 'cancelled' : 'failed';
+    metrics.jobDuration.observe({ outcome }, ((job.finishedOn ?? Date.now()) - job.processedOn) / 1000);
+  };
+  worker.on('completed', ended);
+  worker.on('failed', ended);
+  try {
+    const server = await serveMetrics(metrics.registry, port);
+    logger.info({ port }, 'worker metrics at /metrics');
+    return server;
+  } catch (err) {
+    logger.error({ err: (err as Error).message, port }, 'worker metrics not served');
+    return undefined;
+  }
 }
 
 /** Touches `file` while the worker runs and reaches Redis: a container healthcheck reads its age. */

@@ -20,6 +20,12 @@ export async function testConfig(env: Record<string, string> = {}): Promise<Conf
     QUEUE_PREFIX: `ty-test-${randomBytes(4).toString('hex')}`,
     LOG_LEVEL: 'silent',
     TRAINING_BACKEND: 'wasm',
+    // Route tests send far more than a client's budget; the limits have tests of their own.
+    RATE_LIMIT_PREDICT_PER_MINUTE: '0',
+    RATE_LIMIT_TRAIN_PER_MINUTE: '0',
+    MAX_QUEUED_JOBS_PER_KEY: '0',
+    // Several workers run at once in some tests; the metrics port has a test of its own.
+    WORKER_METRICS_PORT: '0',
     ...env,
   });
 }

@@ -17,6 +17,15 @@ export default fp(async function docs(app: FastifyInstance) {
     openapi: {
       openapi: '3.1.0',
       info: OPENAPI_INFO,
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An API key from API_KEYS; needed on /v1 routes only when API_KEYS is set',
+          },
+        },
+      },
       tags: [
         { name: 'training', description: 'Training jobs' },
         { name: 'datasets', description: 'Built-in and uploaded datasets' },

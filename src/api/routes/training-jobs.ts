@@ -41,7 +41,7 @@ const trainingJobs: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const idempotencyKey = request.headers['idempotency-key'];
-      const { job, replayed } = await jobs.submit(request.body, { idempotencyKey });
+      const { job, replayed } = await jobs.submit(request.body, { idempotencyKey, owner: request.caller?.id });
       // 200 for a replay, so a client can tell it did not queue a second job.
       return reply
         .status(replayed ? 200 : 202)

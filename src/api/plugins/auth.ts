@@ -1,0 +1,77 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Caller } from '../api-keys.js';
+import { ForbiddenError, UnauthorizedError } from '../../errors.js';
+import { errors } from '../schemas.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set for every /v1 request: the key's caller, or the client's IP when the service runs open. */
+    caller?: Caller;
+  }
+}
+
+/** What a `predict` key may call: predictions and reading models. Everything else needs `train`. */
+export function predictScopeAllows(method: string, route: string | undefined): boolean {
+  if (route === '/v1/predict' || route === '/v1/models/:id/predict') return method === 'POST';
+  return (method === 'GET' || method === 'HEAD') && (route === '/v1/models' || !!route?.startsWith('/v1/models/'));
+}
+
+const isApiPath = (url: string) => url === '/v1' || url.startsWith('/v1/') || url.startsWith('/v1?');
+
+/** The key in `Authorization: Bearer <key>`, or undefined. */
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  const match = header ? /^Bearer[ ]+(\S+)\s*$/i.exec(header) : null;
+  return match?.[1];
+}
+
+/**
+ * API keys: with a keyring, every /v1 route needs `Authorization: Bearer <key>` (401 without
+ * a valid one, 403 when its scope does not cover the route). Health checks, docs, the dashboard
+ * and /metrics (which has METRICS_KEY) stay outside. Keys are compared as SHA-256 digests in
+ * constant time and never logged (the logger redacts the header; callers appear by key id).
+ */
+export default fp(async function auth(app: FastifyInstance) {
+  const { keyring } = app.deps;
+  if (!keyring) {
+    app.log.warn('API_KEYS is not set: every route is open to anyone who can reach this port');
+  }
+  app.decorateRequest('caller', undefined);
+  // Every /v1 route documents the answers of this plugin and of the rate limits, whatever its own file lists.
+  app.addHook('onRoute', (route) => {
+    if (!isApiPath(route.url) || !route.schema) return;
+    const response = (route.schema.response ?? {}) as Record<number, unknown>;
+    route.schema = {
+      ...route.schema,
+      security: [{ bearerAuth: [] }],
+      response: { ...response, ...errors(401, 403, 429) },
+    };
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    if (!isApiPath(request.url)) return;
+    if (!keyring) {
+      request.caller = { id: `ip:${request.ip}`, scope: 'train' };
+      return;
+    }
+    const token = bearerToken(request);
+    const caller = token === undefined ? undefined : keyring.verify(token);
+    if (!caller) {
+      void reply.header(
+        'www-authenticate',
+        token === undefined ? 'Bearer realm="trainyard"' : 'Bearer realm="trainyard", error="invalid_token"',
+      );
+      throw token === undefined
+        ? new UnauthorizedError('this route needs an API key: send "Authorization: Bearer <key>"', 'UNAUTHORIZED')
+        : new UnauthorizedError('the API key is not valid', 'INVALID_API_KEY');
+    }
+    request.caller = caller;
+    reply.log = request.log = request.log.child({ caller: caller.id });
+    if (caller.scope === 'predict' && !predictScopeAllows(request.method, request.routeOptions.url)) {
+      throw new ForbiddenError(
+        `a "predict" key may only call the predict routes and read models; ${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]} needs a "train" key`,
+        'INSUFFICIENT_SCOPE',
+      );
+    }
+  });
+});

@@ -1,0 +1,126 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../../src/app.js';
+import { createApiDeps } from '../../../src/runtime.js';
+import { testConfig } from '../../helpers/app.js';
+import { expectError } from '../http.js';
+import { syntheticPng } from '../../helpers/model.js';
+import type { FastifyInstance } from 'fastify';
+
+const TRAIN = 'train-key-0123456789abcdef';
+const PREDICT = 'predict-key-0123456789abcd';
+
+/** The app with a logger writing into `lines`, to see what reaches the logs. */
+async function appWithLogs(env: Record<string, string>) {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(...chunk.toString().trim().split('\n'));
+      done();
+    },
+  });
+  const config = await testConfig({ LOG_LEVEL: 'info', ...env });
+  const { deps, close } = await createApiDeps(config);
+  const app = await buildApp(deps, { loggerInstance: pino({ level: 'info' }, stream) });
+  await app.ready();
+  return {
+    app,
+    lines,
+    async close() {
+      await app.close();
+      await close();
+    },
+  };
+}
+
+describe('API keys on /v1 routes', () => {
+  let t: Awaited<ReturnType<typeof appWithLogs>>;
+  beforeAll(async () => {
+    t = await appWithLogs({ API_KEYS: `${TRAIN}:train,${PREDICT}:predict` });
+  });
+  afterAll(() => t.close());
+
+  const call = (method: 'GET' | 'POST' | 'DELETE', url: string, key?: string, payload?: object) =>
+    t.app.inject({ method, url, payload, headers: key ? { authorization: `Bearer ${key}` } : {} });
+
+  it('answers 401 with a Bearer challenge when no key is sent', async () => {
+    const res = await call('GET', '/v1/training-jobs');
+    expectError(res, 401, 'UNAUTHORIZED', /needs an API key: send "Authorization: Bearer <key>"/);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="trainyard"');
+  });
+
+  it('answers 401 invalid_token for a key it does not know, and for other schemes', async () => {
+    const res = await call('GET', '/v1/training-jobs', `${TRAIN}x`);
+    expectError(res, 401, 'INVALID_API_KEY', /not valid/);
+    expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
+    const basic = await t.app.inject({ url: '/v1/models', headers: { authorization: `Basic ${TRAIN}` } });
+    expect(basic.statusCode).toBe(401);
+  });
+
+  it('lets a train key call every route', async () => {
+    expect((await call('GET', '/v1/training-jobs', TRAIN)).statusCode).toBe(200);
+    expect((await call('GET', '/v1/datasets', TRAIN)).statusCode).toBe(200);
+    expect((await call('POST', '/v1/training-jobs', TRAIN, { epochs: 1 })).statusCode).toBe(202);
+  });
+
+  it('lets a predict key predict and read models, and nothing else (403)', async () => {
+    expect((await call('GET', '/v1/models', PREDICT)).statusCode).toBe(200);
+    expect((await call('GET', '/v1/models/none', PREDICT)).statusCode).toBe(404);
+    // No model is stored: the predict route itself answers, past the key check.
+    const predicted = await t.app.inject({
+      method: 'POST',
+      url: '/v1/predict',
+      payload: syntheticPng(1),
+      headers: { authorization: `Bearer ${PREDICT}`, 'content-type': 'image/png' },
+    });
+    expectError(predicted, 409, 'NO_MODEL', /no model has been trained yet/);
+    for (const [method, url] of [
+      ['GET', '/v1/training-jobs'],
+      ['POST', '/v1/training-jobs'],
+      ['GET', '/v1/datasets'],
+      ['DELETE', '/v1/models/some-model'],
+    ] as const) {
+      expectError(
+        await call(method, url, PREDICT, method === 'POST' ? {} : undefined),
+        403,
+        'INSUFFICIENT_SCOPE',
+        /needs a "train" key/,
+      );
+    }
+  });
+
+  it('keeps health checks, docs and metrics open', async () => {
+    expect((await call('GET', '/healthz')).statusCode).toBe(200);
+    expect((await call('GET', '/readyz')).statusCode).toBe(200);
+    expect((await call('GET', '/metrics')).statusCode).toBe(200);
+    expect((await call('GET', '/docs/json')).statusCode).toBe(200);
+  });
+
+  it('never writes a key into the logs, and names the caller by key id', async () => {
+    await call('GET', '/v1/models', TRAIN);
+    await call('GET', '/v1/models', 'wrong-key-but-logged-000');
+    const text = t.lines.join('\n');
+    expect(text).not.toContain(TRAIN);
+    expect(text).not.toContain(PREDICT);
+    expect(text).not.toContain('wrong-key-but-logged-000');
+    expect(text).toMatch(/"caller":"key:[0-9a-f]{12}"/);
+  });
+});
+
+describe('without API_KEYS', () => {
+  let t: Awaited<ReturnType<typeof appWithLogs>>;
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    t = await appWithLogs({});
+    app = t.app;
+  });
+  afterAll(() => t.close());
+
+  it('runs open and says so once at start-up', async () => {
+    expect((await app.inject({ url: '/v1/models' })).statusCode).toBe(200);
+    const warnings = t.lines.filter((l) => l.includes('API_KEYS is not set'));
+    expect(warnings).toHaveLength(1);
+    expect(JSON.parse(warnings[0]!).level).toBe(40);
+  });
+});
