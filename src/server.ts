@@ -1,3 +1,4 @@
+import { keyringFromConfig } from './api/api-keys.js';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
@@ -7,6 +8,13 @@ import type { Logger } from 'pino';
 /** Starts the HTTP API; returns its close function (used alone here and by main.ts). */
 export async function startApi(config: Config, logger: Logger): Promise<() => Promise<void>> {
   await requireRedis(config, logger);
+  try {
+    keyringFromConfig(config); // a bad key file stops start-up with one line, as bad settings do
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    logger.fatal(err.message);
+    process.exit(2);
+  }
   const { deps, close } = await createApiDeps(config);
   const app = await buildApp(deps, { loggerInstance: logger });
   await app.listen({ port: config.PORT, host: config.HOST });

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp } from '../../helpers/app.js';
+import { storeTrainedModel, syntheticPng } from '../../helpers/model.js';
+import { expectError } from '../http.js';
+
+/** The value of one sample line of the Prometheus text, or undefined. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('GET /metrics', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp();
+  });
+  afterAll(() => t.close());
+
+  const scrape = async () => {
+    const res = await t.app.inject({ url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    return res.body;
+  };
+
+  it("serves Node's process metrics", async () => {
+    const text = await scrape();
+    expect(text).toContain('# TYPE nodejs_eventloop_lag_seconds gauge');
+    expect(sample(text, 'nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
+  });
+
+  it('times requests by route template, method and status', async () => {
+    const series = 'http_request_duration_seconds_count{method="GET",route="/v1/training-jobs/:id",status_code="404"}';
+    const before = sample(await scrape(), series) ?? 0;
+    await t.app.inject({ url: '/v1/training-jobs/nope-1' });
+    await t.app.inject({ url: '/v1/training-jobs/nope-2' });
+    const text = await scrape();
+    expect(sample(text, series)).toBe(before + 2);
+    expect(text).not.toContain('nope-1');
+  });
+
+  it('counts jobs by state from the queue', async () => {
+    const before = sample(await scrape(), 'trainyard_jobs{state="queued"}') ?? 0;
+    const res = await t.app.inject({ method: 'POST', url: '/v1/training-jobs', payload: { epochs: 1 } });
+    expect(res.statusCode).toBe(202);
+    expect(sample(await scrape(), 'trainyard_jobs{state="queued"}')).toBe(before + 1);
+    await t.app.inject({ method: 'POST', url: `/v1/training-jobs/${res.json<{ id: string }>().id}/cancel` });
+    const text = await scrape();
+    expect(sample(text, 'trainyard_jobs{state="queued"}')).toBe(before);
+    expect(sample(text, 'trainyard_jobs{state="cancelled"}')).toBe(1);
+  });
+
+  it('records predict batch sizes and model cache misses and hits', async () => {
+    const model = await storeTrainedModel(t.deps, { trainCount: 50, testCount: 10, params: { epochs: 1 } });
+    const predict = () =>
+      t.app.inject({
+        method: 'POST',
+        url: `/v1/models/${model.id}/predict`,
+        payload: syntheticPng(2),
+        headers: { 'content-type': 'image/png' },
+      });
+    expect((await predict()).statusCode).toBe(200);
+    expect((await predict()).statusCode).toBe(200);
+    const text = await scrape();
+    expect(sample(text, 'trainyard_model_cache_misses_total')).toBe(1);
+    expect(sample(text, 'trainyard_model_cache_hits_total')).toBe(1);
+    expect(sample(text, 'trainyard_predict_batch_size_count')).toBe(2);
+    expect(sample(text, 'trainyard_predict_batch_size_sum')).toBe(2);
+  });
+});
+
+describe('GET /metrics with METRICS_KEY', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp({ METRICS_KEY: 'scrape-secret-123' });
+  });
+  afterAll(() => t.close());
+
+  it('needs the key', async () => {
+    expectError(await t.app.inject({ url: '/metrics' }), 401, 'UNAUTHORIZED', /METRICS_KEY/);
+    const wrong = await t.app.inject({ url: '/metrics', headers: { authorization: 'Bearer scrape-secret-12' } });
+    expect(wrong.statusCode).toBe(401);
+    const right = await t.app.inject({ url: '/metrics', headers: { authorization: 'Bearer scrape-secret-123' } });
+    expect(right.statusCode).toBe(200);
+    expect(right.body).toContain('http_request_duration_seconds');
+  });
+});

@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp } from '../../helpers/app.js';
+import { syntheticPng } from '../../helpers/model.js';
+import { expectError } from '../http.js';
+
+const KEY_A = 'train-key-aaaaaaaaaaaaaaaa';
+const KEY_B = 'train-key-bbbbbbbbbbbbbbbb';
+
+describe('rate limits', () => {
+  const prefix = `ty-test-${randomBytes(4).toString('hex')}`;
+  let one: TestApp;
+  let two: TestApp;
+  beforeAll(async () => {
+    const env = {
+      QUEUE_PREFIX: prefix,
+      API_KEYS: `${KEY_A}:train,${KEY_B}:train`,
+      RATE_LIMIT_TRAIN_PER_MINUTE: '2',
+      RATE_LIMIT_PREDICT_PER_MINUTE: '3',
+    };
+    // Two replicas on one Redis and prefix: the budgets are shared between them.
+    one = await buildTestApp(env);
+    two = await buildTestApp(env);
+  });
+  afterAll(async () => {
+    await one.close();
+    await two.close();
+  });
+
+  const submit = (t: TestApp, key: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/v1/training-jobs',
+      payload: { epochs: 1 },
+      headers: { authorization: `Bearer ${key}` },
+    });
+  const predict = (t: TestApp, key: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/v1/predict',
+      payload: syntheticPng(3),
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'image/png' },
+    });
+
+  it('counts job submissions per key across replicas and answers 429 with Retry-After past the budget', async () => {
+    const first = await submit(one, KEY_A);
+    expect(first.statusCode).toBe(202);
+    expect(first.headers['x-ratelimit-limit']).toBe('2');
+    expect(first.headers['x-ratelimit-remaining']).toBe('1');
+    expect((await submit(two, KEY_A)).headers['x-ratelimit-remaining']).toBe('0');
+    const refused = await submit(one, KEY_A);
+    expectError(refused, 429, 'RATE_LIMITED', /2 train requests per minute; retry in (\d+ seconds?|1 minute)/);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expect(refused.headers['x-ratelimit-remaining']).toBe('0');
+    // Another key has a budget of its own.
+    expect((await submit(two, KEY_B)).statusCode).toBe(202);
+  });
+
+  it('keeps predictions on a budget of their own', async () => {
+    // KEY_A's submissions are used up; its predictions are not.
+    for (let i = 0; i < 3; i++) expect((await predict(i % 2 ? one : two, KEY_A)).statusCode).toBe(409);
+    expectError(await predict(one, KEY_A), 429, 'RATE_LIMITED', /3 predict requests per minute/);
+  });
+
+  it('does not limit reads', async () => {
+    for (let i = 0; i < 5; i++) {
+      const res = await one.app.inject({ url: '/v1/training-jobs', headers: { authorization: `Bearer ${KEY_A}` } });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['x-ratelimit-limit']).toBeUndefined();
+    }
+  });
+});
+
+describe('queued jobs per caller', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp({ MAX_QUEUED_JOBS_PER_KEY: '2' });
+  });
+  afterAll(() => t.close());
+
+  const submit = () => t.app.inject({ method: 'POST', url: '/v1/training-jobs', payload: { epochs: 1 } });
+
+  it('refuses a third queued job with 429 until one leaves the queue', async () => {
+    const a = await submit();
+    expect(a.statusCode).toBe(202);
+    expect((await submit()).statusCode).toBe(202);
+    expectError(await submit(), 429, 'TOO_MANY_QUEUED_JOBS', /already have 2 jobs waiting in the queue/);
+    const cancel = await t.app.inject({
+      method: 'POST',
+      url: `/v1/training-jobs/${a.json<{ id: string }>().id}/cancel`,
+    });
+    expect(cancel.statusCode).toBe(202);
+    expect((await submit()).statusCode).toBe(202);
+    expect((await submit()).statusCode).toBe(429);
+  });
+});
