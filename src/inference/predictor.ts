@@ -61,7 +61,9 @@ export function createPredictor({
 }): Predictor {
   const cache = new LRUCache<string, Promise<Loaded>>({
     max: cacheSize,
-    dispose: (loaded) => void loaded.then((l) => l.model.dispose()).catch(() => {}),
+    // Freed on a later turn: predictions already queued for this model (their forward pass is
+    // scheduled with setImmediate, before this) still run on it instead of on freed weights.
+    dispose: (loaded) => void loaded.then((l) => setImmediate(() => l.model.dispose())).catch(() => {}),
   });
   const pending = new Map<string, PendingBatch[]>();
 

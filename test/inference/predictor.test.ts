@@ -51,4 +51,18 @@ describe('predictor', () => {
     predictor.evict(other.id);
     await expect(predictor.predict(other.id, [syntheticImage(2)])).rejects.toBeInstanceOf(NotFoundError);
   });
+
+  it('answers predictions already queued for a model that is evicted meanwhile', async () => {
+    const other = await storeTrainedModel({ models }, { params: { seed: 9 } });
+    const expected = (await predictor.predict(other.id, [syntheticImage(4)])).predictions[0]!.probabilities;
+    const queued = [predictor.predict(other.id, [syntheticImage(4)]), predictor.predict(other.id, [syntheticImage(4)])];
+    await new Promise((resolve) => process.nextTick(resolve)); // queued, not yet run
+    predictor.evict(other.id);
+    for (const result of await Promise.all(queued)) {
+      result.predictions[0]!.probabilities.forEach((p, c) => expect(p).toBeCloseTo(expected[c]!, 6));
+    }
+    const numTensors = tf.memory().numTensors;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(tf.memory().numTensors).toBeLessThan(numTensors); // and its weights are freed after
+  });
 });
