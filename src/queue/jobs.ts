@@ -112,6 +112,23 @@ export function createJobService({
   const idempotency = createIdempotency(redis, queue.opts.prefix ?? 'bull');
   const notFound = (id: string) => new NotFoundError(`training job "${id}" not found`, 'JOB_NOT_FOUND');
 
+  const newest = async (s: keyof typeof BULL_STATES, from: number, count: number) =>
+    (await queue.getJobs(BULL_STATES[s], from, from + count - 1, false)).map((j) => toJobResource(j, s));
+
+  /**
+   * Failed and cancelled-while-running jobs share BullMQ's failed set: asked for one of the two,
+   * read the set page by page until `limit` of that kind are found or the set ends.
+   */
+  async function failedJobs(state: 'failed' | 'cancelled', limit: number): Promise<TrainingJob[]> {
+    const found: TrainingJob[] = [];
+    for (let from = 0; found.length < limit; from += limit) {
+      const page = await newest('failed', from, limit);
+      found.push(...page.filter((j) => j.state === state));
+      if (page.length < limit) break;
+    }
+    return found.slice(0, limit);
+  }
+
   async function create(input: CreateTrainingJob, jobId: string): Promise<TrainingJob> {
     const { dataset = DEFAULT_DATASET, name, ...hyper } = input;
     const info = await datasets.get(dataset);
@@ -160,8 +177,10 @@ export function createJobService({
       // Cancelled jobs are failed ones with the cancel reason, or tombstones of queued ones.
       const bullStates = state === 'cancelled' ? ['failed' as const] : state ? [state] : BULL_KEYS;
       const groups = await Promise.all(
-        bullStates.map(async (s) =>
-          (await queue.getJobs(BULL_STATES[s], 0, limit - 1, false)).map((j) => toJobResource(j, s)),
+        bullStates.map((s) =>
+          s === 'failed' && (state === 'failed' || state === 'cancelled')
+            ? failedJobs(state, limit)
+            : newest(s, 0, limit),
         ),
       );
       if (!state || state === 'cancelled') groups.push(await tombstones.list(limit));
