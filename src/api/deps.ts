@@ -7,7 +7,7 @@ import type { DatasetStore } from '../training/datasets/types.js';
 
 /** Everything the HTTP layer needs, built by the caller (server, tests) and decorated onto the app. */
 export interface AppDeps {
-  config: Pick<Config, 'MAX_UPLOAD_BYTES' | 'MAX_BATCH' | 'MAX_DATASET_BYTES' | 'LOG_LEVEL'>;
+  config: Pick<Config, 'MAX_UPLOAD_BYTES' | 'MAX_BATCH' | 'MAX_DATASET_BYTES' | 'LOG_LEVEL' | 'DASHBOARD_DIR'>;
   redis: Redis;
   jobs: JobService;
   datasets: DatasetStore;

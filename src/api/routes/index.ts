@@ -1,3 +1,4 @@
+import dashboard from './dashboard.js';
 import datasets from './datasets.js';
 import health from './health.js';
 import models from './models.js';
@@ -5,4 +6,4 @@ import predict from './predict.js';
 import trainingJobs from './training-jobs.js';
 
 /** Every route plugin; each is registered in its own encapsulated context. */
-export const routes = [health, trainingJobs, datasets, models, predict];
+export const routes = [health, trainingJobs, datasets, models, predict, dashboard];
