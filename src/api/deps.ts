@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Predictor } from '../inference/predictor.js';
 import type { ModelStore } from '../models/store.js';
+import type { JobEventHub } from '../queue/job-events.js';
 import type { JobService } from '../queue/jobs.js';
 import type { DatasetStore } from '../training/datasets/types.js';
 
@@ -10,6 +11,9 @@ export interface AppDeps {
   config: Pick<Config, 'MAX_UPLOAD_BYTES' | 'MAX_BATCH' | 'MAX_DATASET_BYTES' | 'LOG_LEVEL' | 'DASHBOARD_DIR'>;
   redis: Redis;
   jobs: JobService;
+  jobEvents: JobEventHub;
+  /** How often an open event stream sends a comment line, so proxies keep it open (default 15 s). */
+  eventsHeartbeatMs?: number;
   datasets: DatasetStore;
   models: ModelStore;
   predictor: Predictor;

@@ -3,7 +3,8 @@ import datasets from './datasets.js';
 import health from './health.js';
 import models from './models.js';
 import predict from './predict.js';
+import trainingJobEvents from './training-job-events.js';
 import trainingJobs from './training-jobs.js';
 
 /** Every route plugin; each is registered in its own encapsulated context. */
-export const routes = [health, trainingJobs, datasets, models, predict, dashboard];
+export const routes = [health, trainingJobs, trainingJobEvents, datasets, models, predict, dashboard];
