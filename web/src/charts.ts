@@ -23,6 +23,8 @@ export function epochChart(
   const opts: uPlot.Options = {
     width: width(),
     height: HEIGHT,
+    // Series names only: the epoch table below gives the values.
+    legend: { live: false },
     scales: {
       // One epoch still gets an x range to sit in.
       x: { time: false, range: () => (epochs > 1 ? [1, epochs] : [0.5, 1.5]) },

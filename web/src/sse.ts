@@ -14,26 +14,34 @@ export class EventStreamParser {
   lastEventId = '';
   retryMs: number | undefined;
   private buffer = '';
+  private afterCR = false;
   private data: string[] = [];
   private type = '';
 
   push(chunk: string): StreamEvent[] {
+    // A CR ends a line at once; an LF right after it (maybe in the next chunk) belongs to it.
+    if (this.afterCR && chunk.startsWith('\n')) chunk = chunk.slice(1);
     this.buffer += chunk;
     const events: StreamEvent[] = [];
     let start = 0;
-    for (;;) {
-      const end = this.buffer.slice(start).search(/[\r\n]/);
-      if (end === -1) break;
-      const at = start + end;
-      // A CR at the very end may be the first half of a CRLF split across chunks.
-      if (this.buffer[at] === '\r' && at === this.buffer.length - 1) break;
-      const line = this.buffer.slice(start, at);
-      start = at + (this.buffer[at] === '\r' && this.buffer[at + 1] === '\n' ? 2 : 1);
-      const event = this.line(line);
+    this.afterCR = false;
+    for (let at = this.nextBreak(start); at !== -1; at = this.nextBreak(start)) {
+      const event = this.line(this.buffer.slice(start, at));
       if (event) events.push(event);
+      if (this.buffer[at] === '\r') {
+        if (at + 1 === this.buffer.length) this.afterCR = true;
+        else if (this.buffer[at + 1] === '\n') at++;
+      }
+      start = at + 1;
     }
     this.buffer = this.buffer.slice(start);
     return events;
+  }
+
+  private nextBreak(from: number): number {
+    const cr = this.buffer.indexOf('\r', from);
+    const lf = this.buffer.indexOf('\n', from);
+    return cr === -1 ? lf : lf === -1 ? cr : Math.min(cr, lf);
   }
 
   private line(line: string): StreamEvent | undefined {

@@ -34,7 +34,7 @@ export function createJobView(handlers: {
     title.textContent = `Job: ${job.name}`;
     badge(state, job.state);
     byId('job-summary').textContent =
-      `${job.dataset} · ${job.params.epochs} epochs · batch ${job.params.batchSize} · ` +
+      `${job.dataset} · ${job.params.epochs} epoch${job.params.epochs === 1 ? '' : 's'} · batch ${job.params.batchSize} · ` +
       `${job.params.optimizer} at ${job.params.learningRate} · layers ${job.params.hiddenLayers.join('-')}`;
     byId('job-progress-label').textContent = progressText(job);
     progress.max = Math.max(1, job.progress.epochs);
