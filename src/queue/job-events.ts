@@ -13,7 +13,6 @@ export interface QueueEvent {
   jobId: string;
   /** The `progress` event's data, parsed. */
   data?: unknown;
-  failedReason?: string;
 }
 
 export type QueueEventListener = (event: QueueEvent) => void;
@@ -44,16 +43,12 @@ export const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
 function fromFields(id: string, fields: Record<string, string | undefined>): QueueEvent | undefined {
   const { event, jobId } = fields;
   if (!event || !jobId) return undefined;
-  const out: QueueEvent = { id, event, jobId };
-  if (event === 'progress' && fields.data !== undefined) {
-    try {
-      out.data = JSON.parse(fields.data);
-    } catch {
-      return undefined;
-    }
+  if (event !== 'progress') return { id, event, jobId };
+  try {
+    return { id, event, jobId, data: JSON.parse(fields.data ?? 'null') };
+  } catch {
+    return undefined;
   }
-  if (fields.failedReason !== undefined) out.failedReason = fields.failedReason;
-  return out;
 }
 
 export interface JobEventHub {
@@ -95,14 +90,12 @@ export async function createJobEventHub({
   const reader = new QueueEvents(TRAINING_QUEUE, { connection, prefix, lastEventId: await latestId() });
   reader.on('error', () => {}); // the reader reconnects by itself; readiness reports Redis outages
   for (const name of LIVE_EVENTS) {
-    reader.on(name as 'active', (args: unknown, id: string) => {
-      const fields = args as Record<string, unknown>;
-      const jobId = typeof fields.jobId === 'string' ? fields.jobId : undefined;
-      const subscribers = jobId ? listeners.get(jobId) : undefined;
+    // The typed `on` knows BullMQ's own event names only; `cancelled` is ours. QueueEvents
+    // passes the entry's fields (progress data already parsed) and the entry's id.
+    reader.on(name as 'active', (fields: { jobId?: unknown; data?: unknown }, id: string) => {
+      const subscribers = typeof fields.jobId === 'string' ? listeners.get(fields.jobId) : undefined;
       if (!subscribers) return;
-      // QueueEvents has parsed `data` already; fromFields expects the stream's text.
-      const event = fromFields(id, { event: name, jobId, failedReason: fields.failedReason as string | undefined });
-      if (!event) return;
+      const event: QueueEvent = { id, event: name, jobId: fields.jobId as string };
       if (name === 'progress') event.data = fields.data;
       for (const listener of subscribers) listener(event);
     });

@@ -88,7 +88,7 @@ export function openJobFeed({ hub, jobs, jobId, lastEventId, send, end, fail }: 
     cursor = e.id;
     if (e.event === 'progress') {
       if (isProgress(e.data)) emit({ id: e.id, event: 'progress', data: e.data });
-    } else if (e.event in STATE_OF) {
+    } else if (Object.hasOwn(STATE_OF, e.event)) {
       emit({ id: e.id, event: 'state', data: { state: STATE_OF[e.event]! } });
     } else if (e.event === 'completed' || e.event === 'failed' || e.event === 'cancelled') {
       await settle(e.id);
