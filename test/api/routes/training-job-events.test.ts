@@ -164,6 +164,10 @@ describe('GET /v1/training-jobs/:id/events with a worker training the jobs', () 
     expect(final.state).toBe('completed');
     expect(all.at(-1)!.data).toEqual(final);
     expect(all.at(-2)!.data).toEqual(final.progress);
+    // The worker's result carries the test split's confusion matrix (mnist-sample: 2,000 test images).
+    const matrix = final.metrics!.confusionMatrix!;
+    expect(matrix.flat().reduce((sum, v) => sum + v, 0)).toBe(2000);
+    expect(matrix.reduce((sum, row, k) => sum + row[k]!, 0) / 2000).toBeCloseTo(final.metrics!.testAccuracy, 10);
     const ids = all.map((e) => e.id!);
     expect(ids.every((id) => STREAM_ID.test(id))).toBe(true);
     for (let i = 1; i < ids.length; i++) expect(compareIds(ids[i]!, ids[i - 1]!)).toBeGreaterThanOrEqual(0);
