@@ -271,6 +271,51 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await page.screenshot({ path: `${artifacts}dashboard-phone.png`, fullPage: true });
   });
 
+  it('asks for an API key when the API answers 401, then sends it as a Bearer token', async () => {
+    // This API has no keys yet: the route plays a keyed deployment, letting through only requests
+    // that carry the key. Its 401s are expected in the console; page errors are still collected.
+    const context = await browser.newContext();
+    const keyed = await context.newPage();
+    keyed.on('pageerror', (err) => consoleErrors.push(`page error (keyed): ${err.message}`));
+    const sent: (string | undefined)[] = [];
+    await keyed.route('**/v1/**', (route) => {
+      const auth = route.request().headers()['authorization'];
+      sent.push(auth);
+      if (auth === 'Bearer s3cret') return route.continue();
+      return route.fulfill({
+        status: 401,
+        contentType: 'application/json',
+        body: JSON.stringify({
+          statusCode: 401,
+          error: 'Unauthorized',
+          message: 'API key required',
+          code: 'UNAUTHORIZED',
+        }),
+      });
+    });
+    await keyed.goto(base);
+    const dialog = keyed.locator('#key-dialog');
+    await dialog.waitFor({ state: 'visible' });
+    // One dialog for the page's three first requests, with the focus in its key field.
+    expect(await keyed.locator('dialog[open]').count()).toBe(1);
+    expect(await keyed.evaluate(() => document.activeElement?.id)).toBe('key-input');
+    expect(await keyed.locator('#key-reason').textContent()).toBe('The service asks for an API key.');
+    await keyed.locator('#key-input').fill('s3cret');
+    await keyed.locator('#key-input').press('Enter');
+    await dialog.waitFor({ state: 'hidden' });
+    await keyed.locator('#dataset option[value="mnist-sample"]').waitFor({ state: 'attached' });
+    expect(await keyed.evaluate(() => localStorage.getItem('trainyard.apiKey'))).toBe('s3cret');
+
+    // The saved key goes with every request after a reload: no dialog.
+    sent.length = 0;
+    await keyed.reload();
+    await keyed.locator('#dataset option[value="mnist-sample"]').waitFor({ state: 'attached' });
+    await expect.poll(() => sent.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(sent)).toEqual(new Set(['Bearer s3cret']));
+    expect(await dialog.isVisible()).toBe(false);
+    await context.close();
+  });
+
   it('logged no errors in the browser console', () => {
     expect(consoleErrors).toEqual([]);
   });

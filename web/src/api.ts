@@ -62,6 +62,8 @@ export async function apiFetch(path: string, init: RequestInit = {}): Promise<Re
     if (key) headers.set('authorization', `Bearer ${key}`);
     const res = await fetch(path, { ...init, headers });
     if (res.status !== 401 || attempt === 3) return res;
+    // A key entered while this request was out: try again with it before asking.
+    if (currentKey() !== key) continue;
     const reason = key ? 'The service refused the saved API key.' : 'The service asks for an API key.';
     if ((await askForKey(reason)) === null) return res;
   }

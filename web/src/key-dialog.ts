@@ -3,7 +3,8 @@ import { byId } from './dom.js';
 
 /**
  * The API key dialog: a native modal <dialog>, so focus stays inside it and Escape closes it.
- * Resolves the key entered, or null when cancelled.
+ * Resolves the key entered, or null when cancelled. `onChange` runs after the header button's
+ * dialog; a dialog opened by a refused request needs none, as that request retries itself.
  */
 export function createKeyDialog(onChange: () => void) {
   const dialog = byId<HTMLDialogElement>('key-dialog');
@@ -21,7 +22,6 @@ export function createKeyDialog(onChange: () => void) {
           const key = input.value.trim();
           if (dialog.returnValue === 'clear') apiKey.set(null);
           resolve(dialog.returnValue === 'save' && key ? key : null);
-          onChange();
         },
         { once: true },
       );
@@ -31,7 +31,8 @@ export function createKeyDialog(onChange: () => void) {
   }
 
   byId('key-button').addEventListener('click', () => {
-    void askForKey(apiKey.get() ? 'Replace or forget the saved API key.' : 'Enter an API key.', true);
+    const reason = apiKey.get() ? 'Replace or forget the saved API key.' : 'Enter an API key.';
+    void askForKey(reason, true).then(onChange);
   });
   return ask;
 }
