@@ -12,6 +12,9 @@ import { startApi, startWorker, type RunningProcess } from '../helpers/processes
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 const artifacts = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
+const STRICT_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+  "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 const builtPage = fileURLToPath(new URL('../../dist/web/index.html', import.meta.url));
 
 if (!hasChromium) console.warn(`dashboard browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
@@ -60,6 +63,11 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
       // The stream refused on purpose by the polling test.
       if (msg.text().includes('status of 404') && where.endsWith('/events')) return;
       consoleErrors.push(`${msg.text()} (${where})`);
+    });
+    // The strictest policy the page is meant to live under: no inline script, style or handler.
+    await page.route(`${base}/`, async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': STRICT_CSP } });
     });
     await page.goto(base);
     await page.locator('#dataset option[value="mnist-sample"]').waitFor({ state: 'attached' });
@@ -179,6 +187,27 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     expect(await recorded('#job-transport')).not.toContain('Live updates: streaming');
     expect(await page.locator('#accuracy-chart').getAttribute('data-points')).toBe('1');
     await page.locator('#models-rows tr').nth(1).waitFor();
+  });
+
+  it('cancels a running job from the job view', async () => {
+    await page.locator('#job-name').fill('to be cancelled');
+    await page.locator('#param-epochs').fill('100');
+    await page.locator('#submit-job').click();
+    await page.waitForFunction(
+      () =>
+        document.getElementById('job-title')?.textContent === 'Job: to be cancelled' &&
+        document.getElementById('loss-chart')?.dataset.points === '1',
+      undefined,
+      { timeout: 60_000 },
+    );
+    await page.locator('#job-cancel').click();
+    await page.waitForFunction(() => document.getElementById('job-state')?.textContent === 'cancelled', undefined, {
+      timeout: 30_000,
+    });
+    expect(await page.locator('#job-cancel').isDisabled()).toBe(true);
+    expect(await text('#job-progress-label')).toMatch(/^Cancelled after \d+ of 100 epochs$/);
+    const [job] = await listJobs();
+    expect(job).toMatchObject({ name: 'to be cancelled', state: 'cancelled', modelId: null });
   });
 
   it("shows a model's per-class metrics", async () => {

@@ -27,6 +27,8 @@ const jobView = createJobView({
 const jobs = createJobsList((job) => {
   jobs.select(job.id);
   jobView.show(job);
+  // Keyboard and screen-reader users land on what they picked.
+  byId('job-title').focus({ preventScroll: true });
   byId('job-panel').scrollIntoView({ behavior: 'smooth', block: 'start' });
 });
 const form = createNewJobForm((job) => {
