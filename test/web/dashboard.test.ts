@@ -58,8 +58,9 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     page.on('console', (msg) => {
       if (msg.type() !== 'error') return;
       const where = msg.location().url;
-      // The one refusal the tests provoke on purpose: Chromium logs every 4xx response.
+      // Refusals the tests provoke on purpose: Chromium logs every 4xx response.
       if (msg.text().includes('status of 400') && where.endsWith('/v1/training-jobs')) return;
+      if (msg.text().includes('status of 400') && where.endsWith('/v1/predict?debug=1')) return;
       // The stream refused on purpose by the polling test.
       if (msg.text().includes('status of 404') && where.endsWith('/events')) return;
       consoleErrors.push(`${msg.text()} (${where})`);
@@ -291,12 +292,38 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     expect(await page.locator('#predict-error').isHidden()).toBe(true);
   });
 
+  it("shows why an upload was refused: the page's check for non-images, the API's message for broken ones", async () => {
+    const upload = page.locator('#upload');
+    await upload.setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not an image') });
+    await page.locator('#predict-error').waitFor({ state: 'visible' });
+    expect(await text('#predict-error')).toBe('notes.txt is not a PNG, JPEG, WebP, GIF or BMP image.');
+
+    await upload.setInputFiles({ name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('not really a png') });
+    await page.waitForFunction(() => document.getElementById('result-summary')?.textContent === 'No prediction.');
+    const message = await text('#predict-error');
+    const api = await fetch(`${base}/v1/predict?debug=1`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/png' },
+      body: 'not really a png',
+    });
+    expect(api.status).toBe(400);
+    expect(message).toBe(((await api.json()) as { message: string }).message);
+  });
+
   it('fits a phone screen without sideways scrolling', async () => {
     await mkdir(artifacts, { recursive: true });
     await page.screenshot({ path: `${artifacts}dashboard.png`, fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    expect(overflow).toBeLessThanOrEqual(0);
+    // Charts take their new width from a ResizeObserver, which reports at the next rendering step.
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+    const { overflow, widest } = await page.evaluate(() => ({
+      overflow: document.documentElement.scrollWidth - window.innerWidth,
+      // Named in the failure message: what reaches past the screen's right edge.
+      widest: Array.from(document.querySelectorAll<HTMLElement>('body *'))
+        .filter((e) => e.getBoundingClientRect().right > window.innerWidth && !e.closest('.table-scroll'))
+        .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`),
+    }));
+    expect(overflow, widest.join(', ')).toBeLessThanOrEqual(0);
     await page.screenshot({ path: `${artifacts}dashboard-phone.png`, fullPage: true });
   });
 

@@ -4,6 +4,8 @@ import { percent } from '../format.js';
 import type { Model, PredictResponse } from '../types.js';
 
 const BRUSH = 18;
+// The image types the predict routes accept (the upload field's accept list says the same).
+const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'image/bmp'];
 
 /** White strokes on black, like MNIST, drawn with any pointer (mouse, pen, touch). */
 function drawingPad(canvas: HTMLCanvasElement) {
@@ -106,6 +108,9 @@ export function createPlayground(announce: (text: string) => void) {
 
   async function predict(image: Blob) {
     showError(errorEl, undefined);
+    // Nothing of an earlier image stays on show beside this one's result or error.
+    bars.replaceChildren();
+    byId('seen-figure').hidden = true;
     summary.textContent = 'Predicting…';
     const model = modelSelect.value;
     const path = model ? `/v1/models/${encodeURIComponent(model)}/predict?debug=1` : '/v1/predict?debug=1';
@@ -136,7 +141,12 @@ export function createPlayground(announce: (text: string) => void) {
   const upload = byId<HTMLInputElement>('upload');
   upload.addEventListener('change', () => {
     const file = upload.files?.[0];
-    if (file) void predict(file);
+    if (!file) return;
+    if (!IMAGE_TYPES.includes(file.type)) {
+      showError(errorEl, `${file.name} is not a PNG, JPEG, WebP, GIF or BMP image.`);
+      return;
+    }
+    void predict(file);
   });
 
   return {
