@@ -18,10 +18,11 @@ ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
 # ---- build: all dependencies, TypeScript -> dist/ ----
 FROM base AS build
 COPY package.json package-lock.json ./
-# Only tsc runs here, so no install script is needed (tfjs-node's would try to download).
+# Only tsc and vite run here, so no install script is needed (tfjs-node's would try to download).
 RUN npm ci --ignore-scripts && npm cache clean --force
-COPY tsconfig.json ./
+COPY tsconfig.json vite.config.ts ./
 COPY src ./src
+COPY web ./web
 RUN npm run build
 
 # ---- deps: production dependencies only ----

@@ -98,6 +98,10 @@ export const ConfigSchema = Type.Object({
     default: 'https://ossci-datasets.s3.amazonaws.com/mnist/',
     description: 'Mirror MNIST is downloaded from (files checked against their published MD5)',
   }),
+  DASHBOARD_DIR: Type.String({
+    default: '',
+    description: 'Built dashboard served at / (index.html, assets/); empty: dist/web of the installed package',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { AppDeps } from './api/deps.js';
 import type { Config } from './config.js';
@@ -8,6 +9,7 @@ import { createQueuedQuota } from './queue/quotas.js';
 import { createCheckpointStore } from './models/checkpoints.js';
 import { createModelStore } from './models/store.js';
 import { createJobService } from './queue/jobs.js';
+import { createJobEventHub } from './queue/job-events.js';
 import { createRedis, pingRedis, redactUrl, redisUnreachableMessage, whenReady } from './queue/redis.js';
 import { createTrainingQueue } from './queue/training-queue.js';
 import { initBackend } from './training/backend.js';
@@ -25,6 +27,13 @@ export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; cl
     retentionDays: config.JOB_RETENTION_DAYS,
   });
   queue.on('error', () => {});
+  // The events reader blocks on XREAD: a connection without the API's short command timeout.
+  const eventsConnection = new Redis(config.REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: null,
+    connectionName: 'trainyard-api-events',
+  });
+  const jobEvents = await createJobEventHub({ connection: eventsConnection, redis, prefix: config.QUEUE_PREFIX });
   const datasets = datasetStoreFromConfig(config);
   const models = createModelStore({ dir: config.DATA_DIR });
   const metrics = createApiMetrics();
@@ -53,11 +62,14 @@ export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; cl
         cache: (hit) => (hit ? metrics.modelCacheHits : metrics.modelCacheMisses).inc(),
       },
     }),
+    jobEvents,
     backend: backend.name,
   };
   return {
     deps,
     async close() {
+      await jobEvents.close();
+      eventsConnection.disconnect();
       await queue.close();
       redis.disconnect();
     },

@@ -4,6 +4,7 @@ import type { ApiMetrics } from '../metrics/api-metrics.js';
 import type { Keyring } from './api-keys.js';
 import type { Predictor } from '../inference/predictor.js';
 import type { ModelStore } from '../models/store.js';
+import type { JobEventHub } from '../queue/job-events.js';
 import type { JobService } from '../queue/jobs.js';
 import type { DatasetStore } from '../training/datasets/types.js';
 
@@ -20,12 +21,16 @@ export interface AppDeps {
     | 'CORS_ORIGINS'
     | 'RATE_LIMIT_PREDICT_PER_MINUTE'
     | 'RATE_LIMIT_TRAIN_PER_MINUTE'
+    | 'DASHBOARD_DIR'
   >;
   /** The API keys; undefined runs the service open. */
   keyring?: Keyring;
   metrics: ApiMetrics;
   redis: Redis;
   jobs: JobService;
+  jobEvents: JobEventHub;
+  /** How often an open event stream sends a comment line, so proxies keep it open (default 15 s). */
+  eventsHeartbeatMs?: number;
   datasets: DatasetStore;
   models: ModelStore;
   predictor: Predictor;

@@ -7,6 +7,7 @@ import { loadConfig } from '../config.js';
 import { createPredictor } from '../inference/predictor.js';
 import { createApiMetrics } from '../metrics/api-metrics.js';
 import { createModelStore } from '../models/store.js';
+import type { JobEventHub } from '../queue/job-events.js';
 import type { JobService } from '../queue/jobs.js';
 import { datasetStoreFromConfig } from '../training/datasets/store.js';
 
@@ -23,6 +24,7 @@ export async function generateOpenapi(): Promise<string> {
     config,
     redis: new Redis({ lazyConnect: true }),
     jobs: {} as JobService,
+    jobEvents: {} as JobEventHub,
     datasets: datasetStoreFromConfig(config),
     models,
     predictor: createPredictor({ models, cacheSize: 1 }),

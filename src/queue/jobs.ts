@@ -16,6 +16,7 @@ import { DEFAULT_PARAMS, withDefaults } from '../training/params.js';
 import type { CheckpointStore } from '../models/checkpoints.js';
 import { requestCancel } from './cancellation.js';
 import { createIdempotency, type Outcome } from './idempotency.js';
+import { publishCancelled } from './job-events.js';
 import type { QueuedQuota } from './quotas.js';
 import { createTombstones } from './tombstones.js';
 import { TRAIN_JOB, type TrainingQueue } from './training-queue.js';
@@ -206,6 +207,8 @@ export function createJobService({
             finishedAt: new Date().toISOString(),
           };
           await tombstones.put(cancelled);
+          // After the tombstone: a reader of the events stream finds the cancelled job in place.
+          await publishCancelled(client, queue.opts.prefix ?? 'bull', id);
           await checkpoints?.remove(id); // an earlier attempt may have left one
           return cancelled;
         } catch {

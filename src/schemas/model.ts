@@ -2,9 +2,27 @@ import { Type, type Static } from '@sinclair/typebox';
 import { TrainingParamsSchema } from '../training/params.js';
 import { IsoDate } from './common.js';
 
+export const ClassMetricsSchema = Type.Object({
+  label: Type.String({ description: 'Class name' }),
+  precision: Type.Number({ minimum: 0, maximum: 1, description: 'Share of predictions of this class that were right' }),
+  recall: Type.Number({ minimum: 0, maximum: 1, description: 'Share of test images of this class found' }),
+  support: Type.Integer({ minimum: 0, description: 'Test images of this class' }),
+});
+
 export const ModelMetricsSchema = Type.Object({
   testLoss: Type.Number({ description: 'Mean cross-entropy on the test split' }),
   testAccuracy: Type.Number({ minimum: 0, maximum: 1 }),
+  // Optional: models stored before these were computed have only the two figures above.
+  confusionMatrix: Type.Optional(
+    Type.Array(Type.Array(Type.Integer({ minimum: 0 }), { minItems: 10, maxItems: 10 }), {
+      minItems: 10,
+      maxItems: 10,
+      description: 'Test split counts: row = true class, column = predicted class',
+    }),
+  ),
+  perClass: Type.Optional(
+    Type.Array(ClassMetricsSchema, { minItems: 10, maxItems: 10, description: 'Per class, index = class' }),
+  ),
 });
 
 export const ModelSchema = Type.Object(
@@ -26,3 +44,4 @@ export const ModelSchema = Type.Object(
 
 export type ModelMetadata = Static<typeof ModelSchema>;
 export type ModelMetrics = Static<typeof ModelMetricsSchema>;
+export type ClassMetrics = Static<typeof ClassMetricsSchema>;

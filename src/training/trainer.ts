@@ -7,6 +7,8 @@ import { lossAndGrads, readGradients } from './backprop.js';
 import type { Checkpoint } from './checkpoint.js';
 import { createOptimizer, restoreOptimizer, type Optimizer } from './optimizers.js';
 import { createRng, range, shuffle } from './rng.js';
+import { confusionMatrix, perClassMetrics } from './confusion.js';
+import type { ModelMetrics } from '../schemas/model.js';
 
 export interface EpochReport extends EpochRecord {
   epochs: number;
@@ -16,7 +18,7 @@ export interface EpochReport extends EpochRecord {
 export interface TrainOutcome {
   model: tf.Sequential;
   history: EpochRecord[];
-  metrics: { testLoss: number; testAccuracy: number };
+  metrics: Required<ModelMetrics>;
   samplesPerSecond: number;
 }
 
@@ -128,11 +130,17 @@ export async function train(
       });
     }
     checkAbort();
-    const test = await evaluate(net, data.test, range(data.test.count));
+    const test = await evaluate(net, data.test, range(data.test.count), true);
+    const matrix = confusionMatrix(data.test.labels, test.predicted!, CLASSES);
     return {
       model: net.toLayersModel(),
       history,
-      metrics: { testLoss: test.loss, testAccuracy: test.accuracy },
+      metrics: {
+        testLoss: test.loss,
+        testAccuracy: test.accuracy,
+        confusionMatrix: matrix,
+        perClass: perClassMetrics(matrix, data.labels),
+      },
       samplesPerSecond: Math.round((trainIdx.length * history.length) / history.reduce((s, h) => s + h.seconds, 0)),
     };
   } finally {
@@ -163,27 +171,38 @@ function step(
   return next;
 }
 
-/** Mean loss and accuracy over the given rows of a split, in chunks. */
-async function evaluate(net: Network, split: Split, rows: Uint32Array): Promise<{ loss: number; accuracy: number }> {
+/**
+ * Mean loss and accuracy over the given rows of a split, in chunks; with `keepPredictions`, also
+ * the predicted class of each row (read back with the sums, from the same forward pass).
+ */
+async function evaluate(
+  net: Network,
+  split: Split,
+  rows: Uint32Array,
+  keepPredictions = false,
+): Promise<{ loss: number; accuracy: number; predicted?: Int32Array }> {
   const xBuf = new Float32Array(Math.min(EVAL_CHUNK, rows.length) * INPUT_SIZE);
+  const predicted = keepPredictions ? new Int32Array(rows.length) : undefined;
   let lossSum = 0;
   let correct = 0;
   for (let from = 0; from < rows.length; from += EVAL_CHUNK) {
     const n = Math.min(EVAL_CHUNK, rows.length - from);
     fillBatch(split.images, rows, from, n, xBuf);
     const labels = Int32Array.from(rows.subarray(from, from + n), (r) => split.labels[r]!);
-    const sums = tf.tidy(() => {
+    const [sums, classes] = tf.tidy(() => {
       const y = tf.tensor1d(labels, 'int32');
       const logits = net.logits(tf.tensor2d(xBuf.subarray(0, n * INPUT_SIZE), [n, INPUT_SIZE]));
       const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, CLASSES), logits, undefined, 0, tf.Reduction.SUM);
-      return tf.stack([loss, tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'))]);
+      const argMax = tf.argMax(logits, 1);
+      return [tf.stack([loss, tf.sum(tf.cast(tf.equal(argMax, y), 'float32'))]), argMax] as const;
     });
     const [l, c] = await sums.data();
-    sums.dispose();
+    if (predicted) predicted.set(await classes.data(), from);
+    tf.dispose([sums, classes]);
     lossSum += l!;
     correct += c!;
   }
-  return { loss: lossSum / rows.length, accuracy: correct / rows.length };
+  return { loss: lossSum / rows.length, accuracy: correct / rows.length, predicted };
 }
 
 /** Holds out the last `fraction` of a seeded permutation of the training rows. */

@@ -57,6 +57,27 @@ describe('train', () => {
     out.model.dispose();
   });
 
+  it('reports a confusion matrix and per-class figures that agree with the test accuracy', async () => {
+    const out = await train(dataset, params({ epochs: 1, hiddenLayers: [8], learningRate: 0.0005 }));
+    out.model.dispose();
+    const { confusionMatrix: matrix, perClass, testAccuracy } = out.metrics;
+    expect(matrix).toHaveLength(10);
+    expect(matrix.every((row) => row.length === 10 && row.every((v) => Number.isInteger(v) && v >= 0))).toBe(true);
+    const total = matrix.flat().reduce((s, v) => s + v, 0);
+    expect(total).toBe(dataset.test.count);
+    const diagonal = matrix.reduce((s, row, k) => s + row[k]!, 0);
+    expect(diagonal / total).toBeCloseTo(testAccuracy, 10);
+    // Rows are true classes: each row holds that class's test images (20 of each here).
+    expect(matrix.map((row) => row.reduce((s, v) => s + v, 0))).toEqual(new Array(10).fill(20));
+    expect(perClass.map((c) => c.label)).toEqual(dataset.labels);
+    perClass.forEach((c, k) => {
+      const column = matrix.reduce((s, row) => s + row[k]!, 0);
+      expect(c.support).toBe(20);
+      expect(c.recall).toBeCloseTo(matrix[k]![k]! / 20, 10);
+      expect(c.precision).toBeCloseTo(column === 0 ? 0 : matrix[k]![k]! / column, 10);
+    });
+  });
+
   it('gives the same model for the same seed, and another for another seed', async () => {
     const weights = async (seed: number) => {
       const out = await train(dataset, params({ epochs: 1, seed }));

@@ -1,8 +1,10 @@
+import dashboard from './dashboard.js';
 import datasets from './datasets.js';
 import health from './health.js';
 import models from './models.js';
 import predict from './predict.js';
+import trainingJobEvents from './training-job-events.js';
 import trainingJobs from './training-jobs.js';
 
 /** Every route plugin; each is registered in its own encapsulated context. */
-export const routes = [health, trainingJobs, datasets, models, predict];
+export const routes = [health, trainingJobs, trainingJobEvents, datasets, models, predict, dashboard];

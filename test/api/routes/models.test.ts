@@ -82,7 +82,12 @@ describe('models routes', () => {
           validationSplit: 0,
           seed: 7,
         },
-        metrics: { testLoss: expect.any(Number), testAccuracy: expect.any(Number) },
+        metrics: {
+          testLoss: expect.any(Number),
+          testAccuracy: expect.any(Number),
+          confusionMatrix: expect.any(Array),
+          perClass: expect.any(Array),
+        },
         backend: 'wasm',
         inputShape: [28, 28],
         labels: DIGITS,
@@ -95,6 +100,14 @@ describe('models routes', () => {
       const res = await get(`/v1/models/${model.id}`);
       expect(res.statusCode).toBe(200);
       expect(res.json()).toEqual(model);
+    });
+
+    it('shows the confusion matrix and per-class figures of the test split', async () => {
+      const { metrics } = (await get(`/v1/models/${model.id}`)).json() as typeof model;
+      const matrix = metrics.confusionMatrix!;
+      expect(matrix.flat().reduce((s, v) => s + v, 0)).toBe(100); // the helper's test split
+      expect(matrix.reduce((s, row, k) => s + row[k]!, 0) / 100).toBeCloseTo(metrics.testAccuracy, 10);
+      expect(metrics.perClass!.map((c) => [c.label, c.support])).toEqual(DIGITS.map((d) => [d, 10]));
     });
 
     it('serves model.json and weights.bin that load and predict like the stored model', async () => {

@@ -1,0 +1,147 @@
+import { NotFoundError } from '../errors.js';
+import type { JobState, Progress, TrainingJob } from '../schemas/job.js';
+import { compareIds, type JobEventHub, type QueueEvent } from './job-events.js';
+import type { JobService } from './jobs.js';
+
+export const FINAL_STATES = ['completed', 'failed', 'cancelled'] as const;
+export type FinalState = (typeof FINAL_STATES)[number];
+
+export type FeedEvent =
+  | { id: string; event: 'state'; data: { state: JobState } }
+  | { id: string; event: 'progress'; data: Progress }
+  | { id: string; event: FinalState; data: TrainingJob };
+
+export interface FeedOptions {
+  hub: JobEventHub;
+  jobs: Pick<JobService, 'get'>;
+  jobId: string;
+  /** The id of the last event the client saw: the feed resumes right after it. */
+  lastEventId?: string;
+  send(event: FeedEvent): void;
+  /** Called once, after the final event. */
+  end(): void;
+  /** Redis failed while the feed was reading: the client should reconnect with its last id. */
+  fail(err: unknown): void;
+}
+
+export interface JobFeed {
+  close(): void;
+}
+
+const isFinal = (state: string): state is FinalState => (FINAL_STATES as readonly string[]).includes(state);
+
+/** The job states BullMQ's events move a job into; other events are not state changes. */
+const STATE_OF: Record<string, JobState> = { active: 'running', waiting: 'queued', delayed: 'queued' };
+
+/**
+ * One client's view of one job: what it missed (the current snapshot on a fresh connect, the
+ * recorded events after its Last-Event-ID on a reconnect), then live events until the job ends.
+ * Live events are subscribed to before anything is read, held until the catch-up is sent, and
+ * passed on only when newer than the last one sent: nothing is skipped and nothing repeats.
+ */
+export function openJobFeed({ hub, jobs, jobId, lastEventId, send, end, fail }: FeedOptions): JobFeed {
+  let closed = false;
+  let caughtUp = false;
+  let cursor = lastEventId ?? '0-0';
+  let lastState: JobState | undefined;
+  let lastProgress: string | undefined;
+  const held: QueueEvent[] = [];
+  // Finals need the job's resource (an await): events are handled one after another, in order.
+  let chain = Promise.resolve();
+
+  const emit = (event: FeedEvent) => {
+    if (closed) return;
+    if (event.event === 'state') {
+      if (event.data.state === lastState) return;
+      lastState = event.data.state;
+    } else if (event.event === 'progress') {
+      const text = JSON.stringify(event.data);
+      if (text === lastProgress) return;
+      lastProgress = text;
+    }
+    send(event);
+    if (isFinal(event.event)) finish();
+  };
+
+  const finish = () => {
+    if (closed) return;
+    closed = true;
+    unsubscribe();
+    end();
+  };
+
+  /** The final event from the job's current resource, or its state if it has been retried meanwhile. */
+  async function settle(id: string): Promise<void> {
+    let job: TrainingJob;
+    try {
+      job = await jobs.get(jobId);
+    } catch (err) {
+      if (err instanceof NotFoundError) return finish(); // deleted meanwhile: nothing more will come
+      throw err;
+    }
+    if (isFinal(job.state)) emit({ id, event: job.state, data: job });
+    else emit({ id, event: 'state', data: { state: job.state } });
+  }
+
+  async function handle(e: QueueEvent): Promise<void> {
+    if (closed || compareIds(e.id, cursor) <= 0) return;
+    cursor = e.id;
+    if (e.event === 'progress') {
+      if (isProgress(e.data)) emit({ id: e.id, event: 'progress', data: e.data });
+    } else if (Object.hasOwn(STATE_OF, e.event)) {
+      emit({ id: e.id, event: 'state', data: { state: STATE_OF[e.event]! } });
+    } else if (e.event === 'completed' || e.event === 'failed' || e.event === 'cancelled') {
+      await settle(e.id);
+    }
+  }
+
+  const enqueue = (e: QueueEvent) => {
+    chain = chain.then(() => handle(e)).catch(onError);
+  };
+
+  const unsubscribe = hub.subscribe(jobId, (e) => {
+    if (caughtUp) enqueue(e);
+    else held.push(e);
+  });
+
+  function onError(err: unknown) {
+    if (closed) return;
+    closed = true;
+    unsubscribe();
+    fail(err);
+  }
+
+  async function snapshot(): Promise<void> {
+    cursor = await hub.latestId();
+    const job = await jobs.get(jobId);
+    emit({ id: cursor, event: 'state', data: { state: job.state } });
+    if (job.progress.epoch > 0) emit({ id: cursor, event: 'progress', data: job.progress });
+    if (isFinal(job.state)) emit({ id: cursor, event: job.state, data: job });
+  }
+
+  async function catchUp(): Promise<void> {
+    const oldest = lastEventId === undefined ? undefined : await hub.oldestId();
+    // Entries after the client's id may have been trimmed from the stream: start it afresh.
+    if (lastEventId === undefined || (oldest !== undefined && compareIds(oldest, lastEventId) > 0)) {
+      await snapshot();
+    } else {
+      for (const e of await hub.readAfter(jobId, lastEventId)) await handle(e);
+    }
+    caughtUp = true;
+    for (const e of held.splice(0)) enqueue(e);
+  }
+
+  chain = catchUp().catch(onError);
+
+  return {
+    close() {
+      if (closed) return;
+      closed = true;
+      unsubscribe();
+    },
+  };
+}
+
+function isProgress(value: unknown): value is Progress {
+  return typeof value === 'object' && value !== null && Array.isArray((value as Progress).history);
+}

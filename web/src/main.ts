@@ -1,0 +1,51 @@
+import './styles.css';
+import { setKeyPrompt } from './api.js';
+import { byId } from './dom.js';
+import { createKeyDialog } from './key-dialog.js';
+import { createJobsList } from './panels/jobs-list.js';
+import { createJobView } from './panels/job-view.js';
+import { createModelsPanel } from './panels/models.js';
+import { createNewJobForm } from './panels/new-job.js';
+import { createPlayground } from './panels/playground.js';
+
+const status = byId('status');
+/** One polite live region for everything worth hearing: queued, finished, predicted. */
+const announce = (text: string) => {
+  status.textContent = text;
+};
+
+const playground = createPlayground(announce);
+const models = createModelsPanel((items) => playground.setModels(items));
+const jobView = createJobView({
+  onChange: (job) => jobs.show(job),
+  onFinished: () => {
+    void jobs.refresh();
+    void models.refresh();
+  },
+  announce,
+});
+const jobs = createJobsList((job) => {
+  jobs.select(job.id);
+  jobView.show(job);
+  // Keyboard and screen-reader users land on what they picked.
+  byId('job-title').focus({ preventScroll: true });
+  byId('job-panel').scrollIntoView({ behavior: 'smooth', block: 'start' });
+});
+const form = createNewJobForm((job) => {
+  jobs.select(job.id);
+  jobView.show(job);
+  void jobs.refresh();
+}, announce);
+
+// After a key is entered (or forgotten), load everything again with it.
+setKeyPrompt(
+  createKeyDialog(() => {
+    void form.loadDatasets();
+    void jobs.refresh();
+    void models.refresh();
+  }),
+);
+
+void form.loadDatasets();
+void jobs.refresh();
+void models.refresh();

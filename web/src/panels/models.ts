@@ -1,0 +1,103 @@
+import { api, errorMessage } from '../api.js';
+import { byId, h } from '../dom.js';
+import { dateTime, fixed, percent } from '../format.js';
+import type { ListOf, Model } from '../types.js';
+
+/** The 10×10 counts as a table; a cell's shade is its share of the true class's row. */
+function confusionTable(table: HTMLTableElement, matrix: number[][], labels: string[]) {
+  const head = h(
+    'tr',
+    {},
+    h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'True class')),
+    ...labels.map((l) => h('th', { scope: 'col', title: `predicted ${l}` }, l)),
+  );
+  const rows = matrix.map((counts, i) => {
+    const total = counts.reduce((a, b) => a + b, 0) || 1;
+    return h(
+      'tr',
+      {},
+      h('th', { scope: 'row', title: `true ${labels[i]}` }, labels[i] ?? String(i)),
+      ...counts.map((n, j) => {
+        const share = n / total;
+        const cell = h('td', { class: i === j ? 'diag' : undefined }, String(n));
+        // CSSOM styles, which a strict CSP allows (style attributes it would block).
+        cell.style.backgroundColor = `rgba(29, 78, 216, ${Math.min(1, share * 1.2).toFixed(3)})`;
+        if (share > 0.45) cell.classList.add('dark');
+        return cell;
+      }),
+    );
+  });
+  table.querySelector('thead')?.remove();
+  table.querySelector('tbody')?.remove();
+  table.append(h('thead', {}, head), h('tbody', {}, ...rows));
+}
+
+/** Models table with a details view: confusion matrix and per-class precision and recall. */
+export function createModelsPanel(onModels: (models: Model[]) => void) {
+  const tableEl = byId<HTMLTableElement>('models-table');
+  const tbody = byId('models-rows');
+  const empty = byId('models-empty');
+  const detail = byId('model-detail');
+  let selected: string | undefined;
+
+  function showDetail(model: Model) {
+    selected = model.id;
+    detail.hidden = false;
+    byId('model-detail-title').textContent = `Model: ${model.name}`;
+    const { confusionMatrix, perClass } = model.metrics;
+    byId('model-detail-none').hidden = Boolean(confusionMatrix || perClass);
+    const matrixTable = byId<HTMLTableElement>('confusion-matrix');
+    matrixTable.hidden = !confusionMatrix;
+    if (confusionMatrix) confusionTable(matrixTable, confusionMatrix, model.labels);
+    byId('per-class').hidden = !perClass;
+    byId('per-class-rows').replaceChildren(
+      ...(perClass ?? []).map((c) =>
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'row' }, c.label),
+          h('td', {}, percent(c.precision)),
+          h('td', {}, percent(c.recall)),
+          h('td', {}, String(c.support)),
+        ),
+      ),
+    );
+    for (const row of tbody.querySelectorAll('tr')) row.classList.toggle('selected', row.dataset.id === model.id);
+  }
+
+  async function refresh() {
+    try {
+      const { items } = await api<ListOf<Model>>('/v1/models');
+      tableEl.hidden = items.length === 0;
+      empty.hidden = items.length > 0;
+      empty.textContent = 'No models yet: a completed job stores one.';
+      tbody.replaceChildren(
+        ...items.map((m) => {
+          const button = h('button', { type: 'button', class: 'secondary small' }, 'Metrics');
+          button.setAttribute('aria-label', `Metrics of ${m.name}`);
+          button.addEventListener('click', () => showDetail(m));
+          return h(
+            'tr',
+            { 'data-id': m.id, class: m.id === selected ? 'selected' : undefined },
+            h('th', { scope: 'row' }, m.name),
+            h('td', {}, m.dataset),
+            h('td', {}, percent(m.metrics.testAccuracy, 2)),
+            h('td', {}, fixed(m.metrics.testLoss)),
+            h('td', {}, dateTime(m.createdAt)),
+            h('td', {}, button),
+          );
+        }),
+      );
+      const current = items.find((m) => m.id === selected);
+      if (current) showDetail(current);
+      else detail.hidden = true;
+      onModels(items);
+    } catch (err) {
+      empty.hidden = false;
+      empty.textContent = `Models could not be loaded: ${errorMessage(err)}`;
+    }
+  }
+
+  byId('models-refresh').addEventListener('click', () => void refresh());
+  return { refresh };
+}

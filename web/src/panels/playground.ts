@@ -1,0 +1,163 @@
+import { apiFetch, ApiError, errorMessage } from '../api.js';
+import { byId, h, showError } from '../dom.js';
+import { percent } from '../format.js';
+import type { Model, PredictResponse } from '../types.js';
+
+const BRUSH = 18;
+// The image types the predict routes accept (the upload field's accept list says the same).
+const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'image/bmp'];
+
+/** White strokes on black, like MNIST, drawn with any pointer (mouse, pen, touch). */
+function drawingPad(canvas: HTMLCanvasElement) {
+  const ctx = canvas.getContext('2d')!;
+  let drawn = false;
+  const clear = () => {
+    ctx.fillStyle = '#000';
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    drawn = false;
+  };
+  clear();
+  // The canvas may be shown smaller than its 280 px (phones): map CSS pixels to canvas pixels.
+  const point = (e: PointerEvent) => {
+    const box = canvas.getBoundingClientRect();
+    return [((e.clientX - box.left) * canvas.width) / box.width, ((e.clientY - box.top) * canvas.height) / box.height];
+  };
+  let last: number[] | undefined;
+  const to = (e: PointerEvent) => {
+    const [x, y] = point(e) as [number, number];
+    ctx.strokeStyle = '#fff';
+    ctx.fillStyle = '#fff';
+    ctx.lineWidth = BRUSH;
+    ctx.lineCap = 'round';
+    ctx.lineJoin = 'round';
+    ctx.beginPath();
+    if (last) {
+      ctx.moveTo(last[0]!, last[1]!);
+      ctx.lineTo(x, y);
+      ctx.stroke();
+    } else {
+      ctx.arc(x, y, BRUSH / 2, 0, Math.PI * 2);
+      ctx.fill();
+    }
+    last = [x, y];
+    drawn = true;
+  };
+  canvas.addEventListener('pointerdown', (e) => {
+    canvas.setPointerCapture(e.pointerId);
+    last = undefined;
+    to(e);
+  });
+  canvas.addEventListener('pointermove', (e) => {
+    if (!last) return;
+    for (const c of e.getCoalescedEvents?.() ?? [e]) to(c);
+  });
+  const end = () => (last = undefined);
+  canvas.addEventListener('pointerup', end);
+  canvas.addEventListener('pointercancel', end);
+  return {
+    clear,
+    isEmpty: () => !drawn,
+    png: () =>
+      new Promise<Blob>((resolve, reject) =>
+        canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the drawing could not be encoded'))), 'image/png'),
+      ),
+  };
+}
+
+/** Draws a canvas and an uploaded image through the model; shows probabilities and the model's 28×28 input. */
+export function createPlayground(announce: (text: string) => void) {
+  const pad = drawingPad(byId<HTMLCanvasElement>('draw-canvas'));
+  const modelSelect = byId<HTMLSelectElement>('predict-model');
+  const bars = byId<HTMLOListElement>('prob-bars');
+  const summary = byId('result-summary');
+  const errorEl = byId('predict-error');
+  const seen = byId<HTMLCanvasElement>('seen-canvas');
+  const labelsById = new Map<string, string[]>();
+
+  function showInput(pixels: number[]) {
+    const ctx = seen.getContext('2d')!;
+    const image = ctx.createImageData(28, 28);
+    pixels.forEach((v, i) => image.data.set([v, v, v, 255], i * 4));
+    ctx.putImageData(image, 0, 0);
+    byId('seen-figure').hidden = false;
+  }
+
+  function showPrediction(res: PredictResponse) {
+    const p = res.predictions[0];
+    if (!p) throw new Error('the service answered without a prediction');
+    const labels = labelsById.get(res.modelId);
+    bars.replaceChildren(
+      ...p.probabilities.map((prob, i) => {
+        const label = labels?.[i] ?? String(i);
+        const fill = h('span', { class: 'prob-fill' });
+        fill.style.width = `${(prob * 100).toFixed(1)}%`;
+        return h(
+          'li',
+          { class: i === p.class ? 'prob top' : 'prob' },
+          h('span', { class: 'prob-label' }, label),
+          h('span', { class: 'prob-bar', role: 'presentation' }, fill),
+          h('span', { class: 'prob-value' }, percent(prob)),
+        );
+      }),
+    );
+    const text = `Prediction: ${p.label} (${percent(p.confidence)} sure)`;
+    summary.textContent = text;
+    announce(text);
+    if (p.input) showInput(p.input);
+  }
+
+  async function predict(image: Blob) {
+    showError(errorEl, undefined);
+    // Nothing of an earlier image stays on show beside this one's result or error.
+    bars.replaceChildren();
+    byId('seen-figure').hidden = true;
+    summary.textContent = 'Predicting…';
+    const model = modelSelect.value;
+    const path = model ? `/v1/models/${encodeURIComponent(model)}/predict?debug=1` : '/v1/predict?debug=1';
+    try {
+      const headers = { 'content-type': image.type || 'application/octet-stream' };
+      const res = await apiFetch(path, { method: 'POST', headers, body: image });
+      const body = (await res.json().catch(() => undefined)) as (PredictResponse & { message?: string }) | undefined;
+      if (!res.ok) throw new ApiError(res.status, body?.message ?? `${res.status} ${res.statusText}`);
+      showPrediction(body!);
+    } catch (err) {
+      summary.textContent = 'No prediction.';
+      showError(errorEl, errorMessage(err));
+      announce(`Prediction failed: ${errorMessage(err)}`);
+    }
+  }
+
+  byId('predict-drawing').addEventListener('click', async () => {
+    if (pad.isEmpty()) {
+      showError(errorEl, 'Draw a digit first.');
+      return;
+    }
+    await predict(await pad.png());
+  });
+  byId('clear-drawing').addEventListener('click', () => {
+    pad.clear();
+    announce('Drawing cleared.');
+  });
+  const upload = byId<HTMLInputElement>('upload');
+  upload.addEventListener('change', () => {
+    const file = upload.files?.[0];
+    if (!file) return;
+    if (!IMAGE_TYPES.includes(file.type)) {
+      showError(errorEl, `${file.name} is not a PNG, JPEG, WebP, GIF or BMP image.`);
+      return;
+    }
+    void predict(file);
+  });
+
+  return {
+    /** Keeps the model picker in step with the models list. */
+    setModels(models: Model[]) {
+      const chosen = modelSelect.value;
+      modelSelect.replaceChildren(
+        h('option', { value: '' }, 'Newest model'),
+        ...models.map((m) => h('option', { value: m.id, selected: m.id === chosen }, `${m.name} (${m.id})`)),
+      );
+      for (const m of models) labelsById.set(m.id, m.labels);
+    },
+  };
+}

@@ -1,0 +1,41 @@
+// Types only: the shapes come from the service's own schemas, so a change there fails this build.
+import type { Static } from '@sinclair/typebox';
+import type { DatasetResource } from '../../src/schemas/dataset.js';
+import type { JobState, Progress, TrainingJob } from '../../src/schemas/job.js';
+import type { ModelMetadata } from '../../src/schemas/model.js';
+import type { PredictResponseSchema } from '../../src/schemas/predict.js';
+
+export type { DatasetResource, JobState, Progress, TrainingJob };
+
+export interface PerClassMetric {
+  label: string;
+  precision: number;
+  recall: number;
+  support: number;
+}
+
+/** Models trained before per-class metrics existed have neither field. */
+export type Model = ModelMetadata & {
+  metrics: ModelMetadata['metrics'] & { confusionMatrix?: number[][]; perClass?: PerClassMetric[] };
+};
+
+export type PredictResponse = Static<typeof PredictResponseSchema>;
+
+export interface ListOf<T> {
+  items: T[];
+}
+
+/** The subset of JSON Schema the hyperparameter form reads. */
+export interface ParamSchema {
+  type: 'integer' | 'number' | 'string' | 'array';
+  description?: string;
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  enum?: string[];
+  items?: ParamSchema;
+}
+
+export const FINAL_STATES: readonly JobState[] = ['completed', 'failed', 'cancelled'];
+export const isFinal = (state: JobState) => FINAL_STATES.includes(state);
