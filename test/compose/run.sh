@@ -174,4 +174,15 @@ expect_status 200 "$code" "POST /v1/predict (28x28 PNG)"
 say "ok: POST /v1/predict with a 28x28 PNG: 200, model $(json d.modelId), label $(json d.predictions[0].label)," \
   "confidence $(json 'd.predictions[0].confidence.toFixed(3)'), 10 probabilities"
 
+code=$(http GET /)
+expect_status 200 "$code" "GET / (dashboard)"
+grep -q '<div id="app"\|<main' "$tmp/body" || fail "GET / did not answer the dashboard's page"
+say "ok: GET / serves the dashboard"
+
+code=$(http GET /metrics)
+expect_status 200 "$code" "GET /metrics"
+grep -q '^http_request_duration_seconds_count{method="POST",route="/v1/predict",status_code="200"} 1$' "$tmp/body" ||
+  fail "GET /metrics does not count the prediction"
+say "ok: GET /metrics counts the requests"
+
 say "compose test passed in $((SECONDS - started_at))s"
