@@ -9,6 +9,7 @@ import { createRedis, pingRedis, redactUrl, redisUnreachableMessage, whenReady }
 import { createTrainingQueue } from './queue/training-queue.js';
 import { initBackend } from './training/backend.js';
 import { datasetStoreFromConfig } from './training/datasets/store.js';
+import { storageFromConfig } from './storage/index.js';
 
 /** The composition root: real dependencies from configuration, shared by every entry point. */
 export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; close(): Promise<void> }> {
@@ -22,8 +23,9 @@ export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; cl
     retentionDays: config.JOB_RETENTION_DAYS,
   });
   queue.on('error', () => {});
-  const datasets = datasetStoreFromConfig(config);
-  const models = createModelStore({ dir: config.DATA_DIR });
+  const storage = storageFromConfig(config);
+  const datasets = datasetStoreFromConfig(config, storage);
+  const models = createModelStore({ storage, listCacheMs: config.MODEL_LIST_CACHE_MS });
   const deps: AppDeps = {
     config,
     redis,
@@ -33,7 +35,7 @@ export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; cl
       queue,
       datasets,
       redis,
-      checkpoints: createCheckpointStore({ dir: config.DATA_DIR }),
+      checkpoints: createCheckpointStore({ storage }),
       retentionDays: config.JOB_RETENTION_DAYS,
     }),
     predictor: createPredictor({ models, cacheSize: config.MODEL_CACHE_SIZE }),

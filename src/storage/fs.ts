@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { checkKey, checkPrefix, type ObjectStorage } from './types.js';
+
+/**
+ * Objects as files under `dir` (the key is the relative path). Every write goes to a
+ * temporary file beside its target and is then renamed (or, for putIfAbsent, hard-linked,
+ * which fails when the target exists), so a reader or a crash never leaves half a file.
+ * Names starting with a dot are those temporary files and are never listed.
+ */
+export function createFsStorage({ dir }: { dir: string }): ObjectStorage {
+  const pathOf = (key: string) => join(dir, checkKey(key));
+
+  async function writeTemp(target: string, body: Uint8Array): Promise<string> {
+    await mkdir(dirname(target), { recursive: true });
+    const tmp = join(dirname(target), `.tmp-${randomBytes(6).toString('hex')}`);
+    await writeFile(tmp, body);
+    return tmp;
+  }
+
+  async function walk(path: string, key: string, out: string[]): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(path, { withFileTypes: true });
+    } catch (err) {
+      if (isMissing(err)) return; // none yet, or removed while listing
+      throw err;
+    }
+    await Promise.all(
+      entries
+        .filter((e) => !e.name.startsWith('.'))
+        .map((e) =>
+          e.isDirectory() ? walk(join(path, e.name), `${key}${e.name}/`, out) : void out.push(`${key}${e.name}`),
+        ),
+    );
+  }
+
+  return {
+    location: `file:${dir}`,
+
+    async put(key, body) {
+      const target = pathOf(key);
+      const tmp = await writeTemp(target, body);
+      try {
+        await rename(tmp, target);
+      } catch (err) {
+        await rm(tmp, { force: true });
+        throw err;
+      }
+    },
+
+    async putIfAbsent(key, body) {
+      const target = pathOf(key);
+      const tmp = await writeTemp(target, body);
+      try {
+        await link(tmp, target);
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw err;
+      } finally {
+        await rm(tmp, { force: true });
+      }
+    },
+
+    async get(key) {
+      try {
+        return await readFile(pathOf(key));
+      } catch (err) {
+        if (isMissing(err)) return undefined;
+        throw err;
+      }
+    },
+
+    async list(prefix) {
+      const out: string[] = [];
+      await walk(join(dir, checkPrefix(prefix)), prefix, out);
+      return out.sort();
+    },
+
+    async delete(key) {
+      await unlink(pathOf(key)).catch((err: unknown) => {
+        if (!isMissing(err)) throw err;
+      });
+    },
+
+    async deletePrefix(prefix) {
+      await rm(join(dir, checkPrefix(prefix)), { recursive: true, force: true });
+    },
+  };
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
+}
