@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type * as tf from '@tensorflow/tfjs';
 import { NotFoundError } from '../errors.js';
 import { RESOURCE_ID } from '../schemas/common.js';
-import type { ObjectStorage } from '../storage/types.js';
+import { putAll, type ObjectStorage } from '../storage/types.js';
 import { deserialiseModel, serialiseModel } from './serialise.js';
 import type { ModelMetadata } from './types.js';
 
@@ -120,9 +120,9 @@ export function createModelStore({ storage, listCacheMs = 1000 }: ModelStoreOpti
       const marker: Marker = { ...full, revision };
       let committed = false;
       try {
-        await Promise.all([
-          storage.put(`${dir}${revision}/model.json`, modelJson),
-          storage.put(`${dir}${revision}/weights.bin`, weights),
+        await putAll(storage, [
+          [`${dir}${revision}/model.json`, modelJson],
+          [`${dir}${revision}/weights.bin`, weights],
         ]);
         committed = await storage.putIfAbsent(`${dir}${MARKER}`, Buffer.from(JSON.stringify(marker, null, 2)));
       } catch (err) {

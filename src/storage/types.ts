@@ -39,3 +39,13 @@ export function checkPrefix(prefix: string): string {
 }
 
 const isValidPath = (path: string) => path.split('/').every((s) => SEGMENT.test(s));
+
+/**
+ * Writes several objects at once and returns when every write has finished, failing with the
+ * first error: a caller cleaning up after a failure must not race writes still in flight.
+ */
+export async function putAll(storage: ObjectStorage, objects: [key: string, body: Uint8Array][]): Promise<void> {
+  const results = await Promise.allSettled(objects.map(([key, body]) => storage.put(key, body)));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}

@@ -8,7 +8,7 @@ import { mnistDataset } from './mnist.js';
 import type { DatasetInfo, DatasetStore, DatasetUpload, LoadedDataset } from './types.js';
 import type { Config } from '../../config.js';
 import { storageFromConfig } from '../../storage/index.js';
-import type { ObjectStorage } from '../../storage/types.js';
+import { putAll, type ObjectStorage } from '../../storage/types.js';
 
 /**
  * Built-in datasets plus uploads kept in storage under `datasets/<id>/` as four un-gzipped
@@ -168,10 +168,12 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
       };
       const dir = `datasets/${id}/`;
       try {
-        await Promise.all(
-          (Object.keys(IDX_FILE_NAMES) as (keyof typeof IDX_FILE_NAMES)[]).map((k) =>
-            storage.put(`${dir}${IDX_FILE_NAMES[k]}`, files[k]),
-          ),
+        await putAll(
+          storage,
+          (Object.keys(IDX_FILE_NAMES) as (keyof typeof IDX_FILE_NAMES)[]).map((k) => [
+            `${dir}${IDX_FILE_NAMES[k]}`,
+            files[k],
+          ]),
         );
         // Written last: the commit marker.
         await storage.put(`${dir}${INFO_FILE}`, Buffer.from(`${JSON.stringify(info, null, 2)}\n`));
