@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { checkKey, checkPrefix, type ObjectStorage } from './types.js';
 
@@ -57,8 +57,15 @@ export function createFsStorage({ dir }: { dir: string }): ObjectStorage {
         await link(tmp, target);
         return true;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-        throw err;
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') return false;
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+        // A filesystem without hard links: check, then rename. Not exclusive against another
+        // writer in the same instant, but never a partial file.
+        const taken = await stat(target).then(Boolean, () => false);
+        if (taken) return false;
+        await rename(tmp, target);
+        return true;
       } finally {
         await rm(tmp, { force: true });
       }
