@@ -49,7 +49,7 @@ export const ConfigSchema = Type.Object({
     0,
     600_000,
     1000,
-    'How long the model listing (and so the default model of /v1/predict) may be reused before storage is read again',
+    'How long the model listing (and so the default model of /v1/predict) is reused before storage is listed again',
   ),
   TRAINING_BACKEND: Type.Union(
     [Type.Literal('auto'), Type.Literal('tensorflow'), Type.Literal('wasm'), Type.Literal('cpu')],

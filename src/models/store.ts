@@ -14,7 +14,7 @@ export type ModelFile = (typeof MODEL_FILES)[number];
 export interface ModelStore {
   /** Stores a trained model with its metadata; saving the same id twice keeps the first. */
   save(meta: Omit<ModelMetadata, 'sizeBytes'>, model: tf.LayersModel): Promise<ModelMetadata>;
-  /** Newest first; up to `listCacheMs` old when another process changed the models. */
+  /** Newest first; another process's changes show after `listCacheMs` plus one refresh. */
   list(): Promise<ModelMetadata[]>;
   get(id: string): Promise<ModelMetadata>;
   latest(): Promise<ModelMetadata | undefined>;
@@ -49,8 +49,9 @@ export function createModelStore({ storage, listCacheMs = 1000 }: ModelStoreOpti
     return `models/${id}/`;
   };
   // `POST /v1/predict` asks for the newest model on every request: the listing is reused for
-  // listCacheMs, one refresh at a time, and metadata (never changed once committed) is kept
-  // per id, so a refresh is one listing call plus a read of each new marker.
+  // listCacheMs, then served once more while one refresh runs in the background (so no request
+  // waits on a bucket listing but the first), and metadata (never changed once committed) is
+  // kept per id, so a refresh is one listing call plus a read of each new marker.
   let listed: { at: number; items: ModelMetadata[] } | undefined;
   let refreshing: Promise<ModelMetadata[]> | undefined;
   let generation = 0;
@@ -147,8 +148,10 @@ export function createModelStore({ storage, listCacheMs = 1000 }: ModelStoreOpti
           if (refreshing === pending) refreshing = undefined;
         });
         refreshing = pending;
+        // Failures reach the callers that wait; with a stale listing nobody does.
+        pending.catch(() => {});
       }
-      return refreshing;
+      return listed ? listed.items : refreshing;
     },
 
     get: readMeta,

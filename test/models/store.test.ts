@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../src/errors.js';
@@ -145,6 +146,29 @@ describe.each(backends)('model store on %s', (_name, makeStorage) => {
     expect((await api.list()).map((m) => m.id)).toEqual(['from-worker', 'own']);
     await worker.remove('from-worker');
     expect((await createModelStore({ storage, listCacheMs: 0 }).list()).map((m) => m.id)).toEqual(['own']);
+  });
+
+  it('serves the stale listing while one refresh runs, and keeps serving it when a refresh fails', async () => {
+    let failLists = 0;
+    const flaky: ObjectStorage = {
+      ...storage,
+      async list(prefix) {
+        if (failLists > 0 && failLists--) throw new Error('listing unavailable');
+        return storage.list(prefix);
+      },
+    };
+    const api = createModelStore({ storage: flaky, listCacheMs: 0 });
+    expect(await api.latest()).toBeUndefined(); // nothing listed yet: the first call waits
+    await createModelStore({ storage }).save(meta('new'), smallModel(1));
+    failLists = 1;
+    expect(await api.latest()).toBeUndefined(); // stale, answered at once; the refresh fails
+    let seen: ModelMetadata | undefined;
+    for (let i = 0; i < 500 && !seen; i++) {
+      await sleep(10); // lets the background refresh reach storage
+      seen = await api.latest();
+    }
+    expect(seen?.id).toBe('new');
+    expect(failLists).toBe(0);
   });
 
   it.each(['../etc', 'a/b', 'x\u0000y', '', 'a'.repeat(65), '.tmp-x'])('treats id %j as not found', async (id) => {
