@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import { createFsStorage } from './fs.js';
-import { createS3Storage } from './s3.js';
+import type { S3StorageOptions } from './s3.js';
 import type { ObjectStorage } from './types.js';
 
 export type { ObjectStorage } from './types.js';
@@ -24,11 +24,30 @@ export function parseStorageUrl(url: string, dataDir: string): StorageTarget {
 export function storageFromConfig(config: Config): ObjectStorage {
   const target = parseStorageUrl(config.STORAGE_URL, config.DATA_DIR);
   if (target.kind === 'file') return createFsStorage({ dir: target.dir });
-  return createS3Storage({
+  return lazyS3Storage({
     bucket: target.bucket,
     prefix: target.prefix,
     endpoint: config.S3_ENDPOINT || undefined,
     forcePathStyle: config.S3_FORCE_PATH_STYLE,
     region: config.S3_REGION || undefined,
   });
+}
+
+/**
+ * The S3 storage, with the AWS SDK loaded on first use: importing it costs every process
+ * (API, worker, each training process) about a quarter of a second and 25 MB, which a
+ * deployment on the filesystem should not pay.
+ */
+function lazyS3Storage(opts: S3StorageOptions): ObjectStorage {
+  let loaded: Promise<ObjectStorage> | undefined;
+  const s3 = () => (loaded ??= import('./s3.js').then((m) => m.createS3Storage(opts)));
+  return {
+    location: `s3://${opts.bucket}/${opts.prefix}`,
+    put: async (key, body) => (await s3()).put(key, body),
+    putIfAbsent: async (key, body) => (await s3()).putIfAbsent(key, body),
+    get: async (key) => (await s3()).get(key),
+    list: async (prefix) => (await s3()).list(prefix),
+    delete: async (key) => (await s3()).delete(key),
+    deletePrefix: async (prefix) => (await s3()).deletePrefix(prefix),
+  };
 }
