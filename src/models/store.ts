@@ -172,12 +172,15 @@ export function createModelStore({ storage, listCacheMs = 1000 }: ModelStoreOpti
 
     async remove(id) {
       const dir = dirOf(id);
-      await readMarker(id);
+      const { revision } = await readMarker(id);
       // The marker first: from then on nothing lists or loads the model, whatever fails later.
       await storage.delete(`${dir}${MARKER}`);
       metas.delete(id);
       changed();
-      await storage.deletePrefix(dir);
+      // Only the files that marker named: a save of the same id that started meanwhile writes a
+      // revision of its own, which must survive to match its marker.
+      if (revision) await storage.deletePrefix(`${dir}${revision}/`);
+      else await Promise.all(MODEL_FILES.map((file) => storage.delete(`${dir}${file}`)));
     },
   };
   return store;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { checkKey, checkPrefix, type ObjectStorage } from './types.js';
 
@@ -13,10 +13,32 @@ export function createFsStorage({ dir }: { dir: string }): ObjectStorage {
   const pathOf = (key: string) => join(dir, checkKey(key));
 
   async function writeTemp(target: string, body: Uint8Array): Promise<string> {
-    await mkdir(dirname(target), { recursive: true });
-    const tmp = join(dirname(target), `.tmp-${randomBytes(6).toString('hex')}`);
-    await writeFile(tmp, body);
-    return tmp;
+    for (let attempt = 1; ; attempt++) {
+      await mkdir(dirname(target), { recursive: true });
+      const tmp = join(dirname(target), `.tmp-${randomBytes(6).toString('hex')}`);
+      try {
+        await writeFile(tmp, body);
+        return tmp;
+      } catch (err) {
+        // A concurrent delete removed the directory as empty between the mkdir and the write.
+        if (!isMissing(err) || attempt === 3) throw err;
+      }
+    }
+  }
+
+  /**
+   * Removes the directories a delete left empty, from `segments`' parent up to (not including)
+   * the top-level one, so removed objects leave no empty folders behind. rmdir refuses a
+   * directory that is not empty, which ends the climb.
+   */
+  async function pruneParents(segments: string[]): Promise<void> {
+    for (let n = segments.length - 1; n >= 2; n--) {
+      try {
+        await rmdir(join(dir, ...segments.slice(0, n)));
+      } catch {
+        return;
+      }
+    }
   }
 
   async function walk(path: string, key: string, out: string[]): Promise<void> {
@@ -90,10 +112,12 @@ export function createFsStorage({ dir }: { dir: string }): ObjectStorage {
       await unlink(pathOf(key)).catch((err: unknown) => {
         if (!isMissing(err)) throw err;
       });
+      await pruneParents(key.split('/'));
     },
 
     async deletePrefix(prefix) {
       await rm(join(dir, checkPrefix(prefix)), { recursive: true, force: true });
+      await pruneParents(prefix.slice(0, -1).split('/'));
     },
   };
 }

@@ -129,6 +129,37 @@ describe.each(backends)('model store on %s', (_name, makeStorage) => {
     expect((await storage.list('models/race/')).length).toBe(3);
   });
 
+  it('keeps a save that overlaps a remove of the same id whole', async () => {
+    await store.save(meta('x'), smallModel(1));
+    // Holds a call until the test releases it, telling the test when it got there.
+    const gate = () => {
+      let release!: () => void;
+      let arrived!: () => void;
+      const reached = new Promise<void>((r) => (arrived = r));
+      const released = new Promise<void>((r) => (release = r));
+      return { reached, release, wait: () => (arrived(), released) };
+    };
+    const removing = gate();
+    const committing = gate();
+    const remover = createModelStore({
+      storage: { ...storage, deletePrefix: async (p) => (await removing.wait(), storage.deletePrefix(p)) },
+    });
+    const saver = createModelStore({
+      storage: { ...storage, putIfAbsent: async (k, b) => (await committing.wait(), storage.putIfAbsent(k, b)) },
+    });
+    const removed = remover.remove('x'); // deletes the marker, then waits before the files
+    await removing.reached;
+    const second = smallModel(2);
+    const saved = saver.save({ ...meta('x'), name: 'second' }, second); // its files written, then waits
+    await committing.reached;
+    removing.release();
+    await removed;
+    committing.release();
+    expect((await saved).name).toBe('second');
+    expect((await store.get('x')).name).toBe('second');
+    expect(outputs(await store.load('x'))).toEqual(outputs(second));
+  });
+
   it('keeps the first model when the same id is saved twice (a retried job)', async () => {
     const first = await store.save(meta('same'), smallModel(1));
     const second = await store.save({ ...meta('same'), name: 'other' }, smallModel(2));

@@ -105,6 +105,13 @@ describe('filesystem storage on disk', () => {
       expect(await readdir(join(root, 'models', 'm'))).toEqual(['metadata.json']);
       await storage.deletePrefix('models/m/');
       expect(await readdir(join(root, 'models'))).toEqual([]);
+      // Deletes leave no empty folders below the top-level one, and keep those still in use.
+      await storage.put('models/n/r1/a.bin', Buffer.from('a'));
+      await storage.put('models/n/r2/b.bin', Buffer.from('b'));
+      await storage.delete('models/n/r1/a.bin');
+      expect(await readdir(join(root, 'models', 'n'))).toEqual(['r2']);
+      await storage.deletePrefix('models/n/r2/');
+      expect(await readdir(join(root, 'models'))).toEqual([]);
     } finally {
       await rm(root, { recursive: true, force: true });
     }
