@@ -1,10 +1,11 @@
+import { UnavailableError } from '../errors.js';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../training/checkpoint.js';
 import { RESOURCE_ID } from '../schemas/common.js';
 import type { ObjectStorage } from '../storage/types.js';
 
 export interface CheckpointStore {
   save(jobId: string, checkpoint: Checkpoint): Promise<void>;
-  /** The job's last checkpoint, or undefined when there is none or it cannot be read. */
+  /** The job's last checkpoint, or undefined when there is none or it cannot be read; throws while storage is unavailable. */
   load(jobId: string): Promise<Checkpoint | undefined>;
   remove(jobId: string): Promise<void>;
 }
@@ -27,7 +28,10 @@ export function createCheckpointStore({ storage }: { storage: ObjectStorage }): 
       try {
         const bytes = await storage.get(key(jobId));
         return bytes && decodeCheckpoint(bytes);
-      } catch {
+      } catch (err) {
+        // Storage that is down may still hold the checkpoint: the job is retried later rather
+        // than started over.
+        if (err instanceof UnavailableError) throw err;
         return undefined;
       }
     },

@@ -6,6 +6,7 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
+import { UnavailableError } from '../errors.js';
 import { checkKey, checkPrefix, type ObjectStorage } from './types.js';
 
 export interface S3StorageOptions {
@@ -19,6 +20,8 @@ export interface S3StorageOptions {
   region?: string;
   /** Unset: the SDK's default chain (AWS_ACCESS_KEY_ID…, profiles, instance and task roles). */
   credentials?: S3ClientConfig['credentials'];
+  /** Longest silence on a connection; the SDK's default is none, so a stalled endpoint would hang callers. */
+  idleTimeoutMs?: number;
 }
 
 /** Keys deleted at once by deletePrefix: prefixes hold a handful of objects (a model, a dataset). */
@@ -39,16 +42,35 @@ export function createS3Storage(opts: S3StorageOptions): ObjectStorage {
     // mis-handle the CRC32 headers the SDK otherwise sends on every request.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    // A stalled connection fails after idleTimeoutMs without a byte; a slow but moving upload of
+    // a large dataset file does not.
+    requestHandler: { connectionTimeout: 5000, socketTimeout: opts.idleTimeoutMs ?? 30_000 },
   });
   const { bucket, prefix: base } = opts;
+  const location = `s3://${bucket}/${base}`;
   const full = (key: string) => `${base}${checkKey(key)}`;
+
+  /** Any failure the caller cannot fix (network, credentials, the service) is a 503, not a 500. */
+  function unavailable(err: unknown): UnavailableError {
+    const status = statusOf(err);
+    const reason = `${(err as Error)?.name ?? 'Error'}${status ? ` (HTTP ${status})` : ''}`;
+    return new UnavailableError(`object storage ${location} is unavailable: ${reason}`, 'STORAGE_UNAVAILABLE');
+  }
+
+  async function send<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      throw unavailable(err);
+    }
+  }
 
   async function listFull(prefix: string): Promise<string[]> {
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const page = await client.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: `${base}${prefix}`, ContinuationToken: token }),
+      const page = await send(() =>
+        client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${base}${prefix}`, ContinuationToken: token })),
       );
       for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key.slice(base.length));
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -57,29 +79,32 @@ export function createS3Storage(opts: S3StorageOptions): ObjectStorage {
   }
 
   return {
-    location: `s3://${bucket}/${base}`,
+    location,
 
     async put(key, body) {
-      await client.send(new PutObjectCommand({ Bucket: bucket, Key: full(key), Body: body }));
+      const command = new PutObjectCommand({ Bucket: bucket, Key: full(key), Body: body });
+      await send(() => client.send(command));
     },
 
     async putIfAbsent(key, body) {
+      const command = new PutObjectCommand({ Bucket: bucket, Key: full(key), Body: body, IfNoneMatch: '*' });
       try {
-        await client.send(new PutObjectCommand({ Bucket: bucket, Key: full(key), Body: body, IfNoneMatch: '*' }));
+        await client.send(command);
         return true;
       } catch (err) {
         if (statusOf(err) === 412) return false;
-        throw err;
+        throw unavailable(err);
       }
     },
 
     async get(key) {
+      const command = new GetObjectCommand({ Bucket: bucket, Key: full(key) });
       try {
-        const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: full(key) }));
+        const res = await client.send(command);
         return Buffer.from(await res.Body!.transformToByteArray());
       } catch (err) {
         if (statusOf(err) === 404) return undefined;
-        throw err;
+        throw unavailable(err);
       }
     },
 
@@ -88,7 +113,8 @@ export function createS3Storage(opts: S3StorageOptions): ObjectStorage {
     },
 
     async delete(key) {
-      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: full(key) }));
+      const command = new DeleteObjectCommand({ Bucket: bucket, Key: full(key) });
+      await send(() => client.send(command));
     },
 
     async deletePrefix(prefix) {
@@ -99,7 +125,7 @@ export function createS3Storage(opts: S3StorageOptions): ObjectStorage {
         await Promise.all(
           keys
             .slice(i, i + DELETE_PARALLEL)
-            .map((k) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${base}${k}` }))),
+            .map((k) => send(() => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${base}${k}` })))),
         );
       }
     },
