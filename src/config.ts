@@ -24,8 +24,33 @@ export const ConfigSchema = Type.Object({
   DATA_DIR: Type.String({
     minLength: 1,
     default: './data',
-    description: 'Models, uploaded datasets and downloads; shared by API and workers',
+    description: 'Downloads (MNIST); also models, checkpoints and uploaded datasets when STORAGE_URL is unset',
   }),
+  STORAGE_URL: Type.String({
+    pattern: '^(file:.*|s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?)?$',
+    default: '',
+    description:
+      'Where models, checkpoints and uploaded datasets are kept, shared by API and workers: empty or file: for DATA_DIR, file:<dir>, or s3://bucket/prefix',
+  }),
+  S3_ENDPOINT: Type.String({
+    pattern: '^(https?://.+)?$',
+    default: '',
+    description: 'S3 endpoint for MinIO and other S3-compatible services; empty: AWS',
+  }),
+  S3_FORCE_PATH_STYLE: Type.Boolean({
+    default: false,
+    description: 'Address buckets as endpoint/bucket instead of bucket.endpoint (MinIO needs true)',
+  }),
+  S3_REGION: Type.String({
+    default: '',
+    description: 'S3 region; empty: AWS_REGION or the AWS config file. Credentials come from the usual AWS_* variables',
+  }),
+  MODEL_LIST_CACHE_MS: Int(
+    0,
+    600_000,
+    1000,
+    'How long the model listing (and so the default model of /v1/predict) is reused before storage is listed again',
+  ),
   TRAINING_BACKEND: Type.Union(
     [Type.Literal('auto'), Type.Literal('tensorflow'), Type.Literal('wasm'), Type.Literal('cpu')],
     {

@@ -14,6 +14,7 @@ import { createRedis, pingRedis, redactUrl, redisUnreachableMessage, whenReady }
 import { createTrainingQueue } from './queue/training-queue.js';
 import { initBackend } from './training/backend.js';
 import { datasetStoreFromConfig } from './training/datasets/store.js';
+import { storageFromConfig } from './storage/index.js';
 
 /** The composition root: real dependencies from configuration, shared by every entry point. */
 export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; close(): Promise<void> }> {
@@ -34,14 +35,15 @@ export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; cl
     connectionName: 'trainyard-api-events',
   });
   const jobEvents = await createJobEventHub({ connection: eventsConnection, redis, prefix: config.QUEUE_PREFIX });
-  const datasets = datasetStoreFromConfig(config);
-  const models = createModelStore({ dir: config.DATA_DIR });
+  const storage = storageFromConfig(config);
+  const datasets = datasetStoreFromConfig(config, storage);
+  const models = createModelStore({ storage, listCacheMs: config.MODEL_LIST_CACHE_MS });
   const metrics = createApiMetrics();
   const jobs = createJobService({
     queue,
     datasets,
     redis,
-    checkpoints: createCheckpointStore({ dir: config.DATA_DIR }),
+    checkpoints: createCheckpointStore({ storage }),
     retentionDays: config.JOB_RETENTION_DAYS,
     quota: createQueuedQuota({ redis, queue, prefix: config.QUEUE_PREFIX, max: config.MAX_QUEUED_JOBS_PER_KEY }),
   });

@@ -10,6 +10,7 @@ import { createModelStore } from '../models/store.js';
 import type { JobEventHub } from '../queue/job-events.js';
 import type { JobService } from '../queue/jobs.js';
 import { datasetStoreFromConfig } from '../training/datasets/store.js';
+import { storageFromConfig } from '../storage/index.js';
 
 export const OPENAPI_FILE = fileURLToPath(new URL('../../openapi.yaml', import.meta.url));
 
@@ -19,13 +20,14 @@ export const OPENAPI_FILE = fileURLToPath(new URL('../../openapi.yaml', import.m
  */
 export async function generateOpenapi(): Promise<string> {
   const config = loadConfig({ DATA_DIR: 'unused', LOG_LEVEL: 'silent' });
-  const models = createModelStore({ dir: config.DATA_DIR });
+  const storage = storageFromConfig(config);
+  const models = createModelStore({ storage });
   const deps: AppDeps = {
     config,
     redis: new Redis({ lazyConnect: true }),
     jobs: {} as JobService,
     jobEvents: {} as JobEventHub,
-    datasets: datasetStoreFromConfig(config),
+    datasets: datasetStoreFromConfig(config, storage),
     models,
     predictor: createPredictor({ models, cacheSize: 1 }),
     metrics: createApiMetrics(),

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { NotFoundError } from '../errors.js';
-import type { ModelMetadata } from './types.js';
 import { RESOURCE_ID } from '../schemas/common.js';
+import { putAll, type ObjectStorage } from '../storage/types.js';
+import { deserialiseModel, serialiseModel } from './serialise.js';
+import type { ModelMetadata } from './types.js';
 
 export type { ModelMetadata } from './types.js';
 
@@ -14,7 +14,7 @@ export type ModelFile = (typeof MODEL_FILES)[number];
 export interface ModelStore {
   /** Stores a trained model with its metadata; saving the same id twice keeps the first. */
   save(meta: Omit<ModelMetadata, 'sizeBytes'>, model: tf.LayersModel): Promise<ModelMetadata>;
-  /** Newest first. */
+  /** Newest first; another process's changes show after `listCacheMs` plus one refresh. */
   list(): Promise<ModelMetadata[]>;
   get(id: string): Promise<ModelMetadata>;
   latest(): Promise<ModelMetadata | undefined>;
@@ -23,80 +23,135 @@ export interface ModelStore {
   remove(id: string): Promise<void>;
 }
 
-const RECHECK_MS = 250;
+export interface ModelStoreOptions {
+  storage: ObjectStorage;
+  /** How long a listing is reused (0: read storage on every call); this process's own changes drop it at once. */
+  listCacheMs?: number;
+}
+
+/** metadata.json: the public metadata plus where this model's files are. */
+type Marker = ModelMetadata & { revision?: string };
+
+const MARKER = 'metadata.json';
+const MARKER_KEY = /^models\/([^/]+)\/metadata\.json$/;
 
 /**
- * Models on the filesystem: `dir/models/{id}/` holds model.json (TF.js layers format),
- * weights.bin and metadata.json. A model is written into a temporary directory and renamed
- * into place, and deleted by renaming it away first, so a listing or a load never sees half
- * a model, whatever crashes when.
+ * Models in storage under `models/{id}/`: model.json (TF.js layers format) and weights.bin in
+ * a revision folder of their own, then metadata.json naming that revision. metadata.json is
+ * written last, only if absent, and deleted first: it is the commit marker, so a listing or a
+ * load never sees half a model, two concurrent saves of one id cannot mix their files, and the
+ * first to commit stands. (Models stored before revisions existed have their files beside
+ * metadata.json and no revision; they are read as they are.)
  */
-export function createModelStore({ dir }: { dir: string }): ModelStore {
-  const root = join(dir, 'models');
-  const pathOf = (id: string) => {
+export function createModelStore({ storage, listCacheMs = 1000 }: ModelStoreOptions): ModelStore {
+  const dirOf = (id: string) => {
     if (!RESOURCE_ID.test(id)) throw notFound(id);
-    return join(root, id);
+    return `models/${id}/`;
   };
-  // The listing is cached against the directory's mtime, which every rename in or out changes,
-  // and the mtime is looked at most every RECHECK_MS: `POST /v1/predict` asks for the newest
-  // model on every request. This process's own changes drop the cache at once.
-  let listed: { mtimeMs: number; checkedAt: number; items: ModelMetadata[] } | undefined;
+  // `POST /v1/predict` asks for the newest model on every request: the listing is reused for
+  // listCacheMs, then served once more while one refresh runs in the background (so no request
+  // waits on a bucket listing but the first), and metadata (never changed once committed) is
+  // kept per id, so a refresh is one listing call plus a read of each new marker.
+  let listed: { at: number; items: ModelMetadata[] } | undefined;
+  let refreshing: Promise<ModelMetadata[]> | undefined;
+  let generation = 0;
+  const metas = new Map<string, ModelMetadata>();
+
+  async function readMarker(id: string): Promise<Marker> {
+    const bytes = await storage.get(`${dirOf(id)}${MARKER}`);
+    if (!bytes) throw notFound(id);
+    return JSON.parse(bytes.toString('utf8')) as Marker;
+  }
 
   async function readMeta(id: string): Promise<ModelMetadata> {
-    try {
-      return JSON.parse(await readFile(join(pathOf(id), 'metadata.json'), 'utf8')) as ModelMetadata;
-    } catch (err) {
-      if (isMissing(err)) throw notFound(id);
-      throw err;
-    }
+    const { revision: _, ...meta } = await readMarker(id);
+    return meta;
+  }
+
+  async function readFiles(id: string, files: readonly ModelFile[]): Promise<Buffer[]> {
+    const { revision } = await readMarker(id);
+    const dir = revision ? `${dirOf(id)}${revision}/` : dirOf(id);
+    return Promise.all(
+      files.map(async (file) => {
+        const bytes = await storage.get(`${dir}${file}`);
+        if (!bytes) throw notFound(id); // removed meanwhile
+        return bytes;
+      }),
+    );
+  }
+
+  function changed(): void {
+    listed = undefined;
+    refreshing = undefined;
+    generation++;
+  }
+
+  async function refresh(): Promise<ModelMetadata[]> {
+    const started = generation;
+    const keys = await storage.list('models/');
+    const ids = keys.map((k) => MARKER_KEY.exec(k)?.[1]).filter((id): id is string => !!id && RESOURCE_ID.test(id));
+    const present = new Set(ids);
+    for (const id of metas.keys()) if (!present.has(id)) metas.delete(id);
+    const found = await Promise.all(
+      ids.map(async (id) => {
+        let meta = metas.get(id);
+        if (!meta) {
+          meta = await readMeta(id).catch(() => undefined); // removed meanwhile, or unreadable: skipped
+          if (meta) metas.set(id, meta);
+        }
+        return meta;
+      }),
+    );
+    const items = found
+      .filter((m): m is ModelMetadata => m !== undefined)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+    // A save or remove of this process during the refresh makes its result stale already.
+    if (started === generation) listed = { at: performance.now(), items };
+    return items;
   }
 
   const store: ModelStore = {
     async save(meta, model) {
-      const target = pathOf(meta.id);
+      const dir = dirOf(meta.id);
       const existing = await readMeta(meta.id).catch(() => undefined);
       if (existing) return existing;
-      const tmp = join(root, `.tmp-${meta.id}-${randomBytes(4).toString('hex')}`);
-      await mkdir(tmp, { recursive: true });
+      const revision = `r${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+      const { modelJson, weights } = await serialiseModel(model);
+      const full: ModelMetadata = { ...meta, sizeBytes: modelJson.length + weights.length };
+      const marker: Marker = { ...full, revision };
+      let committed = false;
       try {
-        const { modelJson, weights } = await serialise(model);
-        const sizeBytes = modelJson.length + weights.length;
-        const full: ModelMetadata = { ...meta, sizeBytes };
-        await writeFile(join(tmp, 'model.json'), modelJson);
-        await writeFile(join(tmp, 'weights.bin'), weights);
-        await writeFile(join(tmp, 'metadata.json'), JSON.stringify(full, null, 2));
-        await rename(tmp, target);
-        listed = undefined;
-        return full;
+        await putAll(storage, [
+          [`${dir}${revision}/model.json`, modelJson],
+          [`${dir}${revision}/weights.bin`, weights],
+        ]);
+        committed = await storage.putIfAbsent(`${dir}${MARKER}`, Buffer.from(JSON.stringify(marker, null, 2)));
       } catch (err) {
-        await rm(tmp, { recursive: true, force: true });
+        await storage.deletePrefix(`${dir}${revision}/`).catch(() => {});
         // Another attempt of the same job got there first: that model stands.
         const winner = await readMeta(meta.id).catch(() => undefined);
         if (winner) return winner;
         throw err;
       }
+      if (committed) {
+        changed();
+        return full;
+      }
+      await storage.deletePrefix(`${dir}${revision}/`);
+      return readMeta(meta.id);
     },
 
     async list() {
-      const now = performance.now();
-      if (listed && now - listed.checkedAt < RECHECK_MS) return listed.items;
-      const mtimeMs = await stat(root).then(
-        (s) => s.mtimeMs,
-        () => -1,
-      );
-      if (listed?.mtimeMs === mtimeMs) {
-        listed.checkedAt = now;
-        return listed.items;
+      if (listed && performance.now() - listed.at < listCacheMs) return listed.items;
+      if (!refreshing) {
+        const pending = refresh().finally(() => {
+          if (refreshing === pending) refreshing = undefined;
+        });
+        refreshing = pending;
+        // Failures reach the callers that wait; with a stale listing nobody does.
+        pending.catch(() => {});
       }
-      const names = mtimeMs < 0 ? [] : await readdir(root);
-      const metas = await Promise.all(
-        names.filter((n) => RESOURCE_ID.test(n)).map((n) => readMeta(n).catch(() => undefined)),
-      );
-      const items = metas
-        .filter((m): m is ModelMetadata => m !== undefined)
-        .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
-      listed = { mtimeMs, checkedAt: now, items };
-      return items;
+      return listed ? listed.items : refreshing;
     },
 
     get: readMeta,
@@ -106,58 +161,29 @@ export function createModelStore({ dir }: { dir: string }): ModelStore {
     },
 
     async readFile(id, file) {
-      try {
-        return await readFile(join(pathOf(id), file));
-      } catch (err) {
-        if (isMissing(err)) throw notFound(id);
-        throw err;
-      }
+      const [bytes] = await readFiles(id, [file]);
+      return bytes!;
     },
 
     async load(id) {
-      const [json, weights] = await Promise.all([store.readFile(id, 'model.json'), store.readFile(id, 'weights.bin')]);
-      const parsed = JSON.parse(json.toString('utf8')) as tf.io.ModelJSON;
-      const weightSpecs = parsed.weightsManifest.flatMap((group) => group.weights);
-      const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);
-      return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: parsed.modelTopology, weightSpecs, weightData }));
+      const [json, weights] = await readFiles(id, MODEL_FILES);
+      return deserialiseModel(json!, weights!);
     },
 
     async remove(id) {
-      const target = pathOf(id);
-      const doomed = join(root, `.del-${id}-${randomBytes(4).toString('hex')}`);
-      try {
-        await rename(target, doomed);
-        listed = undefined;
-      } catch (err) {
-        if (isMissing(err)) throw notFound(id);
-        throw err;
-      }
-      await rm(doomed, { recursive: true, force: true });
+      const dir = dirOf(id);
+      const { revision } = await readMarker(id);
+      // The marker first: from then on nothing lists or loads the model, whatever fails later.
+      await storage.delete(`${dir}${MARKER}`);
+      metas.delete(id);
+      changed();
+      // Only the files that marker named: a save of the same id that started meanwhile writes a
+      // revision of its own, which must survive to match its marker.
+      if (revision) await storage.deletePrefix(`${dir}${revision}/`);
+      else await Promise.all(MODEL_FILES.map((file) => storage.delete(`${dir}${file}`)));
     },
   };
   return store;
 }
 
-/** The model as the files `tf.loadLayersModel('…/model.json')` fetches. */
-async function serialise(model: tf.LayersModel): Promise<{ modelJson: Buffer; weights: Buffer }> {
-  let out: { modelJson: Buffer; weights: Buffer } | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      const data = artifacts.weightData ?? new ArrayBuffer(0);
-      const weights = Buffer.concat((Array.isArray(data) ? data : [data]).map((b) => Buffer.from(b)));
-      const json: tf.io.ModelJSON = {
-        modelTopology: artifacts.modelTopology as tf.io.ModelJSON['modelTopology'],
-        format: 'layers-model',
-        generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
-        convertedBy: null,
-        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
-      };
-      out = { modelJson: Buffer.from(JSON.stringify(json)), weights };
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  return out!;
-}
-
 const notFound = (id: string) => new NotFoundError(`model "${id}" not found`, 'MODEL_NOT_FOUND');
-const isMissing = (err: unknown) => (err as NodeJS.ErrnoException)?.code === 'ENOENT';

@@ -9,6 +9,7 @@ import { initBackend } from '../training/backend.js';
 import { onShutdown, requireRedis } from '../runtime.js';
 import { configOrExit } from '../server.js';
 import { createCheckpointStore } from '../models/checkpoints.js';
+import { storageFromConfig } from '../storage/index.js';
 import { ABORT_CANCEL, ABORT_SHUTDOWN, isCancelRequested, listenForCancels } from '../queue/cancellation.js';
 import { createTrainingWorker, type TrainingWorker } from './worker.js';
 import { createWorkerMetrics, serveMetrics } from '../metrics/worker-metrics.js';
@@ -26,7 +27,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<() =>
     prefix: config.QUEUE_PREFIX,
     concurrency: config.WORKER_CONCURRENCY,
     logger,
-    checkpoints: createCheckpointStore({ dir: config.DATA_DIR }),
+    checkpoints: createCheckpointStore({ storage: storageFromConfig(config) }),
     lockMs: config.JOB_LOCK_MS,
     stalledCheckMs: config.STALLED_CHECK_MS,
   });

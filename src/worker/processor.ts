@@ -6,6 +6,7 @@ import { createModelStore } from '../models/store.js';
 import { TrainingJobDataSchema, type TrainingJobData, type TrainingJobResult } from '../schemas/job.js';
 import { initBackend } from '../training/backend.js';
 import { datasetStoreFromConfig } from '../training/datasets/store.js';
+import { storageFromConfig } from '../storage/index.js';
 import {
   HandBackError,
   PermanentJobError,
@@ -36,11 +37,12 @@ process.on('disconnect', () => process.exit(1));
 async function createDeps(): Promise<TrainingDeps> {
   const config = loadConfig();
   const backend = await initBackend(config.TRAINING_BACKEND);
+  const storage = storageFromConfig(config);
   return {
     backend: backend.name,
-    datasets: datasetStoreFromConfig(config),
-    models: createModelStore({ dir: config.DATA_DIR }),
-    checkpoints: createCheckpointStore({ dir: config.DATA_DIR }),
+    datasets: datasetStoreFromConfig(config, storage),
+    models: createModelStore({ storage }),
+    checkpoints: createCheckpointStore({ storage }),
     checkData: createJobDataChecker(TrainingJobDataSchema),
   };
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError } from '../../src/errors.js';
 import { createPredictor, type Predictor } from '../../src/inference/predictor.js';
 import { createModelStore, type ModelMetadata, type ModelStore } from '../../src/models/store.js';
+import { createFsStorage } from '../../src/storage/fs.js';
 import { storeTrainedModel, syntheticImage } from '../helpers/model.js';
 
 describe('predictor', () => {
@@ -16,7 +17,7 @@ describe('predictor', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'trainyard-predictor-'));
-    models = createModelStore({ dir });
+    models = createModelStore({ storage: createFsStorage({ dir }) });
     predictor = createPredictor({ models, cacheSize: 2 });
     await expect(predictor.predict(undefined, [syntheticImage(1)])).rejects.toBeInstanceOf(ConflictError);
     meta = await storeTrainedModel({ models });

@@ -1,24 +1,36 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as tf from '@tensorflow/tfjs';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../src/errors.js';
 import { createModelStore, type ModelMetadata, type ModelStore } from '../../src/models/store.js';
+import { createFsStorage } from '../../src/storage/fs.js';
+import type { ObjectStorage } from '../../src/storage/types.js';
 import { initBackend } from '../../src/training/backend.js';
 import { withDefaults } from '../../src/training/params.js';
+import { startS3, type TestS3 } from '../helpers/s3-server.js';
 
 let dir: string;
-let store: ModelStore;
+let s3: TestS3;
+let s3Tests = 0;
 
 beforeAll(async () => {
   await initBackend('wasm');
+  s3 = await startS3();
 });
+afterAll(() => s3?.close());
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'trainyard-models-'));
-  store = createModelStore({ dir });
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
+
+/** Each test gets empty storage: a fresh directory, or a fresh prefix of the S3 bucket. */
+const backends: [string, () => ObjectStorage][] = [
+  ['the filesystem', () => createFsStorage({ dir })],
+  ['S3', () => s3.storage(`models-test-${++s3Tests}/`)],
+];
 
 function smallModel(seed: number): tf.Sequential {
   const model = tf.sequential();
@@ -36,6 +48,8 @@ function smallModel(seed: number): tf.Sequential {
   return model;
 }
 
+const outputs = (model: tf.LayersModel) => Array.from((model.predict(tf.ones([1, 784])) as tf.Tensor).dataSync());
+
 const meta = (id: string, createdAt = new Date().toISOString()): Omit<ModelMetadata, 'sizeBytes'> => ({
   id,
   name: `model ${id}`,
@@ -49,7 +63,14 @@ const meta = (id: string, createdAt = new Date().toISOString()): Omit<ModelMetad
   labels: Array.from({ length: 10 }, (_, i) => String(i)),
 });
 
-describe('filesystem model store', () => {
+describe.each(backends)('model store on %s', (_name, makeStorage) => {
+  let storage: ObjectStorage;
+  let store: ModelStore;
+  beforeEach(() => {
+    storage = makeStorage();
+    store = createModelStore({ storage });
+  });
+
   it('saves, lists newest first, loads the same weights and deletes', async () => {
     const a = smallModel(1);
     const saved = await store.save(meta('a', '2026-01-01T00:00:00.000Z'), a);
@@ -59,11 +80,10 @@ describe('filesystem model store', () => {
     expect((await store.latest())?.id).toBe('b');
     expect(await store.get('a')).toEqual(saved);
 
-    const loaded = await store.load('a');
-    const x = tf.ones([1, 784]);
-    expect(Array.from((loaded.predict(x) as tf.Tensor).dataSync())).toEqual(
-      Array.from((a.predict(x) as tf.Tensor).dataSync()),
-    );
+    // Another process (an API replica) reads the same model from the same storage.
+    const elsewhere = createModelStore({ storage });
+    expect((await elsewhere.list()).map((m) => m.id)).toEqual(['b', 'a']);
+    expect(outputs(await elsewhere.load('a'))).toEqual(outputs(a));
 
     const json = JSON.parse((await store.readFile('a', 'model.json')).toString());
     expect(json.format).toBe('layers-model');
@@ -72,19 +92,72 @@ describe('filesystem model store', () => {
 
     await store.remove('a');
     await expect(store.get('a')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(store.load('a')).rejects.toBeInstanceOf(NotFoundError);
     expect((await store.list()).map((m) => m.id)).toEqual(['b']);
-    expect((await readdir(join(dir, 'models'))).sort()).toEqual(['b']);
+    expect((await storage.list('models/')).filter((k) => !k.startsWith('models/b/'))).toEqual([]);
   });
 
-  it('never lists or loads a half-written model', async () => {
+  it('neither lists nor loads a model whose marker is not written yet', async () => {
     await store.save(meta('whole'), smallModel(1));
-    // What a crash in the middle of a save leaves behind: a temporary directory.
-    await mkdir(join(dir, 'models', '.tmp-half-1234'), { recursive: true });
-    await writeFile(join(dir, 'models', '.tmp-half-1234', 'model.json'), '{"trunc');
-    // And a directory without metadata (not written by the store).
-    await mkdir(join(dir, 'models', 'junk'));
-    expect((await store.list()).map((m) => m.id)).toEqual(['whole']);
-    await expect(store.get('junk')).rejects.toBeInstanceOf(NotFoundError);
+    // What a save interrupted before its commit leaves: the files, no metadata.json.
+    for (const key of await storage.list('models/whole/')) {
+      if (key.endsWith('/metadata.json')) continue;
+      await storage.put(key.replace('models/whole/', 'models/half/'), (await storage.get(key))!);
+    }
+    for (const s of [store, createModelStore({ storage, listCacheMs: 0 })]) {
+      expect((await s.list()).map((m) => m.id)).toEqual(['whole']);
+      await expect(s.get('half')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(s.load('half')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(s.readFile('half', 'weights.bin')).rejects.toBeInstanceOf(NotFoundError);
+    }
+    // A later save of that id commits normally beside the leftovers.
+    await store.save(meta('half'), smallModel(3));
+    expect((await store.list()).map((m) => m.id).sort()).toEqual(['half', 'whole']);
+  });
+
+  it('keeps the first of two concurrent saves of one id, files and metadata together', async () => {
+    const one = smallModel(1);
+    const two = smallModel(2);
+    const [a, b] = await Promise.all([
+      store.save({ ...meta('race'), name: 'one' }, one),
+      createModelStore({ storage }).save({ ...meta('race'), name: 'two' }, two),
+    ]);
+    expect(b).toEqual(a);
+    expect((await store.get('race')).name).toBe(a.name);
+    expect(outputs(await createModelStore({ storage }).load('race'))).toEqual(outputs(a.name === 'one' ? one : two));
+    // The loser's files are gone: the marker and one revision's two files remain.
+    expect((await storage.list('models/race/')).length).toBe(3);
+  });
+
+  it('keeps a save that overlaps a remove of the same id whole', async () => {
+    await store.save(meta('x'), smallModel(1));
+    // Holds a call until the test releases it, telling the test when it got there.
+    const gate = () => {
+      let release!: () => void;
+      let arrived!: () => void;
+      const reached = new Promise<void>((r) => (arrived = r));
+      const released = new Promise<void>((r) => (release = r));
+      return { reached, release, wait: () => (arrived(), released) };
+    };
+    const removing = gate();
+    const committing = gate();
+    const remover = createModelStore({
+      storage: { ...storage, deletePrefix: async (p) => (await removing.wait(), storage.deletePrefix(p)) },
+    });
+    const saver = createModelStore({
+      storage: { ...storage, putIfAbsent: async (k, b) => (await committing.wait(), storage.putIfAbsent(k, b)) },
+    });
+    const removed = remover.remove('x'); // deletes the marker, then waits before the files
+    await removing.reached;
+    const second = smallModel(2);
+    const saved = saver.save({ ...meta('x'), name: 'second' }, second); // its files written, then waits
+    await committing.reached;
+    removing.release();
+    await removed;
+    committing.release();
+    expect((await saved).name).toBe('second');
+    expect((await store.get('x')).name).toBe('second');
+    expect(outputs(await store.load('x'))).toEqual(outputs(second));
   });
 
   it('keeps the first model when the same id is saved twice (a retried job)', async () => {
@@ -92,6 +165,41 @@ describe('filesystem model store', () => {
     const second = await store.save({ ...meta('same'), name: 'other' }, smallModel(2));
     expect(second).toEqual(first);
     expect((await store.get('same')).name).toBe('model same');
+  });
+
+  it("shows another process's changes after listCacheMs and its own at once", async () => {
+    const api = createModelStore({ storage, listCacheMs: 60_000 });
+    const worker = createModelStore({ storage });
+    expect(await api.latest()).toBeUndefined();
+    await worker.save(meta('from-worker'), smallModel(1));
+    expect(await api.latest()).toBeUndefined(); // the cached listing
+    await api.save(meta('own', '2020-01-01T00:00:00.000Z'), smallModel(2));
+    expect((await api.list()).map((m) => m.id)).toEqual(['from-worker', 'own']);
+    await worker.remove('from-worker');
+    expect((await createModelStore({ storage, listCacheMs: 0 }).list()).map((m) => m.id)).toEqual(['own']);
+  });
+
+  it('serves the stale listing while one refresh runs, and keeps serving it when a refresh fails', async () => {
+    let failLists = 0;
+    const flaky: ObjectStorage = {
+      ...storage,
+      async list(prefix) {
+        if (failLists > 0 && failLists--) throw new Error('listing unavailable');
+        return storage.list(prefix);
+      },
+    };
+    const api = createModelStore({ storage: flaky, listCacheMs: 0 });
+    expect(await api.latest()).toBeUndefined(); // nothing listed yet: the first call waits
+    await createModelStore({ storage }).save(meta('new'), smallModel(1));
+    failLists = 1;
+    expect(await api.latest()).toBeUndefined(); // stale, answered at once; the refresh fails
+    let seen: ModelMetadata | undefined;
+    for (let i = 0; i < 500 && !seen; i++) {
+      await sleep(10); // lets the background refresh reach storage
+      seen = await api.latest();
+    }
+    expect(seen?.id).toBe('new');
+    expect(failLists).toBe(0);
   });
 
   it.each(['../etc', 'a/b', 'x\u0000y', '', 'a'.repeat(65), '.tmp-x'])('treats id %j as not found', async (id) => {
@@ -103,5 +211,43 @@ describe('filesystem model store', () => {
   it('lists nothing before any model exists', async () => {
     expect(await store.list()).toEqual([]);
     expect(await store.latest()).toBeUndefined();
+  });
+});
+
+describe('model store on the filesystem, on disk', () => {
+  let store: ModelStore;
+  beforeEach(() => {
+    store = createModelStore({ storage: createFsStorage({ dir }) });
+  });
+
+  it('removes the model directory entirely', async () => {
+    await store.save(meta('a'), smallModel(1));
+    await store.save(meta('b'), smallModel(2));
+    await store.remove('a');
+    expect(await readdir(join(dir, 'models'))).toEqual(['b']);
+  });
+
+  it('reads models stored before revision folders, with their files beside metadata.json', async () => {
+    const saved = await store.save(meta('new'), smallModel(1));
+    const revision = (await readdir(join(dir, 'models', 'new'))).find((n) => n !== 'metadata.json')!;
+    await mkdir(join(dir, 'models', 'old'));
+    for (const f of ['model.json', 'weights.bin']) {
+      await writeFile(join(dir, 'models', 'old', f), await readFile(join(dir, 'models', 'new', revision, f)));
+    }
+    await writeFile(join(dir, 'models', 'old', 'metadata.json'), JSON.stringify({ ...saved, id: 'old' }));
+    expect(await store.get('old')).toEqual({ ...saved, id: 'old' });
+    expect(outputs(await store.load('old'))).toEqual(outputs(await store.load('new')));
+    await store.remove('old');
+    expect(await readdir(join(dir, 'models'))).toEqual(['new']);
+  });
+
+  it('never lists or loads what a crash left in a temporary directory', async () => {
+    await store.save(meta('whole'), smallModel(1));
+    await mkdir(join(dir, 'models', '.tmp-half-1234'), { recursive: true });
+    await writeFile(join(dir, 'models', '.tmp-half-1234', 'model.json'), '{"trunc');
+    // And a directory without metadata (not written by the store).
+    await mkdir(join(dir, 'models', 'junk'));
+    expect((await store.list()).map((m) => m.id)).toEqual(['whole']);
+    await expect(store.get('junk')).rejects.toBeInstanceOf(NotFoundError);
   });
 });

@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import { DIGIT_LABELS, IDX_FILE_NAMES, type BuiltinDataset } from './builtin.js';
 import { fashionMnistDataset } from './fashion-mnist.js';
@@ -9,15 +7,20 @@ import { mnistSampleDataset } from './mnist-sample.js';
 import { mnistDataset } from './mnist.js';
 import type { DatasetInfo, DatasetStore, DatasetUpload, LoadedDataset } from './types.js';
 import type { Config } from '../../config.js';
+import { storageFromConfig } from '../../storage/index.js';
+import { putAll, type ObjectStorage } from '../../storage/types.js';
 
 /**
- * Built-in datasets plus uploads kept in `<dir>/datasets/<id>/` as four un-gzipped IDX files
- * and `dataset.json`. An upload is validated completely in memory, written to a temp dir and
- * renamed into place, so a directory with a valid id is always a complete dataset.
+ * Built-in datasets plus uploads kept in storage under `datasets/<id>/` as four un-gzipped
+ * IDX files and `dataset.json`. An upload is validated completely in memory and its files
+ * written before dataset.json, the commit marker: only uploads with one are listed or loaded,
+ * and a delete removes it first. So an upload is there whole or not at all.
  */
 
 export interface DatasetStoreOptions {
-  /** DATA_DIR */
+  /** Where uploads are kept. */
+  storage: ObjectStorage;
+  /** DATA_DIR: the local cache of MNIST downloads. */
   dir: string;
   fashionMnistDir: string;
   mnistDir: string;
@@ -30,20 +33,16 @@ export interface DatasetStoreOptions {
 
 const UPLOAD_ID = /^ds_[0-9a-f]{16}$/;
 const INFO_FILE = 'dataset.json';
-const TMP_PREFIX = '.tmp-';
+const INFO_KEY = /^datasets\/([^/]+)\/dataset\.json$/;
 
 function notFound(id: string): NotFoundError {
   return new NotFoundError(`dataset ${JSON.stringify(id)} not found`, 'DATASET_NOT_FOUND');
 }
 
-function isMissing(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
-}
-
 /** The store as the settings describe it (used by the API, the worker and the OpenAPI generator). */
-export function datasetStoreFromConfig(config: Config): DatasetStore {
+export function datasetStoreFromConfig(config: Config, storage = storageFromConfig(config)): DatasetStore {
   return createDatasetStore({
+    storage,
     dir: config.DATA_DIR,
     fashionMnistDir: config.FASHION_MNIST_DIR,
     mnistDir: config.MNIST_DIR,
@@ -68,7 +67,7 @@ function isUploadInfo(value: unknown, id: string): value is DatasetInfo {
 }
 
 export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
-  const root = join(opts.dir, 'datasets');
+  const { storage } = opts;
   const builtins = new Map<string, BuiltinDataset>(
     [
       mnistSampleDataset(),
@@ -86,15 +85,10 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
   const loads = new Map<string, Promise<LoadedDataset>>();
 
   async function readUploadInfo(id: string): Promise<DatasetInfo | undefined> {
-    let text: string;
+    const bytes = await storage.get(`datasets/${id}/${INFO_FILE}`);
+    if (!bytes) return undefined;
     try {
-      text = await readFile(join(root, id, INFO_FILE), 'utf8');
-    } catch (err) {
-      if (isMissing(err)) return undefined;
-      throw err;
-    }
-    try {
-      const parsed: unknown = JSON.parse(text);
+      const parsed: unknown = JSON.parse(bytes.toString('utf8'));
       return isUploadInfo(parsed, id) ? parsed : undefined;
     } catch {
       return undefined;
@@ -104,7 +98,7 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
   async function get(id: string): Promise<DatasetInfo> {
     const builtin = builtins.get(id);
     if (builtin) return builtin.info();
-    // The id becomes a path segment: only the exact generated shape ever reaches the filesystem.
+    // The id becomes a key segment: only the exact generated shape ever reaches storage.
     if (!UPLOAD_ID.test(id)) throw notFound(id);
     const info = await readUploadInfo(id);
     if (!info) throw notFound(id);
@@ -113,18 +107,17 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
 
   async function loadUpload(id: string): Promise<LoadedDataset> {
     const info = await get(id);
-    const dir = join(root, id);
-    const read = (name: string) => readFile(join(dir, name));
+    const read = async (name: string) => {
+      const bytes = await storage.get(`datasets/${id}/${name}`);
+      if (!bytes) throw notFound(id); // deleted between get() and here
+      return bytes;
+    };
     const [trainImages, trainLabels, testImages, testLabels] = await Promise.all([
       read(IDX_FILE_NAMES.trainImages),
       read(IDX_FILE_NAMES.trainLabels),
       read(IDX_FILE_NAMES.testImages),
       read(IDX_FILE_NAMES.testLabels),
-    ]).catch((err: unknown) => {
-      // Deleted between get() and here.
-      if (isMissing(err)) throw notFound(id);
-      throw err;
-    });
+    ]);
     return {
       id,
       train: parseIdxPair(trainImages, trainLabels, 'train'),
@@ -136,15 +129,10 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
   return {
     async list() {
       const infos = await Promise.all([...builtins.values()].map((b) => b.info()));
-      let names: string[] = [];
-      try {
-        names = await readdir(root);
-      } catch (err) {
-        if (!isMissing(err)) throw err;
-      }
-      const uploads = await Promise.all(
-        names.filter((n) => UPLOAD_ID.test(n)).map((n) => readUploadInfo(n).catch(() => undefined)),
-      );
+      const ids = (await storage.list('datasets/'))
+        .map((key) => INFO_KEY.exec(key)?.[1])
+        .filter((id): id is string => id !== undefined && UPLOAD_ID.test(id));
+      const uploads = await Promise.all(ids.map((id) => readUploadInfo(id).catch(() => undefined)));
       const present = uploads.filter((u): u is DatasetInfo => u !== undefined);
       present.sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || a.id.localeCompare(b.id));
       return [...infos, ...present];
@@ -178,20 +166,20 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
         labels: [...DIGIT_LABELS],
         createdAt: new Date().toISOString(),
       };
-      await mkdir(root, { recursive: true });
-      const tmp = await mkdtemp(join(root, TMP_PREFIX));
+      const dir = `datasets/${id}/`;
       try {
-        await Promise.all([
-          writeFile(join(tmp, IDX_FILE_NAMES.trainImages), files.trainImages),
-          writeFile(join(tmp, IDX_FILE_NAMES.trainLabels), files.trainLabels),
-          writeFile(join(tmp, IDX_FILE_NAMES.testImages), files.testImages),
-          writeFile(join(tmp, IDX_FILE_NAMES.testLabels), files.testLabels),
-        ]);
-        // Written last: inside the temp dir it is only a marker of completeness anyway.
-        await writeFile(join(tmp, INFO_FILE), `${JSON.stringify(info, null, 2)}\n`);
-        await rename(tmp, join(root, id));
+        await putAll(
+          storage,
+          (Object.keys(IDX_FILE_NAMES) as (keyof typeof IDX_FILE_NAMES)[]).map((k) => [
+            `${dir}${IDX_FILE_NAMES[k]}`,
+            files[k],
+          ]),
+        );
+        // Written last: the commit marker.
+        await storage.put(`${dir}${INFO_FILE}`, Buffer.from(`${JSON.stringify(info, null, 2)}\n`));
       } catch (err) {
-        await rm(tmp, { recursive: true, force: true });
+        // Unmarked files are never seen; removing them only saves space.
+        await storage.deletePrefix(dir).catch(() => {});
         throw err;
       }
       return info;
@@ -202,16 +190,11 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
         throw new ConflictError('built-in datasets cannot be deleted', 'DATASET_BUILTIN');
       }
       if (!UPLOAD_ID.test(id)) throw notFound(id);
-      // Renaming first makes the dataset vanish at once; the slow delete happens out of sight.
-      const doomed = join(root, `${TMP_PREFIX}rm-${randomBytes(8).toString('hex')}`);
-      try {
-        await rename(join(root, id), doomed);
-      } catch (err) {
-        if (isMissing(err)) throw notFound(id);
-        throw err;
-      }
+      if (!(await readUploadInfo(id))) throw notFound(id);
+      // The marker first makes the dataset vanish at once; the files go after it.
+      await storage.delete(`datasets/${id}/${INFO_FILE}`);
       loads.delete(id);
-      await rm(doomed, { recursive: true, force: true });
+      await storage.deletePrefix(`datasets/${id}/`);
     },
 
     load(id: string) {

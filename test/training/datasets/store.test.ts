@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../../src/errors.js';
+import { createFsStorage } from '../../../src/storage/fs.js';
 import { createDatasetStore } from '../../../src/training/datasets/store.js';
 import type { DatasetUpload } from '../../../src/training/datasets/types.js';
 import { makeIdxFiles, makeIdxImages, makeIdxLabels } from '../../helpers/idx.js';
@@ -23,6 +24,7 @@ async function newStore(maxUploadBytes = 1024 * 1024) {
   const dir = await tempDir();
   const fashionMnistDir = await tempDir();
   const store = createDatasetStore({
+    storage: createFsStorage({ dir }),
     dir,
     fashionMnistDir,
     mnistDir: '',

@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { checkKey, checkPrefix, type ObjectStorage } from './types.js';
+
+/**
+ * Objects as files under `dir` (the key is the relative path). Every write goes to a
+ * temporary file beside its target and is then renamed (or, for putIfAbsent, hard-linked,
+ * which fails when the target exists), so a reader or a crash never leaves half a file.
+ * Names starting with a dot are those temporary files and are never listed.
+ */
+export function createFsStorage({ dir }: { dir: string }): ObjectStorage {
+  const pathOf = (key: string) => join(dir, checkKey(key));
+
+  async function writeTemp(target: string, body: Uint8Array): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      await mkdir(dirname(target), { recursive: true });
+      const tmp = join(dirname(target), `.tmp-${randomBytes(6).toString('hex')}`);
+      try {
+        await writeFile(tmp, body);
+        return tmp;
+      } catch (err) {
+        // A concurrent delete removed the directory as empty between the mkdir and the write.
+        if (!isMissing(err) || attempt === 3) throw err;
+      }
+    }
+  }
+
+  /**
+   * Removes the directories a delete left empty, from `segments`' parent up to (not including)
+   * the top-level one, so removed objects leave no empty folders behind. rmdir refuses a
+   * directory that is not empty, which ends the climb.
+   */
+  async function pruneParents(segments: string[]): Promise<void> {
+    for (let n = segments.length - 1; n >= 2; n--) {
+      try {
+        await rmdir(join(dir, ...segments.slice(0, n)));
+      } catch {
+        return;
+      }
+    }
+  }
+
+  async function walk(path: string, key: string, out: string[]): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(path, { withFileTypes: true });
+    } catch (err) {
+      if (isMissing(err)) return; // none yet, or removed while listing
+      throw err;
+    }
+    await Promise.all(
+      entries
+        .filter((e) => !e.name.startsWith('.'))
+        .map((e) =>
+          e.isDirectory() ? walk(join(path, e.name), `${key}${e.name}/`, out) : void out.push(`${key}${e.name}`),
+        ),
+    );
+  }
+
+  return {
+    location: `file:${dir}`,
+
+    async put(key, body) {
+      const target = pathOf(key);
+      const tmp = await writeTemp(target, body);
+      try {
+        await rename(tmp, target);
+      } catch (err) {
+        await rm(tmp, { force: true });
+        throw err;
+      }
+    },
+
+    async putIfAbsent(key, body) {
+      const target = pathOf(key);
+      const tmp = await writeTemp(target, body);
+      try {
+        await link(tmp, target);
+        return true;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') return false;
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+        // A filesystem without hard links: check, then rename. Not exclusive against another
+        // writer in the same instant, but never a partial file.
+        const taken = await stat(target).then(Boolean, () => false);
+        if (taken) return false;
+        await rename(tmp, target);
+        return true;
+      } finally {
+        await rm(tmp, { force: true });
+      }
+    },
+
+    async get(key) {
+      try {
+        return await readFile(pathOf(key));
+      } catch (err) {
+        if (isMissing(err)) return undefined;
+        throw err;
+      }
+    },
+
+    async list(prefix) {
+      const out: string[] = [];
+      await walk(join(dir, checkPrefix(prefix)), prefix, out);
+      return out.sort();
+    },
+
+    async delete(key) {
+      await unlink(pathOf(key)).catch((err: unknown) => {
+        if (!isMissing(err)) throw err;
+      });
+      await pruneParents(key.split('/'));
+    },
+
+    async deletePrefix(prefix) {
+      await rm(join(dir, checkPrefix(prefix)), { recursive: true, force: true });
+      await pruneParents(prefix.slice(0, -1).split('/'));
+    },
+  };
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
+}

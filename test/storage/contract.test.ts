@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFsStorage } from '../../src/storage/fs.js';
+import type { ObjectStorage } from '../../src/storage/types.js';
+import { startS3, type TestS3 } from '../helpers/s3-server.js';
+
+let s3: TestS3;
+let dir: string;
+beforeAll(async () => {
+  s3 = await startS3();
+  dir = await mkdtemp(join(tmpdir(), 'trainyard-storage-'));
+});
+afterAll(async () => {
+  await s3?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const fresh = `t-${randomBytes(4).toString('hex')}`;
+const backends: [string, () => ObjectStorage][] = [
+  ['filesystem', () => createFsStorage({ dir: join(dir, fresh) })],
+  ['S3', () => s3.storage(`${fresh}/`)],
+];
+
+describe.each(backends)('%s storage', (_name, make) => {
+  let storage: ObjectStorage;
+  beforeAll(() => {
+    storage = make();
+  });
+  const bytes = (...b: number[]) => Buffer.from(b);
+
+  it('puts, gets, replaces and deletes one object', async () => {
+    expect(await storage.get('a/one.bin')).toBeUndefined();
+    await storage.put('a/one.bin', bytes(1, 2, 3));
+    expect(await storage.get('a/one.bin')).toEqual(bytes(1, 2, 3));
+    await storage.put('a/one.bin', bytes(4));
+    expect(await storage.get('a/one.bin')).toEqual(bytes(4));
+    await storage.delete('a/one.bin');
+    expect(await storage.get('a/one.bin')).toBeUndefined();
+    await storage.delete('a/one.bin'); // already gone: no error
+  });
+
+  it('stores empty and large objects byte for byte', async () => {
+    const big = randomBytes(3 * 1024 * 1024 + 17);
+    await storage.put('b/big.bin', big);
+    await storage.put('b/empty.bin', Buffer.alloc(0));
+    expect(Buffer.compare((await storage.get('b/big.bin'))!, big)).toBe(0);
+    expect((await storage.get('b/empty.bin'))!.length).toBe(0);
+  });
+
+  it('lists every key under a prefix at any depth, sorted, and nothing else', async () => {
+    await storage.put('c/x/2.bin', bytes(2));
+    await storage.put('c/x/1.bin', bytes(1));
+    await storage.put('c/y/deep/3.bin', bytes(3));
+    await storage.put('c2/other.bin', bytes(9));
+    expect(await storage.list('c/')).toEqual(['c/x/1.bin', 'c/x/2.bin', 'c/y/deep/3.bin']);
+    expect(await storage.list('c/x/')).toEqual(['c/x/1.bin', 'c/x/2.bin']);
+    expect(await storage.list('nothing-here/')).toEqual([]);
+  });
+
+  it('deletes a prefix and only that prefix', async () => {
+    await storage.put('d/m1/a.bin', bytes(1));
+    await storage.put('d/m1/r/b.bin', bytes(2));
+    await storage.put('d/m10/a.bin', bytes(3));
+    await storage.deletePrefix('d/m1/');
+    expect(await storage.list('d/')).toEqual(['d/m10/a.bin']);
+    await storage.deletePrefix('d/missing/'); // nothing there: no error
+  });
+
+  it('writes with putIfAbsent only when the key is free', async () => {
+    expect(await storage.putIfAbsent('e/marker.json', bytes(1))).toBe(true);
+    expect(await storage.putIfAbsent('e/marker.json', bytes(2))).toBe(false);
+    expect(await storage.get('e/marker.json')).toEqual(bytes(1));
+  });
+
+  it('lets exactly one of many concurrent putIfAbsent calls win', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => storage.putIfAbsent('f/marker.json', Buffer.alloc(1000, i))),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const winner = results.indexOf(true);
+    expect(await storage.get('f/marker.json')).toEqual(Buffer.alloc(1000, winner));
+  });
+
+  it('refuses keys that could leave its directory or prefix', async () => {
+    for (const key of ['../x', 'a/../../x', '/abs', 'a//b', '.hidden', 'a/.tmp-1', '', 'a\\b', 'a/b\u0000']) {
+      await expect(storage.put(key, bytes(1)), key).rejects.toThrow('invalid storage key');
+      await expect(storage.get(key), key).rejects.toThrow('invalid storage key');
+    }
+    await expect(storage.list('no-slash')).rejects.toThrow('invalid storage prefix');
+    await expect(storage.deletePrefix('../')).rejects.toThrow('invalid storage prefix');
+  });
+});
+
+describe('filesystem storage on disk', () => {
+  it('keeps keys as paths under its directory and lists no temporary files', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'trainyard-storage-'));
+    try {
+      const storage = createFsStorage({ dir: root });
+      await storage.put('models/m/metadata.json', Buffer.from('{}'));
+      expect(await storage.putIfAbsent('models/m/metadata.json', Buffer.from('[]'))).toBe(false);
+      // Neither write leaves its temporary file behind.
+      expect(await readdir(join(root, 'models', 'm'))).toEqual(['metadata.json']);
+      await storage.deletePrefix('models/m/');
+      expect(await readdir(join(root, 'models'))).toEqual([]);
+      // Deletes leave no empty folders below the top-level one, and keep those still in use.
+      await storage.put('models/n/r1/a.bin', Buffer.from('a'));
+      await storage.put('models/n/r2/b.bin', Buffer.from('b'));
+      await storage.delete('models/n/r1/a.bin');
+      expect(await readdir(join(root, 'models', 'n'))).toEqual(['r2']);
+      await storage.deletePrefix('models/n/r2/');
+      expect(await readdir(join(root, 'models'))).toEqual([]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
