@@ -1,27 +1,25 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import type { TrainingJob } from '../../src/schemas/job.js';
 import { testConfig } from '../helpers/app.js';
 import { startApi, startWorker, type RunningProcess } from '../helpers/processes.js';
+import { CHROMIUM, collectErrors, hasChromium, launchChromium, record, recorded, withStrictCsp } from './browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 const artifacts = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
-const STRICT_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
-  "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 const builtPage = fileURLToPath(new URL('../../dist/web/index.html', import.meta.url));
+// Training waits get longer than the default test timeout on a busy machine.
+const TRAINING_MS = 120_000;
 
 if (!hasChromium) console.warn(`dashboard browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
 
 /**
  * The built dashboard as a person uses it: served by the real API process, training on a real
- * worker, driven in Debian's Chromium.
+ * worker, driven in Debian's Chromium under a strict Content-Security-Policy.
  */
 describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
   let config: Config;
@@ -30,7 +28,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
   let browser: Browser;
   let page: Page;
   let base: string;
-  const consoleErrors: string[] = [];
+  let consoleErrors: string[] = [];
 
   beforeAll(async () => {
     if (!existsSync(builtPage)) throw new Error('dist/web is missing: run `npm run build` first');
@@ -38,38 +36,17 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     const port = 30000 + Math.floor(Math.random() * 20000);
     config = { ...config, PORT: port };
     base = `http://127.0.0.1:${port}`;
-    [api, worker, browser] = await Promise.all([
-      startApi(config),
-      startWorker(config),
-      chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      }),
-    ]);
+    [api, worker, browser] = await Promise.all([startApi(config), startWorker(config), launchChromium()]);
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (err) => consoleErrors.push(`page error: ${err.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() !== 'error') return;
-      const where = msg.location().url;
-      // Refusals the tests provoke on purpose: Chromium logs every 4xx response.
-      if (msg.text().includes('status of 400') && where.endsWith('/v1/training-jobs')) return;
-      if (msg.text().includes('status of 400') && where.endsWith('/v1/predict?debug=1')) return;
-      // The stream refused on purpose by the polling test.
-      if (msg.text().includes('status of 404') && where.endsWith('/events')) return;
-      consoleErrors.push(`${msg.text()} (${where})`);
-    });
-    // The strictest policy the page is meant to live under: no inline script, style or handler.
-    await page.route(`${base}/`, async (route) => {
-      const response = await route.fetch();
-      await route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': STRICT_CSP } });
-    });
+    consoleErrors = collectErrors(
+      page,
+      (text, url) =>
+        // Refusals the tests provoke: a bad form, a broken image, the stream the polling test blocks.
+        (text.includes('status of 400') &&
+          (url.endsWith('/v1/training-jobs') || url.endsWith('/v1/predict?debug=1'))) ||
+        (text.includes('status of 404') && url.endsWith('/events')),
+    );
+    await withStrictCsp(page, `${base}/`);
     await page.goto(base);
     await page.locator('#dataset option[value="mnist-sample"]').waitFor({ state: 'attached' });
   });
@@ -81,29 +58,6 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
   });
 
   const text = async (selector: string) => (await page.locator(selector).textContent())?.trim() ?? '';
-  /** Starts recording every value an element shows (its text, or its data-points attribute). */
-  const record = (selector: string, what: 'text' | 'points') =>
-    page.evaluate(
-      ([selector, what]) => {
-        const el = document.querySelector<HTMLElement>(selector!)!;
-        const seen: string[] = [];
-        const read = () => (what === 'text' ? (el.textContent ?? '') : (el.dataset.points ?? ''));
-        const note = () => {
-          if (seen.at(-1) !== read()) seen.push(read());
-        };
-        note();
-        new MutationObserver(note).observe(el, {
-          attributes: true,
-          childList: true,
-          characterData: true,
-          subtree: true,
-        });
-        (window as unknown as Record<string, string[]>)[`seen:${selector}`] = seen;
-      },
-      [selector, what],
-    );
-  const recorded = (selector: string) =>
-    page.evaluate((key) => (window as unknown as Record<string, string[]>)[key]!, `seen:${selector}`);
   const hasEventStream = async (jobId: string) =>
     (await fetch(`${base}/v1/training-jobs/${jobId}/events`, { signal: AbortSignal.timeout(5000) }).then(
       async (res) => {
@@ -125,91 +79,103 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     expect(await listJobs()).toEqual([]);
   });
 
-  it('trains a 1-epoch job started from the form, its charts gaining the epoch live', async () => {
-    await page.locator('#param-epochs').fill('1');
-    await page.locator('#param-validationSplit').fill('0.1');
-    await page.locator('#job-name').fill('from the dashboard');
-    await record('#loss-chart', 'points');
-    await record('#job-transport', 'text');
-    await page.locator('#submit-job').click();
-    await page.locator('#job-detail').waitFor({ state: 'visible' });
-    expect(await page.locator('#err-epochs').isHidden()).toBe(true);
-    expect(await page.locator('#param-epochs').getAttribute('aria-invalid')).toBeNull();
+  it(
+    'trains a 1-epoch job started from the form, its charts gaining the epoch live',
+    async () => {
+      await page.locator('#param-epochs').fill('1');
+      await page.locator('#param-validationSplit').fill('0.1');
+      await page.locator('#job-name').fill('from the dashboard');
+      await record(page, '#loss-chart', 'points');
+      await record(page, '#job-transport', 'text');
+      await page.locator('#submit-job').click();
+      await page.locator('#job-detail').waitFor({ state: 'visible' });
+      expect(await page.locator('#err-epochs').isHidden()).toBe(true);
+      expect(await page.locator('#param-epochs').getAttribute('aria-invalid')).toBeNull();
 
-    await page.waitForFunction(() => document.getElementById('job-state')?.textContent === 'completed', undefined, {
-      timeout: 90_000,
-    });
-    // Drawn empty for the queued job, then with the finished epoch.
-    expect(await recorded('#loss-chart')).toEqual(['', '0', '1']);
-    expect(await page.locator('#accuracy-chart').getAttribute('data-points')).toBe('1');
-    expect(await page.locator('#history-rows tr').count()).toBe(1);
-    expect(await text('#job-title')).toBe('Job: from the dashboard');
+      await page.waitForFunction(() => document.getElementById('job-state')?.textContent === 'completed', undefined, {
+        timeout: 90_000,
+      });
+      // Drawn empty for the queued job, then with the finished epoch.
+      expect(await recorded(page, '#loss-chart')).toEqual(['', '0', '1']);
+      expect(await page.locator('#accuracy-chart').getAttribute('data-points')).toBe('1');
+      expect(await page.locator('#history-rows tr').count()).toBe(1);
+      expect(await text('#job-title')).toBe('Job: from the dashboard');
 
-    const [job] = await listJobs();
-    expect(job).toMatchObject({ name: 'from the dashboard', state: 'completed', dataset: 'mnist-sample' });
-    expect(job!.params).toMatchObject({ epochs: 1, validationSplit: 0.1, batchSize: 64 });
-    expect(job!.progress.history).toHaveLength(1);
-    // Followed over the event stream where the API has one, by polling otherwise.
-    const live = (await hasEventStream(job!.id)) ? 'Live updates: streaming' : 'Live updates: polling every second';
-    expect(await recorded('#job-transport')).toContain(live);
-    // The table shows the same epoch the service recorded.
-    expect(await text('#history-rows tr th')).toBe('1');
-    expect((await page.locator('#history-rows tr td').first().textContent())?.trim()).toBe(
-      job!.progress.history[0]!.loss.toFixed(4),
-    );
+      const [job] = await listJobs();
+      expect(job).toMatchObject({ name: 'from the dashboard', state: 'completed', dataset: 'mnist-sample' });
+      expect(job!.params).toMatchObject({ epochs: 1, validationSplit: 0.1, batchSize: 64 });
+      expect(job!.progress.history).toHaveLength(1);
+      // Followed over the event stream where the API has one, by polling otherwise.
+      const live = (await hasEventStream(job!.id)) ? 'Live updates: streaming' : 'Live updates: polling every second';
+      expect(await recorded(page, '#job-transport')).toContain(live);
+      // The table shows the same epoch the service recorded.
+      expect(await text('#history-rows tr th')).toBe('1');
+      expect((await page.locator('#history-rows tr td').first().textContent())?.trim()).toBe(
+        job!.progress.history[0]!.loss.toFixed(4),
+      );
 
-    // The jobs list and the models table catch up without a reload.
-    await page.locator('#jobs-list .badge-completed').waitFor();
-    await page.locator('#models-rows tr').waitFor();
-    expect(await page.locator('#models-rows tr').count()).toBe(1);
-  });
+      // The jobs list and the models table catch up without a reload.
+      await page.locator('#jobs-list .badge-completed').waitFor();
+      await page.locator('#models-rows tr').waitFor();
+      expect(await page.locator('#models-rows tr').count()).toBe(1);
+    },
+    TRAINING_MS,
+  );
 
-  it('follows a job by polling when the event stream is unavailable', async () => {
-    // As an API without the stream (or a proxy refusing it) would answer.
-    await page.route('**/v1/training-jobs/*/events', (route) =>
-      route.fulfill({
-        status: 404,
-        contentType: 'application/json',
-        body: JSON.stringify({ statusCode: 404, error: 'Not Found', message: 'no route', code: 'ROUTE_NOT_FOUND' }),
-      }),
-    );
-    await page.locator('#job-name').fill('followed by polling');
-    await record('#job-transport', 'text');
-    await page.locator('#submit-job').click();
-    await page.waitForFunction(
-      () =>
-        document.getElementById('job-title')?.textContent === 'Job: followed by polling' &&
-        document.getElementById('job-state')?.textContent === 'completed',
-      undefined,
-      { timeout: 90_000 },
-    );
-    await page.unroute('**/v1/training-jobs/*/events');
-    expect(await recorded('#job-transport')).toContain('Live updates: polling every second');
-    expect(await recorded('#job-transport')).not.toContain('Live updates: streaming');
-    expect(await page.locator('#accuracy-chart').getAttribute('data-points')).toBe('1');
-    await page.locator('#models-rows tr').nth(1).waitFor();
-  });
+  it(
+    'follows a job by polling when the event stream is unavailable',
+    async () => {
+      // As an API without the stream (or a proxy refusing it) would answer.
+      await page.route('**/v1/training-jobs/*/events', (route) =>
+        route.fulfill({
+          status: 404,
+          contentType: 'application/json',
+          body: JSON.stringify({ statusCode: 404, error: 'Not Found', message: 'no route', code: 'ROUTE_NOT_FOUND' }),
+        }),
+      );
+      await page.locator('#job-name').fill('followed by polling');
+      await record(page, '#job-transport', 'text');
+      await page.locator('#submit-job').click();
+      await page.waitForFunction(
+        () =>
+          document.getElementById('job-title')?.textContent === 'Job: followed by polling' &&
+          document.getElementById('job-state')?.textContent === 'completed',
+        undefined,
+        { timeout: 90_000 },
+      );
+      await page.unroute('**/v1/training-jobs/*/events');
+      expect(await recorded(page, '#job-transport')).toContain('Live updates: polling every second');
+      expect(await recorded(page, '#job-transport')).not.toContain('Live updates: streaming');
+      expect(await page.locator('#accuracy-chart').getAttribute('data-points')).toBe('1');
+      await page.locator('#models-rows tr').nth(1).waitFor();
+    },
+    TRAINING_MS,
+  );
 
-  it('cancels a running job from the job view', async () => {
-    await page.locator('#job-name').fill('to be cancelled');
-    await page.locator('#param-epochs').fill('100');
-    await page.locator('#submit-job').click();
-    await page.waitForFunction(
-      () =>
-        document.getElementById('job-title')?.textContent === 'Job: to be cancelled' &&
-        document.getElementById('loss-chart')?.dataset.points === '1',
-      undefined,
-      { timeout: 60_000 },
-    );
-    await page.locator('#job-cancel').click();
-    await page.waitForFunction(() => document.getElementById('job-state')?.textContent === 'cancelled', undefined, {
-      timeout: 30_000,
-    });
-    expect(await page.locator('#job-cancel').isDisabled()).toBe(true);
-    expect(await text('#job-progress-label')).toMatch(/^Cancelled after \d+ of 100 epochs$/);
-    const [job] = await listJobs();
-    expect(job).toMatchObject({ name: 'to be cancelled', state: 'cancelled', modelId: null });
-  });
+  it(
+    'cancels a running job from the job view',
+    async () => {
+      await page.locator('#job-name').fill('to be cancelled');
+      await page.locator('#param-epochs').fill('100');
+      await page.locator('#submit-job').click();
+      await page.waitForFunction(
+        () =>
+          document.getElementById('job-title')?.textContent === 'Job: to be cancelled' &&
+          document.getElementById('loss-chart')?.dataset.points === '1',
+        undefined,
+        { timeout: 90_000 },
+      );
+      await page.locator('#job-cancel').click();
+      await page.waitForFunction(() => document.getElementById('job-state')?.textContent === 'cancelled', undefined, {
+        timeout: 30_000,
+      });
+      expect(await page.locator('#job-cancel').isDisabled()).toBe(true);
+      expect(await text('#job-progress-label')).toMatch(/^Cancelled after \d+ of 100 epochs$/);
+      const [job] = await listJobs();
+      expect(job).toMatchObject({ name: 'to be cancelled', state: 'cancelled', modelId: null });
+    },
+    TRAINING_MS,
+  );
 
   it("shows a model's per-class metrics", async () => {
     const { items } = (await (await fetch(`${base}/v1/models`)).json()) as {
@@ -325,51 +291,6 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     }));
     expect(overflow, widest.join(', ')).toBeLessThanOrEqual(0);
     await page.screenshot({ path: `${artifacts}dashboard-phone.png`, fullPage: true });
-  });
-
-  it('asks for an API key when the API answers 401, then sends it as a Bearer token', async () => {
-    // This API has no keys yet: the route plays a keyed deployment, letting through only requests
-    // that carry the key. Its 401s are expected in the console; page errors are still collected.
-    const context = await browser.newContext();
-    const keyed = await context.newPage();
-    keyed.on('pageerror', (err) => consoleErrors.push(`page error (keyed): ${err.message}`));
-    const sent: (string | undefined)[] = [];
-    await keyed.route('**/v1/**', (route) => {
-      const auth = route.request().headers()['authorization'];
-      sent.push(auth);
-      if (auth === 'Bearer s3cret') return route.continue();
-      return route.fulfill({
-        status: 401,
-        contentType: 'application/json',
-        body: JSON.stringify({
-          statusCode: 401,
-          error: 'Unauthorized',
-          message: 'API key required',
-          code: 'UNAUTHORIZED',
-        }),
-      });
-    });
-    await keyed.goto(base);
-    const dialog = keyed.locator('#key-dialog');
-    await dialog.waitFor({ state: 'visible' });
-    // One dialog for the page's three first requests, with the focus in its key field.
-    expect(await keyed.locator('dialog[open]').count()).toBe(1);
-    expect(await keyed.evaluate(() => document.activeElement?.id)).toBe('key-input');
-    expect(await keyed.locator('#key-reason').textContent()).toBe('The service asks for an API key.');
-    await keyed.locator('#key-input').fill('s3cret');
-    await keyed.locator('#key-input').press('Enter');
-    await dialog.waitFor({ state: 'hidden' });
-    await keyed.locator('#dataset option[value="mnist-sample"]').waitFor({ state: 'attached' });
-    expect(await keyed.evaluate(() => localStorage.getItem('trainyard.apiKey'))).toBe('s3cret');
-
-    // The saved key goes with every request after a reload: no dialog.
-    sent.length = 0;
-    await keyed.reload();
-    await keyed.locator('#dataset option[value="mnist-sample"]').waitFor({ state: 'attached' });
-    await expect.poll(() => sent.length).toBeGreaterThanOrEqual(3);
-    expect(new Set(sent)).toEqual(new Set(['Bearer s3cret']));
-    expect(await dialog.isVisible()).toBe(false);
-    await context.close();
   });
 
   it('logged no errors in the browser console', () => {

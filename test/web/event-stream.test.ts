@@ -24,10 +24,10 @@ describe('event stream parser', () => {
     expect(parser.retryMs).toBe(2500);
   });
 
-  it('gives the same events for every split of the stream into two chunks', () => {
+  it('gives the same events for every split of the stream into two chunks (and an empty one)', () => {
     for (let cut = 0; cut <= stream.length; cut++) {
       const parser = new EventStreamParser();
-      const events = [...parser.push(stream.slice(0, cut)), ...parser.push(stream.slice(cut))];
+      const events = [...parser.push(stream.slice(0, cut)), ...parser.push(''), ...parser.push(stream.slice(cut))];
       expect(events, `split at ${cut}`).toEqual(expected);
     }
   });

@@ -43,18 +43,22 @@ export function watchJob(id: string, handlers: JobWatchHandlers): () => void {
     let failures = 0;
     let retryMs = 1000;
     while (!signal.aborted && failures < MAX_STREAM_FAILURES) {
+      let events = 0;
       try {
         const parser = await readEventStream(`${path}/events`, {
           signal,
           lastEventId,
           onEvent(event) {
             lastEventId = event.id || lastEventId;
+            events++;
             failures = 0;
             apply(event.event, event.data);
           },
         });
         retryMs = parser.retryMs ?? retryMs;
         if (job && isFinal(job.state)) return true;
+        // A server restart ends a stream and the next one resumes; one that keeps ending empty is no stream.
+        if (events === 0) failures++;
       } catch (err) {
         if (signal.aborted) return true;
         if (err instanceof StreamUnavailableError) return false;

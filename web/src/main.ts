@@ -1,4 +1,5 @@
-import './styles.css';
+import './styles/base.css';
+import './styles/panels.css';
 import { setKeyPrompt } from './api.js';
 import { byId } from './dom.js';
 import { createKeyDialog } from './key-dialog.js';

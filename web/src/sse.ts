@@ -19,6 +19,7 @@ export class EventStreamParser {
   private type = '';
 
   push(chunk: string): StreamEvent[] {
+    if (chunk === '') return [];
     // A CR ends a line at once; an LF right after it (maybe in the next chunk) belongs to it.
     if (this.afterCR && chunk.startsWith('\n')) chunk = chunk.slice(1);
     this.buffer += chunk;

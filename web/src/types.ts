@@ -7,17 +7,8 @@ import type { PredictResponseSchema } from '../../src/schemas/predict.js';
 
 export type { DatasetResource, JobState, Progress, TrainingJob };
 
-export interface PerClassMetric {
-  label: string;
-  precision: number;
-  recall: number;
-  support: number;
-}
-
-/** Models trained before per-class metrics existed have neither field. */
-export type Model = ModelMetadata & {
-  metrics: ModelMetadata['metrics'] & { confusionMatrix?: number[][]; perClass?: PerClassMetric[] };
-};
+/** Models stored before per-class metrics were computed have no confusionMatrix or perClass. */
+export type Model = ModelMetadata;
 
 export type PredictResponse = Static<typeof PredictResponseSchema>;
 

@@ -102,10 +102,9 @@ export function createJobsList(onSelect: (job: TrainingJob) => void) {
   byId('jobs-refresh').addEventListener('click', () => void refresh());
   return {
     refresh,
-    /** A job seen elsewhere (just created, or followed live) shows its newest state here at once. */
+    /** A job followed live shows its newest state here at once (new jobs arrive with the next refresh). */
     show(job: TrainingJob) {
       if (rows.has(job.id)) update(job);
-      else void refresh();
     },
     select(id: string | undefined) {
       selected = id;

@@ -3,6 +3,22 @@ import { byId, h } from '../dom.js';
 import { dateTime, fixed, percent } from '../format.js';
 import type { ListOf, Model } from '../types.js';
 
+const BLUE = [29, 78, 216];
+
+/**
+ * A cell's blue, deeper with its share, and the text colour that reads best on it: black or
+ * white, whichever contrasts more (never less than 4.5:1 against any blend of blue and white).
+ */
+function shade(share: number) {
+  const a = Math.min(1, share * 1.2);
+  const rgb = BLUE.map((c) => Math.round(c * a + 255 * (1 - a)));
+  const lin = rgb.map((c) => ((c / 255 + 0.055) / 1.055) ** 2.4);
+  const luminance = 0.2126 * lin[0]! + 0.7152 * lin[1]! + 0.0722 * lin[2]!;
+  const onBlack = (luminance + 0.05) / 0.05;
+  const onWhite = 1.05 / (luminance + 0.05);
+  return { background: `rgb(${rgb.join(', ')})`, text: onBlack >= onWhite ? '#000' : '#fff' };
+}
+
 /** The 10×10 counts as a table; a cell's shade is its share of the true class's row. */
 function confusionTable(table: HTMLTableElement, matrix: number[][], labels: string[]) {
   const head = h(
@@ -20,9 +36,10 @@ function confusionTable(table: HTMLTableElement, matrix: number[][], labels: str
       ...counts.map((n, j) => {
         const share = n / total;
         const cell = h('td', { class: i === j ? 'diag' : undefined }, String(n));
+        const { background, text } = shade(share);
         // CSSOM styles, which a strict CSP allows (style attributes it would block).
-        cell.style.backgroundColor = `rgba(29, 78, 216, ${Math.min(1, share * 1.2).toFixed(3)})`;
-        if (share > 0.45) cell.classList.add('dark');
+        cell.style.backgroundColor = background;
+        cell.style.color = text;
         return cell;
       }),
     );

@@ -163,7 +163,7 @@ export function createNewJobForm(onCreated: (job: TrainingJob) => void, announce
           h(
             'option',
             { value: d.id, disabled: !d.available, selected: d.id === (previous || 'mnist-sample') },
-            `${d.name}${d.available ? '' : ' (unavailable)'}`,
+            d.available ? d.name : `${d.name} (unavailable${d.note ? `: ${d.note}` : ''})`,
           ),
         ),
       );
