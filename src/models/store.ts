@@ -14,9 +14,10 @@ export type ModelFile = (typeof MODEL_FILES)[number];
 export interface ModelStore {
   /** Stores a trained model with its metadata; saving the same id twice keeps the first. */
   save(meta: Omit<ModelMetadata, 'sizeBytes'>, model: tf.LayersModel): Promise<ModelMetadata>;
-  /** Newest first; another process's changes show after `listCacheMs` plus one refresh. */
+  /** Newest first, read from storage now: a model another process just saved is listed. */
   list(): Promise<ModelMetadata[]>;
   get(id: string): Promise<ModelMetadata>;
+  /** The newest model from a cached listing: another process's changes show after `listCacheMs` plus one refresh. */
   latest(): Promise<ModelMetadata | undefined>;
   readFile(id: string, file: ModelFile): Promise<Buffer>;
   load(id: string): Promise<tf.LayersModel>;
@@ -141,8 +142,13 @@ export function createModelStore({ storage, listCacheMs = 1000 }: ModelStoreOpti
       return readMeta(meta.id);
     },
 
-    async list() {
-      if (listed && performance.now() - listed.at < listCacheMs) return listed.items;
+    list: refresh,
+
+    get: readMeta,
+
+    async latest() {
+      // `POST /v1/predict` asks on every request: a cached listing, refreshed in the background.
+      if (listed && performance.now() - listed.at < listCacheMs) return listed.items[0];
       if (!refreshing) {
         const pending = refresh().finally(() => {
           if (refreshing === pending) refreshing = undefined;
@@ -151,14 +157,9 @@ export function createModelStore({ storage, listCacheMs = 1000 }: ModelStoreOpti
         // Failures reach the callers that wait; with a stale listing nobody does.
         pending.catch(() => {});
       }
-      return listed ? listed.items : refreshing;
+      return (listed ? listed.items : await refreshing)[0];
     },
 
-    get: readMeta,
-
-    async latest() {
-      return (await store.list())[0];
-    },
 
     async readFile(id, file) {
       const [bytes] = await readFiles(id, [file]);
