@@ -160,7 +160,6 @@ export function createModelStore({ storage, listCacheMs = 1000 }: ModelStoreOpti
       return (listed ? listed.items : await refreshing)[0];
     },
 
-
     async readFile(id, file) {
       const [bytes] = await readFiles(id, [file]);
       return bytes!;
