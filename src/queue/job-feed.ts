@@ -120,9 +120,15 @@ export function openJobFeed({ hub, jobs, jobId, lastEventId, send, end, fail }: 
   }
 
   async function catchUp(): Promise<void> {
-    const oldest = lastEventId === undefined ? undefined : await hub.oldestId();
-    // Entries after the client's id may have been trimmed from the stream: start it afresh.
-    if (lastEventId === undefined || (oldest !== undefined && compareIds(oldest, lastEventId) > 0)) {
+    const [oldest, latest] = lastEventId === undefined ? [] : await Promise.all([hub.oldestId(), hub.latestId()]);
+    // Entries after the client's id may have been trimmed from the stream, or the id is newer than
+    // anything in it (a stream flushed since, or a made-up id) and no event would ever pass it:
+    // either way, start afresh.
+    if (
+      lastEventId === undefined ||
+      (oldest !== undefined && compareIds(oldest, lastEventId) > 0) ||
+      compareIds(lastEventId, latest!) > 0
+    ) {
       await snapshot();
     } else {
       for (const e of await hub.readAfter(jobId, lastEventId)) await handle(e);

@@ -130,7 +130,9 @@ export function createJobService({
     return found.slice(0, limit);
   }
 
-  async function create(input: CreateTrainingJob, jobId: string): Promise<TrainingJob> {
+  /** Queues a new job; a replayed idempotent request never gets here, so it is not held to the quota. */
+  async function create(input: CreateTrainingJob, jobId: string, owner: string | undefined): Promise<TrainingJob> {
+    if (owner) await quota?.check(owner);
     const { dataset = DEFAULT_DATASET, name, ...hyper } = input;
     const info = await datasets.get(dataset);
     if (!info.available) {
@@ -146,23 +148,18 @@ export function createJobService({
       params,
     };
     const job = await queue.add(TRAIN_JOB, data, { jobId });
+    if (owner) await quota?.record(owner, jobId);
     return toJobResource(job, 'queued');
   }
 
   return {
     async submit(input, { idempotencyKey, owner } = {}) {
-      if (owner && quota) {
-        await quota.check(owner);
-        const outcome = await this.submit(input, { idempotencyKey });
-        if (!outcome.replayed) await quota.record(owner, outcome.job.id);
-        return outcome;
-      }
-      if (!idempotencyKey) return { job: await create(input, randomUUID()), replayed: false };
+      if (!idempotencyKey) return { job: await create(input, randomUUID(), owner), replayed: false };
       // Defaults filled in, so that leaving a field out and sending its default are one request.
       const request = { dataset: DEFAULT_DATASET, ...DEFAULT_PARAMS, ...input };
       const find = (id: string) =>
         this.get(id).catch((err: unknown) => (err instanceof NotFoundError ? undefined : Promise.reject(err)));
-      return idempotency.once(idempotencyKey, request, (jobId) => create(input, jobId), find);
+      return idempotency.once(idempotencyKey, request, (jobId) => create(input, jobId, owner), find);
     },
 
     async get(id) {

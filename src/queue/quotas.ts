@@ -37,7 +37,7 @@ export function createQueuedQuota({
       if (gone.length > 0) await redis.srem(key(owner), ...gone);
       if (ids.length - gone.length >= max) {
         throw new TooManyRequestsError(
-          `you already have ${max} jobs waiting in the queue (MAX_QUEUED_JOBS_PER_KEY); wait for some to start or cancel them`,
+          `you already have ${max} job${max === 1 ? '' : 's'} waiting in the queue (MAX_QUEUED_JOBS_PER_KEY); wait for some to start or cancel them`,
           'TOO_MANY_QUEUED_JOBS',
         );
       }

@@ -11,7 +11,8 @@ import { configOrExit } from '../server.js';
 import { createCheckpointStore } from '../models/checkpoints.js';
 import { storageFromConfig } from '../storage/index.js';
 import { ABORT_CANCEL, ABORT_SHUTDOWN, isCancelRequested, listenForCancels } from '../queue/cancellation.js';
-import { createTrainingWorker, type TrainingWorker } from './worker.js';
+import { createTrainingWorker, isFinalFailure, type TrainingWorker } from './worker.js';
+import type { Job } from 'bullmq';
 import { createWorkerMetrics, serveMetrics } from '../metrics/worker-metrics.js';
 import { CANCELLED_REASON, type Progress } from '../schemas/job.js';
 
@@ -76,13 +77,16 @@ async function startMetrics(port: number, worker: TrainingWorker, logger: Logger
     if (typeof p.samplesPerSecond === 'number') metrics.samplesPerSecond.set(p.samplesPerSecond);
     if (typeof p.epoch === 'number' && p.epoch > 0) metrics.epochs.inc();
   });
-  const ended = (job: { processedOn?: number; finishedOn?: number; failedReason?: string } | undefined) => {
-    if (!job?.processedOn) return;
-    const outcome = !job.failedReason ? 'completed' : job.failedReason === CANCELLED_REASON ? 'cancelled' : 'failed';
-    metrics.jobDuration.observe({ outcome }, ((job.finishedOn ?? Date.now()) - job.processedOn) / 1000);
+  const ended = (job: Job | undefined, outcome: string) => {
+    if (job?.processedOn) {
+      metrics.jobDuration.observe({ outcome }, ((job.finishedOn ?? Date.now()) - job.processedOn) / 1000);
+    }
   };
-  worker.on('completed', ended);
-  worker.on('failed', ended);
+  worker.on('completed', (job) => ended(job, 'completed'));
+  // Attempts BullMQ will retry are not an outcome yet; the retry's own end is.
+  worker.on('failed', (job, err) => {
+    if (job && isFinalFailure(job, err)) ended(job, job.failedReason === CANCELLED_REASON ? 'cancelled' : 'failed');
+  });
   try {
     const server = await serveMetrics(metrics.registry, port);
     logger.info({ port }, 'worker metrics at /metrics');

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker, type ConnectionOptions } from 'bullmq';
+import { Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { CheckpointStore } from '../models/checkpoints.js';
 import type { Progress, TrainingJobData, TrainingJobResult } from '../schemas/job.js';
@@ -75,12 +75,17 @@ export function createTrainingWorker({
   );
   worker.on('failed', (job, err) => {
     if (!job) return;
-    // BullMQ raises UnrecoverableError itself too (a job stalled too often): no attempt follows either.
-    const final = err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+    const final = isFinalFailure(job, err);
     logger.warn({ jobId: job.id, attemptsMade: job.attemptsMade, final, err: err.message }, 'training job failed');
     // No attempt follows: the checkpoint has nothing left to resume.
     if (final) void checkpoints.remove(job.id!).catch(() => {});
   });
   worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
   return worker;
+}
+
+/** Whether a failed attempt is the job's last: BullMQ retries it otherwise. */
+export function isFinalFailure(job: Pick<Job, 'attemptsMade' | 'opts'>, err: Error): boolean {
+  // BullMQ raises UnrecoverableError itself too (a job stalled too often): no attempt follows either.
+  return err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
 }

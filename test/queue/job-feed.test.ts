@@ -94,6 +94,14 @@ describe('job feed', () => {
     ]);
   });
 
+  it('starts from the current state when Last-Event-ID is newer than anything in the stream', async () => {
+    const { job } = await deps.jobs.submit({ epochs: 3 });
+    const future = `${Date.now() + 86_400_000}-0`; // a flushed stream, or a made-up id
+    const events = await collect(deps.jobEvents, job.id, future, () => deps.jobs.cancel(job.id));
+    expect(events.map((e) => e.event)).toEqual(['state', 'cancelled']);
+    expect(events[0]!.data).toEqual({ state: 'queued' });
+  });
+
   it('ignores other jobs', async () => {
     const { job } = await deps.jobs.submit({ epochs: 3 });
     const { job: other } = await deps.jobs.submit({ epochs: 3 });

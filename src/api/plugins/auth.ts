@@ -17,7 +17,7 @@ export function predictScopeAllows(method: string, route: string | undefined): b
   return (method === 'GET' || method === 'HEAD') && (route === '/v1/models' || !!route?.startsWith('/v1/models/'));
 }
 
-const isApiPath = (url: string) => url === '/v1' || url.startsWith('/v1/') || url.startsWith('/v1?');
+const isApiPath = (route: string) => route === '/v1' || route.startsWith('/v1/');
 
 /** The key in `Authorization: Bearer <key>`, or undefined. */
 export function bearerToken(request: FastifyRequest): string | undefined {
@@ -49,7 +49,10 @@ export default fp(async function auth(app: FastifyInstance) {
     };
   });
   app.addHook('onRequest', async (request, reply) => {
-    if (!isApiPath(request.url)) return;
+    // The matched route, not the raw URL: the router decodes percent-escapes, so `/%761/models`
+    // reaches `/v1/models`. A request no route matched gets its 404 either way.
+    const route = request.routeOptions.url;
+    if (!route || !isApiPath(route)) return;
     if (!keyring) {
       request.caller = { id: `ip:${request.ip}`, scope: 'train' };
       return;
@@ -67,9 +70,9 @@ export default fp(async function auth(app: FastifyInstance) {
     }
     request.caller = caller;
     reply.log = request.log = request.log.child({ caller: caller.id });
-    if (caller.scope === 'predict' && !predictScopeAllows(request.method, request.routeOptions.url)) {
+    if (caller.scope === 'predict' && !predictScopeAllows(request.method, route)) {
       throw new ForbiddenError(
-        `a "predict" key may only call the predict routes and read models; ${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]} needs a "train" key`,
+        `a "predict" key may only call the predict routes and read models; ${request.method} ${route} needs a "train" key`,
         'INSUFFICIENT_SCOPE',
       );
     }

@@ -100,6 +100,8 @@ const trainingJobEvents: FastifyPluginAsyncTypebox = async (app) => {
         },
       });
       reply.raw.once('close', end); // the client went away
+      // It may have gone while the job was looked up, before this listener: 'close' has fired.
+      if (request.raw.destroyed || reply.raw.destroyed) end();
       return reply
         .header('content-type', 'text/event-stream; charset=utf-8')
         .header('cache-control', 'no-cache')

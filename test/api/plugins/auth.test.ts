@@ -50,6 +50,17 @@ describe('API keys on /v1 routes', () => {
     expect(res.headers['www-authenticate']).toBe('Bearer realm="trainyard"');
   });
 
+  it.each([
+    ['GET', '/%761/models'],
+    ['POST', '/%76%31/training-jobs'],
+    ['GET', '/v1/training-jobs/'],
+    ['HEAD', '/v1/models'],
+    ['GET', '/v1/models?x=1'],
+  ] as const)('needs a key for %s %s too (the route the router matches decides)', async (method, url) => {
+    const res = await t.app.inject({ method, url, payload: method === 'POST' ? { epochs: 1 } : undefined });
+    expect(res.statusCode).toBe(401);
+  });
+
   it('answers 401 invalid_token for a key it does not know, and for other schemes', async () => {
     const res = await call('GET', '/v1/training-jobs', `${TRAIN}x`);
     expectError(res, 401, 'INVALID_API_KEY', /not valid/);

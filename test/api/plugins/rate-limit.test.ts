@@ -94,4 +94,30 @@ describe('queued jobs per caller', () => {
     expect((await submit()).statusCode).toBe(202);
     expect((await submit()).statusCode).toBe(429);
   });
+
+  it('answers a repeated Idempotency-Key with its job even at the limit', async () => {
+    const t2 = await buildTestApp({ MAX_QUEUED_JOBS_PER_KEY: '1' });
+    try {
+      const send = () =>
+        t2.app.inject({
+          method: 'POST',
+          url: '/v1/training-jobs',
+          payload: { epochs: 1 },
+          headers: { 'idempotency-key': 'retry-me' },
+        });
+      const first = await send();
+      expect(first.statusCode).toBe(202);
+      const again = await send();
+      expect(again.statusCode).toBe(200);
+      expect(again.json<{ id: string }>().id).toBe(first.json<{ id: string }>().id);
+      expectError(
+        await t2.app.inject({ method: 'POST', url: '/v1/training-jobs', payload: { epochs: 2 } }),
+        429,
+        'TOO_MANY_QUEUED_JOBS',
+        /already have 1 job waiting/,
+      );
+    } finally {
+      await t2.close();
+    }
+  });
 });

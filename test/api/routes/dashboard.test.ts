@@ -1,11 +1,26 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dashboardDir } from '../../../src/api/routes/dashboard.js';
 import { buildTestApp, type TestApp } from '../../helpers/app.js';
 import { expectError } from '../http.js';
+
+/** A GET with the path sent byte for byte (fetch would resolve the dot segments first). */
+function rawGet(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path, method: 'GET' }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
 
 const INDEX = '<!doctype html><title>Trainyard</title><script type="module" src="/assets/index-3f9a1c.js"></script>';
 const ASSET = 'console.log("dashboard");';
@@ -45,9 +60,23 @@ describe('dashboard serving', () => {
 
   it('a missing asset is a 404 in the one error shape, and paths cannot leave the assets directory', async () => {
     expectError(await get('/assets/nope.js'), 404, 'ROUTE_NOT_FOUND', /no route for GET \/assets\/nope\.js/);
-    const escape = await get('/assets/..%2findex.html');
-    expect(escape.statusCode).toBeGreaterThanOrEqual(400);
-    expect(escape.body).not.toContain('<!doctype html>');
+    // Over a real socket, so that the raw path reaches the static handler as a client sent it.
+    await writeFile(join(web, '..', `${basename(web)}-secret.txt`), 'TOP SECRET CONTENT');
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = t.app.server.address() as AddressInfo;
+    for (const path of [
+      '/assets/../index.html',
+      '/assets/%2e%2e/index.html',
+      '/assets/%2E%2E%2Findex.html',
+      `/assets/..%2f..%2f${basename(web)}-secret.txt`,
+      `/assets/%2e%2e/%2e%2e/${basename(web)}-secret.txt`,
+    ]) {
+      const res = await rawGet(port, path);
+      expect(res.status, path).toBeGreaterThanOrEqual(400);
+      expect(res.status, path).toBeLessThan(500);
+      expect(res.body, path).not.toContain('<!doctype html>');
+      expect(res.body, path).not.toContain('TOP SECRET CONTENT');
+    }
   });
 
   it('does not shadow the API, the docs or the health routes', async () => {
