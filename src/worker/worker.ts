@@ -49,6 +49,12 @@ export function createTrainingWorker({
     prefix,
     concurrency,
     useWorkerThreads: false,
+    // Trainers collect garbage on their own thread. V8's helper threads for GC otherwise compete
+    // with the other trainer for the cores: two jobs at once on two cores went from about 1.5× to
+    // 1.7× one job's throughput (two trainer processes on Fashion-MNIST).
+    workerForkOptions: {
+      execArgv: [...process.execArgv.filter((arg) => !arg.startsWith('--inspect')), '--single-threaded-gc'],
+    },
     lockDuration: lockMs,
     stalledInterval: stalledCheckMs,
     maxStalledCount: 2,
