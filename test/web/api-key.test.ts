@@ -3,6 +3,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { testConfig } from '../helpers/app.js';
+import { freePort } from '../helpers/net.js';
 import { startApi, type RunningProcess } from '../helpers/processes.js';
 import { collectErrors, hasChromium, launchChromium, withStrictCsp } from './browser.js';
 
@@ -17,7 +18,7 @@ describe.skipIf(!hasChromium)('dashboard API key', () => {
 
   beforeAll(async () => {
     config = await testConfig({ PORT: '0', API_KEYS: `${KEY}:train` });
-    const port = 30000 + Math.floor(Math.random() * 20000);
+    const port = await freePort();
     config = { ...config, PORT: port };
     base = `http://127.0.0.1:${port}`;
     [api, browser] = await Promise.all([startApi(config), launchChromium()]);

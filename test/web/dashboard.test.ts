@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import type { TrainingJob } from '../../src/schemas/job.js';
 import { testConfig } from '../helpers/app.js';
+import { freePort } from '../helpers/net.js';
 import { startApi, startWorker, type RunningProcess } from '../helpers/processes.js';
 import { CHROMIUM, collectErrors, hasChromium, launchChromium, record, recorded, withStrictCsp } from './browser.js';
 
@@ -33,7 +34,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
   beforeAll(async () => {
     if (!existsSync(builtPage)) throw new Error('dist/web is missing: run `npm run build` first');
     config = await testConfig({ PORT: '0' });
-    const port = 30000 + Math.floor(Math.random() * 20000);
+    const port = await freePort();
     config = { ...config, PORT: port };
     base = `http://127.0.0.1:${port}`;
     [api, worker, browser] = await Promise.all([startApi(config), startWorker(config), launchChromium()]);

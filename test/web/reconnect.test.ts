@@ -3,6 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { testConfig } from '../helpers/app.js';
+import { freePort } from '../helpers/net.js';
 import { startApi, startWorker, type RunningProcess } from '../helpers/processes.js';
 import { collectErrors, hasChromium, launchChromium, record, recorded } from './browser.js';
 
@@ -22,7 +23,7 @@ describe.skipIf(!hasChromium)('dashboard across an API restart', () => {
 
   beforeAll(async () => {
     config = await testConfig({ PORT: '0' });
-    const port = 30000 + Math.floor(Math.random() * 20000);
+    const port = await freePort();
     config = { ...config, PORT: port };
     base = `http://127.0.0.1:${port}`;
     [api, worker, browser] = await Promise.all([startApi(config), startWorker(config), launchChromium()]);

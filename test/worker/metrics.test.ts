@@ -1,22 +1,9 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiDeps } from '../../src/runtime.js';
 import type { Config } from '../../src/config.js';
 import { testConfig } from '../helpers/app.js';
+import { freePort, promSample as sample } from '../helpers/net.js';
 import { startWorker, waitFor, type RunningProcess } from '../helpers/processes.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-const sample = (text: string, series: string) => {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-};
 
 describe('worker metrics', () => {
   let config: Config;

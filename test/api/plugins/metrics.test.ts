@@ -2,12 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../helpers/app.js';
 import { storeTrainedModel, syntheticPng } from '../../helpers/model.js';
 import { expectError } from '../http.js';
-
-/** The value of one sample line of the Prometheus text, or undefined. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
+import { promSample as sample } from '../../helpers/net.js';
 
 describe('GET /metrics', () => {
   let t: TestApp;
