@@ -2,7 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
 import { inject } from 'vitest';
 import { buildApp, type AppDeps } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -47,6 +49,32 @@ export async function buildTestApp(env: Record<string, string> = {}): Promise<Te
     app,
     deps,
     config,
+    async close() {
+      await app.close();
+      await close();
+      await rm(config.DATA_DIR, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The real app with an info-level logger whose lines (JSON text) collect in `lines`. */
+export async function buildLoggedTestApp(env: Record<string, string> = {}): Promise<TestApp & { lines: string[] }> {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(...chunk.toString().trim().split('\n'));
+      done();
+    },
+  });
+  const config = await testConfig(env);
+  const { deps, close } = await createApiDeps(config);
+  const app = await buildApp(deps, { loggerInstance: pino({ level: 'info' }, stream) });
+  await app.ready();
+  return {
+    app,
+    deps,
+    config,
+    lines,
     async close() {
       await app.close();
       await close();

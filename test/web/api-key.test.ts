@@ -2,10 +2,8 @@ import { rm } from 'node:fs/promises';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
-import { testConfig } from '../helpers/app.js';
-import { freePort } from '../helpers/net.js';
 import { startApi, type RunningProcess } from '../helpers/processes.js';
-import { collectErrors, hasChromium, launchChromium, withStrictCsp } from './browser.js';
+import { collectErrors, configOnFreePort, hasChromium, launchChromium, withStrictCsp } from './browser.js';
 
 const KEY = 'dashboard-key-0123456789abcdef';
 
@@ -17,10 +15,7 @@ describe.skipIf(!hasChromium)('dashboard API key', () => {
   let base: string;
 
   beforeAll(async () => {
-    config = await testConfig({ PORT: '0', API_KEYS: `${KEY}:train` });
-    const port = await freePort();
-    config = { ...config, PORT: port };
-    base = `http://127.0.0.1:${port}`;
+    ({ config, base } = await configOnFreePort({ API_KEYS: `${KEY}:train` }));
     [api, browser] = await Promise.all([startApi(config), launchChromium()]);
   });
 

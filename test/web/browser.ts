@@ -1,5 +1,8 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Page } from 'playwright-core';
+import type { Config } from '../../src/config.js';
+import { testConfig } from '../helpers/app.js';
+import { freePort } from '../helpers/net.js';
 
 /** Debian's Chromium (apt-get install chromium): the browser tests drive it, never a downloaded one. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -64,3 +67,9 @@ export const record = (page: Page, selector: string, what: 'text' | 'points') =>
 /** The values recorded so far, in order, without repeats. */
 export const recorded = (page: Page, selector: string) =>
   page.evaluate((key) => (window as unknown as Record<string, string[]>)[key]!, `seen:${selector}`);
+
+/** A test configuration whose API listens on a free port, and the address the page opens. */
+export async function configOnFreePort(env: Record<string, string> = {}): Promise<{ config: Config; base: string }> {
+  const port = await freePort();
+  return { config: await testConfig({ ...env, PORT: String(port) }), base: `http://127.0.0.1:${port}` };
+}

@@ -6,10 +6,17 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import type { TrainingJob } from '../../src/schemas/job.js';
-import { testConfig } from '../helpers/app.js';
-import { freePort } from '../helpers/net.js';
 import { startApi, startWorker, type RunningProcess } from '../helpers/processes.js';
-import { CHROMIUM, collectErrors, hasChromium, launchChromium, record, recorded, withStrictCsp } from './browser.js';
+import {
+  CHROMIUM,
+  collectErrors,
+  hasChromium,
+  launchChromium,
+  record,
+  recorded,
+  withStrictCsp,
+  configOnFreePort,
+} from './browser.js';
 
 const artifacts = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 const builtPage = fileURLToPath(new URL('../../dist/web/index.html', import.meta.url));
@@ -33,10 +40,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
 
   beforeAll(async () => {
     if (!existsSync(builtPage)) throw new Error('dist/web is missing: run `npm run build` first');
-    config = await testConfig({ PORT: '0' });
-    const port = await freePort();
-    config = { ...config, PORT: port };
-    base = `http://127.0.0.1:${port}`;
+    ({ config, base } = await configOnFreePort());
     [api, worker, browser] = await Promise.all([startApi(config), startWorker(config), launchChromium()]);
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     consoleErrors = collectErrors(

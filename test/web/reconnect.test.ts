@@ -2,10 +2,8 @@ import { rm } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
-import { testConfig } from '../helpers/app.js';
-import { freePort } from '../helpers/net.js';
 import { startApi, startWorker, type RunningProcess } from '../helpers/processes.js';
-import { collectErrors, hasChromium, launchChromium, record, recorded } from './browser.js';
+import { collectErrors, hasChromium, launchChromium, record, recorded, configOnFreePort } from './browser.js';
 
 /**
  * The dashboard following a job while the API restarts: its event stream drops, it reconnects
@@ -22,10 +20,7 @@ describe.skipIf(!hasChromium)('dashboard across an API restart', () => {
   let errors: string[] = [];
 
   beforeAll(async () => {
-    config = await testConfig({ PORT: '0' });
-    const port = await freePort();
-    config = { ...config, PORT: port };
-    base = `http://127.0.0.1:${port}`;
+    ({ config, base } = await configOnFreePort());
     [api, worker, browser] = await Promise.all([startApi(config), startWorker(config), launchChromium()]);
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     // While the API is away, the page's requests fail; that is the point of the test.

@@ -1,9 +1,5 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../../src/app.js';
-import { createApiDeps } from '../../../src/runtime.js';
-import { testConfig } from '../../helpers/app.js';
+import { buildLoggedTestApp } from '../../helpers/app.js';
 import { expectError } from '../http.js';
 import { syntheticPng } from '../../helpers/model.js';
 import type { FastifyInstance } from 'fastify';
@@ -11,33 +7,10 @@ import type { FastifyInstance } from 'fastify';
 const TRAIN = 'train-key-0123456789abcdef';
 const PREDICT = 'predict-key-0123456789abcd';
 
-/** The app with a logger writing into `lines`, to see what reaches the logs. */
-async function appWithLogs(env: Record<string, string>) {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(...chunk.toString().trim().split('\n'));
-      done();
-    },
-  });
-  const config = await testConfig({ LOG_LEVEL: 'info', ...env });
-  const { deps, close } = await createApiDeps(config);
-  const app = await buildApp(deps, { loggerInstance: pino({ level: 'info' }, stream) });
-  await app.ready();
-  return {
-    app,
-    lines,
-    async close() {
-      await app.close();
-      await close();
-    },
-  };
-}
-
 describe('API keys on /v1 routes', () => {
-  let t: Awaited<ReturnType<typeof appWithLogs>>;
+  let t: Awaited<ReturnType<typeof buildLoggedTestApp>>;
   beforeAll(async () => {
-    t = await appWithLogs({ API_KEYS: `${TRAIN}:train,${PREDICT}:predict` });
+    t = await buildLoggedTestApp({ API_KEYS: `${TRAIN}:train,${PREDICT}:predict` });
   });
   afterAll(() => t.close());
 
@@ -120,10 +93,10 @@ describe('API keys on /v1 routes', () => {
 });
 
 describe('without API_KEYS', () => {
-  let t: Awaited<ReturnType<typeof appWithLogs>>;
+  let t: Awaited<ReturnType<typeof buildLoggedTestApp>>;
   let app: FastifyInstance;
   beforeAll(async () => {
-    t = await appWithLogs({});
+    t = await buildLoggedTestApp({});
     app = t.app;
   });
   afterAll(() => t.close());

@@ -1,9 +1,5 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../../src/app.js';
-import { createApiDeps } from '../../../src/runtime.js';
-import { buildTestApp, testConfig, type TestApp } from '../../helpers/app.js';
+import { buildLoggedTestApp, buildTestApp, type TestApp } from '../../helpers/app.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -70,21 +66,12 @@ describe('CORS_ORIGINS', () => {
 
 describe('request ids in the logs', () => {
   it('puts the request id on the log line of its request', async () => {
-    const lines: string[] = [];
-    const stream = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
-    const { deps, close } = await createApiDeps(await testConfig());
-    const app = await buildApp(deps, { loggerInstance: pino({ level: 'info' }, stream) });
+    const { app, lines, close } = await buildLoggedTestApp();
     try {
       await app.inject({ url: '/v1/models', headers: { 'x-request-id': 'trace-abc-123' } });
       const line = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request');
       expect(line).toMatchObject({ reqId: 'trace-abc-123', url: '/v1/models', statusCode: 200 });
     } finally {
-      await app.close();
       await close();
     }
   });
