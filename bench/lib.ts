@@ -1,5 +1,5 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 
 export { freePort } from '../test/helpers/redis-server.js';
 
@@ -61,34 +61,49 @@ export function rssMb(pid: number): number {
   }
 }
 
+/** Child processes of `pid`, from /proc: no `ps` spawned, so sampling does not stall this event loop. */
 export function childPids(pid: number): number[] {
-  const out = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).stdout ?? '';
-  return out
-    .split('\n')
-    .map((s) => Number(s.trim()))
-    .filter((n) => n > 0);
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
+        .split(' ')
+        .map(Number)
+        .filter((n) => n > 0),
+    );
+  } catch {
+    return [];
+  }
 }
 
 export const hasCommand = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
 export interface LoadResult {
   rps: number;
+  requests: number;
   p50: number;
   p99: number;
   errors: number;
 }
 
-/** Runs wrk (`script` sets method, body and headers) and reads requests/s and latency percentiles. */
-export function wrk(url: string, opts: { connections: number; seconds: number; script?: string }): LoadResult {
+/**
+ * Runs wrk (`script` sets method, body and headers) and reads requests/s and latency percentiles.
+ * Asynchronous, so this process can sample other processes meanwhile.
+ */
+export async function wrk(
+  url: string,
+  opts: { connections: number; seconds: number; script?: string; threads?: number },
+): Promise<LoadResult> {
   const args = [
-    '-t2',
+    `-t${opts.threads ?? 2}`,
     `-c${opts.connections}`,
     `-d${opts.seconds}s`,
     '--latency',
     ...(opts.script ? ['-s', opts.script] : []),
     url,
   ];
-  const out = spawnSync('wrk', args, { encoding: 'utf8' }).stdout ?? '';
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile('wrk', args, { encoding: 'utf8' }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+  );
   const ms = (label: string) => {
     const m = out.match(new RegExp(`${label}\\s+([\\d.]+)(us|ms|s)`));
     if (!m) return NaN;
@@ -98,7 +113,27 @@ export function wrk(url: string, opts: { connections: number; seconds: number; s
   const non2xx = Number(out.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? 0);
   const socketErrors = out.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
   const errors = non2xx + (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
-  return { rps: Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1] ?? NaN), p50: ms('50%'), p99: ms('99%'), errors };
+  const requests = Number(out.match(/(\d+) requests in/)?.[1] ?? NaN);
+  return {
+    rps: Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1] ?? NaN),
+    requests,
+    p50: ms('50%'),
+    p99: ms('99%'),
+    errors,
+  };
+}
+
+/** Samples a process's RSS every `everyMs` until stopped; returns the samples in order. */
+export function sampleRss(pid: number, everyMs = 1000): { stop(): number[] } {
+  const samples: number[] = [rssMb(pid)];
+  const timer = setInterval(() => samples.push(rssMb(pid)), everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      samples.push(rssMb(pid));
+      return samples;
+    },
+  };
 }
 
 /** A wrk script that POSTs a file with a content type. */
