@@ -152,6 +152,7 @@ async function main() {
       const apiPid = api.child.pid!;
       // Warm-up: model load, JIT, the heap growing to its working size.
       await wrk(`${base}/v1/predict`, { connections: 32, seconds: Math.ceil(LOAD_SECONDS / 3), script });
+      const tensorsBefore = await tensors(base);
       const rss = sampleRss(apiPid);
       const ours = await wrk(`${base}/v1/predict`, { connections: 32, seconds: LOAD_SECONDS, script });
       const rssSamples = rss.stop();
@@ -167,6 +168,7 @@ async function main() {
         `${fmt(median(rssSamples.slice(0, third)))} → ${fmt(median(rssSamples.slice(-third)))}`,
         `${ours.requests} predictions; range ${fmt(Math.min(...rssSamples))}–${fmt(Math.max(...rssSamples))} MB`,
       );
+      row('API tensors before → after the predict run', `${tensorsBefore} → ${await tensors(base)}`);
       // The same load on an API replica with the predict rate limiter on (a budget far above what
       // the machine serves): every prediction then pays a Redis round trip.
       const limitedPort = await freePort();
@@ -279,6 +281,12 @@ async function fastapiAnchor(script: string) {
   } finally {
     await server.stop();
   }
+}
+
+/** Live TensorFlow.js tensors in the API process, from its metrics. */
+async function tensors(base: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return Number(/^trainyard_tensors (\d+)$/m.exec(text)?.[1] ?? NaN);
 }
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? NaN;

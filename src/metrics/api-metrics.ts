@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { JOB_STATES, type JobState } from '../schemas/job.js';
 
@@ -30,6 +31,24 @@ export function createApiMetrics(): ApiMetrics {
       const counts = await jobCounts().catch(() => undefined);
       if (!counts) return;
       for (const state of JOB_STATES) this.set({ state }, counts[state]);
+    },
+  });
+  // Loaded models and the predictor's scratch tensors live outside V8's heap: a leak there shows
+  // here before it shows in RSS.
+  new Gauge({
+    name: 'trainyard_tensors',
+    help: 'TensorFlow.js tensors alive in this process (loaded models included)',
+    registers: [registry],
+    collect() {
+      this.set(tf.memory().numTensors);
+    },
+  });
+  new Gauge({
+    name: 'trainyard_tensor_bytes',
+    help: 'Bytes held by TensorFlow.js tensors in this process',
+    registers: [registry],
+    collect() {
+      this.set(tf.memory().numBytes);
     },
   });
   return {

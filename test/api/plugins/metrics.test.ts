@@ -62,6 +62,27 @@ describe('GET /metrics', () => {
     expect(sample(text, 'trainyard_predict_batch_size_count')).toBe(2);
     expect(sample(text, 'trainyard_predict_batch_size_sum')).toBe(2);
   });
+
+  it('counts live tensors: a loaded model adds its weights once, predictions add none', async () => {
+    const model = await storeTrainedModel(t.deps, { trainCount: 50, testCount: 10, params: { epochs: 1 } });
+    const predict = () =>
+      t.app.inject({
+        method: 'POST',
+        url: `/v1/models/${model.id}/predict`,
+        payload: syntheticPng(4),
+        headers: { 'content-type': 'image/png' },
+      });
+    const before = sample(await scrape(), 'trainyard_tensors')!;
+    expect((await predict()).statusCode).toBe(200);
+    const loaded = sample(await scrape(), 'trainyard_tensors')!;
+    // One hidden layer of 32: two kernels and two biases.
+    expect(loaded).toBe(before + 4);
+    const responses = await Promise.all(Array.from({ length: 40 }, predict));
+    expect(responses.map((r) => r.statusCode)).toEqual(Array(40).fill(200));
+    const text = await scrape();
+    expect(sample(text, 'trainyard_tensors')).toBe(loaded);
+    expect(sample(text, 'trainyard_tensor_bytes')).toBeGreaterThan(784 * 32 * 4);
+  });
 });
 
 describe('GET /metrics with METRICS_KEY', () => {
