@@ -53,6 +53,7 @@ export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; cl
     redis,
     datasets,
     models,
+    storage,
     jobs,
     keyring: keyringFromConfig(config),
     metrics,

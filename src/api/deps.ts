@@ -7,6 +7,7 @@ import type { ModelStore } from '../models/store.js';
 import type { JobEventHub } from '../queue/job-events.js';
 import type { JobService } from '../queue/jobs.js';
 import type { DatasetStore } from '../training/datasets/types.js';
+import type { ObjectStorage } from '../storage/types.js';
 
 /** Everything the HTTP layer needs, built by the caller (server, tests) and decorated onto the app. */
 export interface AppDeps {
@@ -33,6 +34,8 @@ export interface AppDeps {
   eventsHeartbeatMs?: number;
   datasets: DatasetStore;
   models: ModelStore;
+  /** Where models and datasets live; the readiness probe checks it. */
+  storage: Pick<ObjectStorage, 'location' | 'check'>;
   predictor: Predictor;
   backend: string;
 }

@@ -29,6 +29,7 @@ export async function generateOpenapi(): Promise<string> {
     jobEvents: {} as JobEventHub,
     datasets: datasetStoreFromConfig(config, storage),
     models,
+    storage,
     predictor: createPredictor({ models, cacheSize: 1 }),
     metrics: createApiMetrics(),
     backend: 'none',

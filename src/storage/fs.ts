@@ -1,5 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import {
+  access,
+  constants,
+  link,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { checkKey, checkPrefix, type ObjectStorage } from './types.js';
 
@@ -113,6 +126,13 @@ export function createFsStorage({ dir }: { dir: string }): ObjectStorage {
         if (!isMissing(err)) throw err;
       });
       await pruneParents(key.split('/'));
+    },
+
+    async check() {
+      // Created if absent (as the first write would); a path that is a file, or a directory
+      // this process may not write, fails.
+      await mkdir(dir, { recursive: true });
+      await access(dir, constants.W_OK);
     },
 
     async deletePrefix(prefix) {

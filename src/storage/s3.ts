@@ -117,6 +117,13 @@ export function createS3Storage(opts: S3StorageOptions): ObjectStorage {
       await send(() => client.send(command));
     },
 
+    async check() {
+      // A listing works on every S3-compatible server and needs only read rights; a missing
+      // bucket, bad credentials or an unreachable endpoint all fail it. Its prefix is one no key
+      // of ours has (keys never start with a dot), so the answer is empty however full the bucket.
+      await send(() => client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${base}.ready`, MaxKeys: 1 })));
+    },
+
     async deletePrefix(prefix) {
       // One DeleteObject per key rather than DeleteObjects: the batch call needs a Content-MD5
       // or checksum header that not every S3-compatible server accepts.

@@ -50,7 +50,7 @@ describe('a Redis outage', () => {
     datasetId = upload.json().id;
     const ready = await get('/readyz');
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toEqual({ status: 'ready', redis: 'ok', backend: 'wasm' });
+    expect(ready.json()).toEqual({ status: 'ready', redis: 'ok', storage: 'ok', backend: 'wasm' });
   });
 
   describe('while Redis holds its connections but does not answer (paused)', () => {
@@ -69,7 +69,7 @@ describe('a Redis outage', () => {
       expectUnavailable(created);
       expectUnavailable(listed);
       expect(ready.statusCode).toBe(503);
-      expect(ready.json()).toEqual({ status: 'unavailable', redis: 'unreachable', backend: 'wasm' });
+      expect(ready.json()).toEqual({ status: 'unavailable', redis: 'unreachable', storage: 'ok', backend: 'wasm' });
       expect(health.statusCode).toBe(200);
       expect(health.json()).toEqual({ status: 'ok' });
       expect(models.statusCode).toBe(200);
@@ -118,7 +118,7 @@ describe('a Redis outage', () => {
     it('/readyz answers 503 and /healthz 200', async () => {
       const ready = await get('/readyz');
       expect(ready.statusCode).toBe(503);
-      expect(ready.json()).toEqual({ status: 'unavailable', redis: 'unreachable', backend: 'wasm' });
+      expect(ready.json()).toEqual({ status: 'unavailable', redis: 'unreachable', storage: 'ok', backend: 'wasm' });
       const health = await get('/healthz');
       expect(health.statusCode).toBe(200);
       expect(health.json()).toEqual({ status: 'ok' });
@@ -160,7 +160,7 @@ describe('a Redis outage', () => {
         const res = await get('/readyz');
         return res.statusCode === 200 ? res : undefined;
       }, 30_000);
-      expect(ready.json()).toEqual({ status: 'ready', redis: 'ok', backend: 'wasm' });
+      expect(ready.json()).toEqual({ status: 'ready', redis: 'ok', storage: 'ok', backend: 'wasm' });
 
       const created = await postJob({ epochs: 2, name: 'after the outage' });
       expect(created.statusCode).toBe(202);

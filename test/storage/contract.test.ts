@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,6 +84,10 @@ describe.each(backends)('%s storage', (_name, make) => {
     expect(await storage.get('f/marker.json')).toEqual(Buffer.alloc(1000, winner));
   });
 
+  it('passes its readiness check', async () => {
+    await expect(storage.check()).resolves.toBeUndefined();
+  });
+
   it('refuses keys that could leave its directory or prefix', async () => {
     for (const key of ['../x', 'a/../../x', '/abs', 'a//b', '.hidden', 'a/.tmp-1', '', 'a\\b', 'a/b\u0000']) {
       await expect(storage.put(key, bytes(1)), key).rejects.toThrow('invalid storage key');
@@ -95,6 +99,13 @@ describe.each(backends)('%s storage', (_name, make) => {
 });
 
 describe('filesystem storage on disk', () => {
+  it('fails its readiness check when its directory is a file', async () => {
+    const file = join(dir, `file-${fresh}`);
+    await writeFile(file, 'not a directory');
+    await expect(createFsStorage({ dir: file }).check()).rejects.toMatchObject({ code: 'EEXIST' });
+    await expect(createFsStorage({ dir: join(file, 'below') }).check()).rejects.toMatchObject({ code: 'ENOTDIR' });
+  });
+
   it('keeps keys as paths under its directory and lists no temporary files', async () => {
     const root = await mkdtemp(join(tmpdir(), 'trainyard-storage-'));
     try {

@@ -61,6 +61,21 @@ describe('S3 storage failures', () => {
     expect(err.message).toMatch(/^object storage s3:\/\/trainyard-test\/failures\/ is unavailable: \w+ \(HTTP 403\)$/);
     await failure(storage.get('a.bin'));
     await failure(storage.list('models/'));
+    await failure(storage.check());
+  });
+
+  it('fails the readiness check for a bucket that does not exist', async () => {
+    const storage = createS3Storage({
+      bucket: 'no-such-bucket',
+      prefix: '',
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      region: 'us-east-1',
+      credentials: S3_CREDENTIALS,
+    });
+    const err = await failure(storage.check());
+    expect(err.message).toMatch(/^object storage s3:\/\/no-such-bucket\/ is unavailable: NoSuchBucket \(HTTP 404\)$/);
+    await expect(storageAt(s3.endpoint).check()).resolves.toBeUndefined();
   });
 
   it('gives up on an endpoint that never answers instead of hanging', async () => {
@@ -110,6 +125,9 @@ describe('the API while S3 is unreachable', () => {
       expect(predicted.statusCode).toBe(503);
       expect(predicted.json()).toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
       expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+      const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json()).toEqual({ status: 'unavailable', redis: 'ok', storage: 'unreachable', backend: 'wasm' });
     } finally {
       await t.close();
       process.env = saved;

@@ -1,4 +1,5 @@
 import './styles/base.css';
+import './styles/controls.css';
 import './styles/panels.css';
 import { setKeyPrompt } from './api.js';
 import { byId } from './dom.js';

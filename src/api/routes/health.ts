@@ -1,11 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 
+const Check = Type.Union([Type.Literal('ok'), Type.Literal('unreachable')]);
 const Ready = Type.Object({
-  status: Type.String({ examples: ['ready'] }),
-  redis: Type.String({ examples: ['ok'] }),
+  status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]),
+  redis: Check,
+  storage: Check,
   backend: Type.String({ examples: ['wasm'] }),
 });
+
+/** Longest a readiness check may take: orchestrators' probes time out after about a second. */
+const CHECK_TIMEOUT_MS = 1000;
 
 const health: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -25,23 +30,41 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['health'],
-        summary: 'Readiness: 200 when Redis answers, 503 when it does not',
+        summary: 'Readiness: 200 when Redis and the model storage answer, 503 when either does not',
         response: { 200: Ready, 503: Ready },
       },
     },
-    async (_request, reply) => {
-      const { redis, backend } = app.deps;
-      const ok = await Promise.race([
-        redis.ping().then(
-          () => true,
-          () => false,
+    async (request, reply) => {
+      const { redis, storage, backend } = app.deps;
+      const [redisOk, storageOk] = await Promise.all([
+        passes(redis.ping(), (err) => request.log.warn({ err: err.message }, 'readiness: redis failed')),
+        passes(storage.check(), (err) =>
+          request.log.warn({ err: err.message, storage: storage.location }, 'readiness: storage failed'),
         ),
-        new Promise<boolean>((resolve) => setTimeout(resolve, 1000, false).unref()),
       ]);
-      if (ok) return { status: 'ready', redis: 'ok', backend };
-      return reply.status(503).send({ status: 'unavailable', redis: 'unreachable', backend });
+      const body = {
+        status: redisOk && storageOk ? ('ready' as const) : ('unavailable' as const),
+        redis: redisOk ? ('ok' as const) : ('unreachable' as const),
+        storage: storageOk ? ('ok' as const) : ('unreachable' as const),
+        backend,
+      };
+      return reply.status(body.status === 'ready' ? 200 : 503).send(body);
     },
   );
 };
+
+/** Whether `check` settles successfully within CHECK_TIMEOUT_MS. */
+function passes(check: Promise<unknown>, onError: (err: Error) => void): Promise<boolean> {
+  return Promise.race([
+    check.then(
+      () => true,
+      (err: unknown) => {
+        onError(err instanceof Error ? err : new Error(String(err)));
+        return false;
+      },
+    ),
+    new Promise<boolean>((resolve) => setTimeout(resolve, CHECK_TIMEOUT_MS, false).unref()),
+  ]);
+}
 
 export default health;
