@@ -22,6 +22,11 @@ export interface ModelStore {
   readFile(id: string, file: ModelFile): Promise<Buffer>;
   load(id: string): Promise<tf.LayersModel>;
   remove(id: string): Promise<void>;
+  /**
+   * Removes model files that no marker names and that were written more than `olderThanMs` ago:
+   * what a save or remove that crashed part-way leaves behind. Returns how many revisions went.
+   */
+  sweep(olderThanMs: number): Promise<number>;
 }
 
 export interface ModelStoreOptions {
@@ -35,6 +40,8 @@ type Marker = ModelMetadata & { revision?: string };
 
 const MARKER = 'metadata.json';
 const MARKER_KEY = /^models\/([^/]+)\/metadata\.json$/;
+/** A revision folder: `r` + its creation time (ms, base 36) + `-` + 8 random hex digits. */
+const REVISION_KEY = /^models\/([^/]+)\/r([0-9a-z]+)-[0-9a-f]{8}\//;
 
 /**
  * Models in storage under `models/{id}/`: model.json (TF.js layers format) and weights.bin in
@@ -181,6 +188,36 @@ export function createModelStore({ storage, listCacheMs = 1000 }: ModelStoreOpti
       // revision of its own, which must survive to match its marker.
       if (revision) await storage.deletePrefix(`${dir}${revision}/`);
       else await Promise.all(MODEL_FILES.map((file) => storage.delete(`${dir}${file}`)));
+    },
+
+    async sweep(olderThanMs) {
+      const keys = await storage.list('models/');
+      const marked = new Set(keys.map((k) => MARKER_KEY.exec(k)?.[1]).filter((id) => id !== undefined));
+      const stale = new Map<string, Set<string>>();
+      for (const key of keys) {
+        const m = REVISION_KEY.exec(key);
+        if (!m || Date.now() - parseInt(m[2]!, 36) <= olderThanMs) continue;
+        const revision = key.slice(`models/${m[1]}/`.length).split('/')[0]!;
+        stale.set(m[1]!, (stale.get(m[1]!) ?? new Set()).add(revision));
+      }
+      let removed = 0;
+      for (const [id, revisions] of stale) {
+        // The revision the marker names stays. A marker that cannot be read now keeps them all;
+        // one removed since the listing leaves nothing to keep.
+        const named = marked.has(id)
+          ? await readMarker(id).then(
+              (m) => m.revision ?? '',
+              (err: unknown) => (err instanceof NotFoundError ? '' : undefined),
+            )
+          : '';
+        if (named === undefined) continue;
+        for (const revision of revisions) {
+          if (revision === named) continue;
+          await storage.deletePrefix(`models/${id}/${revision}/`);
+          removed++;
+        }
+      }
+      return removed;
     },
   };
   return store;

@@ -9,6 +9,7 @@ import { initBackend } from '../training/backend.js';
 import { onShutdown, requireRedis } from '../runtime.js';
 import { configOrExit } from '../server.js';
 import { createCheckpointStore } from '../models/checkpoints.js';
+import { createModelStore, type ModelStore } from '../models/store.js';
 import { storageFromConfig } from '../storage/index.js';
 import { ABORT_CANCEL, ABORT_SHUTDOWN, isCancelRequested, listenForCancels } from '../queue/cancellation.js';
 import { createTrainingWorker, isFinalFailure, type TrainingWorker } from './worker.js';
@@ -21,6 +22,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<() =>
   await requireRedis(config, logger);
   // The sandboxed children pick the same backend by the same rule; it is resolved here to report it.
   const backend = await initBackend(config.TRAINING_BACKEND);
+  const storage = storageFromConfig(config);
   const connection = createRedis(config.REDIS_URL, 'worker');
   connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const worker = createTrainingWorker({
@@ -28,7 +30,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<() =>
     prefix: config.QUEUE_PREFIX,
     concurrency: config.WORKER_CONCURRENCY,
     logger,
-    checkpoints: createCheckpointStore({ storage: storageFromConfig(config) }),
+    checkpoints: createCheckpointStore({ storage }),
     lockMs: config.JOB_LOCK_MS,
     stalledCheckMs: config.STALLED_CHECK_MS,
   });
@@ -49,11 +51,13 @@ export async function startWorker(config: Config, logger: Logger): Promise<() =>
     'trainyard worker started',
   );
   const metricsServer = await startMetrics(config.WORKER_METRICS_PORT, worker, logger);
+  const sweeper = startSweeper(createModelStore({ storage }), logger);
   const heartbeat = config.WORKER_HEARTBEAT_FILE
     ? startHeartbeat(config.WORKER_HEARTBEAT_FILE, worker, connection)
     : undefined;
   return async () => {
     clearInterval(heartbeat);
+    sweeper.stop();
     metricsServer?.close();
     // Running jobs stop after their current batch and go back to the queue; another worker
     // resumes each from its last epoch checkpoint.
@@ -95,6 +99,31 @@ async function startMetrics(port: number, worker: TrainingWorker, logger: Logger
     logger.error({ err: (err as Error).message, port }, 'worker metrics not served');
     return undefined;
   }
+}
+
+/** Model files younger than this may belong to a save still running (on another worker's clock). */
+const SWEEP_GRACE_MS = 60 * 60_000;
+const SWEEP_EVERY_MS = 60 * 60_000;
+
+/**
+ * Removes, a minute after start and then hourly, the model files a save or remove that crashed
+ * part-way left behind (invisible, since no marker names them, but taking space). Several
+ * workers sweeping at once delete the same files, which is harmless.
+ */
+function startSweeper(models: ModelStore, logger: Logger): { stop(): void } {
+  const sweep = () =>
+    void models.sweep(SWEEP_GRACE_MS).then(
+      (removed) => removed > 0 && logger.info({ removed }, 'removed model files no model names'),
+      (err: unknown) => logger.warn({ err: (err as Error).message }, 'model sweep failed'),
+    );
+  const first = setTimeout(sweep, 60_000).unref();
+  const every = setInterval(sweep, SWEEP_EVERY_MS).unref();
+  return {
+    stop() {
+      clearTimeout(first);
+      clearInterval(every);
+    },
+  };
 }
 
 /** Touches `file` while the worker runs and reaches Redis: a container healthcheck reads its age. */

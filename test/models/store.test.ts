@@ -115,6 +115,30 @@ describe.each(backends)('model store on %s', (_name, makeStorage) => {
     expect((await store.list()).map((m) => m.id).sort()).toEqual(['half', 'whole']);
   });
 
+  it('sweeps revisions no marker names once they are older than the grace period, and nothing else', async () => {
+    await store.save(meta('kept'), smallModel(1));
+    const files = await storage.list('models/kept/');
+    const committed = files.find((k) => k.endsWith('/weights.bin'))!;
+    const weights = (await storage.get(committed))!;
+    const hourAgo = `r${(Date.now() - 3_600_000).toString(36)}`;
+    const leftovers = [
+      `models/kept/${hourAgo}-0000000a/weights.bin`, // a concurrent save that lost, then crashed
+      `models/gone/${hourAgo}-0000000b/model.json`, // a save that crashed before its marker
+      `models/gone/${hourAgo}-0000000b/weights.bin`,
+    ];
+    const young = `models/gone/r${Date.now().toString(36)}-0000000c/weights.bin`; // a save in progress
+    for (const key of [...leftovers, young]) await storage.put(key, weights);
+
+    expect(await store.sweep(10 * 60_000)).toBe(2);
+    expect(await storage.list('models/')).toEqual([...files, young].sort());
+    expect(outputs(await createModelStore({ storage }).load('kept'))).toEqual(outputs(smallModel(1)));
+    // Nothing is old enough for a longer grace period, and a second sweep finds nothing left.
+    await storage.put(leftovers[0]!, weights);
+    expect(await store.sweep(2 * 3_600_000)).toBe(0);
+    expect(await store.sweep(10 * 60_000)).toBe(1);
+    expect(await store.sweep(10 * 60_000)).toBe(0);
+  });
+
   it('keeps the first of two concurrent saves of one id, files and metadata together', async () => {
     const one = smallModel(1);
     const two = smallModel(2);
