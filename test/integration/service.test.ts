@@ -136,7 +136,7 @@ describe('service end to end', () => {
   it('answers readiness with the backend and fails a job on an unknown dataset with 404', async () => {
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', redis: 'ok', backend: 'wasm' });
+    expect(await ready.json()).toEqual({ status: 'ready', redis: 'ok', storage: 'ok', backend: 'wasm' });
     const res = await fetch(`${base}/v1/training-jobs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
