@@ -191,25 +191,21 @@ export function createModelStore({ storage, listCacheMs = 1000 }: ModelStoreOpti
     },
 
     async sweep(olderThanMs) {
-      const keys = await storage.list('models/');
-      const marked = new Set(keys.map((k) => MARKER_KEY.exec(k)?.[1]).filter((id) => id !== undefined));
       const stale = new Map<string, Set<string>>();
-      for (const key of keys) {
+      for (const key of await storage.list('models/')) {
         const m = REVISION_KEY.exec(key);
-        if (!m || Date.now() - parseInt(m[2]!, 36) <= olderThanMs) continue;
+        if (!m || !RESOURCE_ID.test(m[1]!) || Date.now() - parseInt(m[2]!, 36) <= olderThanMs) continue;
         const revision = key.slice(`models/${m[1]}/`.length).split('/')[0]!;
         stale.set(m[1]!, (stale.get(m[1]!) ?? new Set()).add(revision));
       }
       let removed = 0;
       for (const [id, revisions] of stale) {
-        // The revision the marker names stays. A marker that cannot be read now keeps them all;
-        // one removed since the listing leaves nothing to keep.
-        const named = marked.has(id)
-          ? await readMarker(id).then(
-              (m) => m.revision ?? '',
-              (err: unknown) => (err instanceof NotFoundError ? '' : undefined),
-            )
-          : '';
+        // Read now, not from the listing: the revision a marker names stays, a marker that cannot
+        // be read keeps them all, and with no marker none is named.
+        const named = await readMarker(id).then(
+          (m) => m.revision ?? '',
+          (err: unknown) => (err instanceof NotFoundError ? '' : undefined),
+        );
         if (named === undefined) continue;
         for (const revision of revisions) {
           if (revision === named) continue;

@@ -1,18 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  access,
-  constants,
-  link,
-  mkdir,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  rmdir,
-  stat,
-  unlink,
-  writeFile,
-} from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { checkKey, checkPrefix, type ObjectStorage } from './types.js';
 
@@ -129,10 +116,12 @@ export function createFsStorage({ dir }: { dir: string }): ObjectStorage {
     },
 
     async check() {
-      // Created if absent (as the first write would); a path that is a file, or a directory
-      // this process may not write, fails.
+      // A real write, not a permission check (root passes those): a path that is a file, a
+      // read-only mount or a full disk fails. Dot files are never listed.
       await mkdir(dir, { recursive: true });
-      await access(dir, constants.W_OK);
+      const probe = join(dir, `.ready-${randomBytes(6).toString('hex')}`);
+      await writeFile(probe, 'ok');
+      await unlink(probe);
     },
 
     async deletePrefix(prefix) {

@@ -49,6 +49,6 @@ function lazyS3Storage(opts: S3StorageOptions): ObjectStorage {
     list: async (prefix) => (await s3()).list(prefix),
     delete: async (key) => (await s3()).delete(key),
     deletePrefix: async (prefix) => (await s3()).deletePrefix(prefix),
-    check: async () => (await s3()).check(),
+    check: async (timeoutMs) => (await s3()).check(timeoutMs),
   };
 }

@@ -117,11 +117,13 @@ export function createS3Storage(opts: S3StorageOptions): ObjectStorage {
       await send(() => client.send(command));
     },
 
-    async check() {
+    async check(timeoutMs) {
       // A listing works on every S3-compatible server and needs only read rights; a missing
       // bucket, bad credentials or an unreachable endpoint all fail it. Its prefix is one no key
       // of ours has (keys never start with a dot), so the answer is empty however full the bucket.
-      await send(() => client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${base}.ready`, MaxKeys: 1 })));
+      // Aborted at the deadline, retries included: a stalled endpoint must not pile up probes.
+      const command = new ListObjectsV2Command({ Bucket: bucket, Prefix: `${base}.ready`, MaxKeys: 1 });
+      await send(() => client.send(command, { abortSignal: AbortSignal.timeout(timeoutMs) }));
     },
 
     async deletePrefix(prefix) {

@@ -19,8 +19,11 @@ export interface ObjectStorage {
   delete(key: string): Promise<void>;
   /** Removes every object under `prefix` (which ends with `/`). */
   deletePrefix(prefix: string): Promise<void>;
-  /** Fails when the store cannot be reached or written (the readiness probe): one cheap call. */
-  check(): Promise<void>;
+  /**
+   * Fails when the store cannot be reached or written (the readiness probe), within about
+   * `timeoutMs`: one cheap call.
+   */
+  check(timeoutMs: number): Promise<void>;
 }
 
 // Segments a store ever builds: ids, file names, revisions. A leading dot is excluded so the

@@ -111,11 +111,18 @@ const SWEEP_EVERY_MS = 60 * 60_000;
  * workers sweeping at once delete the same files, which is harmless.
  */
 function startSweeper(models: ModelStore, logger: Logger): { stop(): void } {
-  const sweep = () =>
-    void models.sweep(SWEEP_GRACE_MS).then(
-      (removed) => removed > 0 && logger.info({ removed }, 'removed model files no model names'),
-      (err: unknown) => logger.warn({ err: (err as Error).message }, 'model sweep failed'),
-    );
+  let running = false;
+  const sweep = () => {
+    if (running) return; // a sweep of a large bucket still going
+    running = true;
+    void models
+      .sweep(SWEEP_GRACE_MS)
+      .then(
+        (removed) => removed > 0 && logger.info({ removed }, 'removed model files no model names'),
+        (err: unknown) => logger.warn({ err: (err as Error).message }, 'model sweep failed'),
+      )
+      .finally(() => (running = false));
+  };
   const first = setTimeout(sweep, 60_000).unref();
   const every = setInterval(sweep, SWEEP_EVERY_MS).unref();
   return {

@@ -131,12 +131,26 @@ describe.each(backends)('model store on %s', (_name, makeStorage) => {
 
     expect(await store.sweep(10 * 60_000)).toBe(2);
     expect(await storage.list('models/')).toEqual([...files, young].sort());
-    expect(outputs(await createModelStore({ storage }).load('kept'))).toEqual(outputs(smallModel(1)));
     // Nothing is old enough for a longer grace period, and a second sweep finds nothing left.
     await storage.put(leftovers[0]!, weights);
     expect(await store.sweep(2 * 3_600_000)).toBe(0);
     expect(await store.sweep(10 * 60_000)).toBe(1);
     expect(await store.sweep(10 * 60_000)).toBe(0);
+
+    // With no grace at all every revision is old: the committed one stays, as its marker names it.
+    expect(await store.sweep(-1)).toBe(1); // the young leftover
+    expect(await storage.list('models/')).toEqual(files);
+    expect(outputs(await createModelStore({ storage }).load('kept'))).toEqual(outputs(smallModel(1)));
+  });
+
+  it('sweeps nothing of a model whose marker cannot be read', async () => {
+    await store.save(meta('odd'), smallModel(1));
+    const marker = 'models/odd/metadata.json';
+    await storage.put(marker, Buffer.from('{ not json'));
+    await storage.put(`models/odd/r${(Date.now() - 3_600_000).toString(36)}-0000000d/weights.bin`, Buffer.from('x'));
+    const before = await storage.list('models/');
+    expect(await store.sweep(-1)).toBe(0);
+    expect(await storage.list('models/')).toEqual(before);
   });
 
   it('keeps the first of two concurrent saves of one id, files and metadata together', async () => {

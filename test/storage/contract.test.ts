@@ -85,7 +85,7 @@ describe.each(backends)('%s storage', (_name, make) => {
   });
 
   it('passes its readiness check', async () => {
-    await expect(storage.check()).resolves.toBeUndefined();
+    await expect(storage.check(1000)).resolves.toBeUndefined();
   });
 
   it('refuses keys that could leave its directory or prefix', async () => {
@@ -102,8 +102,11 @@ describe('filesystem storage on disk', () => {
   it('fails its readiness check when its directory is a file', async () => {
     const file = join(dir, `file-${fresh}`);
     await writeFile(file, 'not a directory');
-    await expect(createFsStorage({ dir: file }).check()).rejects.toMatchObject({ code: 'EEXIST' });
-    await expect(createFsStorage({ dir: join(file, 'below') }).check()).rejects.toMatchObject({ code: 'ENOTDIR' });
+    await expect(createFsStorage({ dir: file }).check(1000)).rejects.toMatchObject({ code: 'EEXIST' });
+    // The probe file it writes is gone again.
+    await expect(createFsStorage({ dir: join(dir, fresh) }).check(1000)).resolves.toBeUndefined();
+    expect((await readdir(join(dir, fresh))).filter((f) => f.startsWith('.'))).toEqual([]);
+    await expect(createFsStorage({ dir: join(file, 'below') }).check(1000)).rejects.toMatchObject({ code: 'ENOTDIR' });
   });
 
   it('keeps keys as paths under its directory and lists no temporary files', async () => {

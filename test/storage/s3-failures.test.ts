@@ -61,7 +61,7 @@ describe('S3 storage failures', () => {
     expect(err.message).toMatch(/^object storage s3:\/\/trainyard-test\/failures\/ is unavailable: \w+ \(HTTP 403\)$/);
     await failure(storage.get('a.bin'));
     await failure(storage.list('models/'));
-    await failure(storage.check());
+    await failure(storage.check(1000));
   });
 
   it('fails the readiness check for a bucket that does not exist', async () => {
@@ -73,9 +73,9 @@ describe('S3 storage failures', () => {
       region: 'us-east-1',
       credentials: S3_CREDENTIALS,
     });
-    const err = await failure(storage.check());
+    const err = await failure(storage.check(1000));
     expect(err.message).toMatch(/^object storage s3:\/\/no-such-bucket\/ is unavailable: NoSuchBucket \(HTTP 404\)$/);
-    await expect(storageAt(s3.endpoint).check()).resolves.toBeUndefined();
+    await expect(storageAt(s3.endpoint).check(1000)).resolves.toBeUndefined();
   });
 
   it('gives up on an endpoint that never answers instead of hanging', async () => {

@@ -2,12 +2,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 
 const Check = Type.Union([Type.Literal('ok'), Type.Literal('unreachable')]);
-const Ready = Type.Object({
-  status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]),
-  redis: Check,
-  storage: Check,
-  backend: Type.String({ examples: ['wasm'] }),
-});
+const readiness = (status: 'ready' | 'unavailable') =>
+  Type.Object({
+    status: Type.Literal(status),
+    redis: Check,
+    storage: Check,
+    backend: Type.String({ examples: ['wasm'] }),
+  });
 
 /** Longest a readiness check may take: orchestrators' probes time out after about a second. */
 const CHECK_TIMEOUT_MS = 1000;
@@ -31,14 +32,14 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['health'],
         summary: 'Readiness: 200 when Redis and the model storage answer, 503 when either does not',
-        response: { 200: Ready, 503: Ready },
+        response: { 200: readiness('ready'), 503: readiness('unavailable') },
       },
     },
     async (request, reply) => {
       const { redis, storage, backend } = app.deps;
       const [redisOk, storageOk] = await Promise.all([
         passes(redis.ping(), (err) => request.log.warn({ err: err.message }, 'readiness: redis failed')),
-        passes(storage.check(), (err) =>
+        passes(storage.check(CHECK_TIMEOUT_MS), (err) =>
           request.log.warn({ err: err.message, storage: storage.location }, 'readiness: storage failed'),
         ),
       ]);
@@ -53,18 +54,27 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
   );
 };
 
-/** Whether `check` settles successfully within CHECK_TIMEOUT_MS. */
+/** Whether `check` succeeds within CHECK_TIMEOUT_MS; a failure or a timeout is reported to `onError`. */
 function passes(check: Promise<unknown>, onError: (err: Error) => void): Promise<boolean> {
-  return Promise.race([
+  return new Promise<boolean>((resolve) => {
+    let settled = false;
+    const settle = (ok: boolean, err?: Error) => {
+      if (settled) return; // a failure after the timeout was reported already
+      settled = true;
+      clearTimeout(timer);
+      if (err) onError(err);
+      resolve(ok);
+    };
+    const timer = setTimeout(
+      () => settle(false, new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)),
+      CHECK_TIMEOUT_MS,
+    );
+    timer.unref();
     check.then(
-      () => true,
-      (err: unknown) => {
-        onError(err instanceof Error ? err : new Error(String(err)));
-        return false;
-      },
-    ),
-    new Promise<boolean>((resolve) => setTimeout(resolve, CHECK_TIMEOUT_MS, false).unref()),
-  ]);
+      () => settle(true),
+      (err: unknown) => settle(false, err instanceof Error ? err : new Error(String(err))),
+    );
+  });
 }
 
 export default health;

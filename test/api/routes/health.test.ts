@@ -35,7 +35,7 @@ describe('GET /readyz when storage is unusable', () => {
     const parent = await mkdtemp(join(tmpdir(), 'trainyard-ready-'));
     const file = join(parent, 'data');
     await writeFile(file, 'a file where the data directory should be');
-    const t = await buildTestApp({ DATA_DIR: file });
+    const t = await buildTestApp({ STORAGE_URL: `file:${file}` });
     try {
       const res = await t.app.inject({ method: 'GET', url: '/readyz' });
       expect(res.statusCode).toBe(503);
