@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { CLASSES, type Activation, type Network } from './network.js';
+import { wasmView } from './wasm-memory.js';
 
 export interface StepResult {
   /** Gradients of the mean softmax cross-entropy in parameter-vector order (kernel, bias, …). */
@@ -12,7 +13,7 @@ export interface StepResult {
 export function readGradients(grads: tf.Tensor[], into: Float32Array): Float32Array {
   let offset = 0;
   for (const g of grads) {
-    into.set(g.dataSync() as Float32Array, offset);
+    into.set(wasmView(g) ?? (g.dataSync() as Float32Array), offset);
     offset += g.size;
   }
   return into;
