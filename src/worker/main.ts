@@ -46,11 +46,12 @@ export async function startWorker(config: Config, logger: Logger): Promise<() =>
       () => {},
     );
   });
+  const metricsServer = await startMetrics(config.WORKER_METRICS_PORT, worker, logger);
+  // Logged once everything listens: process supervisors and tests wait for this line.
   logger.info(
     { backend: backend.name, skipped: backend.skipped, concurrency: config.WORKER_CONCURRENCY },
     'trainyard worker started',
   );
-  const metricsServer = await startMetrics(config.WORKER_METRICS_PORT, worker, logger);
   const sweeper = startSweeper(createModelStore({ storage }), logger);
   const heartbeat = config.WORKER_HEARTBEAT_FILE
     ? startHeartbeat(config.WORKER_HEARTBEAT_FILE, worker, connection)
