@@ -18,6 +18,18 @@ describe('GET /metrics', () => {
     return res.body;
   };
 
+  /** Stores a new model and returns a function that predicts synthetic digit `k` with it. */
+  const newModelPredictor = async (k: number) => {
+    const model = await storeTrainedModel(t.deps, { trainCount: 50, testCount: 10, params: { epochs: 1 } });
+    return () =>
+      t.app.inject({
+        method: 'POST',
+        url: `/v1/models/${model.id}/predict`,
+        payload: syntheticPng(k),
+        headers: { 'content-type': 'image/png' },
+      });
+  };
+
   it("serves Node's process metrics", async () => {
     const text = await scrape();
     expect(text).toContain('# TYPE nodejs_eventloop_lag_seconds gauge');
@@ -46,14 +58,7 @@ describe('GET /metrics', () => {
   });
 
   it('records predict batch sizes and model cache misses and hits', async () => {
-    const model = await storeTrainedModel(t.deps, { trainCount: 50, testCount: 10, params: { epochs: 1 } });
-    const predict = () =>
-      t.app.inject({
-        method: 'POST',
-        url: `/v1/models/${model.id}/predict`,
-        payload: syntheticPng(2),
-        headers: { 'content-type': 'image/png' },
-      });
+    const predict = await newModelPredictor(2);
     expect((await predict()).statusCode).toBe(200);
     expect((await predict()).statusCode).toBe(200);
     const text = await scrape();
@@ -64,14 +69,7 @@ describe('GET /metrics', () => {
   });
 
   it('counts live tensors: a loaded model adds its weights once, predictions add none', async () => {
-    const model = await storeTrainedModel(t.deps, { trainCount: 50, testCount: 10, params: { epochs: 1 } });
-    const predict = () =>
-      t.app.inject({
-        method: 'POST',
-        url: `/v1/models/${model.id}/predict`,
-        payload: syntheticPng(4),
-        headers: { 'content-type': 'image/png' },
-      });
+    const predict = await newModelPredictor(4);
     const before = sample(await scrape(), 'trainyard_tensors')!;
     expect((await predict()).statusCode).toBe(200);
     const loaded = sample(await scrape(), 'trainyard_tensors')!;
