@@ -5,7 +5,7 @@
  * the service (one job, then two at once), time from POST to the first training step on a
  * warm worker, worker and API memory, predict requests/s and latency under wrk, GET latency
  * while two jobs train — beside the PyTorch and FastAPI anchors when they are installed.
- * Quick (default, about two minutes): 1 epoch, 10 s load runs. Full (about six): 5 epochs, 30 s load runs.
+ * Quick (default, about two minutes): 1 epoch, 10 s load runs. Full (about five): 5 epochs, 30 s load runs.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
