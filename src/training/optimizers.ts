@@ -64,13 +64,17 @@ function adam(lr: number, size: number, beta1 = 0.9, beta2 = 0.999, epsilon = 1e
       const epsHat = epsilon * sqrtC2;
       const a1 = 1 - beta1;
       const a2 = 1 - beta2;
-      for (let i = 0; i < p.length; i++) {
+      const n = p.length;
+      for (let i = 0; i < n; i++) {
         const gi = g[i]!;
         // Moments of weights whose gradient stays 0 (dead units) decay geometrically into float32
         // subnormals, and every load of a subnormal costs the CPU a microcode assist: a step
-        // then takes twice as long. Flushing them to zero changes nothing measurable.
-        const mi = flush(beta1 * m[i]! + a1 * gi);
-        const vi = flush(beta2 * v[i]! + a2 * gi * gi);
+        // then takes twice as long. Flushing them to zero changes nothing measurable. (Written
+        // inline, with one test for v, which is never negative: half the time of a helper.)
+        let mi = beta1 * m[i]! + a1 * gi;
+        if (Math.abs(mi) < TINY) mi = 0;
+        let vi = beta2 * v[i]! + a2 * gi * gi;
+        if (vi < TINY) vi = 0;
         m[i] = mi;
         v[i] = vi;
         p[i] = p[i]! - (rate * mi) / (Math.sqrt(vi) + epsHat);
@@ -79,8 +83,8 @@ function adam(lr: number, size: number, beta1 = 0.9, beta2 = 0.999, epsilon = 1e
   };
 }
 
-/** Values too small for a normal float32 become 0. */
-const flush = (x: number) => (x > 1e-37 || x < -1e-37 ? x : 0);
+/** Below this a float32 is subnormal (the smallest normal one is about 1.18e-38). */
+const TINY = 1e-37;
 
 /** tf.train.rmsprop defaults: decay 0.9, momentum 0, epsilon 1e-7, not centred. */
 function rmsprop(lr: number, size: number, decay = 0.9, epsilon = 1e-7): Optimizer {
@@ -90,9 +94,11 @@ function rmsprop(lr: number, size: number, decay = 0.9, epsilon = 1e-7): Optimiz
     state,
     step(p, g) {
       state.step++;
-      for (let i = 0; i < p.length; i++) {
+      const n = p.length;
+      for (let i = 0; i < n; i++) {
         const gi = g[i]!;
-        const mi = flush(decay * ms[i]! + (1 - decay) * gi * gi);
+        let mi = decay * ms[i]! + (1 - decay) * gi * gi;
+        if (mi < TINY) mi = 0;
         ms[i] = mi;
         p[i] = p[i]! - (lr * gi) / Math.sqrt(mi + epsilon);
       }
