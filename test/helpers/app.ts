@@ -40,21 +40,8 @@ export interface TestApp {
 }
 
 /** The real app with real dependencies (Redis, files), for fastify.inject. */
-export async function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const config = await testConfig(env);
-  const { deps, close } = await createApiDeps(config);
-  const app = await buildApp(deps, { logger: false });
-  await app.ready();
-  return {
-    app,
-    deps,
-    config,
-    async close() {
-      await app.close();
-      await close();
-      await rm(config.DATA_DIR, { recursive: true, force: true });
-    },
-  };
+export function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  return build(env, { logger: false });
 }
 
 /** The real app with an info-level logger whose lines (JSON text) collect in `lines`. */
@@ -66,15 +53,18 @@ export async function buildLoggedTestApp(env: Record<string, string> = {}): Prom
       done();
     },
   });
+  return { ...(await build(env, { loggerInstance: pino({ level: 'info' }, stream) })), lines };
+}
+
+async function build(env: Record<string, string>, options: Parameters<typeof buildApp>[1]): Promise<TestApp> {
   const config = await testConfig(env);
   const { deps, close } = await createApiDeps(config);
-  const app = await buildApp(deps, { loggerInstance: pino({ level: 'info' }, stream) });
+  const app = await buildApp(deps, options);
   await app.ready();
   return {
     app,
     deps,
     config,
-    lines,
     async close() {
       await app.close();
       await close();
