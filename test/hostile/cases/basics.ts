@@ -1,0 +1,102 @@
+import { expect } from 'vitest';
+import { bearer, send } from '../send.js';
+import type { CaseFile } from '../types.js';
+
+/** Requests any HTTP service gets from scanners and broken clients: bodies, headers, ids. */
+const json = { 'content-type': 'application/json' };
+
+const file: CaseFile = {
+  cases: [
+    {
+      name: 'a body over MAX_UPLOAD_BYTES is refused from its Content-Length',
+      request: (ctx) => ({
+        method: 'POST',
+        path: '/v1/training-jobs',
+        headers: { ...json, ...bearer(ctx.keys.train), 'content-length': String(11 * 1024 * 1024) },
+        body: '{}',
+      }),
+      expect: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+    },
+    {
+      name: 'JSON with __proto__ is refused',
+      request: (ctx) => ({
+        method: 'POST',
+        path: '/v1/training-jobs',
+        headers: { ...json, ...bearer(ctx.keys.train) },
+        body: '{"__proto__": {"admin": true}, "epochs": 1}',
+      }),
+      expect: { status: 400, code: 'FORBIDDEN_KEY', message: /__proto__/ },
+    },
+    {
+      name: 'JSON nested 100,000 deep is refused without a crash',
+      request: (ctx) => ({
+        method: 'POST',
+        path: '/v1/training-jobs',
+        headers: { ...json, ...bearer(ctx.keys.train) },
+        body: `${'['.repeat(100_000)}${']'.repeat(100_000)}`,
+      }),
+      expect: { status: 400 },
+    },
+    {
+      name: 'a text/plain body is a 415',
+      request: (ctx) => ({
+        method: 'POST',
+        path: '/v1/training-jobs',
+        headers: { 'content-type': 'text/plain', ...bearer(ctx.keys.train) },
+        body: 'epochs=1',
+      }),
+      expect: { status: 415 },
+    },
+    {
+      name: 'an id of 10,000 characters is a 414 naming the limit, not a 500',
+      request: (ctx) => ({
+        method: 'GET',
+        path: `/v1/training-jobs/${'a'.repeat(10_000)}`,
+        headers: bearer(ctx.keys.train),
+      }),
+      expect: { status: 414, message: /longer than 1000 characters/ },
+    },
+    {
+      name: 'a percent-encoded traversal in a model id is a 404',
+      request: (ctx) => ({
+        method: 'GET',
+        path: '/v1/models/..%2F..%2F..%2Fetc%2Fpasswd/model.json',
+        headers: bearer(ctx.keys.predict),
+      }),
+      expect: { status: 404 },
+    },
+    {
+      name: 'a predict key cannot queue a job',
+      request: (ctx) => ({
+        method: 'POST',
+        path: '/v1/training-jobs',
+        headers: { ...json, ...bearer(ctx.keys.predict) },
+        body: '{"epochs": 1}',
+      }),
+      expect: { status: 403, code: 'INSUFFICIENT_SCOPE' },
+    },
+    {
+      name: 'an X-Request-Id carrying a header injection is replaced',
+      run: async (ctx) => {
+        const res = await send(ctx, {
+          method: 'GET',
+          path: '/healthz',
+          headers: { 'x-request-id': 'abc\u00e9<script>' },
+        });
+        expect(res.status).toBe(200);
+        expect(String(res.headers['x-request-id'])).toMatch(/^[0-9a-f-]{36}$/);
+      },
+    },
+    {
+      name: '200 concurrent requests to an unknown route all get an answer',
+      run: async (ctx) => {
+        const answers = await Promise.all(
+          Array.from({ length: 200 }, () => send(ctx, { method: 'GET', path: '/v1/nothing-here' })),
+        );
+        expect(answers.every((a) => a.status === 404 || a.status === 401)).toBe(true);
+      },
+    },
+  ],
+};
+
+export default file;
