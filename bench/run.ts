@@ -27,6 +27,7 @@ import {
   wrk,
   type Proc,
 } from './lib.js';
+import { attackRows, underAttack } from './under-attack.js';
 
 const full = process.argv.includes('--full');
 const EPOCHS = full ? 5 : 1;
@@ -200,14 +201,17 @@ async function main() {
         fmt(withLimiter.rps),
         `p50 ${fmt(withLimiter.p50, 1)} ms, p99 ${fmt(withLimiter.p99, 1)} ms; ${fmt(withLimiter.rps / ours.rps, 2)}× without`,
       );
+      let fastapi: { rps: number; p99: number } | undefined;
       if (hasFastapi) {
-        const fastapi = await fastapiAnchor(script);
+        fastapi = await fastapiAnchor(script);
         row(
           'FastAPI + PyTorch anchor, same load',
           fmt(fastapi.rps),
           `p99 ${fmt(fastapi.p99, 1)} ms; service ${fmt(ours.rps / fastapi.rps, 2)}×`,
         );
       }
+      const attack = await underAttack({ work, png, seconds: LOAD_SECONDS });
+      for (const r of attackRows(attack, fastapi?.rps)) row(...r);
     } else {
       row('predict load', 'skipped', '(wrk not installed)');
     }

@@ -1,0 +1,145 @@
+/**
+ * The "under attack" scenario of `npm run bench`: the hostile corpus (test/hostile/cases/)
+ * replays, case after case, against an API while predictions run under wrk against the same
+ * process. Reports the API's event-loop delay p99 over the run (its own monitor, read from
+ * /metrics, which resets it on every scrape), its RSS against idle, and the predictions' rate
+ * and p99 beside the same load without the attack.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadCorpus, runCase, startArena } from '../test/hostile/harness.js';
+import sharp from 'sharp';
+import { fmt, rssMb, sampleRss, sleep, wrk, type LoadResult } from './lib.js';
+
+export interface AttackFigures {
+  cases: number;
+  replays: number;
+  failures: string[];
+  loopP99Ms: number;
+  loopMaxMs: number;
+  calmLoopP99Ms: number;
+  idleRssMb: number;
+  peakRssMb: number;
+  calm: LoadResult;
+  attacked: LoadResult;
+}
+
+const scrape = async (url: string) => (await fetch(`${url}/metrics`)).text();
+const sample = (text: string, name: string) => Number(new RegExp(`^${name} ([\\d.e+-]+)$`, 'm').exec(text)?.[1]);
+
+export async function underAttack(opts: { work: string; png: string; seconds: number }): Promise<AttackFigures> {
+  const corpus = await loadCorpus();
+  const env = Object.assign({}, ...corpus.map((f) => f.env)) as Record<string, string>;
+  // As in the plain predict run, the limiter is off so that the figures compare with FastAPI's.
+  const arena = await startArena(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+    ...env,
+    RATE_LIMIT_PREDICT_PER_MINUTE: '0',
+    LOG_LEVEL: 'error',
+  });
+  try {
+    const api = arena.apis.keyed;
+    const script = join(opts.work, 'attack-png.lua');
+    writeFileSync(
+      script,
+      `local f = io.open("${opts.png}", "rb")\nwrk.method = "POST"\nwrk.body = f:read("*all")\nf:close()\n` +
+        `wrk.headers["Content-Type"] = "image/png"\nwrk.headers["Authorization"] = "Bearer ${arena.keys.predict}"\n`,
+    );
+    const url = `${api.url}/v1/predict`;
+    await wrk(url, { connections: 32, seconds: 3, script }); // warm-up: model load, JIT, heap
+    await scrape(api.url);
+    const calm = await wrk(url, { connections: 32, seconds: opts.seconds, script });
+    const calmLoopP99Ms = sample(await scrape(api.url), 'nodejs_eventloop_lag_p99_seconds') * 1000;
+    await sleep(1000);
+    const idleRssMb = rssMb(api.proc.pid!);
+
+    const cases = corpus.flatMap((f) => f.cases);
+    const failures = new Set<string>();
+    let replays = 0;
+    let attacking = true;
+    const attack = (async () => {
+      while (attacking) {
+        for (const c of cases) {
+          if (!attacking) break;
+          // Answers are not checked here (the corpus test does that); a case that throws is listed.
+          await runCase(c, arena.context(c.target ?? 'keyed')).catch((err: unknown) =>
+            failures.add(`${c.name}: ${(err as Error).message.split('\n')[0]}`),
+          );
+          replays++;
+        }
+      }
+    })();
+    await scrape(api.url); // resets the API's event-loop delay histogram
+    const rss = sampleRss(api.proc.pid!, 250);
+    const attacked = await wrk(url, { connections: 32, seconds: opts.seconds, script });
+    const metrics = await scrape(api.url);
+    const rssSamples = rss.stop();
+    attacking = false;
+    await attack;
+    return {
+      cases: cases.length,
+      replays,
+      failures: [...failures],
+      loopP99Ms: sample(metrics, 'nodejs_eventloop_lag_p99_seconds') * 1000,
+      loopMaxMs: sample(metrics, 'nodejs_eventloop_lag_max_seconds') * 1000,
+      calmLoopP99Ms,
+      idleRssMb,
+      peakRssMb: Math.max(...rssSamples),
+      calm,
+      attacked,
+    };
+  } finally {
+    await arena.close();
+  }
+}
+
+/** A 28×28 PNG of a vertical bar, the bench's prediction input. */
+export async function digitPng(): Promise<Buffer> {
+  const pixels = Buffer.alloc(784);
+  for (let y = 6; y < 22; y++) for (let x = 12; x < 16; x++) pixels[y * 28 + x] = 255;
+  return sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } })
+    .png()
+    .toBuffer();
+}
+
+export function attackRows(f: AttackFigures, fastapiRps?: number): [string, string, string][] {
+  const vsFastapi = fastapiRps ? `; ${fmt(f.attacked.rps / fastapiRps, 2)}× FastAPI (floor 3×)` : '';
+  return [
+    [
+      'under attack: API event-loop delay p99 (ms)',
+      fmt(f.loopP99Ms, 1),
+      `max ${fmt(f.loopMaxMs, 1)} ms, ${fmt(f.calmLoopP99Ms, 1)} ms under the same load without the attack; ${f.replays} replays of ${f.cases} hostile cases; floor ≤ 50 ms`,
+    ],
+    [
+      'under attack: API RSS, idle → peak (MB)',
+      `${fmt(f.idleRssMb)} → ${fmt(f.peakRssMb)}`,
+      `+${fmt(f.peakRssMb - f.idleRssMb)} MB; floor ≤ idle + 100 MB`,
+    ],
+    [
+      'under attack: predict req/s (keyed, 32 connections)',
+      fmt(f.attacked.rps),
+      `p99 ${fmt(f.attacked.p99, 1)} ms (floor ≤ 20 ms)${vsFastapi}; without the attack ${fmt(f.calm.rps)} req/s, p99 ${fmt(f.calm.p99, 1)} ms`,
+    ],
+    [
+      'under attack: cases that threw while replayed',
+      String(f.failures.length),
+      f.failures.slice(0, 3).join('; ').slice(0, 300),
+    ],
+  ];
+}
+
+/** `npm run bench:attack`: this scenario alone. */
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const work = mkdtempSync(join(tmpdir(), 'trainyard-attack-'));
+  try {
+    const png = join(work, 'digit.png');
+    writeFileSync(png, await digitPng());
+    const seconds = process.argv.includes('--full') ? 30 : 10;
+    for (const [what, value, vs] of attackRows(await underAttack({ work, png, seconds }))) {
+      console.log(`| ${what} | ${value} | ${vs} |`);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
