@@ -21,6 +21,9 @@ const MAX_PARAM_LENGTH = 1000;
 export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: deps.config.MAX_UPLOAD_BYTES,
+    // A client that stalls (a body shorter than its Content-Length, a slowloris) loses its
+    // socket after this much silence; event streams write a ping every 15 s and stay open.
+    connectionTimeout: deps.config.CLIENT_IDLE_TIMEOUT_MS,
     // Our genReqId reads X-Request-Id itself, so that it can refuse ids that are not plain tokens.
     requestIdHeader: false,
     genReqId: requestId,
@@ -44,6 +47,8 @@ export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): 
   // JSON, multipart and the image types of the predict routes only: anything else is a 415.
   app.removeContentTypeParser(['text/plain', 'application/json']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
+  // Node's default gives request headers 60 s; a client gets no more for its headers than for any silence.
+  app.server.headersTimeout = Math.min(app.server.headersTimeout, deps.config.CLIENT_IDLE_TIMEOUT_MS);
   app.decorate('deps', deps);
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);

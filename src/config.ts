@@ -123,6 +123,12 @@ export const ConfigSchema = Type.Object({
     default: 'https://ossci-datasets.s3.amazonaws.com/mnist/',
     description: 'Mirror MNIST is downloaded from (files checked against their published MD5)',
   }),
+  CLIENT_IDLE_TIMEOUT_MS: Int(
+    1000,
+    600_000,
+    30_000,
+    'A connection on which nothing arrives or leaves for this long is closed (slow or stalled clients); request headers must arrive within it too',
+  ),
   DASHBOARD_DIR: Type.String({
     default: '',
     description: 'Built dashboard served at / (index.html, assets/); empty: dist/web of the installed package',

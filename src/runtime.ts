@@ -66,6 +66,8 @@ export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; cl
       },
     }),
     jobEvents,
+    // Event streams must write within the idle timeout, or it would close them.
+    eventsHeartbeatMs: Math.min(15_000, Math.floor(config.CLIENT_IDLE_TIMEOUT_MS / 2)),
     backend: backend.name,
   };
   return {

@@ -23,6 +23,7 @@ export interface AppDeps {
     | 'RATE_LIMIT_PREDICT_PER_MINUTE'
     | 'RATE_LIMIT_TRAIN_PER_MINUTE'
     | 'DASHBOARD_DIR'
+    | 'CLIENT_IDLE_TIMEOUT_MS'
   >;
   /** The API keys; undefined runs the service open. */
   keyring?: Keyring;

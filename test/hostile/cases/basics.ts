@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { connect } from 'node:net';
 import { bearer, send } from '../send.js';
 import type { CaseFile } from '../types.js';
 
@@ -6,7 +7,26 @@ import type { CaseFile } from '../types.js';
 const json = { 'content-type': 'application/json' };
 
 const file: CaseFile = {
+  env: { CLIENT_IDLE_TIMEOUT_MS: '3000' },
   cases: [
+    {
+      name: 'a body shorter than its Content-Length is dropped after the idle timeout',
+      run: async (ctx) => {
+        const res = await stall(ctx.url, {
+          head: `POST /v1/training-jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ctx.keys.train}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"epochs":`,
+        });
+        expect(res.closed).toBe(true);
+        expect(res.waitedMs).toBeLessThan(20_000);
+      },
+    },
+    {
+      name: 'request headers that never end are dropped',
+      run: async (ctx) => {
+        const res = await stall(ctx.url, { head: 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: a' });
+        expect(res.closed).toBe(true);
+        expect(res.waitedMs).toBeLessThan(45_000);
+      },
+    },
     {
       name: 'a body over MAX_UPLOAD_BYTES is refused from its Content-Length',
       request: (ctx) => ({
@@ -100,3 +120,22 @@ const file: CaseFile = {
 };
 
 export default file;
+
+/** Writes `head` on a raw socket and waits, sending nothing more, until the server closes it. */
+function stall(url: string, { head }: { head: string }): Promise<{ closed: boolean; waitedMs: number }> {
+  const { hostname, port } = new URL(url);
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname, () => socket.write(head));
+    const give = setTimeout(() => {
+      socket.destroy();
+      resolve({ closed: false, waitedMs: Date.now() - started });
+    }, 60_000);
+    socket.on('data', () => {});
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(give);
+      resolve({ closed: true, waitedMs: Date.now() - started });
+    });
+  });
+}
