@@ -40,6 +40,7 @@ function upload(name: string, trainCount = 30, testCount = 10, gzip = false): Da
   const z = (b: Buffer) => (gzip ? gzipSync(b) : b);
   return {
     name,
+    owner: 'key:test',
     trainImages: z(files.trainImages),
     trainLabels: z(files.trainLabels),
     testImages: z(files.testImages),
@@ -63,7 +64,7 @@ describe('dataset store', () => {
     await sleep(5); // distinct createdAt, so "newest first" is observable
     const second = await store.create(upload('second', 40, 20, true));
 
-    expect(first.id).toMatch(/^ds_[0-9a-f]{16}$/);
+    expect(first.id).toMatch(/^ds_[0-9a-f]{24}$/);
     expect(second).toMatchObject({
       name: 'second',
       builtin: false,
@@ -126,7 +127,9 @@ describe('dataset store', () => {
     expect(err.message).toBe('testLabels: label 10 at index 9 is outside 0–9');
     const mismatch = { ...upload('bad'), trainLabels: makeIdxLabels([1, 2, 3]) };
     expect((await rejection(store.create(mismatch))).message).toBe('train: 30 images but 3 labels');
-    expect(await readdir(dir)).toEqual([]);
+    // No dataset folder and no staging file left.
+    expect(await readdir(join(dir, 'datasets'))).toEqual([]);
+    expect(await readdir(join(dir, '.staging'))).toEqual([]);
     expect((await store.list()).length).toBe(3);
   });
 
@@ -136,9 +139,10 @@ describe('dataset store', () => {
     const err = await rejection(store.create(big));
     expect(err).toBeInstanceOf(InvalidInputError);
     expect(err.message).toBe(
-      'trainImages: header declares 100 images (78416 bytes uncompressed), more than the limit of 65536 bytes',
+      'trainImages: header declares 100 images (78,416 bytes uncompressed), more than the limit of 65,536 bytes (MAX_DATASET_BYTES)',
     );
-    expect(await readdir(dir)).toEqual([]);
+    expect(await readdir(join(dir, 'datasets')).catch(() => [])).toEqual([]);
+    expect(await readdir(join(dir, '.staging'))).toEqual([]);
   });
 
   it('refuses to delete a built-in', async () => {
