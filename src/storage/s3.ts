@@ -91,9 +91,10 @@ export function createS3Storage(opts: S3StorageOptions): ObjectStorage {
     async putFile(key, path) {
       // One PUT streamed from the file with its length given, so nothing is buffered (a single
       // PUT takes up to 5 GiB; dataset files are at most 1 GiB).
+      const target = full(key);
       const { size } = await stat(path);
       const body = createReadStream(path);
-      const command = new PutObjectCommand({ Bucket: bucket, Key: full(key), Body: body, ContentLength: size });
+      const command = new PutObjectCommand({ Bucket: bucket, Key: target, Body: body, ContentLength: size });
       try {
         await send(() => client.send(command));
       } finally {
