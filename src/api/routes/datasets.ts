@@ -98,16 +98,18 @@ const datasets: FastifyPluginAsyncTypebox = async (app) => {
             );
           }
           seen.add(field);
-          // Past fileSize the parser only truncates the stream: make it an error that stops the upload.
-          part.file.once('limit', () =>
-            part.file.destroy(
-              new PayloadTooLargeError(
-                `${field}: more than ${maxFile} bytes as uploaded; at most ${config.MAX_DATASET_BYTES} bytes per file (MAX_DATASET_BYTES)`,
-                'PAYLOAD_TOO_LARGE',
-              ),
-            ),
-          );
-          await session.addFile(field, part.file);
+          // Past fileSize the parser cuts the file short and ends it: whatever the cut-off stream
+          // then fails with (most often "not valid gzip"), the answer is that it was too large.
+          const tooLarge = () =>
+            new PayloadTooLargeError(
+              `${field}: more than ${maxFile} bytes as uploaded; at most ${config.MAX_DATASET_BYTES} bytes per file (MAX_DATASET_BYTES)`,
+              'PAYLOAD_TOO_LARGE',
+            );
+          part.file.once('limit', () => part.file.destroy(tooLarge()));
+          await session.addFile(field, part.file).catch((err: unknown) => {
+            throw part.file.truncated ? tooLarge() : err;
+          });
+          if (part.file.truncated) throw tooLarge();
         }
         const missing = FILE_FIELDS.filter((f) => !seen.has(f));
         if (missing.length > 0)

@@ -212,9 +212,11 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
         throw new ConflictError('built-in datasets cannot be deleted', 'DATASET_BUILTIN');
       }
       if (!UPLOAD_ID.test(id)) throw notFound(id);
-      if (!(await readMarker(id))) throw notFound(id);
+      const marker = await readMarker(id);
+      if (!marker) throw notFound(id);
       // The marker first makes the dataset vanish at once; the files go after it.
       await storage.delete(`datasets/${id}/${INFO_FILE}`);
+      if (marker.owner !== undefined) quota.removed(marker.owner, marker.bytes ?? 0);
       loads.delete(id);
       await storage.deletePrefix(`datasets/${id}/`);
     },

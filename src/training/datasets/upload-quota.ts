@@ -37,6 +37,8 @@ export interface UploadTicket {
 export interface UploadQuota {
   /** Takes a slot for `owner`; throws a 429 past the in-flight limits or the owner's dataset count. */
   enter(owner: string): Promise<UploadTicket>;
+  /** A dataset of `owner` was deleted here: uploads still running for them count it no more. */
+  removed(owner: string, bytes: number): void;
 }
 
 interface OwnerState {
@@ -137,6 +139,13 @@ export function createUploadQuota(
         },
         release,
       };
+    },
+
+    removed(owner, bytes) {
+      const state = owners.get(owner);
+      if (!state) return; // the next upload reads storage afresh
+      state.committed.datasets -= 1;
+      state.committed.bytes -= bytes;
     },
   };
 }
