@@ -120,9 +120,9 @@ describe('fashion-mnist', () => {
     // The gzipped file is there, but a directory stands where the plain one is read first.
     await writeFile(join(dir, 't10k-labels-idx1-ubyte.gz'), gzipSync(files.testLabels));
     await mkdir(join(dir, 't10k-labels-idx1-ubyte'));
-    const err = await fashionMnistDataset(dir)
+    const err = (await fashionMnistDataset(dir)
       .load()
-      .catch((e: unknown) => e as Error);
+      .catch((e: unknown) => e)) as Error;
     expect(err).toMatchObject({ code: 'DATASET_UNAVAILABLE', statusCode: 503 });
     expect(err.message).toBe(
       'dataset "fashion-mnist": could not read t10k-labels-idx1-ubyte in FASHION_MNIST_DIR (EISDIR)',
