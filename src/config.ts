@@ -77,7 +77,8 @@ export const ConfigSchema = Type.Object({
     { default: 'info', description: 'pino log level' },
   ),
   MAX_UPLOAD_BYTES: Int(1024, 1024 ** 3, 10 * 1024 * 1024, 'Largest request body (images, datasets, JSON)'),
-  MAX_DATASET_BYTES: Int(1024, 4 * 1024 ** 3, 256 * 1024 * 1024, 'Largest dataset upload, per file and unpacked'),
+  // At most 1 GiB: a worker reads each file whole into one buffer, which a 2 GiB file would not fit.
+  MAX_DATASET_BYTES: Int(1024, 1024 ** 3, 256 * 1024 * 1024, 'Largest dataset upload, per file and unpacked'),
   MAX_BATCH: Int(1, 4096, 256, 'Most inputs in one predict request'),
   MODEL_CACHE_SIZE: Int(1, 1000, 16, 'Models the API keeps loaded'),
   JOB_RETENTION_DAYS: Int(1, 3650, 7, 'Days finished jobs are kept (at most 1000 of each outcome)'),
@@ -133,6 +134,16 @@ export const ConfigSchema = Type.Object({
     default: '',
     description: 'Built dashboard served at / (index.html, assets/); empty: dist/web of the installed package',
   }),
+  MAX_DATASETS_PER_KEY: Int(1, 100_000, 20, 'Uploaded datasets one API key (or IP) may keep stored'),
+  MAX_DATASET_STORAGE_PER_KEY: Int(
+    1024,
+    1024 ** 4,
+    1024 ** 3,
+    'Bytes of uploaded datasets (uncompressed) one API key (or IP) may keep stored, uploads in flight included',
+  ),
+  MAX_DATASET_IMAGES: Int(1, 10_000_000, 250_000, 'Most images (train + test) in one uploaded dataset'),
+  MAX_UPLOADS_IN_FLIGHT_PER_KEY: Int(1, 1000, 2, 'Dataset uploads one API key (or IP) may have running at once'),
+  MAX_UPLOADS_IN_FLIGHT: Int(1, 10_000, 8, 'Dataset uploads one API process runs at once'),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, link, mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { checkKey, checkPrefix, type ObjectStorage } from './types.js';
 
@@ -12,17 +13,30 @@ import { checkKey, checkPrefix, type ObjectStorage } from './types.js';
 export function createFsStorage({ dir }: { dir: string }): ObjectStorage {
   const pathOf = (key: string) => join(dir, checkKey(key));
 
-  async function writeTemp(target: string, body: Uint8Array): Promise<string> {
+  /** A temporary file beside `target` holding `body` (bytes, or a local file's path to copy). */
+  async function writeTemp(target: string, body: Uint8Array | { path: string }): Promise<string> {
     for (let attempt = 1; ; attempt++) {
       await mkdir(dirname(target), { recursive: true });
       const tmp = join(dirname(target), `.tmp-${randomBytes(6).toString('hex')}`);
       try {
-        await writeFile(tmp, body);
+        // A copy-on-write clone where the filesystem has them, else a kernel-side copy.
+        if (body instanceof Uint8Array) await writeFile(tmp, body);
+        else await copyFile(body.path, tmp, constants.COPYFILE_FICLONE);
         return tmp;
       } catch (err) {
         // A concurrent delete removed the directory as empty between the mkdir and the write.
         if (!isMissing(err) || attempt === 3) throw err;
       }
+    }
+  }
+
+  async function replace(target: string, body: Uint8Array | { path: string }): Promise<void> {
+    const tmp = await writeTemp(target, body);
+    try {
+      await rename(tmp, target);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
     }
   }
 
@@ -62,14 +76,11 @@ export function createFsStorage({ dir }: { dir: string }): ObjectStorage {
     location: `file:${dir}`,
 
     async put(key, body) {
-      const target = pathOf(key);
-      const tmp = await writeTemp(target, body);
-      try {
-        await rename(tmp, target);
-      } catch (err) {
-        await rm(tmp, { force: true });
-        throw err;
-      }
+      await replace(pathOf(key), body);
+    },
+
+    async putFile(key, path) {
+      await replace(pathOf(key), { path });
     },
 
     async putIfAbsent(key, body) {

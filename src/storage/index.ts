@@ -44,6 +44,7 @@ function lazyS3Storage(opts: S3StorageOptions): ObjectStorage {
   return {
     location: `s3://${opts.bucket}/${opts.prefix}`,
     put: async (key, body) => (await s3()).put(key, body),
+    putFile: async (key, path) => (await s3()).putFile(key, path),
     putIfAbsent: async (key, body) => (await s3()).putIfAbsent(key, body),
     get: async (key) => (await s3()).get(key),
     list: async (prefix) => (await s3()).list(prefix),

@@ -9,6 +9,11 @@ export interface ObjectStorage {
   readonly location: string;
   /** Creates or replaces the object; readers see the old bytes or the new, never a mix. */
   put(key: string, body: Uint8Array): Promise<void>;
+  /**
+   * put() with the bytes of a local file, streamed rather than read into memory (dataset files
+   * of up to 1 GiB). The file is left in place and must not change meanwhile.
+   */
+  putFile(key: string, path: string): Promise<void>;
   /** Creates the object only if the key is free: false (and nothing written) when it is taken. */
   putIfAbsent(key: string, body: Uint8Array): Promise<boolean>;
   /** The object's bytes, or undefined when there is none. */

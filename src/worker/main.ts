@@ -11,6 +11,8 @@ import { configOrExit } from '../server.js';
 import { createCheckpointStore } from '../models/checkpoints.js';
 import { createModelStore, type ModelStore } from '../models/store.js';
 import { storageFromConfig } from '../storage/index.js';
+import { datasetStoreFromConfig } from '../training/datasets/store.js';
+import type { DatasetStore } from '../training/datasets/types.js';
 import { ABORT_CANCEL, ABORT_SHUTDOWN, isCancelRequested, listenForCancels } from '../queue/cancellation.js';
 import { createTrainingWorker, isFinalFailure, type TrainingWorker } from './worker.js';
 import type { Job } from 'bullmq';
@@ -52,7 +54,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<() =>
     { backend: backend.name, skipped: backend.skipped, concurrency: config.WORKER_CONCURRENCY },
     'trainyard worker started',
   );
-  const sweeper = startSweeper(createModelStore({ storage }), logger);
+  const sweeper = startSweeper(createModelStore({ storage }), datasetStoreFromConfig(config, storage), logger);
   const heartbeat = config.WORKER_HEARTBEAT_FILE
     ? startHeartbeat(config.WORKER_HEARTBEAT_FILE, worker, connection)
     : undefined;
@@ -102,27 +104,30 @@ async function startMetrics(port: number, worker: TrainingWorker, logger: Logger
   }
 }
 
-/** Model files younger than this may belong to a save still running (on another worker's clock). */
+/** Files younger than this may belong to a save or upload still running (on another machine's clock). */
 const SWEEP_GRACE_MS = 60 * 60_000;
 const SWEEP_EVERY_MS = 60 * 60_000;
 
 /**
  * Removes, a minute after start and then hourly, the model files a save or remove that crashed
- * part-way left behind (invisible, since no marker names them, but taking space). Several
- * workers sweeping at once delete the same files, which is harmless.
+ * part-way left behind, and the files of dataset uploads that died before their dataset.json
+ * (invisible, since no marker names them, but taking space). Several workers sweeping at once
+ * delete the same files, which is harmless.
  */
-function startSweeper(models: ModelStore, logger: Logger): { stop(): void } {
+function startSweeper(models: ModelStore, datasets: DatasetStore, logger: Logger): { stop(): void } {
   let running = false;
   const sweep = () => {
     if (running) return; // a sweep of a large bucket still going
     running = true;
-    void models
-      .sweep(SWEEP_GRACE_MS)
-      .then(
-        (removed) => removed > 0 && logger.info({ removed }, 'removed model files no model names'),
-        (err: unknown) => logger.warn({ err: (err as Error).message }, 'model sweep failed'),
-      )
-      .finally(() => (running = false));
+    const models_ = models.sweep(SWEEP_GRACE_MS).then(
+      (removed) => removed > 0 && logger.info({ removed }, 'removed model files no model names'),
+      (err: unknown) => logger.warn({ err: (err as Error).message }, 'model sweep failed'),
+    );
+    const datasets_ = datasets.sweep(SWEEP_GRACE_MS).then(
+      (removed) => removed > 0 && logger.info({ removed }, 'removed files of dataset uploads never committed'),
+      (err: unknown) => logger.warn({ err: (err as Error).message }, 'dataset sweep failed'),
+    );
+    void Promise.all([models_, datasets_]).finally(() => (running = false));
   };
   const first = setTimeout(sweep, 60_000).unref();
   const every = setInterval(sweep, SWEEP_EVERY_MS).unref();

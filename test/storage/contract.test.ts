@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +48,29 @@ describe.each(backends)('%s storage', (_name, make) => {
     await storage.put('b/empty.bin', Buffer.alloc(0));
     expect(Buffer.compare((await storage.get('b/big.bin'))!, big)).toBe(0);
     expect((await storage.get('b/empty.bin'))!.length).toBe(0);
+  });
+
+  it('puts a local file by streaming it, byte for byte, and leaves the file in place', async () => {
+    const big = randomBytes(5 * 1024 * 1024 + 3);
+    const file = join(dir, `src-${randomBytes(4).toString('hex')}`);
+    await writeFile(file, big);
+    await storage.put('g/file.bin', bytes(1));
+    await storage.putFile('g/file.bin', file); // replaces
+    expect(Buffer.compare((await storage.get('g/file.bin'))!, big)).toBe(0);
+    expect((await stat(file)).size).toBe(big.length);
+    await writeFile(file, Buffer.alloc(0));
+    await storage.putFile('g/empty.bin', file);
+    expect((await storage.get('g/empty.bin'))!.length).toBe(0);
+    expect(await storage.list('g/')).toEqual(['g/empty.bin', 'g/file.bin']);
+    await rm(file);
+  });
+
+  it('fails putFile for a missing file and writes nothing', async () => {
+    const missing = join(dir, `missing-${randomBytes(4).toString('hex')}`);
+    await expect(storage.putFile('h/none.bin', missing)).rejects.toThrow();
+    expect(await storage.get('h/none.bin')).toBeUndefined();
+    expect(await storage.list('h/')).toEqual([]);
+    await expect(storage.putFile('../x', missing)).rejects.toThrow('invalid storage key');
   });
 
   it('lists every key under a prefix at any depth, sorted, and nothing else', async () => {
@@ -115,8 +138,14 @@ describe('filesystem storage on disk', () => {
       const storage = createFsStorage({ dir: root });
       await storage.put('models/m/metadata.json', Buffer.from('{}'));
       expect(await storage.putIfAbsent('models/m/metadata.json', Buffer.from('[]'))).toBe(false);
-      // Neither write leaves its temporary file behind.
-      expect(await readdir(join(root, 'models', 'm'))).toEqual(['metadata.json']);
+      const source = join(root, '.source');
+      await writeFile(source, 'abc');
+      await storage.putFile('models/m/copy.bin', source);
+      await expect(storage.putFile('models/m/none.bin', join(root, '.nothing'))).rejects.toMatchObject({
+        code: 'ENOENT',
+      });
+      // No write leaves its temporary file behind.
+      expect((await readdir(join(root, 'models', 'm'))).sort()).toEqual(['copy.bin', 'metadata.json']);
       await storage.deletePrefix('models/m/');
       expect(await readdir(join(root, 'models'))).toEqual([]);
       // Deletes leave no empty folders below the top-level one, and keep those still in use.

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
@@ -15,9 +17,12 @@ import { S3_BUCKET, S3_CREDENTIALS, startS3, type TestS3 } from '../helpers/s3-s
 import { multipart } from '../api/http.js';
 
 let s3: TestS3;
+let localDir: string;
 const saved = { ...process.env };
 beforeAll(async () => {
   s3 = await startS3();
+  // DATA_DIR of the dataset stores: their uploads' staging files, nothing else.
+  localDir = await mkdtemp(join(tmpdir(), 'trainyard-s3-stores-'));
   // The S3 storage takes credentials from the SDK's default chain, as it does in production.
   process.env.AWS_ACCESS_KEY_ID = S3_CREDENTIALS.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = S3_CREDENTIALS.secretAccessKey;
@@ -25,6 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   process.env = saved;
   await s3?.close();
+  await rm(localDir, { recursive: true, force: true });
 });
 
 const prefix = () => `t-${randomBytes(4).toString('hex')}/`;
@@ -32,7 +38,7 @@ const prefix = () => `t-${randomBytes(4).toString('hex')}/`;
 function datasetStore(storage: ObjectStorage) {
   return createDatasetStore({
     storage,
-    dir: 'unused-mnist-cache',
+    dir: localDir,
     fashionMnistDir: 'no-fashion-mnist-here',
     mnistDir: '',
     mnistBaseUrl: 'http://127.0.0.1:9/',
@@ -40,7 +46,7 @@ function datasetStore(storage: ObjectStorage) {
   });
 }
 
-const upload = (name: string, train = 30, test = 10) => ({ name, ...makeIdxFiles(train, test) });
+const upload = (name: string, train = 30, test = 10) => ({ name, owner: 'key:test', ...makeIdxFiles(train, test) });
 const uploadIds = async (store: ReturnType<typeof datasetStore>) =>
   (await store.list()).filter((d) => !d.builtin).map((d) => d.id);
 
@@ -69,6 +75,8 @@ describe('dataset uploads on S3', () => {
     await expect(other.get(info.id)).rejects.toMatchObject({ code: 'DATASET_NOT_FOUND' });
     await expect(store.remove(info.id)).rejects.toMatchObject({ code: 'DATASET_NOT_FOUND' });
     expect(await storage.list('datasets/')).toEqual([]);
+    // Each file was staged on local disk on its way to the bucket, and removed after.
+    expect(await readdir(join(localDir, '.staging'))).toEqual([]);
   });
 
   it('stores an upload all or nothing when storage fails mid-way', async () => {
@@ -77,9 +85,9 @@ describe('dataset uploads on S3', () => {
     // The real S3 storage, failing its third write as a network error would.
     const failing: ObjectStorage = {
       ...storage,
-      async put(key, body) {
+      async putFile(key, path) {
         if (++puts === 3) throw new Error('connection reset');
-        return storage.put(key, body);
+        return storage.putFile(key, path);
       },
     };
     await expect(datasetStore(failing).create(upload('broken'))).rejects.toThrow('connection reset');

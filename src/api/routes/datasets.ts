@@ -1,13 +1,20 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { BadRequestError, ConflictError, UnsupportedMediaTypeError } from '../../errors.js';
+import {
+  BadRequestError,
+  ConflictError,
+  DomainError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+} from '../../errors.js';
 import { IdParams } from '../../schemas/common.js';
 import { DatasetSchema } from '../../schemas/dataset.js';
-import type { DatasetUpload } from '../../training/datasets/types.js';
+import { UPLOAD_FIELDS as FILE_FIELDS } from '../../training/datasets/upload.js';
+import type { UploadField as FileField } from '../../training/datasets/types.js';
 import { binary, errors, list, ref } from '../schemas.js';
 
-const FILE_FIELDS = ['trainImages', 'trainLabels', 'testImages', 'testLabels'] as const;
-type FileField = (typeof FILE_FIELDS)[number];
+/** Room for gzip's framing on top of MAX_DATASET_BYTES: incompressible data grows a little. */
+const GZIP_SLACK = (bytes: number) => 64 * 1024 + Math.ceil(bytes / 1000);
 
 const UploadSchema = Type.Object(
   {
@@ -49,7 +56,7 @@ const datasets: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Upload a dataset as four IDX files (MNIST format, .gz allowed)',
         consumes: ['multipart/form-data'],
         body: { content: { 'multipart/form-data': { schema: UploadSchema } } },
-        response: { 201: ref(DatasetSchema), ...errors(400, 413, 415) },
+        response: { 201: ref(DatasetSchema), ...errors(400, 413, 415, 429, 503) },
       },
     },
     async (request, reply) => {
@@ -59,36 +66,67 @@ const datasets: FastifyPluginAsyncTypebox = async (app) => {
           'UNSUPPORTED_MEDIA_TYPE',
         );
       }
-      const files: Partial<Record<FileField, Buffer>> = {};
-      let name: string | undefined;
-      // Loose part limits: a surplus part is answered by the checks below with a 400 that names it.
-      const limits = { fileSize: config.MAX_DATASET_BYTES, files: FILE_FIELDS.length + 4, fields: 8 };
-      for await (const part of request.parts({ limits })) {
-        if (part.type === 'field') {
-          if (part.fieldname !== 'name' || name !== undefined) {
-            throw new BadRequestError(`unexpected field "${part.fieldname}"; expected one "name"`, 'UNEXPECTED_FIELD');
+      // The owner of what is stored: quotas count per key (or per client IP while open).
+      const owner = request.caller?.id ?? `ip:${request.ip}`;
+      const maxFile = config.MAX_DATASET_BYTES + GZIP_SLACK(config.MAX_DATASET_BYTES);
+      // Loose part counts: a surplus part is answered by the checks below with a 400 that names it.
+      const limits = { fileSize: maxFile, files: FILE_FIELDS.length + 2, fields: 4, parts: 10, fieldSize: 1024 };
+      const session = await store.beginUpload(owner).catch((err: unknown) => {
+        if (err instanceof DomainError && err.code === 'TOO_MANY_UPLOADS') void reply.header('retry-after', '5');
+        throw err;
+      });
+      try {
+        const seen = new Set<FileField>();
+        let name: string | undefined;
+        for await (const part of request.parts({ limits })) {
+          if (part.type === 'field') {
+            if (part.fieldname !== 'name' || name !== undefined) {
+              throw new BadRequestError(
+                `unexpected field "${part.fieldname}"; expected one "name"`,
+                'UNEXPECTED_FIELD',
+              );
+            }
+            // A value over fieldSize arrives cut off: no name of 1–100 characters is that long.
+            name = part.valueTruncated ? '' : String(part.value);
+            continue;
           }
-          name = String(part.value);
-        } else {
           const field = part.fieldname as FileField;
-          if (!FILE_FIELDS.includes(field) || files[field]) {
+          if (!FILE_FIELDS.includes(field) || seen.has(field)) {
             throw new BadRequestError(
               `unexpected file field "${part.fieldname}"; expected one each of ${FILE_FIELDS.join(', ')}`,
               'UNEXPECTED_FIELD',
             );
           }
-          files[field] = await part.toBuffer();
+          seen.add(field);
+          // Past fileSize the parser cuts the file short and ends it: whatever the cut-off stream
+          // then fails with (most often "not valid gzip"), the answer is that it was too large.
+          const tooLarge = () =>
+            new PayloadTooLargeError(
+              `${field}: more than ${maxFile} bytes as uploaded; at most ${config.MAX_DATASET_BYTES} bytes per file (MAX_DATASET_BYTES)`,
+              'PAYLOAD_TOO_LARGE',
+            );
+          part.file.once('limit', () => part.file.destroy(tooLarge()));
+          await session.addFile(field, part.file).catch((err: unknown) => {
+            throw part.file.truncated ? tooLarge() : err;
+          });
+          if (part.file.truncated) throw tooLarge();
         }
+        const missing = FILE_FIELDS.filter((f) => !seen.has(f));
+        if (missing.length > 0)
+          throw new BadRequestError(`missing file field(s): ${missing.join(', ')}`, 'MISSING_FIELD');
+        const trimmed = name?.trim();
+        if (!trimmed || trimmed.length > 100) {
+          throw new BadRequestError('field "name" is required (1–100 characters)', 'MISSING_FIELD');
+        }
+        const created = await session.commit(trimmed);
+        return await reply.status(201).header('location', `/v1/datasets/${created.id}`).send(created);
+      } catch (err) {
+        // The rest of a refused body is not read: close the connection rather than drain it.
+        void reply.header('connection', 'close');
+        throw err;
+      } finally {
+        await session.abort();
       }
-      const missing = FILE_FIELDS.filter((f) => !files[f]);
-      if (missing.length > 0)
-        throw new BadRequestError(`missing file field(s): ${missing.join(', ')}`, 'MISSING_FIELD');
-      const trimmed = name?.trim();
-      if (!trimmed || trimmed.length > 100) {
-        throw new BadRequestError('field "name" is required (1–100 characters)', 'MISSING_FIELD');
-      }
-      const created = await store.create({ name: trimmed, ...files } as DatasetUpload);
-      return reply.status(201).header('location', `/v1/datasets/${created.id}`).send(created);
     },
   );
 

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { UnavailableError } from '../../errors.js';
 import { findIdxFile, readIdxFile, readIdxPair } from './idx.js';
 import type { DatasetInfo, LoadedDataset } from './types.js';
 
@@ -61,9 +62,25 @@ export async function missingIdxFile(dir: string): Promise<string | undefined> {
   return undefined;
 }
 
-/** Loads the four IDX files of `dir` (plain or gzipped) into a dataset. */
-export async function loadIdxDir(dir: string, id: string, labels: readonly string[]): Promise<LoadedDataset> {
-  const read = (name: string) => readIdxFile(join(dir, name));
+/**
+ * Loads the four IDX files of `dir` (plain or gzipped) into a dataset. A file that cannot be
+ * read is named with `where` (the setting that names `dir`), not with its path: the message
+ * reaches API clients through the job's error.
+ */
+export async function loadIdxDir(
+  dir: string,
+  id: string,
+  labels: readonly string[],
+  where: string,
+): Promise<LoadedDataset> {
+  const read = (name: string) =>
+    readIdxFile(join(dir, name)).catch((err: unknown) => {
+      const code = (err as NodeJS.ErrnoException | null)?.code ?? 'error';
+      throw new UnavailableError(
+        `dataset "${id}": could not read ${name} in ${where} (${code})`,
+        'DATASET_UNAVAILABLE',
+      );
+    });
   const [trainImages, trainLabels, testImages, testLabels] = await Promise.all([
     read(IDX_FILE_NAMES.trainImages),
     read(IDX_FILE_NAMES.trainLabels),

@@ -22,10 +22,11 @@ export const FASHION_MNIST_LABELS: readonly string[] = [
   'Ankle boot',
 ];
 
-function missingNote(dir: string, missing: string): string {
+/** Names the setting, never its value: answers do not show this machine's paths. */
+function missingNote(missing: string): string {
   return (
-    `${missing}(.gz) is missing from ${dir}; install Debian's dataset-fashion-mnist package ` +
-    'or set FASHION_MNIST_DIR to a directory holding the four IDX files'
+    `${missing}(.gz) is missing from the directory FASHION_MNIST_DIR names; install Debian's ` +
+    'dataset-fashion-mnist package or set FASHION_MNIST_DIR to a directory holding the four IDX files'
   );
 }
 
@@ -38,7 +39,7 @@ export function fashionMnistDataset(dir: string): BuiltinDataset {
       const missing = await missingIdxFile(dir);
       return builtinInfo(FASHION_MNIST_ID, 'Fashion-MNIST', {
         available: missing === undefined,
-        note: missing === undefined ? undefined : missingNote(dir, missing),
+        note: missing === undefined ? undefined : missingNote(missing),
         trainSize: sizes.train,
         testSize: sizes.test,
         labels: FASHION_MNIST_LABELS,
@@ -48,11 +49,11 @@ export function fashionMnistDataset(dir: string): BuiltinDataset {
       const missing = await missingIdxFile(dir);
       if (missing !== undefined) {
         throw new ConflictError(
-          `dataset "${FASHION_MNIST_ID}" is unavailable: ${missingNote(dir, missing)}`,
+          `dataset "${FASHION_MNIST_ID}" is unavailable: ${missingNote(missing)}`,
           'DATASET_UNAVAILABLE',
         );
       }
-      const dataset = await loadIdxDir(dir, FASHION_MNIST_ID, FASHION_MNIST_LABELS);
+      const dataset = await loadIdxDir(dir, FASHION_MNIST_ID, FASHION_MNIST_LABELS, 'FASHION_MNIST_DIR');
       sizes = { train: dataset.train.count, test: dataset.test.count };
       return dataset;
     },

@@ -1,5 +1,4 @@
 import { readFile, stat } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { InvalidInputError } from '../../errors.js';
 import type { Split } from './types.js';
@@ -46,8 +45,16 @@ function checkMagic(buf: Uint8Array, what: string, expected: number, kind: strin
   );
 }
 
-/** Images as a view into `buf` (no copy). The length is checked against the header before anything is allocated. */
-export function parseIdxImages(buf: Uint8Array, what: string): { count: number; images: Uint8Array } {
+/** The declared shape of an IDX file: how many images or labels, and the file's exact size. */
+export interface IdxHeader {
+  count: number;
+  bytes: number;
+}
+
+export const IDX_HEADER_BYTES = { images: IMAGES_HEADER, labels: LABELS_HEADER } as const;
+
+/** Checks an image file's magic and 28×28 dimensions from its first bytes (at least 16, or all there are). */
+export function readImagesHeader(buf: Uint8Array, what: string): IdxHeader {
   checkMagic(buf, what, IDX_IMAGES_MAGIC, 'image');
   if (buf.length < IMAGES_HEADER) {
     throw new InvalidInputError(
@@ -66,18 +73,11 @@ export function parseIdxImages(buf: Uint8Array, what: string): { count: number; 
     );
   }
   // At most 2^32 × 784 ≈ 3.4e12: exact in a double, so no overflow in this check.
-  const expected = IMAGES_HEADER + count * IMAGE_PIXELS;
-  if (buf.length !== expected) {
-    throw new InvalidInputError(
-      `${what}: header declares ${count} images (${expected} bytes) but the file has ${buf.length} bytes`,
-      'INVALID_IDX',
-    );
-  }
-  return { count, images: buf.subarray(IMAGES_HEADER, expected) };
+  return { count, bytes: IMAGES_HEADER + count * IMAGE_PIXELS };
 }
 
-/** Labels as a view into `buf` (no copy); every label must be 0–9. */
-export function parseIdxLabels(buf: Uint8Array, what: string): { count: number; labels: Uint8Array } {
+/** Checks a label file's magic from its first bytes (at least 8, or all there are). */
+export function readLabelsHeader(buf: Uint8Array, what: string): IdxHeader {
   checkMagic(buf, what, IDX_LABELS_MAGIC, 'label');
   if (buf.length < LABELS_HEADER) {
     throw new InvalidInputError(
@@ -86,21 +86,38 @@ export function parseIdxLabels(buf: Uint8Array, what: string): { count: number; 
     );
   }
   const count = view(buf).getUint32(4);
-  const expected = LABELS_HEADER + count;
-  if (buf.length !== expected) {
-    throw new InvalidInputError(
-      `${what}: header declares ${count} labels (${expected} bytes) but the file has ${buf.length} bytes`,
-      'INVALID_IDX',
-    );
-  }
-  const labels = buf.subarray(LABELS_HEADER, expected);
+  return { count, bytes: LABELS_HEADER + count };
+}
+
+/** The error for a file whose length is not what its header declares. */
+export function sizeMismatch(what: string, kind: 'images' | 'labels', header: IdxHeader, actual: string): Error {
+  return new InvalidInputError(
+    `${what}: header declares ${header.count} ${kind} (${header.bytes} bytes) but the file has ${actual} bytes`,
+    'INVALID_IDX',
+  );
+}
+
+/** The error for a label outside 0–9 at label index `index`. */
+export function badLabel(what: string, label: number, index: number): Error {
+  return new InvalidInputError(`${what}: label ${label} at index ${index} is outside 0–9`, 'INVALID_IDX');
+}
+
+/** Images as a view into `buf` (no copy). The length is checked against the header before anything is allocated. */
+export function parseIdxImages(buf: Uint8Array, what: string): { count: number; images: Uint8Array } {
+  const header = readImagesHeader(buf, what);
+  if (buf.length !== header.bytes) throw sizeMismatch(what, 'images', header, String(buf.length));
+  return { count: header.count, images: buf.subarray(IMAGES_HEADER, header.bytes) };
+}
+
+/** Labels as a view into `buf` (no copy); every label must be 0–9. */
+export function parseIdxLabels(buf: Uint8Array, what: string): { count: number; labels: Uint8Array } {
+  const header = readLabelsHeader(buf, what);
+  if (buf.length !== header.bytes) throw sizeMismatch(what, 'labels', header, String(buf.length));
+  const labels = buf.subarray(LABELS_HEADER, header.bytes);
   for (let i = 0; i < labels.length; i++) {
-    const label = labels[i]!;
-    if (label > 9) {
-      throw new InvalidInputError(`${what}: label ${label} at index ${i} is outside 0–9`, 'INVALID_IDX');
-    }
+    if (labels[i]! > 9) throw badLabel(what, labels[i]!, i);
   }
-  return { count, labels };
+  return { count: header.count, labels };
 }
 
 /**
@@ -120,7 +137,7 @@ function declaredIdxSize(head: Uint8Array): { bytes: number; items: number; kind
   return { bytes: headerBytes + bytes, items: dv.getUint32(4), kind };
 }
 
-function gzipError(what: string, err: unknown): InvalidInputError {
+export function gzipError(what: string, err: unknown): InvalidInputError {
   const detail = err instanceof Error ? err.message : String(err);
   return new InvalidInputError(`${what}: not valid gzip data (${detail})`, 'INVALID_GZIP');
 }
@@ -194,19 +211,6 @@ export function inflateIdx(buf: Uint8Array, what: string, maxBytes: number): Uin
   }
 }
 
-/** inflateIdx with the full inflation on the thread pool: what the API uses for uploads. */
-export async function inflateIdxAsync(buf: Uint8Array, what: string, maxBytes: number): Promise<Uint8Array> {
-  const plan = planInflate(buf, what, maxBytes);
-  if (plan instanceof Uint8Array) return plan;
-  try {
-    return await gunzip(buf, { maxOutputLength: plan });
-  } catch (err) {
-    throw inflateError(what, plan, err);
-  }
-}
-
-const gunzip = promisify(zlib.gunzip) as (buf: Uint8Array, opts: zlib.ZlibOptions) => Promise<Buffer>;
-
 /** The data itself when there is nothing to inflate, else the size to inflate to (checked against maxBytes). */
 function planInflate(buf: Uint8Array, what: string, maxBytes: number): Uint8Array | number {
   if (buf.length < 2 || buf[0] !== 0x1f || buf[1] !== 0x8b) return buf;
@@ -238,12 +242,16 @@ function inflateError(what: string, declaredBytes: number, err: unknown): Error 
 export function parseIdxPair(images: Uint8Array, labels: Uint8Array, prefix: string): Split {
   const img = parseIdxImages(images, `${prefix}Images`);
   const lab = parseIdxLabels(labels, `${prefix}Labels`);
-  if (img.count !== lab.count) {
-    throw new InvalidInputError(`${prefix}: ${img.count} images but ${lab.count} labels`, 'INVALID_IDX');
-  }
-  // An empty split cannot be trained on or evaluated; refuse it here rather than mid-training.
-  if (img.count === 0) throw new InvalidInputError(`${prefix}: the files hold no images`, 'INVALID_IDX');
+  checkSplitCounts(prefix, img.count, lab.count);
   return { count: img.count, images: img.images, labels: lab.labels };
+}
+
+/** One label per image, and at least one image: an empty split cannot be trained on or evaluated. */
+export function checkSplitCounts(prefix: string, images: number, labels: number): void {
+  if (images !== labels) {
+    throw new InvalidInputError(`${prefix}: ${images} images but ${labels} labels`, 'INVALID_IDX');
+  }
+  if (images === 0) throw new InvalidInputError(`${prefix}: the files hold no images`, 'INVALID_IDX');
 }
 
 /** Inflates (if gzipped) and parses one split; see inflateIdx for `maxBytes`. */

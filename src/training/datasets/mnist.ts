@@ -30,6 +30,8 @@ export const MNIST_MD5: Readonly<Record<string, string>> = {
 };
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** How messages name the download cache: by the setting, not by this machine's path. */
+const CACHE_WHERE = "DATA_DIR's download cache";
 /** The largest file is ~9.9 MB; a mirror sending far more is refused rather than buffered. */
 const MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024;
 
@@ -82,14 +84,14 @@ export function mnistDataset(opts: MnistOptions): BuiltinDataset {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const checksums = opts.checksums ?? MNIST_MD5;
 
-  /** Where complete files are, or undefined when a download is needed. */
-  async function localDir(): Promise<{ dir?: string; localMissing?: string }> {
+  /** Where complete files are (and the setting naming it), or undefined when a download is needed. */
+  async function localDir(): Promise<{ dir?: string; where?: string; localMissing?: string }> {
     let localMissing: string | undefined;
     if (opts.mnistDir !== '') {
       localMissing = await missingIdxFile(opts.mnistDir);
-      if (localMissing === undefined) return { dir: opts.mnistDir };
+      if (localMissing === undefined) return { dir: opts.mnistDir, where: 'MNIST_DIR' };
     }
-    if ((await missingIdxFile(cacheDir)) === undefined) return { dir: cacheDir };
+    if ((await missingIdxFile(cacheDir)) === undefined) return { dir: cacheDir, where: CACHE_WHERE };
     return localMissing === undefined ? {} : { localMissing };
   }
 
@@ -121,16 +123,18 @@ export function mnistDataset(opts: MnistOptions): BuiltinDataset {
     if (md5 !== expected.toLowerCase()) {
       throw fail(url, `checksum mismatch (MD5 ${md5}, expected ${expected})`);
     }
-    await mkdir(cacheDir, { recursive: true });
     // A unique temp name, then rename: another process never sees a partial file, and two
     // processes downloading at once both end up with the same verified bytes.
     const tmp = join(cacheDir, `.${file}.${randomBytes(6).toString('hex')}.tmp`);
     try {
+      await mkdir(cacheDir, { recursive: true });
       await writeFile(tmp, body);
       await rename(tmp, join(cacheDir, file));
     } catch (err) {
       await rm(tmp, { force: true });
-      throw err;
+      // Node's message holds the path; the job's error, shown by the API, must not.
+      const code = (err as NodeJS.ErrnoException | null)?.code ?? 'error';
+      throw new UnavailableError(`could not store ${file} in ${CACHE_WHERE} (${code})`, 'DATASET_DOWNLOAD_FAILED');
     }
   }
 
@@ -153,7 +157,7 @@ export function mnistDataset(opts: MnistOptions): BuiltinDataset {
       });
     },
     async load(): Promise<LoadedDataset> {
-      let { dir } = await localDir();
+      let { dir, where } = await localDir();
       if (dir === undefined) {
         // Files a previous, partly failed attempt already verified and stored are kept.
         const needed: string[] = [];
@@ -162,8 +166,9 @@ export function mnistDataset(opts: MnistOptions): BuiltinDataset {
         }
         await Promise.all(needed.map(download));
         dir = cacheDir;
+        where = CACHE_WHERE;
       }
-      const dataset = await loadIdxDir(dir, MNIST_ID, DIGIT_LABELS);
+      const dataset = await loadIdxDir(dir, MNIST_ID, DIGIT_LABELS, where ?? CACHE_WHERE);
       sizes = { train: dataset.train.count, test: dataset.test.count };
       return dataset;
     },

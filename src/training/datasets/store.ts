@@ -1,20 +1,22 @@
-import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { ConflictError, NotFoundError } from '../../errors.js';
-import { DIGIT_LABELS, IDX_FILE_NAMES, type BuiltinDataset } from './builtin.js';
+import { IDX_FILE_NAMES, type BuiltinDataset } from './builtin.js';
 import { fashionMnistDataset } from './fashion-mnist.js';
-import { inflateIdxAsync, parseIdxPair } from './idx.js';
+import { parseIdxPair } from './idx.js';
 import { mnistSampleDataset } from './mnist-sample.js';
 import { mnistDataset } from './mnist.js';
-import type { DatasetInfo, DatasetStore, DatasetUpload, LoadedDataset } from './types.js';
+import type { DatasetInfo, DatasetMarker, DatasetStore, LoadedDataset } from './types.js';
+import { INFO_FILE, stagingDirOf, startUpload, sweepStaging, UPLOAD_FIELDS, uploadIdTime } from './upload.js';
+import { createUploadQuota, type StoredUsage, type UploadLimits } from './upload-quota.js';
 import type { Config } from '../../config.js';
 import { storageFromConfig } from '../../storage/index.js';
-import { putAll, type ObjectStorage } from '../../storage/types.js';
+import type { ObjectStorage } from '../../storage/types.js';
 
 /**
  * Built-in datasets plus uploads kept in storage under `datasets/<id>/` as four un-gzipped
- * IDX files and `dataset.json`. An upload is validated completely in memory and its files
- * written before dataset.json, the commit marker: only uploads with one are listed or loaded,
- * and a delete removes it first. So an upload is there whole or not at all.
+ * IDX files and `dataset.json`. An upload streams its files in one by one, validated on the
+ * way (see upload.ts), and writes dataset.json, the commit marker, last: only uploads with one
+ * are listed or loaded, and a delete removes it first. So an upload is there whole or not at all.
  */
 
 export interface DatasetStoreOptions {
@@ -27,13 +29,27 @@ export interface DatasetStoreOptions {
   mnistBaseUrl: string;
   /** Limit of each uploaded file once decompressed: a gzipped upload may not unpack to more than an uncompressed one could be. */
   maxUploadBytes: number;
+  /** MAX_DATASET_IMAGES; default 250,000. */
+  maxImages?: number;
+  /** Uploads in flight and per-owner quotas; defaults: the settings' defaults. */
+  uploadLimits?: Partial<UploadLimits>;
   downloadTimeoutMs?: number;
   mnistChecksums?: Record<string, string>;
 }
 
-const UPLOAD_ID = /^ds_[0-9a-f]{16}$/;
-const INFO_FILE = 'dataset.json';
+/** Ids of uploads: 16 hex digits (before ids carried their time) or 24 (see newUploadId). */
+const UPLOAD_ID = /^ds_(?:[0-9a-f]{16}|[0-9a-f]{24})$/;
 const INFO_KEY = /^datasets\/([^/]+)\/dataset\.json$/;
+const DIR_KEY = /^datasets\/([^/]+)\//;
+
+export const DEFAULT_UPLOAD_LIMITS: UploadLimits = {
+  inFlight: 8,
+  inFlightPerOwner: 2,
+  datasetsPerOwner: 20,
+  bytesPerOwner: 1024 ** 3,
+};
+/** Staging files are swept at most this often, by the process that stages (the API). */
+const STAGING_SWEEP_EVERY_MS = 60 * 60_000;
 
 function notFound(id: string): NotFoundError {
   return new NotFoundError(`dataset ${JSON.stringify(id)} not found`, 'DATASET_NOT_FOUND');
@@ -48,12 +64,19 @@ export function datasetStoreFromConfig(config: Config, storage = storageFromConf
     mnistDir: config.MNIST_DIR,
     mnistBaseUrl: config.MNIST_BASE_URL,
     maxUploadBytes: config.MAX_DATASET_BYTES,
+    maxImages: config.MAX_DATASET_IMAGES,
+    uploadLimits: {
+      inFlight: config.MAX_UPLOADS_IN_FLIGHT,
+      inFlightPerOwner: config.MAX_UPLOADS_IN_FLIGHT_PER_KEY,
+      datasetsPerOwner: config.MAX_DATASETS_PER_KEY,
+      bytesPerOwner: config.MAX_DATASET_STORAGE_PER_KEY,
+    },
   });
 }
 
 /** Enough of a shape check that a stray or hand-edited dataset.json is skipped, not served. */
-function isUploadInfo(value: unknown, id: string): value is DatasetInfo {
-  const v = value as Partial<DatasetInfo> | null;
+function isUploadInfo(value: unknown, id: string): value is DatasetInfo & Partial<DatasetMarker> {
+  const v = value as Partial<DatasetMarker> | null;
   return (
     typeof v === 'object' &&
     v !== null &&
@@ -62,8 +85,16 @@ function isUploadInfo(value: unknown, id: string): value is DatasetInfo {
     typeof v.trainSize === 'number' &&
     typeof v.testSize === 'number' &&
     Array.isArray(v.labels) &&
-    typeof v.createdAt === 'string'
+    typeof v.createdAt === 'string' &&
+    (v.owner === undefined || typeof v.owner === 'string') &&
+    (v.bytes === undefined || typeof v.bytes === 'number')
   );
+}
+
+/** What the API shows of a marker: the quota fields stay in storage. */
+function publicInfo(marker: DatasetInfo & Partial<DatasetMarker>): DatasetInfo {
+  const { owner: _owner, bytes: _bytes, ...info } = marker;
+  return info;
 }
 
 export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
@@ -84,7 +115,7 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
   /** One promise per id: concurrent loads share the parse; failures are dropped so a retry can succeed. */
   const loads = new Map<string, Promise<LoadedDataset>>();
 
-  async function readUploadInfo(id: string): Promise<DatasetInfo | undefined> {
+  async function readMarker(id: string): Promise<(DatasetInfo & Partial<DatasetMarker>) | undefined> {
     const bytes = await storage.get(`datasets/${id}/${INFO_FILE}`);
     if (!bytes) return undefined;
     try {
@@ -100,9 +131,37 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
     if (builtin) return builtin.info();
     // The id becomes a key segment: only the exact generated shape ever reaches storage.
     if (!UPLOAD_ID.test(id)) throw notFound(id);
-    const info = await readUploadInfo(id);
-    if (!info) throw notFound(id);
-    return info;
+    const marker = await readMarker(id);
+    if (!marker) throw notFound(id);
+    return publicInfo(marker);
+  }
+
+  async function markers(): Promise<(DatasetInfo & Partial<DatasetMarker>)[]> {
+    const ids = (await storage.list('datasets/'))
+      .map((key) => INFO_KEY.exec(key)?.[1])
+      .filter((id): id is string => id !== undefined && UPLOAD_ID.test(id));
+    const found = await Promise.all(ids.map((id) => readMarker(id).catch(() => undefined)));
+    return found.filter((m) => m !== undefined);
+  }
+
+  /** What `owner` keeps stored; datasets from before owners were recorded count for nobody. */
+  async function usageOf(owner: string): Promise<StoredUsage> {
+    const own = (await markers()).filter((m) => m.owner === owner);
+    return { datasets: own.length, bytes: own.reduce((sum, m) => sum + (m.bytes ?? 0), 0) };
+  }
+
+  const quota = createUploadQuota({ ...DEFAULT_UPLOAD_LIMITS, ...opts.uploadLimits }, usageOf);
+  const stagingDir = stagingDirOf(opts.dir);
+  let stagingSweptAt = 0;
+
+  async function beginUpload(owner: string) {
+    const ticket = await quota.enter(owner);
+    if (Date.now() - stagingSweptAt > STAGING_SWEEP_EVERY_MS) {
+      stagingSweptAt = Date.now();
+      void sweepStaging(stagingDir).catch(() => {});
+    }
+    const upload = { storage, stagingDir, maxFileBytes: opts.maxUploadBytes, maxImages: opts.maxImages ?? 250_000 };
+    return startUpload(upload, owner, ticket);
   }
 
   async function loadUpload(id: string): Promise<LoadedDataset> {
@@ -129,60 +188,23 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
   return {
     async list() {
       const infos = await Promise.all([...builtins.values()].map((b) => b.info()));
-      const ids = (await storage.list('datasets/'))
-        .map((key) => INFO_KEY.exec(key)?.[1])
-        .filter((id): id is string => id !== undefined && UPLOAD_ID.test(id));
-      const uploads = await Promise.all(ids.map((id) => readUploadInfo(id).catch(() => undefined)));
-      const present = uploads.filter((u): u is DatasetInfo => u !== undefined);
+      const present = (await markers()).map(publicInfo);
       present.sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || a.id.localeCompare(b.id));
       return [...infos, ...present];
     },
 
     get,
 
-    async create(upload: DatasetUpload) {
-      // Everything is validated before the first byte is written.
-      const max = opts.maxUploadBytes;
-      // Inflated on the thread pool, one after another: the API's event loop keeps answering.
-      const files = {
-        trainImages: await inflateIdxAsync(upload.trainImages, 'trainImages', max),
-        trainLabels: await inflateIdxAsync(upload.trainLabels, 'trainLabels', max),
-        testImages: await inflateIdxAsync(upload.testImages, 'testImages', max),
-        testLabels: await inflateIdxAsync(upload.testLabels, 'testLabels', max),
-      };
-      const train = parseIdxPair(files.trainImages, files.trainLabels, 'train');
-      const test = parseIdxPair(files.testImages, files.testLabels, 'test');
+    beginUpload,
 
-      const id = `ds_${randomBytes(8).toString('hex')}`;
-      const info: DatasetInfo = {
-        id,
-        name: upload.name,
-        builtin: false,
-        available: true,
-        trainSize: train.count,
-        testSize: test.count,
-        imageShape: [28, 28],
-        classes: 10,
-        labels: [...DIGIT_LABELS],
-        createdAt: new Date().toISOString(),
-      };
-      const dir = `datasets/${id}/`;
+    async create(upload) {
+      const session = await beginUpload(upload.owner);
       try {
-        await putAll(
-          storage,
-          (Object.keys(IDX_FILE_NAMES) as (keyof typeof IDX_FILE_NAMES)[]).map((k) => [
-            `${dir}${IDX_FILE_NAMES[k]}`,
-            files[k],
-          ]),
-        );
-        // Written last: the commit marker.
-        await storage.put(`${dir}${INFO_FILE}`, Buffer.from(`${JSON.stringify(info, null, 2)}\n`));
-      } catch (err) {
-        // Unmarked files are never seen; removing them only saves space.
-        await storage.deletePrefix(dir).catch(() => {});
-        throw err;
+        for (const field of UPLOAD_FIELDS) await session.addFile(field, Readable.from([upload[field]]));
+        return await session.commit(upload.name);
+      } finally {
+        await session.abort();
       }
-      return info;
     },
 
     async remove(id: string) {
@@ -190,9 +212,11 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
         throw new ConflictError('built-in datasets cannot be deleted', 'DATASET_BUILTIN');
       }
       if (!UPLOAD_ID.test(id)) throw notFound(id);
-      if (!(await readUploadInfo(id))) throw notFound(id);
+      const marker = await readMarker(id);
+      if (!marker) throw notFound(id);
       // The marker first makes the dataset vanish at once; the files go after it.
       await storage.delete(`datasets/${id}/${INFO_FILE}`);
+      if (marker.owner !== undefined) quota.removed(marker.owner, marker.bytes ?? 0);
       loads.delete(id);
       await storage.deletePrefix(`datasets/${id}/`);
     },
@@ -217,6 +241,27 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
         });
       }
       return pending;
+    },
+
+    async sweep(olderThanMs) {
+      const keys = await storage.list('datasets/');
+      const marked = new Set(keys.map((k) => INFO_KEY.exec(k)?.[1]).filter((id) => id !== undefined));
+      const unmarked = new Set(
+        keys
+          .map((k) => DIR_KEY.exec(k)?.[1])
+          .filter((id): id is string => id !== undefined && !marked.has(id) && UPLOAD_ID.test(id)),
+      );
+      let removed = 0;
+      for (const id of unmarked) {
+        // Only ids that carry their time: an older id's upload cannot be told from one running.
+        const born = uploadIdTime(id);
+        if (born === undefined || Date.now() - born <= olderThanMs) continue;
+        // Read now, not from the listing: a marker written meanwhile keeps the files.
+        if (await storage.get(`datasets/${id}/${INFO_FILE}`)) continue;
+        await storage.deletePrefix(`datasets/${id}/`);
+        removed++;
+      }
+      return removed;
     },
   };
 }

@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /** One split of a dataset: `count` 28×28 images as raw bytes (0–255) and their labels (0–9). */
 export interface Split {
   readonly count: number;
@@ -31,23 +33,55 @@ export interface DatasetInfo {
   createdAt: string | null;
 }
 
-/** The four IDX files of an upload, as received (gzipped or not). */
+export type UploadField = 'trainImages' | 'trainLabels' | 'testImages' | 'testLabels';
+
+/** dataset.json of an upload: what the API shows, plus what quotas count (never shown). */
+export interface DatasetMarker extends DatasetInfo {
+  /** Who uploaded it: an API key's id, or `ip:<address>` while the service runs open. */
+  owner: string;
+  /** The four files' size as stored (uncompressed). */
+  bytes: number;
+}
+
+/** The four IDX files of an upload, as received (gzipped or not), whole: for tools and tests. */
 export interface DatasetUpload {
   name: string;
-  trainImages: Buffer;
-  trainLabels: Buffer;
-  testImages: Buffer;
-  testLabels: Buffer;
+  owner: string;
+  trainImages: Uint8Array;
+  trainLabels: Uint8Array;
+  testImages: Uint8Array;
+  testLabels: Uint8Array;
+}
+
+/** An upload in progress: files stream in one by one, then commit() stores it or abort() removes it. */
+export interface DatasetUploadSession {
+  readonly id: string;
+  /** Streams one file (gzipped or not) into storage, validating it on the way (InvalidInputError naming the file). */
+  addFile(field: UploadField, source: Readable): Promise<void>;
+  /** Checks the four files together and writes the marker: from then on the dataset is listed. */
+  commit(name: string): Promise<DatasetInfo>;
+  /** Removes whatever was written unless committed, and frees the upload's slot; safe to call always. */
+  abort(): Promise<void>;
 }
 
 export interface DatasetStore {
   list(): Promise<DatasetInfo[]>;
   /** Throws NotFoundError for an unknown id. */
   get(id: string): Promise<DatasetInfo>;
-  /** Validates every file (InvalidInputError naming the file and the problem), then stores atomically. */
+  /**
+   * Starts an upload for `owner` within the quotas (a 429 past the uploads in flight or the
+   * owner's dataset count). The caller must end it with commit() or abort().
+   */
+  beginUpload(owner: string): Promise<DatasetUploadSession>;
+  /** An upload of whole buffers through beginUpload: validated, then stored atomically. */
   create(upload: DatasetUpload): Promise<DatasetInfo>;
   /** Throws NotFoundError for unknown ids and ConflictError for built-ins. */
   remove(id: string): Promise<void>;
   /** Parsed images and labels; parsed once per process and then served from memory. */
   load(id: string): Promise<LoadedDataset>;
+  /**
+   * Removes the files of uploads that never wrote their marker and started more than
+   * `olderThanMs` ago (a crash mid-upload). Returns how many uploads went.
+   */
+  sweep(olderThanMs: number): Promise<number>;
 }

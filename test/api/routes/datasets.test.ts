@@ -59,7 +59,10 @@ describe('datasets routes', () => {
       expect(fashion.labels).toHaveLength(10);
       expect(fashion.labels).toContain('Ankle boot');
       if (present) expect(fashion.note).toBeUndefined();
-      else expect(fashion.note).toContain(dir);
+      else expect(fashion.note).toContain('FASHION_MNIST_DIR');
+      // Answers never show this machine's paths.
+      expect(JSON.stringify(items)).not.toContain(dir);
+      expect(JSON.stringify(items)).not.toContain(t.config.DATA_DIR);
 
       // No MNIST_DIR and an empty private DATA_DIR: available, fetched on first use.
       expect(items[2]).toMatchObject({ ...common, id: 'mnist', available: true, labels: DIGITS });
@@ -90,7 +93,7 @@ describe('datasets routes', () => {
       expect(res.statusCode).toBe(201);
       const created = res.json();
       expect(created).toEqual({
-        id: expect.stringMatching(/^ds_[0-9a-f]{16}$/),
+        id: expect.stringMatching(/^ds_[0-9a-f]{24}$/),
         name: 'plain digits',
         builtin: false,
         available: true,

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -96,15 +96,37 @@ describe('fashion-mnist', () => {
     const fashion = fashionMnistDataset(dir);
     const info = await fashion.info();
     expect(info).toMatchObject({ id: 'fashion-mnist', builtin: true, available: false, trainSize: 60000 });
-    expect(info.note).toContain(`train-images-idx3-ubyte(.gz) is missing from ${dir}`);
-    expect(info.note).toContain('dataset-fashion-mnist');
-    expect(info.note).toContain('FASHION_MNIST_DIR');
+    expect(info.note).toBe(
+      "train-images-idx3-ubyte(.gz) is missing from the directory FASHION_MNIST_DIR names; install Debian's " +
+        'dataset-fashion-mnist package or set FASHION_MNIST_DIR to a directory holding the four IDX files',
+    );
+    // The setting is named, never this machine's path.
+    expect(info.note).not.toContain(dir);
 
     const err = await fashion.load().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConflictError);
     expect(err).toMatchObject({ code: 'DATASET_UNAVAILABLE', statusCode: 409 });
     expect((err as Error).message).toContain('dataset "fashion-mnist" is unavailable: train-images-idx3-ubyte(.gz)');
     expect((err as Error).message).toContain('FASHION_MNIST_DIR');
+    expect((err as Error).message).not.toContain(dir);
+  });
+
+  it('names a file it cannot read by the setting, not by its path', async () => {
+    const dir = await tempDir();
+    const files = makeIdxFiles(10, 10);
+    await writeFile(join(dir, 'train-images-idx3-ubyte'), files.trainImages);
+    await writeFile(join(dir, 'train-labels-idx1-ubyte'), files.trainLabels);
+    await writeFile(join(dir, 't10k-images-idx3-ubyte'), files.testImages);
+    // The gzipped file is there, but a directory stands where the plain one is read first.
+    await writeFile(join(dir, 't10k-labels-idx1-ubyte.gz'), gzipSync(files.testLabels));
+    await mkdir(join(dir, 't10k-labels-idx1-ubyte'));
+    const err = (await fashionMnistDataset(dir)
+      .load()
+      .catch((e: unknown) => e)) as Error;
+    expect(err).toMatchObject({ code: 'DATASET_UNAVAILABLE', statusCode: 503 });
+    expect(err.message).toBe(
+      'dataset "fashion-mnist": could not read t10k-labels-idx1-ubyte in FASHION_MNIST_DIR (EISDIR)',
+    );
   });
 
   it('reads any directory of plain or gzipped IDX files and reports their sizes once loaded', async () => {

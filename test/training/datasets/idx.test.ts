@@ -6,7 +6,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../src/errors.js';
 import {
   inflateIdx,
-  inflateIdxAsync,
   parseIdxImages,
   parseIdxLabels,
   readIdxFile,
@@ -147,20 +146,6 @@ describe('readIdxPair', () => {
   it('names the file whose content is wrong', () => {
     const err = invalid(() => readIdxPair(gzipSync(images), gzipSync(makeIdxLabels([1, 2, 10])), 'test', MB));
     expect(err.message).toBe('testLabels: label 10 at index 2 is outside 0–9');
-  });
-});
-
-describe('inflateIdxAsync (the upload path)', () => {
-  it('inflates like inflateIdx and refuses the same bombs with the same messages', async () => {
-    const images = makeIdxImages(20);
-    expect(Buffer.from(await inflateIdxAsync(gzipSync(images), 'trainImages', MB)).equals(images)).toBe(true);
-    const lying = bomb(lyingImages(10, 10 * 784), 200);
-    await expect(inflateIdxAsync(lying, 'trainImages', 1024 * MB)).rejects.toThrow(
-      'trainImages: decompresses to more than the 7856 bytes its header declares',
-    );
-    await expect(inflateIdxAsync(gzipSync(lyingImages(1e9, 784)), 'trainImages', 10 * MB)).rejects.toThrow(
-      'trainImages: header declares 1000000000 images (784000000016 bytes uncompressed), more than the limit of 10485760 bytes',
-    );
   });
 });
 

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../../src/errors.js';
 import { createFsStorage } from '../../../src/storage/fs.js';
 import { createDatasetStore } from '../../../src/training/datasets/store.js';
+import { newUploadId, sweepStaging } from '../../../src/training/datasets/upload.js';
 import type { DatasetUpload } from '../../../src/training/datasets/types.js';
 import { makeIdxFiles, makeIdxImages, makeIdxLabels } from '../../helpers/idx.js';
 
@@ -20,7 +21,7 @@ async function tempDir(): Promise<string> {
 }
 
 /** A store over fresh temp dirs: no Fashion-MNIST files, no reachable MNIST mirror. */
-async function newStore(maxUploadBytes = 1024 * 1024) {
+async function newStore(maxUploadBytes = 1024 * 1024, extra: Partial<Parameters<typeof createDatasetStore>[0]> = {}) {
   const dir = await tempDir();
   const fashionMnistDir = await tempDir();
   const store = createDatasetStore({
@@ -31,6 +32,7 @@ async function newStore(maxUploadBytes = 1024 * 1024) {
     mnistBaseUrl: 'http://127.0.0.1:9/',
     maxUploadBytes,
     downloadTimeoutMs: 1000,
+    ...extra,
   });
   return { store, dir, fashionMnistDir };
 }
@@ -40,6 +42,7 @@ function upload(name: string, trainCount = 30, testCount = 10, gzip = false): Da
   const z = (b: Buffer) => (gzip ? gzipSync(b) : b);
   return {
     name,
+    owner: 'key:test',
     trainImages: z(files.trainImages),
     trainLabels: z(files.trainLabels),
     testImages: z(files.testImages),
@@ -63,7 +66,7 @@ describe('dataset store', () => {
     await sleep(5); // distinct createdAt, so "newest first" is observable
     const second = await store.create(upload('second', 40, 20, true));
 
-    expect(first.id).toMatch(/^ds_[0-9a-f]{16}$/);
+    expect(first.id).toMatch(/^ds_[0-9a-f]{24}$/);
     expect(second).toMatchObject({
       name: 'second',
       builtin: false,
@@ -126,7 +129,9 @@ describe('dataset store', () => {
     expect(err.message).toBe('testLabels: label 10 at index 9 is outside 0–9');
     const mismatch = { ...upload('bad'), trainLabels: makeIdxLabels([1, 2, 3]) };
     expect((await rejection(store.create(mismatch))).message).toBe('train: 30 images but 3 labels');
-    expect(await readdir(dir)).toEqual([]);
+    // No dataset folder and no staging file left.
+    expect(await readdir(join(dir, 'datasets'))).toEqual([]);
+    expect(await readdir(join(dir, '.staging'))).toEqual([]);
     expect((await store.list()).length).toBe(3);
   });
 
@@ -136,9 +141,10 @@ describe('dataset store', () => {
     const err = await rejection(store.create(big));
     expect(err).toBeInstanceOf(InvalidInputError);
     expect(err.message).toBe(
-      'trainImages: header declares 100 images (78416 bytes uncompressed), more than the limit of 65536 bytes',
+      'trainImages: header declares 100 images (78,416 bytes uncompressed), more than the limit of 65,536 bytes (MAX_DATASET_BYTES)',
     );
-    expect(await readdir(dir)).toEqual([]);
+    expect(await readdir(join(dir, 'datasets')).catch(() => [])).toEqual([]);
+    expect(await readdir(join(dir, '.staging'))).toEqual([]);
   });
 
   it('refuses to delete a built-in', async () => {
@@ -201,5 +207,93 @@ describe('dataset store', () => {
     const err = await rejection(store.load('mnist'));
     expect(err).toMatchObject({ code: 'DATASET_DOWNLOAD_FAILED', statusCode: 503 });
     expect(err.message).toContain('http://127.0.0.1:9/');
+  });
+
+  it('records the owner and the stored bytes in dataset.json, shows neither, and counts them per owner', async () => {
+    const { store, dir } = await newStore(1024 * 1024, {
+      uploadLimits: { datasetsPerOwner: 2, bytesPerOwner: 3 * (16 + 30 * 784 + 8 + 30 + 16 + 10 * 784 + 8 + 10) },
+    });
+    const first = await store.create(upload('one'));
+    expect(Object.keys(first)).not.toContain('owner');
+    expect(Object.keys(await store.get(first.id))).not.toContain('owner');
+    expect(JSON.stringify(await store.list())).not.toContain('key:test');
+    const marker = JSON.parse(await readFile(join(dir, 'datasets', first.id, 'dataset.json'), 'utf8'));
+    expect(marker).toMatchObject({
+      id: first.id,
+      owner: 'key:test',
+      bytes: 16 + 30 * 784 + 8 + 30 + 16 + 10 * 784 + 8 + 10,
+    });
+
+    await store.create(upload('two'));
+    // A store started afresh (another replica) reads the two from storage.
+    const other = createDatasetStore({
+      storage: createFsStorage({ dir }),
+      dir,
+      fashionMnistDir: dir,
+      mnistDir: '',
+      mnistBaseUrl: 'http://127.0.0.1:9/',
+      maxUploadBytes: 1024 * 1024,
+      uploadLimits: { datasetsPerOwner: 2 },
+    });
+    expect(await rejection(other.create(upload('three')))).toMatchObject({
+      statusCode: 429,
+      code: 'DATASET_QUOTA_EXCEEDED',
+      message: 'you have 2 datasets stored; at most 2 (MAX_DATASETS_PER_KEY); delete one to upload another',
+    });
+    // Another owner is not counted against this one.
+    expect(await other.create({ ...upload('theirs'), owner: 'ip:10.0.0.1' })).toMatchObject({ name: 'theirs' });
+    await store.remove(first.id);
+    const big = { ...upload('big', 100, 10), owner: 'key:test' };
+    expect(await rejection(store.create(big))).toMatchObject({
+      statusCode: 413,
+      code: 'DATASET_STORAGE_QUOTA_EXCEEDED',
+    });
+    expect(
+      (await store.list())
+        .filter((d) => !d.builtin)
+        .map((d) => d.name)
+        .sort(),
+    ).toEqual(['theirs', 'two']);
+    expect(await readdir(join(dir, '.staging'))).toEqual([]);
+  });
+
+  it('refuses a dataset over MAX_DATASET_IMAGES from the headers, train and test together', async () => {
+    const { store, dir } = await newStore(1024 * 1024, { maxImages: 35 });
+    const err = await rejection(store.create(upload('too many', 30, 10)));
+    expect(err).toMatchObject({
+      statusCode: 413,
+      code: 'TOO_MANY_IMAGES',
+      message: 'testImages: the dataset would hold 40 images (train + test); at most 35 (MAX_DATASET_IMAGES)',
+    });
+    expect(await readdir(join(dir, 'datasets'))).toEqual([]);
+    expect(await store.create(upload('just right', 25, 10))).toMatchObject({ trainSize: 25, testSize: 10 });
+  });
+
+  it('sweeps uploads that never wrote their marker once they are older than the grace period', async () => {
+    const { store, dir } = await newStore();
+    const kept = await store.create(upload('kept'));
+    const hourAgo = Date.now() - 2 * 3600_000;
+    const dead = newUploadId(hourAgo);
+    const running = newUploadId();
+    const legacy = 'ds_00000000000000ff'; // an id from before ids carried their time: left alone
+    for (const id of [dead, running, legacy]) {
+      await mkdir(join(dir, 'datasets', id), { recursive: true });
+      await writeFile(join(dir, 'datasets', id, 'train-images-idx3-ubyte'), makeIdxImages(2));
+    }
+    expect(await store.sweep(3600_000)).toBe(1);
+    expect((await readdir(join(dir, 'datasets'))).sort()).toEqual([kept.id, legacy, running].sort());
+    expect(await store.sweep(3600_000)).toBe(0);
+    expect((await store.get(kept.id)).name).toBe('kept');
+  });
+
+  it('sweeps staging files over an hour old, and only those', async () => {
+    const dir = await tempDir();
+    const old = `${(Date.now() - 2 * 3600_000).toString(36)}-aaaaaaaaaaaa`;
+    const fresh = `${Date.now().toString(36)}-bbbbbbbbbbbb`;
+    await writeFile(join(dir, old), 'x');
+    await writeFile(join(dir, fresh), 'x');
+    expect(await sweepStaging(dir)).toBe(1);
+    expect(await readdir(dir)).toEqual([fresh]);
+    expect(await sweepStaging(join(dir, 'missing'))).toBe(0);
   });
 });

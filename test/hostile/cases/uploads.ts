@@ -1,0 +1,283 @@
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
+import { expect } from 'vitest';
+import { makeIdxFiles, makeIdxImages, makeIdxLabels } from '../../helpers/idx.js';
+import { bearer, multipartBody, send } from '../send.js';
+import type { CaseFile, HostileContext, HostileRequest } from '../types.js';
+
+/**
+ * Dataset uploads: gzip bombs and hidden headers, lying IDX headers and HTTP headers, hostile
+ * multipart bodies, the per-key quotas and clients that leave mid-upload. Quota cases use the
+ * `otherTrain` key (or the open process) and delete what they create.
+ */
+
+const MB = 1024 * 1024;
+const MAX_DATASET_BYTES = 4 * MB;
+
+type Parts = [name: string, value: string | Uint8Array, filename?: string][];
+
+/** An image header declaring `count` 28×28 images, then `body` zero bytes. */
+function imagesHeader(count: number, body = 0): Buffer {
+  const buf = Buffer.alloc(16 + body);
+  buf.writeUInt32BE(0x803, 0);
+  buf.writeUInt32BE(count, 4);
+  buf.writeUInt32BE(28, 8);
+  buf.writeUInt32BE(28, 12);
+  return buf;
+}
+
+/** A label file of `count` labels (i mod 10), all zero-filled images' companion. */
+const labels = (count: number) => makeIdxLabels(Array.from({ length: count }, (_, i) => i % 10));
+
+/** Concatenated members: `head` then `megabytes` × 1 MB of zeros, each ~1 KB compressed. */
+function bomb(head: Buffer, megabytes: number): Buffer {
+  const zeros = gzipSync(Buffer.alloc(MB), { level: 9 });
+  return Buffer.concat([gzipSync(head), ...Array.from({ length: megabytes }, () => zeros)]);
+}
+
+/** One gzip member whose deflate data starts with `blocks` empty stored blocks. */
+function behindEmptyBlocks(data: Buffer, blocks: number): Buffer {
+  const empty = Buffer.alloc(5 * blocks);
+  for (let i = 0; i < blocks; i++) empty.writeUInt16LE(0xffff, 5 * i + 3);
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc32(data), 0);
+  trailer.writeUInt32LE(data.length, 4);
+  return Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), empty, deflateRawSync(data), trailer]);
+}
+
+/** Four small valid files (20 train, 10 test) as parts, with any of them replaced. */
+function files(replace: Partial<Record<string, Uint8Array>> = {}): Parts {
+  return Object.entries({ ...makeIdxFiles(20, 10), ...replace }).map(([k, v]): Parts[number] => [k, v, `${k}.gz`]);
+}
+
+async function upload(key: string, parts: Parts, extra: Record<string, string> = {}): Promise<HostileRequest> {
+  const { body, contentType } = await multipartBody(parts);
+  return {
+    method: 'POST',
+    path: '/v1/datasets',
+    headers: { ...bearer(key), 'content-type': contentType, ...extra },
+    body,
+  };
+}
+
+const list = async (ctx: HostileContext, key: string) => {
+  const res = await send(ctx, { method: 'GET', path: '/v1/datasets', headers: bearer(key) });
+  expect(res.status).toBe(200);
+  return (res.json!.items as { id: string; builtin: boolean }[]).filter((d) => !d.builtin).map((d) => d.id);
+};
+const remove = async (ctx: HostileContext, key: string, ids: string[]) => {
+  for (const id of ids) {
+    const res = await send(ctx, { method: 'DELETE', path: `/v1/datasets/${id}`, headers: bearer(key) });
+    expect(res.status).toBe(204);
+  }
+};
+
+/** Uploads over a raw socket: sends `sent` bytes of the request, then waits until told to stop. */
+async function heldUpload(ctx: HostileContext, key: string, sent: number): Promise<() => void> {
+  const req = await upload(key, files());
+  const body = req.body as Buffer;
+  const url = new URL(ctx.url);
+  const head =
+    `POST /v1/datasets HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${key}\r\n` +
+    `content-type: ${req.headers!['content-type']}\r\ncontent-length: ${body.length}\r\n\r\n`;
+  const socket = connect(Number(url.port), url.hostname);
+  socket.on('error', () => {});
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write(Buffer.concat([Buffer.from(head), body.subarray(0, sent)]));
+  return () => socket.destroy();
+}
+
+const caseFile: CaseFile = {
+  env: {
+    MAX_DATASET_BYTES: String(MAX_DATASET_BYTES),
+    MAX_DATASETS_PER_KEY: '2',
+    MAX_DATASET_STORAGE_PER_KEY: String(3 * MB),
+    MAX_DATASET_IMAGES: '6000',
+    MAX_UPLOADS_IN_FLIGHT_PER_KEY: '2',
+  },
+  cases: [
+    {
+      name: 'uploads: gzip bomb declaring 10 images that inflates to 200 MB',
+      request: (ctx) => upload(ctx.keys.train, files({ trainImages: bomb(imagesHeader(10, 10 * 784), 200) })),
+      expect: {
+        status: 400,
+        code: 'INVALID_IDX',
+        message: /decompresses to more than the 7856 bytes its header declares/,
+      },
+    },
+    {
+      name: 'uploads: gzip declaring more than MAX_DATASET_BYTES',
+      request: (ctx) => upload(ctx.keys.train, files({ trainImages: bomb(imagesHeader(255_103), 200) })),
+      expect: { status: 400, code: 'IDX_TOO_LARGE', message: /255,103 images .*4,194,304 bytes \(MAX_DATASET_BYTES\)/ },
+    },
+    {
+      name: 'uploads: IDX header hidden behind 200,000 empty deflate blocks',
+      request: (ctx) =>
+        upload(ctx.keys.train, files({ trainImages: behindEmptyBlocks(imagesHeader(255_103, 784), 200_000) })),
+      expect: { status: 400, code: 'IDX_TOO_LARGE', message: /MAX_DATASET_BYTES/ },
+    },
+    {
+      name: 'uploads: IDX declaring 2^32-1 images',
+      request: (ctx) => upload(ctx.keys.train, files({ trainImages: gzipSync(imagesHeader(2 ** 32 - 1, 784)) })),
+      expect: { status: 400, code: 'IDX_TOO_LARGE', message: /4,294,967,295 images/ },
+    },
+    {
+      name: 'uploads: truncated gzip',
+      request: (ctx) => {
+        const gz = gzipSync(makeIdxImages(20));
+        return upload(ctx.keys.train, files({ trainImages: gz.subarray(0, gz.length - 30) }));
+      },
+      expect: { status: 400, code: 'INVALID_GZIP', message: /trainImages: not valid gzip data/ },
+    },
+    {
+      name: 'uploads: label out of range at the end of a 3,500-image file',
+      request: (ctx) => {
+        const bad = labels(3500);
+        bad[8 + 3499] = 10;
+        return upload(
+          ctx.keys.train,
+          files({ trainImages: gzipSync(imagesHeader(3500, 3500 * 784)), trainLabels: bad }),
+        );
+      },
+      expect: { status: 400, code: 'INVALID_IDX', message: /trainLabels: label 10 at index 3499 is outside 0–9/ },
+    },
+    {
+      name: 'uploads: a name field of 1 MB',
+      request: (ctx) => upload(ctx.keys.train, [['name', 'n'.repeat(MB)], ...files()]),
+      expect: { status: 400, code: 'MISSING_FIELD', message: /"name" is required/ },
+    },
+    {
+      name: 'uploads: 500 text fields',
+      request: (ctx) =>
+        upload(ctx.keys.train, [
+          ...Array.from({ length: 500 }, (_, i): Parts[number] => [`f${i}`, 'x']),
+          ['name', 'x'],
+          ...files(),
+        ]),
+      expect: { status: [400, 413], code: ['UNEXPECTED_FIELD', 'TOO_MANY_PARTS'] },
+    },
+    {
+      name: 'uploads: a file field repeated 50 times',
+      request: (ctx) =>
+        upload(ctx.keys.train, [
+          ['name', 'x'],
+          ...Array.from({ length: 50 }, (): Parts[number] => ['trainImages', makeIdxImages(20), 'a.idx']),
+        ]),
+      expect: { status: [400, 413], code: ['UNEXPECTED_FIELD', 'TOO_MANY_PARTS'], message: /trainImages|limit/ },
+    },
+    {
+      name: 'uploads: an unknown file field',
+      request: (ctx) => upload(ctx.keys.train, [['name', 'x'], ['evil', Buffer.from('x'), 'evil.sh'], ...files()]),
+      expect: { status: 400, code: 'UNEXPECTED_FIELD', message: /unexpected file field "evil"/ },
+    },
+    {
+      name: 'uploads: Content-Length shorter than the multipart body',
+      request: async (ctx) => {
+        const req = await upload(ctx.keys.train, [['name', 'x'], ...files()]);
+        return { ...req, headers: { ...req.headers, 'content-length': String((req.body as Buffer).length - 5000) } };
+      },
+      expect: { status: 400 },
+    },
+    {
+      name: 'uploads: bytes per key past MAX_DATASET_STORAGE_PER_KEY, refused from the header',
+      request: (ctx) =>
+        upload(
+          ctx.keys.otherTrain,
+          files({ trainImages: gzipSync(imagesHeader(4500, 4500 * 784)), trainLabels: labels(4500) }),
+        ),
+      expect: { status: 413, code: 'DATASET_STORAGE_QUOTA_EXCEEDED', message: /MAX_DATASET_STORAGE_PER_KEY/ },
+    },
+    {
+      name: 'uploads: images per dataset past MAX_DATASET_IMAGES',
+      target: 'open',
+      request: (ctx) =>
+        upload(
+          ctx.keys.train,
+          files({
+            trainImages: gzipSync(imagesHeader(3000, 3000 * 784)),
+            trainLabels: labels(3000),
+            testImages: gzipSync(imagesHeader(3001, 3001 * 784)),
+          }),
+        ),
+      expect: { status: 413, code: 'TOO_MANY_IMAGES', message: /6,001 images .* at most 6,000 \(MAX_DATASET_IMAGES\)/ },
+    },
+    {
+      name: 'uploads: filenames with ../ are ignored; concatenated gzip members are read whole',
+      async run(ctx) {
+        const { trainImages, ...rest } = makeIdxFiles(20, 10);
+        const members = Buffer.concat([gzipSync(trainImages.subarray(0, 1000)), gzipSync(trainImages.subarray(1000))]);
+        const parts: Parts = [
+          ['name', 'traversal'],
+          ['trainImages', members, '../../../../../../tmp/trainyard-evil'],
+          ...Object.entries(rest).map(([k, v]): Parts[number] => [k, v, `../../${k}`]),
+        ];
+        const res = await send(ctx, await upload(ctx.keys.otherTrain, parts));
+        expect(res.status).toBe(201);
+        expect(res.json).toMatchObject({ name: 'traversal', trainSize: 20, testSize: 10 });
+        expect(res.text).not.toMatch(/evil|owner|\.\.\//);
+        await remove(ctx, ctx.keys.otherTrain, [res.json!.id as string]);
+      },
+    },
+    {
+      name: 'uploads: datasets per key past MAX_DATASETS_PER_KEY',
+      async run(ctx) {
+        const key = ctx.keys.otherTrain;
+        const before = await list(ctx, key);
+        const created: string[] = [];
+        try {
+          for (let i = 0; i < 3; i++) {
+            const res = await send(ctx, await upload(key, [['name', `quota ${i}`], ...files()]));
+            if (res.status === 201) created.push(res.json!.id as string);
+            else {
+              expect(res.status).toBe(429);
+              expect(res.json).toMatchObject({
+                code: 'DATASET_QUOTA_EXCEEDED',
+                message: expect.stringMatching(/at most 2 \(MAX_DATASETS_PER_KEY\)/),
+              });
+            }
+          }
+          expect(created).toHaveLength(2);
+        } finally {
+          await remove(ctx, key, created);
+        }
+        expect(await list(ctx, key)).toEqual(before);
+      },
+    },
+    {
+      name: 'uploads: clients that leave mid-upload leave nothing, and a flood of them is bounded',
+      async run(ctx) {
+        const key = ctx.keys.otherTrain;
+        const before = await list(ctx, key);
+        const stops = [await heldUpload(ctx, key, 10_000), await heldUpload(ctx, key, 10_000)];
+        try {
+          // With two held, a third is refused once the server has seen both (they arrive over TCP).
+          let third = await send(ctx, await upload(key, [['name', 'third'], ...files()]));
+          for (let i = 0; third.status === 201 && i < 50; i++) {
+            await remove(ctx, key, [third.json!.id as string]);
+            await sleep(50);
+            third = await send(ctx, await upload(key, [['name', 'third'], ...files()]));
+          }
+          expect(third.status).toBe(429);
+          expect(third.json).toMatchObject({
+            code: 'TOO_MANY_UPLOADS',
+            message: expect.stringMatching(/MAX_UPLOADS_IN_FLIGHT_PER_KEY/),
+          });
+        } finally {
+          for (const stop of stops) stop();
+        }
+        // Their slots come back once the server notices they left; nothing of them is listed.
+        let after = await send(ctx, await upload(key, [['name', 'after'], ...files()]));
+        for (let i = 0; after.status === 429 && i < 100; i++) {
+          await sleep(50);
+          after = await send(ctx, await upload(key, [['name', 'after'], ...files()]));
+        }
+        expect(after.status).toBe(201);
+        await remove(ctx, key, [after.json!.id as string]);
+        expect(await list(ctx, key)).toEqual(before);
+      },
+    },
+  ],
+};
+
+export default caseFile;
