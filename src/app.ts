@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AppDeps } from './api/deps.js';
+import { clientErrorHandler } from './api/client-errors.js';
 import { OneLinePerRequest } from './api/log-controller.js';
 import { frameworkErrors } from './api/plugins/errors.js';
 import { plugins } from './api/plugins/index.js';
@@ -30,6 +31,7 @@ export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): 
     // Long ids are answered by the routes (404), not by the router with a 414.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: frameworkErrors(MAX_PARAM_LENGTH),
+    clientErrorHandler,
     schemaErrorFormatter: formatValidationError,
     logController: new OneLinePerRequest(),
     ...opts,

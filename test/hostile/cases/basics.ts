@@ -20,6 +20,25 @@ const file: CaseFile = {
       },
     },
     {
+      name: 'two Content-Length headers get the error shape and a closed connection (request smuggling)',
+      run: async (ctx) => {
+        const text = await raw(
+          ctx.url,
+          'POST /v1/training-jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\n{}',
+        );
+        expect(text).toMatch(/^HTTP\/1\.1 400 /);
+        expect(text).toMatch(/"code":"MALFORMED_HTTP"/);
+      },
+    },
+    {
+      name: 'headers of 64 KB are a 431 in the error shape',
+      run: async (ctx) => {
+        const text = await raw(ctx.url, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(65_536)}\r\n\r\n`);
+        expect(text).toMatch(/^HTTP\/1\.1 431 /);
+        expect(text).toMatch(/"code":"HEADERS_TOO_LARGE"/);
+      },
+    },
+    {
       name: 'request headers that never end are dropped',
       run: async (ctx) => {
         const res = await stall(ctx.url, { head: 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: a' });
@@ -137,5 +156,18 @@ function stall(url: string, { head }: { head: string }): Promise<{ closed: boole
       clearTimeout(give);
       resolve({ closed: true, waitedMs: Date.now() - started });
     });
+  });
+}
+
+/** Sends `text` on a raw socket and returns everything the server answers until it closes. */
+function raw(url: string, text: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    let answer = '';
+    const socket = connect(Number(port), hostname, () => socket.write(text));
+    socket.setTimeout(20_000, () => socket.destroy());
+    socket.on('data', (d: Buffer) => (answer += d.toString()));
+    socket.on('error', () => {});
+    socket.on('close', () => resolve(answer));
   });
 }
