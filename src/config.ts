@@ -127,6 +127,36 @@ export const ConfigSchema = Type.Object({
     default: '',
     description: 'Built dashboard served at / (index.html, assets/); empty: dist/web of the installed package',
   }),
+  MAX_MODEL_PARAMS: Int(
+    1000,
+    1_000_000_000,
+    8_000_000,
+    "Most parameters (weights and biases) a job's network may have; its model takes 4 bytes per parameter",
+  ),
+  MAX_JOB_GFLOP: Int(
+    1,
+    1_000_000_000,
+    45_000,
+    'Most training work a job may ask for, in GFLOP (6 × parameters × training samples × epochs); the default is about an hour on the wasm backend',
+  ),
+  JOB_TIMEOUT_SECONDS: Int(
+    1,
+    30 * 86_400,
+    7200,
+    'Longest a training job may run, summed over its attempts; a job may ask for less with timeoutSeconds',
+  ),
+  MAX_RUNNING_JOBS_PER_KEY: Int(
+    0,
+    100_000,
+    2,
+    'Training jobs one API key (or IP) may have running at once; its others wait in the queue; 0: no limit',
+  ),
+  MAX_BATCH_UNITS: Int(
+    1,
+    1_000_000_000,
+    2_097_152,
+    "Most batchSize × hidden units (summed over the layers) of a job: bounds a trainer's activation memory and the time of one step",
+  ),
 });
 
 export type Config = Static<typeof ConfigSchema>;
