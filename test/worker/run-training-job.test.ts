@@ -20,14 +20,16 @@ import { testConfig } from '../helpers/app.js';
 describe('a training job under its budgets', () => {
   let config: Config;
   let deps: TrainingDeps;
+  let models: ReturnType<typeof createModelStore>;
   beforeAll(async () => {
     config = await testConfig({ JOB_TIMEOUT_SECONDS: '600' });
     const storage = storageFromConfig(config);
     await initBackend('wasm');
+    models = createModelStore({ storage });
     deps = {
       backend: 'wasm',
       datasets: datasetStoreFromConfig(config, storage),
-      models: createModelStore({ storage }),
+      models,
       checkpoints: createCheckpointStore({ storage }),
       checkData: createJobDataChecker(TrainingJobDataSchema),
       limits: config,
@@ -62,7 +64,7 @@ describe('a training job under its budgets', () => {
     expect(slow.recorded.at(-1)).toBeGreaterThanOrEqual(1000);
     expect(slow.progress.length).toBeLessThan(100);
     expect(await deps.checkpoints.load('timeout-1')).toBeUndefined();
-    await expect(deps.models.get('timeout-1')).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
+    await expect(models.get('timeout-1')).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
 
     const next = await run('after-timeout', { params: { ...DEFAULT_PARAMS, seed: 1, epochs: 1 }, timeoutSeconds: 60 });
     expect(next.error).toBeUndefined();
