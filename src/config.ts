@@ -144,6 +144,36 @@ export const ConfigSchema = Type.Object({
   MAX_DATASET_IMAGES: Int(1, 10_000_000, 250_000, 'Most images (train + test) in one uploaded dataset'),
   MAX_UPLOADS_IN_FLIGHT_PER_KEY: Int(1, 1000, 2, 'Dataset uploads one API key (or IP) may have running at once'),
   MAX_UPLOADS_IN_FLIGHT: Int(1, 10_000, 8, 'Dataset uploads one API process runs at once'),
+  MAX_MODEL_PARAMS: Int(
+    1000,
+    1_000_000_000,
+    8_000_000,
+    "Most parameters (weights and biases) a job's network may have; its model takes 4 bytes per parameter",
+  ),
+  MAX_JOB_GFLOP: Int(
+    1,
+    1_000_000_000,
+    45_000,
+    'Most training work a job may ask for, in GFLOP (6 × parameters × training samples × epochs); the default is about an hour on the wasm backend',
+  ),
+  JOB_TIMEOUT_SECONDS: Int(
+    1,
+    30 * 86_400,
+    7200,
+    'Longest a training job may run, summed over its attempts; a job may ask for less with timeoutSeconds',
+  ),
+  MAX_RUNNING_JOBS_PER_KEY: Int(
+    0,
+    100_000,
+    2,
+    'Training jobs one API key (or IP) may have running at once; its others wait in the queue; 0: no limit',
+  ),
+  MAX_BATCH_UNITS: Int(
+    1,
+    1_000_000_000,
+    2_097_152,
+    "Most batchSize × hidden units (summed over the layers) of a job: bounds a trainer's activation memory and the time of one step",
+  ),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -46,6 +46,7 @@ export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; cl
     checkpoints: createCheckpointStore({ storage }),
     retentionDays: config.JOB_RETENTION_DAYS,
     quota: createQueuedQuota({ redis, queue, prefix: config.QUEUE_PREFIX, max: config.MAX_QUEUED_JOBS_PER_KEY }),
+    limits: config,
   });
   metrics.countJobs(() => jobs.counts());
   const deps: AppDeps = {

@@ -14,6 +14,7 @@ import {
 import type { DatasetStore } from '../training/datasets/types.js';
 import { DEFAULT_PARAMS, withDefaults } from '../training/params.js';
 import type { CheckpointStore } from '../models/checkpoints.js';
+import { checkShape, checkWork, jobTimeout, type JobLimits } from './budgets.js';
 import { requestCancel } from './cancellation.js';
 import { createIdempotency, type Outcome } from './idempotency.js';
 import { publishCancelled } from './job-events.js';
@@ -57,6 +58,7 @@ export function toJobResource(job: TrainingBullJob, bullState: JobState): Traini
     state,
     dataset: job.data.dataset,
     params,
+    timeoutSeconds: job.data.timeoutSeconds ?? null,
     createdAt: iso(job.timestamp)!,
     startedAt: iso(job.processedOn),
     finishedAt: finished ? iso(job.finishedOn) : null,
@@ -73,7 +75,10 @@ export function emptyProgress(epochs: number): Progress {
 
 export interface JobService {
   /** With an idempotency key, a repeat within 24 h answers the first job (`replayed`) instead. */
-  /** `owner` (the caller's id) is held to MAX_QUEUED_JOBS_PER_KEY. */
+  /**
+   * `owner` (the caller's id) is held to MAX_QUEUED_JOBS_PER_KEY, and recorded in the job for
+   * MAX_RUNNING_JOBS_PER_KEY. A job past `limits` is a 400 and is not queued.
+   */
   submit(
     input: CreateTrainingJob,
     options?: { idempotencyKey?: string; owner?: string },
@@ -97,8 +102,10 @@ export function createJobService({
   redis: client,
   checkpoints,
   quota,
+  limits,
 }: {
   redis: Redis;
+  limits: JobLimits;
   quota?: QueuedQuota;
   checkpoints?: Pick<CheckpointStore, 'remove'>;
   queue: TrainingQueue;
@@ -132,8 +139,12 @@ export function createJobService({
 
   /** Queues a new job; a replayed idempotent request never gets here, so it is not held to the quota. */
   async function create(input: CreateTrainingJob, jobId: string, owner: string | undefined): Promise<TrainingJob> {
+    const { dataset = DEFAULT_DATASET, name, timeoutSeconds, ...hyper } = input;
+    const params = withDefaults(hyper);
+    // What needs no Redis and no dataset first: a refused job costs no lookups.
+    checkShape(params, limits);
+    const timeout = jobTimeout(timeoutSeconds, limits);
     if (owner) await quota?.check(owner);
-    const { dataset = DEFAULT_DATASET, name, ...hyper } = input;
     const info = await datasets.get(dataset);
     if (!info.available) {
       throw new ConflictError(
@@ -141,11 +152,13 @@ export function createJobService({
         'DATASET_UNAVAILABLE',
       );
     }
-    const params = withDefaults(hyper);
+    checkWork(params, info.trainSize, limits);
     const data: TrainingJobData = {
       name: name ?? `${dataset} mlp-${params.hiddenLayers.join('-')}`,
       dataset,
       params,
+      timeoutSeconds: timeout,
+      ...(owner ? { owner } : {}),
     };
     const job = await queue.add(TRAIN_JOB, data, { jobId });
     if (owner) await quota?.record(owner, jobId);

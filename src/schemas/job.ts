@@ -9,6 +9,11 @@ export const JOB_STATES = ['queued', 'running', 'completed', 'failed', 'cancelle
 export const CANCELLED_REASON = 'cancelled by request';
 export type JobState = (typeof JOB_STATES)[number];
 
+/** The highest run-time limit any job may have (30 days); JOB_TIMEOUT_SECONDS sets the usual one. */
+export const MAX_TIMEOUT_SECONDS = 30 * 86_400;
+
+const TimeoutSeconds = (description: string) => Type.Integer({ minimum: 1, maximum: MAX_TIMEOUT_SECONDS, description });
+
 export const EpochRecordSchema = Type.Object({
   epoch: Type.Integer({ minimum: 1 }),
   loss: Type.Number({ description: 'Mean training loss over the epoch' }),
@@ -36,6 +41,12 @@ export const TrainingJobSchema = Type.Object(
     state: StringEnum([...JOB_STATES]),
     dataset: Type.String(),
     params: TrainingParamsSchema,
+    timeoutSeconds: Nullable(
+      TimeoutSeconds(
+        'Run-time limit of the job, counted over all its attempts; past it the job fails and is not retried. ' +
+          "null: the workers' JOB_TIMEOUT_SECONDS",
+      ),
+    ),
     createdAt: IsoDate,
     startedAt: Nullable(IsoDate),
     finishedAt: Nullable(IsoDate),
@@ -56,6 +67,12 @@ export const CreateTrainingJobSchema = Type.Object(
       Type.String({ minLength: 1, maxLength: 200, description: 'A label for the job and its model' }),
     ),
     ...trainingParamInputs,
+    timeoutSeconds: Type.Optional(
+      TimeoutSeconds(
+        "Run-time limit of this job in seconds, at most the service's JOB_TIMEOUT_SECONDS (the default). " +
+          'Not a hyperparameter: the same job with another limit trains the same model',
+      ),
+    ),
   },
   { additionalProperties: false, $id: 'CreateTrainingJob', title: 'CreateTrainingJob' },
 );
@@ -78,6 +95,12 @@ export const TrainingJobDataSchema = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),
   dataset: Type.String({ minLength: 1, maxLength: 100 }),
   params: TrainingParamsSchema,
+  /** Who submitted it (the caller's id), held to MAX_RUNNING_JOBS_PER_KEY; absent: no one to count. */
+  owner: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  /** The job's run-time limit; absent on jobs queued before limits were recorded. */
+  timeoutSeconds: Type.Optional(TimeoutSeconds('Run-time limit')),
+  /** Run time of earlier attempts, in ms, recorded while they ran. */
+  runMs: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 export type TrainingJobData = Static<typeof TrainingJobDataSchema>;
 

@@ -1,5 +1,5 @@
 import { setPriority } from 'node:os';
-import { UnrecoverableError, WaitingError, type SandboxedJob } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, type SandboxedJob } from 'bullmq';
 import { loadConfig } from '../config.js';
 import { createCheckpointStore } from '../models/checkpoints.js';
 import { createModelStore } from '../models/store.js';
@@ -7,6 +7,8 @@ import { TrainingJobDataSchema, type TrainingJobData, type TrainingJobResult } f
 import { initBackend } from '../training/backend.js';
 import { datasetStoreFromConfig } from '../training/datasets/store.js';
 import { storageFromConfig } from '../storage/index.js';
+import { createRedis } from '../queue/redis.js';
+import { createRunningQuota, type RunningQuota } from '../queue/running-quota.js';
 import {
   HandBackError,
   PermanentJobError,
@@ -20,7 +22,15 @@ import {
  * blocks the worker's event loop (which renews job locks). BullMQ keeps the child for later
  * jobs, so the dependencies below, and the datasets they parse, are built once per child.
  */
-let deps: Promise<TrainingDeps> | undefined;
+let deps: Promise<ProcessorDeps> | undefined;
+
+interface ProcessorDeps {
+  training: TrainingDeps;
+  running: RunningQuota;
+}
+
+/** How long a job whose owner has MAX_RUNNING_JOBS_PER_KEY jobs running waits before it is tried again. */
+const SLOT_RETRY_MS = 1000;
 
 // Training takes whatever CPU it is given; at the lowest priority it yields at once to the
 // processes that must answer promptly on the same machine: the worker renewing job locks, an API
@@ -36,16 +46,22 @@ try {
 // and another worker resumes it from its checkpoint.
 process.on('disconnect', () => process.exit(1));
 
-async function createDeps(): Promise<TrainingDeps> {
+async function createDeps(): Promise<ProcessorDeps> {
   const config = loadConfig();
   const backend = await initBackend(config.TRAINING_BACKEND);
   const storage = storageFromConfig(config);
+  const redis = createRedis(config.REDIS_URL, 'worker');
+  redis.on('error', () => {}); // the worker's own connection reports outages
   return {
-    backend: backend.name,
-    datasets: datasetStoreFromConfig(config, storage),
-    models: createModelStore({ storage }),
-    checkpoints: createCheckpointStore({ storage }),
-    checkData: createJobDataChecker(TrainingJobDataSchema),
+    training: {
+      backend: backend.name,
+      datasets: datasetStoreFromConfig(config, storage),
+      models: createModelStore({ storage }),
+      checkpoints: createCheckpointStore({ storage }),
+      checkData: createJobDataChecker(TrainingJobDataSchema),
+      limits: config,
+    },
+    running: createRunningQuota({ redis, prefix: config.QUEUE_PREFIX, max: config.MAX_RUNNING_JOBS_PER_KEY }),
   };
 }
 
@@ -58,10 +74,22 @@ export default async function trainingProcessor(
     deps = undefined; // a failed start-up (say, an unreadable DATA_DIR) is retried by the next job
     throw err;
   });
+  const { training, running } = await deps;
+  const owner = typeof job.data?.owner === 'string' ? job.data.owner : undefined;
+  if (owner && !(await running.acquire(owner, job.id))) {
+    // Back to the queue for a moment, not as an attempt: it runs once one of the owner's jobs ends.
+    await job.moveToDelayed(Date.now() + SLOT_RETRY_MS, token);
+    throw new DelayedError();
+  }
   try {
     return await runTrainingJob(
-      { id: job.id, data: job.data, updateProgress: (p) => job.updateProgress(p) },
-      await deps,
+      {
+        id: job.id,
+        data: job.data,
+        updateProgress: (p) => job.updateProgress(p),
+        recordRunTime: (runMs) => job.updateData({ ...job.data, runMs }),
+      },
+      training,
       signal,
     );
   } catch (err) {
@@ -72,5 +100,7 @@ export default async function trainingProcessor(
       throw new WaitingError();
     }
     throw err;
+  } finally {
+    if (owner) await running.release(owner, job.id).catch(() => {});
   }
 }

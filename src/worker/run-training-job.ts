@@ -1,6 +1,7 @@
 import { DomainError } from '../errors.js';
 import type { CheckpointStore } from '../models/checkpoints.js';
 import type { ModelStore } from '../models/store.js';
+import { checkShape, checkWork, type JobLimits } from '../queue/budgets.js';
 import { ABORT_SHUTDOWN } from '../queue/cancellation.js';
 import {
   CANCELLED_REASON,
@@ -13,11 +14,14 @@ import type { DatasetStore } from '../training/datasets/types.js';
 import { TrainingAbortedError, train } from '../training/trainer.js';
 import { compileChecker } from '../validation.js';
 import type { Static } from '@sinclair/typebox';
+import { ABORT_TIMEOUT, startRunTimeLimit } from './run-time-limit.js';
 
 export interface TrainingJobContext {
   id: string;
   data: unknown;
   updateProgress(progress: Progress): Promise<void>;
+  /** Records the job's run time so far (earlier attempts included), for the attempts that follow. */
+  recordRunTime(runMs: number): Promise<void>;
 }
 
 export interface TrainingDeps {
@@ -26,9 +30,15 @@ export interface TrainingDeps {
   checkpoints: CheckpointStore;
   backend: string;
   checkData: (value: unknown) => Static<typeof TrainingJobDataSchema>;
+  /** The budgets, checked again here: a job queued under other settings, or not through the API. */
+  limits: JobLimits;
 }
 
-/** Marks errors that retrying cannot fix (bad parameters, bad data, a cancel): the job fails at once. */
+/**
+ * Marks errors that retrying cannot fix (bad parameters or data, a budget, the run-time limit, a
+ * cancel): the job fails at once. Anything else (storage or Redis down, a trainer that died) is
+ * retried up to the job's attempts.
+ */
 export class PermanentJobError extends Error {}
 
 /** The worker is shutting down: the job goes back to the queue to be resumed elsewhere. */
@@ -52,12 +62,25 @@ export async function runTrainingJob(
   } catch (err) {
     throw new PermanentJobError(`invalid job data: ${(err as Error).message}`);
   }
+  // The job's own limit, never above this worker's setting.
+  const limitSeconds = Math.min(data.timeoutSeconds ?? Infinity, deps.limits.JOB_TIMEOUT_SECONDS);
+  const timedOut = () =>
+    new PermanentJobError(`exceeded its run-time limit of ${limitSeconds.toLocaleString('en-US')} s`);
+  const clock = startRunTimeLimit({
+    limitSeconds,
+    spentMs: data.runMs ?? 0,
+    parent: signal,
+    record: (runMs) => job.recordRunTime(runMs),
+  });
   try {
+    if (clock.spentMs() >= limitSeconds * 1000) throw new TrainingAbortedError(ABORT_TIMEOUT);
+    checkShape(data.params, deps.limits);
     const dataset = await deps.datasets.load(data.dataset);
+    checkWork(data.params, dataset.train.count, deps.limits);
     const resumeFrom = await deps.checkpoints.load(job.id);
     const history: Progress['history'] = [...(resumeFrom?.history ?? [])];
     const outcome = await train(dataset, data.params, {
-      signal,
+      signal: clock.signal,
       resumeFrom,
       onCheckpoint: (checkpoint) => deps.checkpoints.save(job.id, checkpoint),
       onEpoch: async ({ epochs, samplesPerSecond, ...record }) => {
@@ -101,7 +124,7 @@ export async function runTrainingJob(
     }
     if (err instanceof TrainingAbortedError) {
       await deps.checkpoints.remove(job.id);
-      throw new PermanentJobError(CANCELLED_REASON);
+      throw err.reason === ABORT_TIMEOUT ? timedOut() : new PermanentJobError(CANCELLED_REASON);
     }
     // A dataset that cannot be had (missing files, an offline download) fails the job at once.
     if (err instanceof DomainError && (err.isPermanent || err.code.startsWith('DATASET_'))) {
@@ -109,6 +132,8 @@ export async function runTrainingJob(
       throw new PermanentJobError(err.message);
     }
     throw err;
+  } finally {
+    await clock.stop();
   }
 }
 

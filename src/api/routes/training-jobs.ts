@@ -29,13 +29,16 @@ const trainingJobs: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Queue a training job',
         description:
           'Every hyperparameter is optional; the defaults are the reference recipe. Any other field is a 400. ' +
+          'So is a job past the budgets, with a message naming its figure and the setting: more parameters than ' +
+          'MAX_MODEL_PARAMS, batchSize × hidden units above MAX_BATCH_UNITS, training work (6 × parameters × ' +
+          'training samples × epochs) above MAX_JOB_GFLOP, or a timeoutSeconds above JOB_TIMEOUT_SECONDS. ' +
           'Answers 202 with the new job, or 200 with the earlier job when an Idempotency-Key is repeated.',
         headers: IdempotencyHeaders,
         body: CreateTrainingJobSchema,
         response: {
           200: ref(TrainingJobSchema),
           202: ref(TrainingJobSchema),
-          ...errors(400, 404, 409, 413, 415, 503),
+          ...errors(400, 404, 409, 413, 415, 429, 503),
         },
       },
     },

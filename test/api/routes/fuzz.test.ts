@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateTrainingJobSchema } from '../../../src/schemas/job.js';
 import { createAjv } from '../../../src/validation.js';
+import { loadConfig } from '../../../src/config.js';
+import { parameterCount } from '../../../src/training/params.js';
 import type { ModelMetadata } from '../../../src/models/store.js';
 import { buildTestApp, type TestApp } from '../../helpers/app.js';
 import { storeTrainedModel } from '../../helpers/model.js';
@@ -29,21 +31,39 @@ const nasty = fc.oneof(
 );
 const looseKey = fc.oneof(fc.constantFrom(...FIELDS), fc.string({ maxLength: 20 }), fc.constantFrom('toString', 'x'));
 
-// A body the schema accepts (mnist-sample is always available): these must be queued.
-const validJob = fc.record(
-  {
-    dataset: fc.constant('mnist-sample'),
-    name: fc.string({ minLength: 1, maxLength: 200 }),
-    epochs: fc.integer({ min: 1, max: 100 }),
-    batchSize: fc.integer({ min: 1, max: 4096 }),
-    learningRate: fc.double({ min: Number.MIN_VALUE, max: 1, noNaN: true }),
-    hiddenLayers: fc.array(fc.integer({ min: 1, max: 2048 }), { minLength: 1, maxLength: 8 }),
-    activation: fc.constantFrom('relu', 'tanh', 'sigmoid', 'elu'),
-    optimizer: fc.constantFrom('adam', 'sgd', 'rmsprop'),
-    validationSplit: fc.double({ min: 0, max: 0.5, noNaN: true }),
-    seed: fc.integer({ min: 0, max: 4294967295 }),
-  },
-  { requiredKeys: [] },
+// A body the schema accepts within the default budgets (mnist-sample is always available):
+// these must be queued. On its 8,000 images no network under MAX_MODEL_PARAMS reaches
+// MAX_JOB_GFLOP in 100 epochs, so the generator bounds the network and the batch.
+const { MAX_MODEL_PARAMS, MAX_BATCH_UNITS, JOB_TIMEOUT_SECONDS } = loadConfig({});
+const hiddenLayers = fc
+  .array(fc.integer({ min: 1, max: 2048 }), { minLength: 1, maxLength: 8 })
+  .filter((layers) => parameterCount(layers) <= MAX_MODEL_PARAMS);
+const validJob = hiddenLayers.chain((layers) => {
+  const units = layers.reduce((a, b) => a + b, 0);
+  return fc.record(
+    {
+      dataset: fc.constant('mnist-sample'),
+      name: fc.string({ minLength: 1, maxLength: 200 }),
+      epochs: fc.integer({ min: 1, max: 100 }),
+      batchSize: fc.integer({ min: 1, max: Math.min(4096, Math.floor(MAX_BATCH_UNITS / units)) }),
+      learningRate: fc.double({ min: Number.MIN_VALUE, max: 1, noNaN: true }),
+      hiddenLayers: fc.constant(layers),
+      activation: fc.constantFrom('relu', 'tanh', 'sigmoid', 'elu'),
+      optimizer: fc.constantFrom('adam', 'sgd', 'rmsprop'),
+      validationSplit: fc.double({ min: 0, max: 0.5, noNaN: true }),
+      seed: fc.integer({ min: 0, max: 4294967295 }),
+      timeoutSeconds: fc.integer({ min: 1, max: JOB_TIMEOUT_SECONDS }),
+    },
+    { requiredKeys: [] },
+  );
+});
+// Valid to the schema but past a budget: these must be refused with a 400 naming the setting.
+const overBudget = fc.oneof(
+  fc
+    .array(fc.integer({ min: 1600, max: 2048 }), { minLength: 4, maxLength: 8 })
+    .map((layers) => ({ hiddenLayers: layers, batchSize: 1 })),
+  fc.integer({ min: 1025, max: 2048 }).map((units) => ({ hiddenLayers: [units, units], batchSize: 4096 })),
+  fc.integer({ min: JOB_TIMEOUT_SECONDS + 1, max: 30 * 86_400 }).map((timeoutSeconds) => ({ timeoutSeconds })),
 );
 const jsonText = (value: unknown) => JSON.stringify(value) ?? 'null';
 // Raw text for what JSON.stringify cannot make: number literals beyond double range, the
@@ -69,6 +89,7 @@ const rawTexts = (fields: string[]) =>
 
 const jobBody = fc.oneof(
   validJob.map((v) => ({ text: JSON.stringify(v), mustQueue: true })),
+  overBudget.map((v) => ({ text: JSON.stringify(v), mustQueue: false, mustRefuse: true })),
   fc
     .oneof(
       fc.jsonValue(),
@@ -164,7 +185,7 @@ describe('arbitrary input at the JSON routes', () => {
     const validate = createAjv({ coerce: false }).compile(CreateTrainingJobSchema);
     const created = new Set<string>();
     await fc.assert(
-      fc.asyncProperty(jobBody, idempotencyKey, async ({ text, mustQueue }, key) => {
+      fc.asyncProperty(jobBody, idempotencyKey, async ({ text, mustQueue, ...rest }, key) => {
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         if (key !== undefined) headers['idempotency-key'] = key;
         const res = await t.app.inject({ method: 'POST', url: '/v1/training-jobs', headers, payload: text });
@@ -177,6 +198,12 @@ describe('arbitrary input at the JSON routes', () => {
           created.add(job.id);
         }
         if (mustQueue && key === undefined) expect(res.statusCode).toBe(202);
+        if ('mustRefuse' in rest && key === undefined) {
+          expect(res.statusCode).toBe(400);
+          expect((res.json() as { message: string }).message).toMatch(
+            /\((MAX_MODEL_PARAMS|MAX_BATCH_UNITS|JOB_TIMEOUT_SECONDS)\)/,
+          );
+        }
       }),
       RUNS,
     );

@@ -44,6 +44,7 @@ describe('training-jobs routes', () => {
         state: 'queued',
         dataset: 'mnist-sample',
         params: { ...DEFAULTS, seed: expect.any(Number) },
+        timeoutSeconds: 7200,
         createdAt: expect.stringMatching(ISO),
         startedAt: null,
         finishedAt: null,
@@ -186,6 +187,11 @@ describe('training-jobs routes', () => {
       ['name of 300 characters', { name: long }, /name/],
       ['dataset ""', { dataset: '' }, /dataset/],
       ['dataset 5', { dataset: 5 }, /dataset/],
+      ['timeoutSeconds 0', { timeoutSeconds: 0 }, /timeoutSeconds/],
+      ['timeoutSeconds -5', { timeoutSeconds: -5 }, /timeoutSeconds/],
+      ['timeoutSeconds 1.5', { timeoutSeconds: 1.5 }, /timeoutSeconds/],
+      ['timeoutSeconds 1e12', { timeoutSeconds: 1e12 }, /timeoutSeconds/],
+      ['timeoutSeconds "60"', { timeoutSeconds: '60' }, /timeoutSeconds/],
       ['a JSON array', [], /body/],
       ['a JSON string', 'epochs', /body/],
     ];
@@ -261,6 +267,68 @@ describe('training-jobs routes', () => {
       const upload = await post({ dataset: 'ds_0123456789abcdef' });
       expectError(upload, 404, 'DATASET_NOT_FOUND', /ds_0123456789abcdef/);
       expect(await listJobs()).toHaveLength(before);
+    });
+  });
+
+  describe('budgets', () => {
+    const refused: [string, object, string, RegExp][] = [
+      [
+        '8 × 2048 hidden units',
+        { hiddenLayers: Array(8).fill(2048), batchSize: 1 },
+        'MODEL_TOO_LARGE',
+        /^the network has 31,002,634 parameters; at most 8,000,000 \(MAX_MODEL_PARAMS\)/,
+      ],
+      [
+        'batch 4096 with 1024 hidden units',
+        { hiddenLayers: [512, 512], batchSize: 4096 },
+        'BATCH_TOO_LARGE',
+        /^batchSize × hidden units is 4,096 × 1,024 = 4,194,304; at most 2,097,152 \(MAX_BATCH_UNITS\)/,
+      ],
+      [
+        '100 epochs of a 1.6 M-parameter network on 8,000 images, held out 0.1',
+        { hiddenLayers: [2048, 64], epochs: 100, validationSplit: 0.1 },
+        'JOB_TOO_LARGE',
+        // 6 × 1,739,466 × 7,200 × 100 = 7,514.5 GFLOP, over the 5,000 of this app
+        /^the job needs about 7,515 GFLOP \(6 × 1,739,466 parameters × 7,200 training samples × 100 epochs\); at most 5,000 \(MAX_JOB_GFLOP\)/,
+      ],
+      [
+        'timeoutSeconds above the setting',
+        { timeoutSeconds: 3601 },
+        'TIMEOUT_TOO_LONG',
+        /^timeoutSeconds is 3,601; at most 3,600 \(JOB_TIMEOUT_SECONDS\)$/,
+      ],
+    ];
+    let capped: TestApp;
+    beforeAll(async () => {
+      capped = await buildTestApp({ MAX_JOB_GFLOP: '5000', JOB_TIMEOUT_SECONDS: '3600' });
+    });
+    afterAll(() => capped.close());
+    const postCapped = (payload: object) => capped.app.inject({ method: 'POST', url: '/v1/training-jobs', payload });
+
+    it.each(refused)(
+      '%s → 400 naming the figure, the cap and the setting; nothing queued',
+      async (_, body, code, message) => {
+        const res = await postCapped(body);
+        expectError(res, 400, code, message);
+        const list = await capped.app.inject({ method: 'GET', url: '/v1/training-jobs' });
+        expect(list.json()).toEqual({ items: [] });
+      },
+    );
+
+    it('queues jobs exactly at the caps, with the run-time limit they asked for', async () => {
+      // 2,048 × 1,024 hidden units = MAX_BATCH_UNITS exactly.
+      const atBatchCap = await postCapped({ hiddenLayers: [1024], batchSize: 2048, epochs: 1, timeoutSeconds: 3600 });
+      expect(atBatchCap.statusCode).toBe(202);
+      expect(atBatchCap.json()).toMatchObject({ timeoutSeconds: 3600, params: { batchSize: 2048 } });
+      const short = await postCapped({ timeoutSeconds: 1 });
+      expect(short.statusCode).toBe(202);
+      expect(short.json().timeoutSeconds).toBe(1);
+      const got = await capped.app.inject({ method: 'GET', url: `/v1/training-jobs/${short.json().id}` });
+      expect(got.json().timeoutSeconds).toBe(1);
+      for (const id of [atBatchCap.json().id, short.json().id]) {
+        const cancel = await capped.app.inject({ method: 'POST', url: `/v1/training-jobs/${id}/cancel` });
+        expect(cancel.statusCode).toBe(202);
+      }
     });
   });
 
