@@ -127,6 +127,24 @@ export const ConfigSchema = Type.Object({
     default: '',
     description: 'Built dashboard served at / (index.html, assets/); empty: dist/web of the installed package',
   }),
+  MAX_IMAGE_PIXELS: Int(
+    1,
+    4096 * 4096,
+    4096 * 4096,
+    'Most pixels (width × height, from the header) of one uploaded image; either side is also at most 4096',
+  ),
+  MAX_REQUEST_PIXELS: Int(
+    1,
+    2 ** 31,
+    4 * 4096 * 4096,
+    'Most pixels of all the images of one predict request together, checked from their headers before decoding',
+  ),
+  MODEL_CACHE_BYTES: Int(
+    1024 * 1024,
+    64 * 1024 ** 3,
+    256 * 1024 * 1024,
+    'Most bytes of models (their stored size) the API keeps loaded, besides MODEL_CACHE_SIZE',
+  ),
 });
 
 export type Config = Static<typeof ConfigSchema>;

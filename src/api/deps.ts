@@ -23,6 +23,9 @@ export interface AppDeps {
     | 'RATE_LIMIT_PREDICT_PER_MINUTE'
     | 'RATE_LIMIT_TRAIN_PER_MINUTE'
     | 'DASHBOARD_DIR'
+    | 'MAX_IMAGE_PIXELS'
+    | 'MAX_REQUEST_PIXELS'
+    | 'MODEL_CACHE_BYTES'
   >;
   /** The API keys; undefined runs the service open. */
   keyring?: Keyring;
