@@ -133,6 +133,7 @@ async function shrinkGray(image: DecodedImage, maxSide: number | undefined): Pro
   if (!maxSide || Math.max(width, height) <= maxSide) return image;
   const { data, info } = await sharp(gray, { raw: { width, height, channels: 1 } })
     .resize({ width: maxSide, height: maxSide, fit: 'inside' })
+    .toColourspace('b-w') // one channel out, as it came in (sharp writes sRGB by default)
     .raw()
     .toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, gray: data };
