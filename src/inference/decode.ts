@@ -4,7 +4,7 @@ import { decodeBmp, readBmpHeader } from './bmp.js';
 import { createBmpPool, type BmpPool } from './bmp-pool.js';
 import { readDimensions, sniffFormat, type Dimensions, type ImageFormat } from './headers.js';
 import { toGray, undecodable, type Raster } from './pixels.js';
-import { decodeSimplePng, readPngLayout } from './png.js';
+import { decodeSimplePng, readPngLayout, type PngLayout } from './png.js';
 
 export { readDimensions, sniffFormat, type ImageFormat } from './headers.js';
 
@@ -26,6 +26,8 @@ export interface DecodedImage {
 export interface InspectedImage extends Dimensions {
   format: ImageFormat;
   buf: Uint8Array;
+  /** A PNG's checked chunk structure, reused by the inline decoder. */
+  png?: PngLayout;
 }
 
 export const MAX_SIDE = 4096;
@@ -55,9 +57,9 @@ export function inspectImage(buf: Uint8Array, maxPixels = DEFAULT_MAX_PIXELS): I
   if (!format) throw new InvalidInputError('body is not a PNG, JPEG, WebP, GIF or BMP image', 'INVALID_IMAGE');
   const { width, height } = readDimensions(buf, format);
   checkSize(width, height, maxPixels);
-  if (format === 'png') readPngLayout(buf);
+  const png = format === 'png' ? readPngLayout(buf) : undefined;
   if (format === 'bmp') readBmpHeader(buf);
-  return { format, width, height, buf };
+  return { format, width, height, buf, png };
 }
 
 /** Decodes any supported image into 8-bit luminance. Size limits are enforced from the header, before decoding. */
@@ -78,7 +80,7 @@ export async function decodeInspected(image: InspectedImage, opts: DecodeOptions
     if (inline) return grayOf(decodeBmpChecked(buf));
     return shrinkGray(await bmpPool().decode(buf), opts.maxSide);
   }
-  const simple = format === 'png' && inline ? decodeSimplePng(buf) : null;
+  const simple = format === 'png' && inline ? decodeSimplePng(buf, image.png) : null;
   const raster = simple ?? (await decodeWithSharp(buf, opts.maxPixels ?? DEFAULT_MAX_PIXELS, opts.maxSide));
   return grayOf(raster);
 }
