@@ -173,6 +173,23 @@ export const ConfigSchema = Type.Object({
     1_000_000_000,
     2_097_152,
     "Most batchSize × hidden units (summed over the layers) of a job: bounds a trainer's activation memory and the time of one step",
+  MAX_IMAGE_PIXELS: Int(
+    1,
+    4096 * 4096,
+    4096 * 4096,
+    'Most pixels (width × height, from the header) of one uploaded image; either side is also at most 4096',
+  ),
+  MAX_REQUEST_PIXELS: Int(
+    1,
+    2 ** 31,
+    4 * 4096 * 4096,
+    'Most pixels of all the images of one predict request together, checked from their headers before decoding',
+  ),
+  MODEL_CACHE_BYTES: Int(
+    1024 * 1024,
+    64 * 1024 ** 3,
+    256 * 1024 * 1024,
+    'Most bytes of models (their stored size) the API keeps loaded, besides MODEL_CACHE_SIZE',
   ),
 });
 

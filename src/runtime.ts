@@ -61,6 +61,7 @@ export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; cl
     predictor: createPredictor({
       models,
       cacheSize: config.MODEL_CACHE_SIZE,
+      cacheBytes: config.MODEL_CACHE_BYTES,
       observe: {
         batch: (rows) => metrics.predictBatchSize.observe(rows),
         cache: (hit) => (hit ? metrics.modelCacheHits : metrics.modelCacheMisses).inc(),

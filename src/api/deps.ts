@@ -24,6 +24,9 @@ export interface AppDeps {
     | 'RATE_LIMIT_TRAIN_PER_MINUTE'
     | 'DASHBOARD_DIR'
     | 'CLIENT_IDLE_TIMEOUT_MS'
+    | 'MAX_IMAGE_PIXELS'
+    | 'MAX_REQUEST_PIXELS'
+    | 'MODEL_CACHE_BYTES'
   >;
   /** The API keys; undefined runs the service open. */
   keyring?: Keyring;

@@ -18,18 +18,33 @@ function channelMask(mask: number): ChannelMask {
 const extract = (px: number, c: ChannelMask) =>
   c.max === 0 ? 0 : Math.round((((px & c.mask) >>> c.shift) * 255) / c.max);
 
+interface BmpHeader {
+  dataOffset: number;
+  headerSize: number;
+  width: number;
+  /** Negative for top-down rows. */
+  rawHeight: number;
+  height: number;
+  bpp: number;
+  compression: number;
+  rowBytes: number;
+  /** RGB triples, 256 entries (indices past the file's table read as black); null above 8 bits. */
+  palette: Uint8Array | null;
+}
+
 /**
- * Uncompressed BMP (1/4/8-bit palette, 16/24/32-bit, BI_BITFIELDS masks, bottom-up or
- * top-down). sharp does not read BMP, and the small npm BMP decoders each mishandle a common
- * layout (pixel-data offset ignored, palettes ignored, or channels misplaced), so it is read
- * here. RLE is refused rather than guessed at.
+ * Reads and checks a BMP's headers: a pixel-data offset inside the headers or past the end,
+ * pixel rows the file is too short to hold, unknown depths and compressions are refused here,
+ * before any pixel is read.
  */
-export function decodeBmp(buf: Uint8Array): Raster {
+export function readBmpHeader(buf: Uint8Array): BmpHeader {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (buf.length < 30) throw undecodable('BMP header is truncated');
   const dataOffset = dv.getUint32(10, true);
   const headerSize = dv.getUint32(14, true);
   const core = headerSize === 12;
   if (!core && headerSize < 40) throw undecodable(`unknown BMP header size ${headerSize}`);
+  if (14 + headerSize > buf.length) throw undecodable('BMP header is truncated');
   const width = core ? dv.getUint16(18, true) : dv.getInt32(18, true);
   const rawHeight = core ? dv.getUint16(20, true) : dv.getInt32(22, true);
   const height = Math.abs(rawHeight);
@@ -40,22 +55,42 @@ export function decodeBmp(buf: Uint8Array): Raster {
   if (compression !== 0 && compression !== 3 && compression !== 6)
     throw new UnsupportedMediaTypeError(`BMP compression ${compression} is not supported`, 'UNSUPPORTED_IMAGE');
   if (![1, 4, 8, 16, 24, 32].includes(bpp)) throw undecodable(`BMP with ${bpp} bits per pixel`);
+  if (width <= 0 || height === 0) throw undecodable(`header declares a ${width}×${height} image`);
+  if (dataOffset < 14 + headerSize)
+    throw undecodable(`BMP pixel data offset ${dataOffset} points into its ${14 + headerSize} bytes of headers`);
 
   const rowBytes = Math.ceil((width * bpp) / 32) * 4;
-  if (dataOffset + rowBytes * height > buf.length) throw undecodable('BMP pixel data is truncated');
+  const needed = dataOffset + rowBytes * height;
+  if (needed > buf.length)
+    throw undecodable(
+      `BMP pixel data is truncated: ${width}×${height} at ${bpp} bits from offset ${dataOffset} needs ${needed.toLocaleString('en-US')} bytes, the file has ${buf.length.toLocaleString('en-US')}`,
+    );
 
-  let palette: Uint8Array | null = null; // RGB triples
+  let palette: Uint8Array | null = null;
   if (bpp <= 8) {
     const entry = core ? 3 : 4;
     const count = (!core && dv.getUint32(46, true)) || 1 << bpp;
     const start = 14 + headerSize;
     if (start + count * entry > dataOffset) throw undecodable('BMP colour table is truncated');
-    palette = new Uint8Array(256 * 3); // indices past the table read as black
+    palette = new Uint8Array(256 * 3);
     for (let i = 0; i < Math.min(count, 256); i++) {
       const p = start + i * entry;
       palette.set([buf[p + 2] ?? 0, buf[p + 1] ?? 0, buf[p] ?? 0], i * 3);
     }
   }
+  return { dataOffset, headerSize, width, rawHeight, height, bpp, compression, rowBytes, palette };
+}
+
+/**
+ * Uncompressed BMP (1/4/8-bit palette, 16/24/32-bit, BI_BITFIELDS masks, bottom-up or
+ * top-down). sharp does not read BMP, and the small npm BMP decoders each mishandle a common
+ * layout (pixel-data offset ignored, palettes ignored, or channels misplaced), so it is read
+ * here. RLE is refused rather than guessed at. Large files are decoded on a worker thread
+ * (bmp-worker.ts), never on the API's event loop.
+ */
+export function decodeBmp(buf: Uint8Array): Raster {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const { dataOffset, headerSize, width, rawHeight, height, bpp, compression, rowBytes, palette } = readBmpHeader(buf);
 
   // Masks sit right after the 40-byte info header whether they belong to a V2+ header or follow it.
   const bitfields = compression === 3 || compression === 6;

@@ -18,31 +18,6 @@ export interface Predictor {
   evict(modelId: string): void;
 }
 
-interface Loaded {
-  meta: ModelMetadata;
-  model: tf.LayersModel;
-}
-
-/** Most rows one forward pass takes; larger requests are split, smaller ones grouped. */
-const MAX_COALESCED_ROWS = 256;
-
-interface PendingBatch {
-  loaded: Loaded;
-  x: Float32Array;
-  rows: number;
-  resolve: (probs: Float32Array) => void;
-  reject: (err: unknown) => void;
-}
-
-/**
- * Runs models from the store, loaded lazily into a bounded LRU cache (an evicted model's
- * tensors are freed). Inputs are normalised exactly as in training.
- *
- * Concurrent requests for the same model are coalesced into one forward pass, as TF Serving
- * and Triton batch dynamically: requests that arrive within one turn of the event loop are
- * queued and run together on the next `setImmediate`, so a lone request waits for nothing and
- * a busy server pays one kernel launch per group instead of one per request.
- */
 export interface PredictorObserver {
   /** Rows in one forward pass. */
   batch(rows: number): void;
@@ -50,80 +25,169 @@ export interface PredictorObserver {
   cache(hit: boolean): void;
 }
 
+export interface PredictorOptions {
+  models: ModelStore;
+  /** Most models kept loaded (MODEL_CACHE_SIZE). */
+  cacheSize: number;
+  /** Most bytes of models kept loaded, by their stored size (MODEL_CACHE_BYTES); default: no byte bound. */
+  cacheBytes?: number;
+  /** Rows × parameters of one forward pass; default ROW_PARAMS_PER_PASS. */
+  rowParamsPerPass?: number;
+  observe?: PredictorObserver;
+}
+
+interface Loaded {
+  meta: ModelMetadata;
+  model: tf.LayersModel;
+  /** Rows one forward pass of this model may take. */
+  rowsPerPass: number;
+  /** Evicted from the cache: its weights are freed once its queued rows are done. */
+  evicted: boolean;
+}
+
+/** Most rows one forward pass takes; larger requests are split, smaller ones grouped. */
+const MAX_COALESCED_ROWS = 256;
+/**
+ * A forward pass costs about 0.1–0.6 ns per row and parameter on the wasm backend (measured on
+ * 2 shared vCPUs: 256 rows of a 2.9 M-parameter model in 65–170 ms). 64 M row-parameters keeps
+ * one pass, which holds the event loop, within ~20 ms: 22 rows of that model, while the default
+ * 784-128-64-10 network (109 k parameters) still runs 256 rows at once.
+ */
+export const ROW_PARAMS_PER_PASS = 64_000_000;
+
+interface PendingRequest {
+  x: Float32Array;
+  rows: number;
+  /** Rows already through the model. */
+  done: number;
+  out?: Float32Array;
+  resolve: (probs: Float32Array) => void;
+  reject: (err: unknown) => void;
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Runs models from the store, loaded lazily into an LRU cache bounded by count and by bytes (an
+ * evicted model's tensors are freed). Inputs are normalised exactly as in training.
+ *
+ * Concurrent requests for the same model are coalesced, as TF Serving and Triton batch
+ * dynamically: requests that arrive within one turn of the event loop are queued and run
+ * together on the next `setImmediate`, so a lone request waits for nothing and a busy server
+ * pays one kernel launch per group instead of one per request. A forward pass takes at most
+ * `rowParamsPerPass / parameters` rows; the rest wait for the next turn, so no pass holds the
+ * event loop for long and requests arriving meanwhile join the following pass.
+ */
 export function createPredictor({
   models,
   cacheSize,
+  cacheBytes,
+  rowParamsPerPass = ROW_PARAMS_PER_PASS,
   observe,
-}: {
-  models: ModelStore;
-  cacheSize: number;
-  observe?: PredictorObserver;
-}): Predictor {
+}: PredictorOptions): Predictor {
   const cache = new LRUCache<string, Promise<Loaded>>({
     max: cacheSize,
-    // Freed on a later turn: predictions already queued for this model (their forward pass is
-    // scheduled with setImmediate, before this) still run on it instead of on freed weights.
-    dispose: (loaded) => void loaded.then((l) => setImmediate(() => l.model.dispose())).catch(() => {}),
+    ...(cacheBytes ? { maxSize: cacheBytes } : {}),
+    // Freed on a later turn, and only once no queued rows need it: predictions already queued
+    // for this model still run on it instead of on freed weights.
+    dispose: (entry) =>
+      void entry
+        .then((l) => {
+          l.evicted = true;
+          if (!pending.has(l)) setImmediate(() => !pending.has(l) && l.model.dispose());
+        })
+        .catch(() => {}),
   });
-  const pending = new Map<string, PendingBatch[]>();
+  const pending = new Map<Loaded, PendingRequest[]>();
 
-  function load(id: string): Promise<Loaded> {
-    let entry = cache.get(id);
-    observe?.cache(entry !== undefined);
-    if (!entry) {
-      entry = Promise.all([models.get(id), models.load(id)]).then(([meta, model]) => ({ meta, model }));
-      cache.set(id, entry);
-      entry.catch(() => cache.delete(id));
-    }
+  async function load(id: string): Promise<Loaded> {
+    const cached = cache.get(id);
+    observe?.cache(cached !== undefined);
+    if (cached) return cached;
+    const meta = await models.get(id);
+    if (cacheBytes && meta.sizeBytes > cacheBytes)
+      throw new ConflictError(
+        `model ${id} is ${count(meta.sizeBytes)} bytes; this API keeps at most ${count(cacheBytes)} bytes of models loaded (MODEL_CACHE_BYTES)`,
+        'MODEL_TOO_LARGE',
+      );
+    const raced = cache.get(id); // another request started loading it meanwhile
+    if (raced) return raced;
+    const entry = models.load(id).then(async (model) => {
+      await warmUp(model);
+      const params = Math.max(1, model.countParams());
+      const rowsPerPass = Math.max(1, Math.min(MAX_COALESCED_ROWS, Math.floor(rowParamsPerPass / params)));
+      return { meta, model, rowsPerPass, evicted: false };
+    });
+    // Sized before it loads, so that concurrent loads of many models cannot exceed the budget.
+    cache.set(id, entry, cacheBytes ? { size: Math.max(1, meta.sizeBytes) } : {});
+    entry.catch(() => cache.peek(id) === entry && cache.delete(id));
     return entry;
   }
 
-  function run(id: string): void {
-    const queue = pending.get(id) ?? [];
-    pending.delete(id);
-    while (queue.length > 0) {
-      // Take requests in arrival order up to the row budget (a single large request runs alone).
-      let rows = 0;
-      let take = 0;
-      while (take < queue.length && (take === 0 || rows + queue[take]!.rows <= MAX_COALESCED_ROWS)) {
-        rows += queue[take]!.rows;
-        take++;
-      }
-      const group = queue.splice(0, take);
+  /** One turn: at most one forward pass, then the next on a later turn if rows remain. */
+  async function run(loaded: Loaded): Promise<void> {
+    const queue = pending.get(loaded)!;
+    // Rows in arrival order up to the pass's budget; a large request is split over passes.
+    const parts: { req: PendingRequest; from: number; rows: number }[] = [];
+    let rows = 0;
+    for (const req of queue) {
+      if (rows === loaded.rowsPerPass) break;
+      const take = Math.min(req.rows - req.done, loaded.rowsPerPass - rows);
+      parts.push({ req, from: req.done, rows: take });
+      rows += take;
+    }
+    try {
+      const x =
+        parts.length === 1 && parts[0]!.rows === parts[0]!.req.rows
+          ? parts[0]!.req.x
+          : concat(parts.map((p) => p.req.x.subarray(p.from * INPUT_SIZE, (p.from + p.rows) * INPUT_SIZE)));
+      observe?.batch(rows);
+      const output = tf.tidy(() => loaded.model.predict(tf.tensor2d(x, [rows, INPUT_SIZE])) as tf.Tensor);
+      let probs: Float32Array;
       try {
-        const x =
-          group.length === 1
-            ? group[0]!.x
-            : concat(
-                group.map((g) => g.x),
-                rows * INPUT_SIZE,
-              );
-        const { model } = group[0]!.loaded;
-        observe?.batch(rows);
-        const probs = tf.tidy(
-          () => (model.predict(tf.tensor2d(x, [rows, INPUT_SIZE])) as tf.Tensor).dataSync() as Float32Array,
-        );
-        const classes = probs.length / rows;
-        let offset = 0;
-        for (const g of group) {
-          g.resolve(probs.subarray(offset * classes, (offset + g.rows) * classes));
-          offset += g.rows;
-        }
-      } catch (err) {
-        for (const g of group) g.reject(err);
+        probs = (await output.data()) as Float32Array;
+      } finally {
+        output.dispose();
       }
+      const classes = probs.length / rows;
+      let offset = 0;
+      for (const { req, from, rows: n } of parts) {
+        if (req.rows === n) req.out = probs.subarray(offset * classes, (offset + n) * classes);
+        else
+          (req.out ??= new Float32Array(req.rows * classes)).set(
+            probs.subarray(offset * classes, (offset + n) * classes),
+            from * classes,
+          );
+        req.done += n;
+        offset += n;
+      }
+    } catch (err) {
+      for (const { req } of parts) {
+        req.done = req.rows;
+        req.reject(err);
+      }
+    }
+    while (queue.length > 0 && queue[0]!.done === queue[0]!.rows) {
+      const req = queue.shift()!;
+      if (req.out) req.resolve(req.out);
+    }
+    if (queue.length > 0) setImmediate(() => void run(loaded));
+    else {
+      pending.delete(loaded);
+      if (loaded.evicted) setImmediate(() => !pending.has(loaded) && loaded.model.dispose());
     }
   }
 
-  function enqueue(id: string, loaded: Loaded, x: Float32Array, rows: number): Promise<Float32Array> {
+  function enqueue(loaded: Loaded, x: Float32Array, rows: number): Promise<Float32Array> {
     return new Promise((resolve, reject) => {
-      let queue = pending.get(id);
+      let queue = pending.get(loaded);
       if (!queue) {
         queue = [];
-        pending.set(id, queue);
-        setImmediate(run, id);
+        pending.set(loaded, queue);
+        setImmediate(() => void run(loaded));
       }
-      queue.push({ loaded, x, rows, resolve, reject });
+      queue.push({ x, rows, done: 0, resolve, reject });
     });
   }
 
@@ -136,7 +200,7 @@ export function createPredictor({
       inputs.forEach((pixels, i) => {
         for (let p = 0; p < INPUT_SIZE; p++) x[i * INPUT_SIZE + p] = NORMALISE[pixels[p]!]!;
       });
-      const probs = await enqueue(id, loaded, x, inputs.length);
+      const probs = await enqueue(loaded, x, inputs.length);
       const { labels } = loaded.meta;
       const classes = labels.length;
       const predictions = inputs.map((_, i) => {
@@ -153,8 +217,30 @@ export function createPredictor({
   };
 }
 
-function concat(parts: Float32Array[], length: number): Float32Array {
-  const out = new Float32Array(length);
+/**
+ * The first pass over fresh weights is several times slower than the next (the wasm backend
+ * packs each weight matrix for XNNPACK on first use: ~45 ms for a 2.9 M-parameter model).
+ * Running one row through each layer on its own turn spreads that over the layers.
+ */
+async function warmUp(model: tf.LayersModel): Promise<void> {
+  let x: tf.Tensor = tf.zeros([1, INPUT_SIZE]);
+  try {
+    for (const layer of model.layers) {
+      const input = x;
+      const y = tf.tidy(() => layer.apply(input) as tf.Tensor);
+      x.dispose();
+      x = y;
+      await nextTurn();
+    }
+  } catch {
+    // Not a plain stack of layers: the first prediction packs the weights instead.
+  } finally {
+    x.dispose();
+  }
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let offset = 0;
   for (const p of parts) {
     out.set(p, offset);

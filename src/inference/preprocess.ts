@@ -3,17 +3,72 @@
  * the 784 bytes (28×28, white digit on black) the model was trained on; JSON pixels are
  * already in that form and are only validated.
  */
-import { decodeImage, type DecodeOptions } from './decode.js';
+import { PayloadTooLargeError } from '../errors.js';
+import { decodeImage, decodeInspected, inspectImage, type DecodeOptions, type InspectedImage } from './decode.js';
 import { mnistify } from './mnistify.js';
 
 export { decodeImage, type DecodeOptions, type DecodedImage } from './decode.js';
 export { mnistify } from './mnistify.js';
 export { pixelsFromJson } from './pixels.js';
 
+export interface RequestLimits {
+  /** Pixels of one image (MAX_IMAGE_PIXELS). */
+  maxImagePixels: number;
+  /** Pixels of all the images of one request together (MAX_REQUEST_PIXELS). */
+  maxRequestPixels: number;
+}
+
+/** The digit ends up 20×20: a photo is first scaled down off the event loop, so the MNIST
+ * conversion on it handles at most 512×512 pixels (~5 ms, not ~30 ms). */
+const MAX_MNISTIFY_SIDE = 512;
+
 /** Decodes an image (PNG, JPEG, WebP, GIF or BMP) and converts it the way MNIST was made. */
 export async function preprocessImage(buf: Uint8Array, opts: DecodeOptions = {}): Promise<Uint8Array> {
-  // The digit ends up 20×20: a photo is first scaled down on sharp's thread pool, so the
-  // MNIST conversion on the event loop handles at most 512×512 pixels (~5 ms, not ~30 ms).
-  const { width, height, gray } = await decodeImage(buf, { maxSide: 512, ...opts });
+  const { width, height, gray } = await decodeImage(buf, { maxSide: MAX_MNISTIFY_SIDE, ...opts });
   return mnistify(gray, width, height);
+}
+
+/**
+ * The images of one request: every header is read and checked first, and the request is
+ * refused with a 413 when their declared pixels add up to more than `maxRequestPixels`, so a
+ * batch of large images costs nothing to refuse. `where(i)`, if given, names image i in error messages.
+ */
+export async function preprocessImages(
+  bufs: Uint8Array[],
+  limits: RequestLimits,
+  where?: (i: number) => string,
+): Promise<Uint8Array[]> {
+  const inspected: InspectedImage[] = bufs.map((buf, i) => {
+    try {
+      return inspectImage(buf, limits.maxImagePixels);
+    } catch (err) {
+      throw prefixed(err, where?.(i));
+    }
+  });
+  const total = inspected.reduce((sum, img) => sum + img.width * img.height, 0);
+  if (total > limits.maxRequestPixels) {
+    const count = (n: number) => n.toLocaleString('en-US');
+    throw new PayloadTooLargeError(
+      `${bufs.length === 1 ? 'the image has' : `the ${bufs.length} images add up to`} ${count(total)} pixels; ` +
+        `at most ${count(limits.maxRequestPixels)} in one request (MAX_REQUEST_PIXELS)`,
+      'TOO_MANY_PIXELS',
+    );
+  }
+  const opts = { maxPixels: limits.maxImagePixels, maxSide: MAX_MNISTIFY_SIDE };
+  return Promise.all(
+    inspected.map(async (img, i) => {
+      try {
+        const { width, height, gray } = await decodeInspected(img, opts);
+        return mnistify(gray, width, height);
+      } catch (err) {
+        throw prefixed(err, where?.(i));
+      }
+    }),
+  );
+}
+
+/** Says which image of a batch was bad. */
+function prefixed(err: unknown, where: string | undefined): unknown {
+  if (where && err instanceof Error) err.message = `${where}: ${err.message}`;
+  return err;
 }

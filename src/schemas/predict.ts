@@ -8,17 +8,28 @@ const Pixels = Type.Array(Type.Unknown(), {
     'One 28×28 grayscale image, white digit on black as in MNIST: 784 numbers 0–255 (row-major), or 28 rows of 28',
 });
 
-export const PredictJsonSchema = Type.Object(
-  {
-    pixels: Type.Optional(Pixels),
-    instances: Type.Optional(Type.Array(Pixels, { minItems: 1, description: 'A batch of images, answered in order' })),
-  },
-  {
-    additionalProperties: false,
-    title: 'PredictJson',
-    description: 'Either "pixels" (one image) or "instances" (a batch)',
-  },
-);
+/**
+ * The JSON predict body, built with the service's MAX_BATCH so that validation refuses a
+ * longer batch before any instance is looked at (the OpenAPI document shows the default).
+ */
+export const predictJsonSchema = (maxBatch: number) =>
+  Type.Object(
+    {
+      pixels: Type.Optional(Pixels),
+      instances: Type.Optional(
+        Type.Array(Pixels, {
+          minItems: 1,
+          maxItems: maxBatch,
+          description: `A batch of images, answered in order; at most ${maxBatch} (MAX_BATCH)`,
+        }),
+      ),
+    },
+    {
+      additionalProperties: false,
+      title: 'PredictJson',
+      description: 'Either "pixels" (one image) or "instances" (a batch)',
+    },
+  );
 
 export const PredictionSchema = Type.Object({
   label: Type.String({ description: 'Most likely class name' }),

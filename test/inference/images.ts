@@ -182,3 +182,103 @@ export function border(img: Uint8Array, side = 28): number[] {
     out.push(img[i] ?? -1, img[(side - 1) * side + i] ?? -1, img[i * side] ?? -1, img[i * side + side - 1] ?? -1);
   return out;
 }
+
+/** A JPEG marker segment: marker, big-endian length (itself included), data. */
+const jpegSegment = (marker: number, data: number[]) => [
+  0xff,
+  marker,
+  (data.length + 2) >> 8,
+  (data.length + 2) & 255,
+  ...data,
+];
+
+/** Entropy-coded bits, most significant first, with 0xFF bytes stuffed and the last byte padded with ones. */
+function bitWriter() {
+  const out: number[] = [];
+  let acc = 0;
+  let n = 0;
+  const put = (value: number, length: number) => {
+    for (let i = length - 1; i >= 0; i--) {
+      acc = (acc << 1) | ((value >> i) & 1);
+      if (++n === 8) {
+        out.push(acc);
+        if (acc === 0xff) out.push(0);
+        acc = 0;
+        n = 0;
+      }
+    }
+  };
+  return {
+    put,
+    end() {
+      if (n) put(0xff, 8 - n);
+      return out;
+    },
+  };
+}
+
+/**
+ * A valid progressive JPEG of a flat grey image made of `scans` scans: one DC scan, then AC
+ * scans (one coefficient each, then its successive-approximation refinements), each a run of
+ * end-of-block codes over every block. Tiny on the wire, one pass over the whole image per scan:
+ * the many-scans attack on JPEG decoders.
+ */
+export function manyScanJpeg(width: number, height: number, scans: number): Uint8Array {
+  const blocks = Math.ceil(width / 8) * Math.ceil(height / 8);
+  const rest = blocks % 32767;
+  const restBits = rest ? Math.floor(Math.log2(rest)) : 0;
+  const bytes: number[] = [0xff, 0xd8];
+  bytes.push(...jpegSegment(0xdb, [0, ...Array<number>(64).fill(1)]));
+  bytes.push(...jpegSegment(0xc2, [8, height >> 8, height & 255, width >> 8, width & 255, 1, 1, 0x11, 0]));
+  // DC: one symbol (difference 0), code "0". AC: EOB14 ("0") and the EOB run of the remainder ("10").
+  bytes.push(...jpegSegment(0xc4, [0x00, 1, ...Array<number>(15).fill(0), 0]));
+  bytes.push(...jpegSegment(0xc4, [0x10, 1, 1, ...Array<number>(14).fill(0), 0xe0, restBits << 4]));
+  const sos = (ss: number, se: number, ah: number, al: number) =>
+    jpegSegment(0xda, [1, 1, 0x00, ss, se, (ah << 4) | al]);
+  const dc = bitWriter();
+  for (let i = 0; i < blocks; i++) dc.put(0, 1);
+  bytes.push(...sos(0, 0, 0, 0), ...dc.end());
+  const ac = bitWriter();
+  let left = blocks;
+  for (; left >= 32767; left -= 32767) {
+    ac.put(0, 1);
+    ac.put(32767 - 16384, 14);
+  }
+  if (left) {
+    ac.put(2, 2);
+    ac.put(left - (1 << restBits), restBits);
+  }
+  const acData = ac.end();
+  let written = 1;
+  for (let k = 1; k <= 63 && written < scans; k++)
+    for (let al = 10; al >= 0 && written < scans; al--, written++)
+      bytes.push(...(al === 10 ? sos(k, k, 0, 10) : sos(k, k, al + 1, al)), ...acData);
+  bytes.push(0xff, 0xd9);
+  return Uint8Array.from(bytes);
+}
+
+/** A GIF whose logical screen and first frame declare different sizes; the frame's data is a clear code and little else. */
+export function gifWithFrame(screen: [number, number], frame: [number, number]): Uint8Array {
+  const u16 = (v: number) => [v & 0xff, v >> 8];
+  return Uint8Array.from([
+    ...Buffer.from('GIF89a'),
+    ...u16(screen[0]),
+    ...u16(screen[1]),
+    0x80,
+    0,
+    0,
+    ...[0, 0, 0, 255, 255, 255],
+    0x2c,
+    ...u16(0),
+    ...u16(0),
+    ...u16(frame[0]),
+    ...u16(frame[1]),
+    0,
+    2,
+    2,
+    0x04,
+    0x05,
+    0,
+    0x3b,
+  ]);
+}

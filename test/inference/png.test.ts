@@ -1,7 +1,10 @@
+import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { decodeImage, decodePngFast } from '../../src/inference/decode.js';
-import { decodeSimplePng, hasSingleHeader } from '../../src/inference/png.js';
+import { InvalidInputError } from '../../src/errors.js';
+import { decodeImage } from '../../src/inference/decode.js';
+import { decodeSimplePng, readPngLayout } from '../../src/inference/png.js';
+import { pngChunk, PNG_SIGNATURE } from './images.js';
 
 /** A noisy gradient, so that PNG encoders pick every row filter somewhere. */
 function pattern(width: number, height: number, channels: number): Buffer {
@@ -14,6 +17,30 @@ function pattern(width: number, height: number, channels: number): Buffer {
   return data;
 }
 
+/** An IHDR chunk: 8-bit grey unless told otherwise. */
+function ihdr(width: number, height: number, depth = 8, colour = 0, interlace = 0): Uint8Array {
+  const data = Buffer.alloc(13);
+  data.writeUInt32BE(width, 0);
+  data.writeUInt32BE(height, 4);
+  data.set([depth, colour, 0, 0, interlace], 8);
+  return pngChunk('IHDR', data);
+}
+
+const IEND = pngChunk('IEND', new Uint8Array(0));
+const png = (...chunks: Uint8Array[]) => Buffer.concat([Buffer.from(PNG_SIGNATURE), ...chunks]);
+/** A grey PNG whose single IDAT holds `raw` (filter bytes and samples) deflated. */
+const greyPng = (width: number, height: number, raw: Uint8Array) =>
+  png(ihdr(width, height), pngChunk('IDAT', deflateSync(raw, { level: 9 })), IEND);
+
+async function refusal(buf: Uint8Array): Promise<string> {
+  const err = await decodeImage(buf).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(InvalidInputError);
+  return (err as Error).message;
+}
+
 describe('decodeSimplePng (the native-inflate fast path)', () => {
   it.each([
     [28, 28, 1],
@@ -21,57 +48,91 @@ describe('decodeSimplePng (the native-inflate fast path)', () => {
     [31, 17, 3],
     [64, 40, 4],
     [1, 1, 1],
-  ])('decodes %i×%i with %i channels exactly like fast-png', async (width, height, channels) => {
+  ])('decodes %i×%i with %i channels exactly like sharp', async (width, height, channels) => {
     for (const adaptiveFiltering of [false, true]) {
-      const png = await sharp(pattern(width, height, channels), {
+      const file = await sharp(pattern(width, height, channels), {
         raw: { width, height, channels: channels as 1 | 2 | 3 | 4 },
       })
         .png({ adaptiveFiltering, compressionLevel: 9 })
         .toBuffer();
-      const mine = decodeSimplePng(png);
-      const reference = decodePngFast(png);
+      const mine = decodeSimplePng(file);
       expect(mine).not.toBeNull();
-      expect(mine!.channels).toBe(reference!.channels);
-      expect([mine!.width, mine!.height]).toEqual([width, height]);
-      expect(Buffer.from(mine!.data as Uint8Array).equals(Buffer.from(reference!.data as Uint8Array))).toBe(true);
+      const reference = await sharp(file).raw().toBuffer({ resolveWithObject: true });
+      expect([mine!.width, mine!.height, mine!.channels]).toEqual([width, height, reference.info.channels]);
+      expect(Buffer.from(mine!.data as Uint8Array).equals(reference.data)).toBe(true);
     }
   });
 
-  it('leaves palette, 16-bit and broken files to the general decoders', async () => {
-    const rgb = pattern(8, 8, 3);
-    const palette = await sharp(rgb, { raw: { width: 8, height: 8, channels: 3 } })
-      .png({ palette: true })
-      .toBuffer();
-    const deep = await sharp(rgb, { raw: { width: 8, height: 8, channels: 3 } })
-      .png()
-      .toColourspace('rgb16')
-      .toBuffer();
-    const good = await sharp(rgb, { raw: { width: 8, height: 8, channels: 3 } })
-      .png()
-      .toBuffer();
-    expect(decodeSimplePng(palette)).toBeNull();
-    expect(decodeSimplePng(deep)).toBeNull();
-    expect(decodeSimplePng(good.subarray(0, good.length - 20))).toBeNull();
-    const corrupt = Buffer.from(good);
-    corrupt[good.length - 20] = corrupt[good.length - 20]! ^ 0xff; // inside the compressed data
-    expect(decodeSimplePng(corrupt)).toBeNull();
+  it('leaves palette, 16-bit and interlaced files to sharp', async () => {
+    const image = () => sharp(pattern(8, 8, 3), { raw: { width: 8, height: 8, channels: 3 } });
+    expect(decodeSimplePng(await image().png({ palette: true }).toBuffer())).toBeNull();
+    expect(decodeSimplePng(await image().png().toColourspace('rgb16').toBuffer())).toBeNull();
+    expect(decodeSimplePng(await image().png({ progressive: true }).toBuffer())).toBeNull();
+  });
+
+  it('refuses a 28×28 image whose data inflates to 64 MiB at the 812 bytes its header declares', async () => {
+    const bomb = greyPng(28, 28, new Uint8Array(64 * 1024 * 1024));
+    expect(bomb.length).toBeLessThan(70_000);
+    expect(readPngLayout(bomb).inflatedBytes).toBe(28 * 29);
+    expect(await refusal(bomb)).toBe(
+      'image could not be decoded: PNG image data inflates to more than the 812 bytes its 28×28 header declares',
+    );
+  });
+
+  it('refuses a 1×1 image with a megabyte of data, and data that inflates to less than declared', async () => {
+    expect(await refusal(greyPng(1, 1, new Uint8Array(1 << 20)))).toMatch(/more than the 2 bytes its 1×1 header/);
+    expect(await refusal(greyPng(10, 10, new Uint8Array(50)))).toBe(
+      'image could not be decoded: PNG image data inflates to 50 bytes; its 10×10 header declares 110',
+    );
+  });
+
+  it('refuses corrupt deflate data and an unknown row filter', async () => {
+    const corrupt = png(ihdr(4, 4), pngChunk('IDAT', Uint8Array.from([0x78, 0x9c, 0xff, 0xff, 0xff])), IEND);
+    expect(await refusal(corrupt)).toMatch(/^image could not be decoded: PNG image data is corrupt \(/);
+    const raw = new Uint8Array(4 * 5);
+    raw[5] = 9; // row 1's filter byte
+    expect(await refusal(greyPng(4, 4, raw))).toBe('image could not be decoded: PNG row 1 has unknown filter type 9');
   });
 });
 
-describe('PNG headers', () => {
-  it('refuses a PNG whose second IHDR declares a larger image, before decoding', async () => {
-    const small = await sharp(Buffer.alloc(28 * 28), { raw: { width: 28, height: 28, channels: 1 } })
-      .png()
+describe('readPngLayout (the chunk structure, before any inflate)', () => {
+  const idat = pngChunk('IDAT', deflateSync(new Uint8Array(4 * 5)));
+
+  it('computes the inflated size from the header: rows of a filter byte and packed samples, Adam7 passes', async () => {
+    expect(readPngLayout(png(ihdr(13, 7, 1, 0), idat, IEND)).inflatedBytes).toBe(7 * (1 + 2));
+    expect(readPngLayout(png(ihdr(5, 3, 16, 6), idat, IEND)).inflatedBytes).toBe(3 * (1 + 5 * 8));
+    // A real interlaced file passes the check and decodes (through sharp).
+    const interlaced = await sharp(pattern(300, 200, 3), { raw: { width: 300, height: 200, channels: 3 } })
+      .png({ progressive: true })
       .toBuffer();
-    // Signature, IHDR (8 + 13 + 4 bytes), then a copy of the IHDR saying 6000×6000, then the rest.
-    const ihdr = Buffer.from(small.subarray(8, 33));
-    const second = Buffer.from(ihdr);
-    second.writeUInt32BE(6000, 8);
-    second.writeUInt32BE(6000, 12);
-    const forged = Buffer.concat([small.subarray(0, 33), second, small.subarray(33)]);
-    expect(hasSingleHeader(small)).toBe(true);
-    expect(hasSingleHeader(forged)).toBe(false);
-    expect(decodeSimplePng(forged)).toBeNull();
-    await expect(decodeImage(forged)).rejects.toThrow(/more than one IHDR/);
+    expect(readPngLayout(interlaced).interlaced).toBe(true);
+    expect((await decodeImage(interlaced)).width).toBe(300);
+  });
+
+  it.each([
+    ['a second IHDR', png(ihdr(4, 4), ihdr(6000, 6000), idat, IEND), 'the PNG has more than one IHDR chunk'],
+    ['no IEND', png(ihdr(4, 4), idat), 'PNG is truncated: it ends without an IEND chunk'],
+    ['a chunk running past the end', png(ihdr(4, 4), idat).subarray(0, 45), 'PNG is truncated inside its IDAT chunk'],
+    [
+      'bytes after IEND',
+      Buffer.concat([png(ihdr(4, 4), idat, IEND), Buffer.alloc(7)]),
+      'PNG has 7 bytes after its IEND chunk',
+    ],
+    [
+      'IDAT chunks split by another chunk',
+      png(ihdr(4, 4), idat, pngChunk('tEXt', Buffer.from('a\0b')), idat, IEND),
+      'PNG image data (IDAT) is split by other chunks',
+    ],
+    ['no IDAT', png(ihdr(4, 4), IEND), 'PNG has no image data (IDAT)'],
+    ['colour type 5', png(ihdr(4, 4, 8, 5), idat, IEND), 'PNG colour type 5 does not exist'],
+    ['RGB at 4 bits', png(ihdr(4, 4, 4, 2), idat, IEND), 'PNG colour type 2 cannot have 4-bit samples'],
+    [
+      '4096×4096 declared over 11 bytes of data',
+      png(ihdr(4096, 4096), pngChunk('IDAT', deflateSync(new Uint8Array(1))), IEND),
+      'PNG image data is 9 bytes, too little for a 4096×4096 image (16,781,312 bytes inflated; deflate packs at most 1032:1)',
+    ],
+  ])('refuses %s', async (_, file, message) => {
+    expect(() => readPngLayout(file)).toThrow(message);
+    expect(await refusal(file)).toBe(`image could not be decoded: ${message}`);
   });
 });

@@ -53,6 +53,57 @@ describe('predictor', () => {
     await expect(predictor.predict(other.id, [syntheticImage(2)])).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it('splits a large request into passes of rowParamsPerPass / parameters rows, answering it as one pass would', async () => {
+    const images = Array.from({ length: 40 }, (_, i) => syntheticImage(i % 10, 300 + i));
+    const whole = await predictor.predict(meta.id, images);
+    const passes: number[] = [];
+    // The stored model has 784·32 + 32 + 32·10 + 10 = 25,450 parameters: 100,000 row-parameters are 3 rows.
+    const chunked = createPredictor({
+      models,
+      cacheSize: 2,
+      rowParamsPerPass: 100_000,
+      observe: { batch: (r) => passes.push(r), cache: () => {} },
+    });
+    // A second request in the same turn joins the passes after the first one's rows.
+    const [big, small] = await Promise.all([chunked.predict(meta.id, images), chunked.predict(meta.id, [images[0]!])]);
+    expect(passes).toEqual([...Array<number>(13).fill(3), 2]);
+    big.predictions.forEach((p, i) =>
+      p.probabilities.forEach((v, c) => expect(v).toBeCloseTo(whole.predictions[i]!.probabilities[c]!, 6)),
+    );
+    expect(small.predictions[0]!.class).toBe(whole.predictions[0]!.class);
+  });
+
+  it('bounds its cache by bytes: a second model evicts the first, a model over the budget is refused', async () => {
+    const other = await storeTrainedModel({ models }, { params: { seed: 11 } });
+    const bytes = createPredictor({ models, cacheSize: 10, cacheBytes: Math.ceil(meta.sizeBytes * 1.5) });
+    const hits: boolean[] = [];
+    const observed = createPredictor({
+      models,
+      cacheSize: 10,
+      cacheBytes: Math.ceil(meta.sizeBytes * 1.5),
+      observe: { batch: () => {}, cache: (hit) => hits.push(hit) },
+    });
+    const first = await bytes.predict(meta.id, [syntheticImage(1)]);
+    const tensors = tf.memory().numTensors;
+    await bytes.predict(other.id, [syntheticImage(1)]); // loads the second, evicts the first
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(tf.memory().numTensors).toBe(tensors); // one model's weights freed, the other's allocated
+    expect((await bytes.predict(meta.id, [syntheticImage(1)])).predictions).toEqual(first.predictions);
+    for (const id of [meta.id, meta.id, other.id, meta.id]) await observed.predict(id, [syntheticImage(2)]);
+    expect(hits).toEqual([false, true, false, false]);
+
+    const tiny = createPredictor({ models, cacheSize: 10, cacheBytes: meta.sizeBytes - 1 });
+    const err = await tiny.predict(meta.id, [syntheticImage(1)]).catch((e: unknown) => e as ConflictError);
+    expect(err).toBeInstanceOf(ConflictError);
+    expect((err as ConflictError).code).toBe('MODEL_TOO_LARGE');
+    expect((err as Error).message).toBe(
+      `model ${meta.id} is ${meta.sizeBytes.toLocaleString('en-US')} bytes; this API keeps at most ${(meta.sizeBytes - 1).toLocaleString('en-US')} bytes of models loaded (MODEL_CACHE_BYTES)`,
+    );
+    for (const p of [bytes, observed]) for (const id of [meta.id, other.id]) p.evict(id);
+    await new Promise((resolve) => setImmediate(resolve));
+    await models.remove(other.id);
+  });
+
   it('answers predictions already queued for a model that is evicted meanwhile', async () => {
     const other = await storeTrainedModel({ models }, { params: { seed: 9 } });
     const expected = (await predictor.predict(other.id, [syntheticImage(4)])).predictions[0]!.probabilities;

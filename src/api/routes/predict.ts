@@ -1,19 +1,33 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyRequest } from 'fastify';
 import { BadRequestError, PayloadTooLargeError } from '../../errors.js';
-import { pixelsFromJson, preprocessImage } from '../../inference/preprocess.js';
+import { pixelsFromJson, preprocessImages } from '../../inference/preprocess.js';
 import { IdParams } from '../../schemas/common.js';
-import { PredictJsonSchema, PredictQuery, PredictResponseSchema } from '../../schemas/predict.js';
+import { predictJsonSchema, PredictQuery, PredictResponseSchema } from '../../schemas/predict.js';
+import { parseJson } from '../json-body.js';
 import { binary, errors, ref } from '../schemas.js';
 
 export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'image/bmp'];
 
 type PredictJson = { pixels?: unknown; instances?: unknown[] };
 
-const bodySchema = {
+/**
+ * Bytes a JSON pixel value may take: "255," is 4, ", " separators or one decimal make 6–8.
+ * With the default MAX_BATCH (256) a full batch may be 1.67 MB, parsed in about 10 ms, where
+ * MAX_UPLOAD_BYTES (10 MiB) would let a body cost ~1 s before it is refused.
+ */
+const JSON_BYTES_PER_VALUE = 8;
+const JSON_SLACK_BYTES = 64 * 1024;
+
+/** The JSON body limit of the predict routes: a full batch of 784-value images, never more than MAX_UPLOAD_BYTES. */
+export function predictJsonLimit(maxBatch: number, maxUploadBytes: number): number {
+  return Math.min(maxUploadBytes, maxBatch * 784 * JSON_BYTES_PER_VALUE + JSON_SLACK_BYTES);
+}
+
+const bodySchema = (maxBatch: number) => ({
   content: {
-    'application/json': { schema: PredictJsonSchema },
+    'application/json': { schema: predictJsonSchema(maxBatch) },
     'multipart/form-data': {
       schema: Type.Unsafe({
         type: 'object',
@@ -24,12 +38,31 @@ const bodySchema = {
     },
     ...Object.fromEntries(IMAGE_TYPES.map((t) => [t, { schema: binary('One image of any size') }])),
   },
-};
+});
+
+const count = (n: number) => n.toLocaleString('en-US');
 
 const predict: FastifyPluginAsyncTypebox = async (app) => {
   const { predictor, config } = app.deps;
   // Raw image bodies are parsed only for these routes; elsewhere they are a 415.
   app.addContentTypeParser(IMAGE_TYPES, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  // JSON bodies get a limit of their own, sized from MAX_BATCH, refused from Content-Length before a byte is parsed.
+  const jsonLimit = predictJsonLimit(config.MAX_BATCH, config.MAX_UPLOAD_BYTES);
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: jsonLimit }, parseJson);
+  app.setErrorHandler((err: FastifyError, request) => {
+    const isJson = String(request.headers['content-type'] ?? '').startsWith('application/json');
+    if (err.code !== 'FST_ERR_CTP_BODY_TOO_LARGE' || !isJson) throw err; // the app's error handler answers
+    const why =
+      jsonLimit < config.MAX_UPLOAD_BYTES
+        ? `MAX_BATCH (${config.MAX_BATCH}) images of 784 values at ${JSON_BYTES_PER_VALUE} bytes each, plus ${count(JSON_SLACK_BYTES)}`
+        : 'MAX_UPLOAD_BYTES';
+    throw new PayloadTooLargeError(
+      `the JSON body is larger than the limit of ${count(jsonLimit)} bytes for predictions (${why}); send large batches as images`,
+      'PAYLOAD_TOO_LARGE',
+    );
+  });
+  const pixelLimits = { maxImagePixels: config.MAX_IMAGE_PIXELS, maxRequestPixels: config.MAX_REQUEST_PIXELS };
 
   /** Turns any accepted body into 784-byte model inputs, at most MAX_BATCH of them. */
   async function readInputs(request: FastifyRequest): Promise<Uint8Array[]> {
@@ -59,11 +92,11 @@ const predict: FastifyPluginAsyncTypebox = async (app) => {
         images.push(buf);
       }
       if (images.length === 0) throw new BadRequestError('no file in a field named "image"', 'MISSING_FIELD');
-      return Promise.all(images.map((img, i) => preprocessImage(img).catch(prefix(`image[${i}]`))));
+      return preprocessImages(images, pixelLimits, (i) => `image[${i}]`);
     }
     if (Buffer.isBuffer(request.body)) {
       if (request.body.length === 0) throw new BadRequestError('the request body is empty', 'EMPTY_BODY');
-      return [await preprocessImage(request.body)];
+      return preprocessImages([request.body], pixelLimits);
     }
     const body = request.body as PredictJson | undefined;
     if (body?.pixels !== undefined && body.instances !== undefined) {
@@ -90,7 +123,7 @@ const predict: FastifyPluginAsyncTypebox = async (app) => {
   const common = {
     tags: ['predict'],
     consumes: ['application/json', 'multipart/form-data', ...IMAGE_TYPES],
-    body: bodySchema,
+    body: bodySchema(config.MAX_BATCH),
     response: { 200: ref(PredictResponseSchema), ...errors(400, 404, 409, 413, 415) },
   };
 
@@ -124,11 +157,5 @@ const predict: FastifyPluginAsyncTypebox = async (app) => {
 };
 
 const isOn = (flag: string | undefined) => flag === '1' || flag === 'true';
-
-/** Says which image of a batch was bad. */
-const prefix = (where: string) => (err: unknown) => {
-  if (err instanceof Error) err.message = `${where}: ${err.message}`;
-  throw err;
-};
 
 export default predict;

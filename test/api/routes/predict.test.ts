@@ -1,8 +1,10 @@
+import { deflateSync } from 'node:zlib';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelMetadata } from '../../../src/models/store.js';
 import { buildTestApp, type TestApp } from '../../helpers/app.js';
 import { DIGITS, SIDE, storeTrainedModel, syntheticImage, syntheticPng } from '../../helpers/model.js';
-import { pngHeader } from '../../inference/images.js';
+import { pngChunk, pngHeader } from '../../inference/images.js';
 import { expectError, multipart as encode, type Part } from '../http.js';
 
 const multipart = (parts: Part[]) => encode(parts, { type: 'image/png', filename: (n) => `${n}.png` });
@@ -179,6 +181,61 @@ describe('predict routes', () => {
       ['image/tiff', 'image/tiff', Buffer.from('II*\0'), 415, 'UNSUPPORTED_MEDIA_TYPE', /tiff|Unsupported/i],
     ];
 
+    it('refuses a 10 MB JSON body with 413 from its Content-Length, naming the limit sized from MAX_BATCH', async () => {
+      const payload = JSON.stringify({ instances: Array.from({ length: 4500 }, () => flat(1)) });
+      expect(payload.length).toBeGreaterThan(8_000_000);
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/v1/predict',
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
+      expectError(res, 413, 'PAYLOAD_TOO_LARGE', /limit of 1,671,168 bytes for predictions \(MAX_BATCH \(256\)/);
+    });
+
+    it('refuses 257 instances (MAX_BATCH + 1) with a 400 from the schema', async () => {
+      const res = await predict({ instances: Array.from({ length: 257 }, () => [0]) });
+      expectError(res, 400, 'VALIDATION_ERROR', /instances must NOT have more than 256 items/);
+    });
+
+    it('refuses a PNG whose image data inflates far past its 28×28 header with 400, at once', async () => {
+      const png = Buffer.concat([
+        pngHeader(28, 28),
+        pngChunk('IDAT', deflateSync(Buffer.alloc(16 * 1024 * 1024))),
+        pngChunk('IEND', new Uint8Array(0)),
+      ]);
+      const res = await predictPng(png);
+      expectError(res, 400, 'INVALID_IMAGE', /inflates to more than the 2,380 bytes its 28×28 header declares/);
+    });
+
+    it('refuses deeply nested pixels with 400 naming the first bad value', async () => {
+      let deep: unknown = [0];
+      for (let i = 0; i < 2000; i++) deep = [deep];
+      expectError(await predict({ pixels: deep }), 400, 'INVALID_PIXELS', /784 pixel values.*got 1 rows/);
+      const rows = nested(1).map((r, i) => (i === 2 ? [r] : r));
+      expectError(await predict({ pixels: rows }), 400, 'INVALID_PIXELS', /row 2 has 1 values/);
+    });
+
+    it.each([
+      [
+        'JSON sent as image/png',
+        'image/png',
+        JSON.stringify({ pixels: flat(1) }),
+        400,
+        'INVALID_IMAGE',
+        /not a PNG, JPEG/,
+      ],
+      ['a PNG sent as application/json', 'application/json', syntheticPng(1), 400, 'INVALID_JSON', /not valid JSON/],
+    ])('refuses %s', async (_, type, payload, status, code, message) => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/v1/predict',
+        headers: { 'content-type': type },
+        payload,
+      });
+      expectError(res, status, code, message);
+    });
+
     it.each(badBodies)('refuses %s', async (_, type, payload, status, code, message) => {
       const res = await t.app.inject({
         method: 'POST',
@@ -262,11 +319,16 @@ describe('predict routes', () => {
     });
   });
 
-  describe('with MAX_BATCH=4 and MAX_UPLOAD_BYTES=65536', () => {
+  describe('with MAX_BATCH=4, MAX_UPLOAD_BYTES=65536, MAX_IMAGE_PIXELS=10000 and MAX_REQUEST_PIXELS=20000', () => {
     let small: TestApp;
     let id: string;
     beforeAll(async () => {
-      small = await buildTestApp({ MAX_BATCH: '4', MAX_UPLOAD_BYTES: '65536' });
+      small = await buildTestApp({
+        MAX_BATCH: '4',
+        MAX_UPLOAD_BYTES: '65536',
+        MAX_IMAGE_PIXELS: '10000',
+        MAX_REQUEST_PIXELS: '20000',
+      });
       id = (await storeTrainedModel(small.deps, { trainCount: 100, testCount: 20 })).id;
     }, 120_000);
     afterAll(() => small.close());
@@ -280,9 +342,9 @@ describe('predict routes', () => {
       expect(classesOf(await send(body.payload, body.headers), id, 4)).toHaveLength(4);
     });
 
-    it('refuses 5 JSON instances with 400 BATCH_TOO_LARGE', async () => {
+    it('refuses 5 JSON instances with a 400 from the schema, built with MAX_BATCH', async () => {
       const res = await send({ instances: [1, 2, 3, 4, 5].map((k) => flat(k)) });
-      expectError(res, 400, 'BATCH_TOO_LARGE', /5 inputs.*at most 4/);
+      expectError(res, 400, 'VALIDATION_ERROR', /^body\.instances must NOT have more than 4 items$/);
     });
 
     it('refuses 5 multipart images with 400 BATCH_TOO_LARGE', async () => {
@@ -290,11 +352,48 @@ describe('predict routes', () => {
       expectError(await send(body.payload, body.headers), 400, 'BATCH_TOO_LARGE', /at most 4/);
     });
 
-    it.each([
-      ['a raw image', 'image/png', Buffer.concat([syntheticPng(1), Buffer.alloc(70_000)])],
-      ['a JSON body', 'application/json', JSON.stringify({ pixels: flat(1), pad: 'x'.repeat(70_000) })],
-    ])('refuses %s over the limit with 413', async (_, type, payload) => {
-      expectError(await send(payload, { 'content-type': type }), 413, 'PAYLOAD_TOO_LARGE', /65536 bytes/);
+    it('refuses a raw image over the limit with 413', async () => {
+      const payload = Buffer.concat([syntheticPng(1), Buffer.alloc(70_000)]);
+      expectError(await send(payload, { 'content-type': 'image/png' }), 413, 'PAYLOAD_TOO_LARGE', /65536 bytes/);
+    });
+
+    it('refuses a JSON body over its limit with 413: MAX_UPLOAD_BYTES, below 4 × 784 values × 8 bytes + 64 KiB', async () => {
+      const near = JSON.stringify({ pixels: flat(1), pad: 'x'.repeat(60_000) }); // under the limit: parsed, then refused
+      expectError(await send(near, { 'content-type': 'application/json' }), 400, 'VALIDATION_ERROR', /"pad"/);
+      const over = JSON.stringify({ pixels: flat(1), pad: 'x'.repeat(66_000) });
+      expectError(
+        await send(over, { 'content-type': 'application/json' }),
+        413,
+        'PAYLOAD_TOO_LARGE',
+        /^the JSON body is larger than the limit of 65,536 bytes for predictions \(MAX_UPLOAD_BYTES\)/,
+      );
+    });
+
+    it('refuses one image over MAX_IMAGE_PIXELS and a batch over MAX_REQUEST_PIXELS with 413, from the headers', async () => {
+      const square = (side: number) =>
+        sharp({ create: { width: side, height: side, channels: 3, background: '#000' } })
+          .png()
+          .toBuffer();
+      const big = await square(101);
+      expectError(
+        await send(big, { 'content-type': 'image/png' }),
+        413,
+        'IMAGE_TOO_LARGE',
+        /^image is 101×101 = 10,201 pixels; at most 10,000 \(MAX_IMAGE_PIXELS\)$/,
+      );
+      const three = await multipart(
+        await Promise.all([1, 2, 3].map(async (): Promise<[string, Uint8Array]> => ['image', await square(100)])),
+      );
+      expectError(
+        await send(three.payload, three.headers),
+        413,
+        'TOO_MANY_PIXELS',
+        /^the 3 images add up to 30,000 pixels; at most 20,000 in one request \(MAX_REQUEST_PIXELS\)$/,
+      );
+      const two = await multipart(
+        await Promise.all([1, 2].map(async (): Promise<[string, Uint8Array]> => ['image', await square(100)])),
+      );
+      expect(classesOf(await send(two.payload, two.headers), id, 2)).toHaveLength(2);
     });
 
     it('refuses a multipart image over the limit with 413', async () => {
