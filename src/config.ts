@@ -173,6 +173,7 @@ export const ConfigSchema = Type.Object({
     1_000_000_000,
     2_097_152,
     "Most batchSize × hidden units (summed over the layers) of a job: bounds a trainer's activation memory and the time of one step",
+  ),
   MAX_IMAGE_PIXELS: Int(
     1,
     4096 * 4096,
