@@ -7,7 +7,8 @@ import type { CaseFile } from '../types.js';
 const json = { 'content-type': 'application/json' };
 
 const file: CaseFile = {
-  env: { CLIENT_IDLE_TIMEOUT_MS: '3000' },
+  // Long enough for a busy decoder's answer (silence while the server works counts too), short for the stall cases.
+  env: { CLIENT_IDLE_TIMEOUT_MS: '10000' },
   cases: [
     {
       name: 'a body shorter than its Content-Length is dropped after the idle timeout',
