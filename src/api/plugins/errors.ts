@@ -99,8 +99,11 @@ export default fp(async function errors(app: FastifyInstance) {
   const limit = app.deps.config.MAX_UPLOAD_BYTES;
   app.setErrorHandler((err: FastifyError, request, reply) => {
     let out: ErrorBody | undefined;
-    if (err instanceof DomainError) out = body(err.statusCode, err.message, err.code);
-    else out = fromFastify(err, limit, String(request.headers['content-type'] ?? 'none'));
+    if (err instanceof DomainError) {
+      out = body(err.statusCode, err.message, err.code);
+      // A busy or unreachable part (a decoder pool, storage): come back soon, not never.
+      if (err.statusCode === 503 && !reply.hasHeader('retry-after')) void reply.header('retry-after', '5');
+    } else out = fromFastify(err, limit, String(request.headers['content-type'] ?? 'none'));
     if (!out && isRedisDown(err)) {
       void reply.header('retry-after', '5');
       out = body(503, 'the job store (Redis) is unavailable; retry shortly', 'REDIS_UNAVAILABLE');

@@ -206,7 +206,10 @@ const file: CaseFile = {
         // Each is decoded on a worker thread, or refused while the decoders' queue is full.
         for (const res of answers) expect([200, 503]).toContain(res.status);
         expect(answers.filter((r) => r.status === 200).length).toBeGreaterThan(0);
-        for (const res of answers.filter((r) => r.status === 503)) expect(res.json?.code).toBe('DECODER_BUSY');
+        for (const res of answers.filter((r) => r.status === 503)) {
+          expect(res.json?.code).toBe('DECODER_BUSY');
+          expect(res.headers['retry-after']).toBe('5');
+        }
       },
     },
   ],
