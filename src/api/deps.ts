@@ -23,6 +23,10 @@ export interface AppDeps {
     | 'RATE_LIMIT_PREDICT_PER_MINUTE'
     | 'RATE_LIMIT_TRAIN_PER_MINUTE'
     | 'DASHBOARD_DIR'
+    | 'MAX_EVENT_STREAMS_PER_KEY'
+    | 'MAX_EVENT_STREAMS'
+    | 'RATE_LIMIT_READ_PER_MINUTE'
+    | 'AUTH_FAILURES_PER_MINUTE'
   >;
   /** The API keys; undefined runs the service open. */
   keyring?: Keyring;
