@@ -192,6 +192,25 @@ export const ConfigSchema = Type.Object({
     256 * 1024 * 1024,
     'Most bytes of models (their stored size) the API keeps loaded, besides MODEL_CACHE_SIZE',
   ),
+  MAX_EVENT_STREAMS_PER_KEY: Int(
+    0,
+    100_000,
+    10,
+    'Event streams one API key (or IP without keys) may hold open on one API process; 0: no limit',
+  ),
+  MAX_EVENT_STREAMS: Int(0, 1_000_000, 1000, 'Event streams one API process holds open in all; 0: no limit'),
+  RATE_LIMIT_READ_PER_MINUTE: Int(
+    0,
+    10_000_000,
+    1200,
+    'GET requests to /v1 per minute per API key (per IP without keys), an event stream counting once; 0: no limit',
+  ),
+  AUTH_FAILURES_PER_MINUTE: Int(
+    0,
+    1_000_000,
+    20,
+    'Failed authentications (401) one client IP may have per minute before its keyless or wrong-key requests get a 429; 0: no limit',
+  ),
 });
 
 export type Config = Static<typeof ConfigSchema>;

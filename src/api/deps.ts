@@ -27,6 +27,10 @@ export interface AppDeps {
     | 'MAX_IMAGE_PIXELS'
     | 'MAX_REQUEST_PIXELS'
     | 'MODEL_CACHE_BYTES'
+    | 'MAX_EVENT_STREAMS_PER_KEY'
+    | 'MAX_EVENT_STREAMS'
+    | 'RATE_LIMIT_READ_PER_MINUTE'
+    | 'AUTH_FAILURES_PER_MINUTE'
   >;
   /** The API keys; undefined runs the service open. */
   keyring?: Keyring;

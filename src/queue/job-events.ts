@@ -51,11 +51,29 @@ function fromFields(id: string, fields: Record<string, string | undefined>): Que
   }
 }
 
+export interface ResumeRead {
+  events: QueueEvent[];
+  complete: boolean;
+  /** Stream entries read, of every job. */
+  scanned: number;
+}
+
+/**
+ * How many entries of the events stream a reconnect reads at most. The stream is shared by every
+ * job and kept at ~10,000 entries, each up to a few KB (progress carries the history): a client
+ * that comes back within seconds needs a few dozen; older ids get the current state instead.
+ */
+export const MAX_RESUME_SCAN = 500;
+
 export interface JobEventHub {
   /** Live events of one job from now on; returns the unsubscribe function. */
   subscribe(jobId: string, listener: QueueEventListener): () => void;
-  /** The job's recorded events after `afterId`, oldest first. */
-  readAfter(jobId: string, afterId: string): Promise<QueueEvent[]>;
+  /**
+   * The job's recorded events after `afterId`, oldest first, reading at most `maxEntries` entries
+   * of the stream (all jobs' entries count). `complete` is false when the bound was reached
+   * before the end of the stream: the events found are then not all there are.
+   */
+  readAfter(jobId: string, afterId: string, maxEntries?: number): Promise<ResumeRead>;
   /** The id of the newest entry of the stream ('0-0' while it is empty). */
   latestId(): Promise<string>;
   /** The id of the oldest entry still kept (undefined while the stream is empty). */
@@ -65,7 +83,7 @@ export interface JobEventHub {
 }
 
 const LIVE_EVENTS = ['active', 'waiting', 'delayed', 'progress', 'completed', 'failed', 'cancelled'] as const;
-const PAGE = 1000;
+const PAGE = 250;
 
 /**
  * One BullMQ QueueEvents reader per process, fanned out by job id to any number of feeds.
@@ -113,19 +131,26 @@ export async function createJobEventHub({
       };
     },
 
-    async readAfter(jobId, afterId) {
-      const out: QueueEvent[] = [];
+    async readAfter(jobId, afterId, maxEntries = MAX_RESUME_SCAN) {
+      const events: QueueEvent[] = [];
       let from = `(${afterId}`;
+      let scanned = 0;
       for (;;) {
-        const page = await redis.xrange(key, from, '+', 'COUNT', PAGE);
-        for (const [id, flat] of page) {
+        // The last page asks for one entry past the bound: it tells whether the stream goes on.
+        const remaining = maxEntries - scanned;
+        const count = remaining > PAGE ? PAGE : remaining + 1;
+        const page = await redis.xrange(key, from, '+', 'COUNT', count);
+        const kept = page.slice(0, remaining);
+        scanned += kept.length;
+        for (const [id, flat] of kept) {
           const fields: Record<string, string> = {};
           for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
           if (fields.jobId !== jobId) continue;
           const event = fromFields(id, fields);
-          if (event && (LIVE_EVENTS as readonly string[]).includes(event.event)) out.push(event);
+          if (event && (LIVE_EVENTS as readonly string[]).includes(event.event)) events.push(event);
         }
-        if (page.length < PAGE) return out;
+        if (page.length < count) return { events, complete: true, scanned };
+        if (scanned >= maxEntries) return { events, complete: false, scanned };
         from = `(${page[page.length - 1]![0]}`;
       }
     },

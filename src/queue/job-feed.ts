@@ -1,6 +1,6 @@
 import { NotFoundError } from '../errors.js';
 import type { JobState, Progress, TrainingJob } from '../schemas/job.js';
-import { compareIds, type JobEventHub, type QueueEvent } from './job-events.js';
+import { MAX_RESUME_SCAN, compareIds, type JobEventHub, type QueueEvent } from './job-events.js';
 import type { JobService } from './jobs.js';
 
 export const FINAL_STATES = ['completed', 'failed', 'cancelled'] as const;
@@ -15,6 +15,8 @@ export interface FeedOptions {
   hub: JobEventHub;
   jobs: Pick<JobService, 'get'>;
   jobId: string;
+  /** The job as the caller has just read it: a finished job is answered from it alone. */
+  job?: TrainingJob;
   /** The id of the last event the client saw: the feed resumes right after it. */
   lastEventId?: string;
   send(event: FeedEvent): void;
@@ -28,7 +30,20 @@ export interface JobFeed {
   close(): void;
 }
 
-const isFinal = (state: string): state is FinalState => (FINAL_STATES as readonly string[]).includes(state);
+export const isFinal = (state: string): state is FinalState => (FINAL_STATES as readonly string[]).includes(state);
+
+/**
+ * A finished job's events get ids from its record, so that a reconnect is answered without
+ * reading the events stream: its state and progress `<finishedAt ms>-0`, its final event that
+ * plus a margin (or the stream entry's id if later). Every earlier event of the job has a
+ * smaller id as long as the clocks of Redis, the workers and the API differ by less than the margin.
+ */
+const CLOCK_MARGIN_MS = 60_000;
+const finishedMs = (job: TrainingJob) => Date.parse(job.finishedAt ?? job.createdAt);
+const finishedId = (job: TrainingJob) => `${finishedMs(job)}-0`;
+/** The id of a finished job's final event: a Last-Event-ID at or past it has had everything. */
+export const finalEventId = (job: TrainingJob) => `${finishedMs(job) + CLOCK_MARGIN_MS}-0`;
+const later = (a: string, b: string) => (compareIds(a, b) >= 0 ? a : b);
 
 /** The job states BullMQ's events move a job into; other events are not state changes. */
 const STATE_OF: Record<string, JobState> = { active: 'running', waiting: 'queued', delayed: 'queued' };
@@ -38,8 +53,11 @@ const STATE_OF: Record<string, JobState> = { active: 'running', waiting: 'queued
  * recorded events after its Last-Event-ID on a reconnect), then live events until the job ends.
  * Live events are subscribed to before anything is read, held until the catch-up is sent, and
  * passed on only when newer than the last one sent: nothing is skipped and nothing repeats.
+ * Two answers give that up for bounded work: a reconnect to a finished job gets its final event
+ * alone (the job it carries holds every epoch), and one whose missed events are trimmed away or
+ * lie beyond MAX_RESUME_SCAN entries gets the snapshot, which may repeat its last state or progress.
  */
-export function openJobFeed({ hub, jobs, jobId, lastEventId, send, end, fail }: FeedOptions): JobFeed {
+export function openJobFeed({ hub, jobs, jobId, job: known, lastEventId, send, end, fail }: FeedOptions): JobFeed {
   let closed = false;
   let caughtUp = false;
   let cursor = lastEventId ?? '0-0';
@@ -79,8 +97,17 @@ export function openJobFeed({ hub, jobs, jobId, lastEventId, send, end, fail }: 
       if (err instanceof NotFoundError) return finish(); // deleted meanwhile: nothing more will come
       throw err;
     }
-    if (isFinal(job.state)) emit({ id, event: job.state, data: job });
+    if (isFinal(job.state)) emit({ id: later(id, finalEventId(job)), event: job.state, data: job });
     else emit({ id, event: 'state', data: { state: job.state } });
+  }
+
+  /** A finished job from its record: its final event, after its state and progress on a fresh connect. */
+  function finished(job: TrainingJob & { state: FinalState }, resuming: boolean): void {
+    if (!resuming) {
+      emit({ id: finishedId(job), event: 'state', data: { state: job.state } });
+      if (job.progress.epoch > 0) emit({ id: finishedId(job), event: 'progress', data: job.progress });
+    }
+    emit({ id: finalEventId(job), event: job.state, data: job });
   }
 
   async function handle(e: QueueEvent): Promise<void> {
@@ -114,30 +141,33 @@ export function openJobFeed({ hub, jobs, jobId, lastEventId, send, end, fail }: 
   async function snapshot(): Promise<void> {
     cursor = await hub.latestId();
     const job = await jobs.get(jobId);
+    if (isFinal(job.state)) return finished({ ...job, state: job.state }, lastEventId !== undefined);
     emit({ id: cursor, event: 'state', data: { state: job.state } });
     if (job.progress.epoch > 0) emit({ id: cursor, event: 'progress', data: job.progress });
-    if (isFinal(job.state)) emit({ id: cursor, event: job.state, data: job });
   }
 
-  async function catchUp(): Promise<void> {
-    const [oldest, latest] = lastEventId === undefined ? [] : await Promise.all([hub.oldestId(), hub.latestId()]);
+  /** The events after the client's id, or the snapshot when they cannot all be read cheaply. */
+  async function resume(after: string): Promise<void> {
+    const [oldest, latest] = await Promise.all([hub.oldestId(), hub.latestId()]);
     // Entries after the client's id may have been trimmed from the stream, or the id is newer than
     // anything in it (a stream flushed since, or a made-up id) and no event would ever pass it:
     // either way, start afresh.
-    if (
-      lastEventId === undefined ||
-      (oldest !== undefined && compareIds(oldest, lastEventId) > 0) ||
-      compareIds(lastEventId, latest!) > 0
-    ) {
-      await snapshot();
-    } else {
-      for (const e of await hub.readAfter(jobId, lastEventId)) await handle(e);
-    }
+    if ((oldest !== undefined && compareIds(oldest, after) > 0) || compareIds(after, latest) > 0) return snapshot();
+    const read = await hub.readAfter(jobId, after, MAX_RESUME_SCAN);
+    if (!read.complete) return snapshot();
+    for (const e of read.events) await handle(e);
+  }
+
+  async function catchUp(): Promise<void> {
+    if (known && isFinal(known.state)) finished({ ...known, state: known.state }, lastEventId !== undefined);
+    else if (lastEventId === undefined) await snapshot();
+    else await resume(lastEventId);
     caughtUp = true;
     for (const e of held.splice(0)) enqueue(e);
   }
 
-  chain = catchUp().catch(onError);
+  // Started on the next tick: a finished job may end the feed before openJobFeed has returned.
+  chain = Promise.resolve().then(catchUp).catch(onError);
 
   return {
     close() {

@@ -2,10 +2,12 @@ import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppDeps } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
-import { eventsKey, type JobEventHub } from '../../src/queue/job-events.js';
-import { openJobFeed, type FeedEvent } from '../../src/queue/job-feed.js';
+import { MAX_RESUME_SCAN, compareIds, eventsKey, type JobEventHub } from '../../src/queue/job-events.js';
+import { finalEventId, openJobFeed, type FeedEvent } from '../../src/queue/job-feed.js';
+import type { TrainingJob } from '../../src/schemas/job.js';
 import { createApiDeps } from '../../src/runtime.js';
 import { testConfig } from '../helpers/app.js';
+import { waitFor } from '../helpers/processes.js';
 
 /**
  * The feed against the real events stream: entries are written as BullMQ writes them, so the
@@ -45,19 +47,26 @@ describe('job feed', () => {
     );
 
   /** Runs a feed until it ends; `during` runs once it is open. */
-  function collect(hub: JobEventHub, jobId: string, lastEventId: string | undefined, during: () => Promise<unknown>) {
+  function collect(
+    hub: JobEventHub,
+    jobId: string,
+    lastEventId: string | undefined,
+    during: (sent: FeedEvent[]) => Promise<unknown>,
+    job?: TrainingJob,
+  ) {
     const events: FeedEvent[] = [];
     return new Promise<FeedEvent[]>((resolve, reject) => {
       openJobFeed({
         hub,
         jobs: deps.jobs,
         jobId,
+        job,
         lastEventId,
         send: (e) => events.push(e),
         end: () => resolve(events),
         fail: reject,
       });
-      during().catch(reject);
+      during(events).catch(reject);
     });
   }
 
@@ -115,5 +124,87 @@ describe('job feed', () => {
       ['cancelled', 'cancelled'],
     ]);
     expect(events.every((e) => e.event === 'state' || (e.data as { id: string }).id === job.id)).toBe(true);
+  });
+
+  /** The real hub, counting the stream entries its reads return. */
+  function countingHub() {
+    const read = { entries: 0, calls: 0 };
+    const hub: JobEventHub = {
+      ...deps.jobEvents,
+      async readAfter(jobId, afterId, max) {
+        const result = await deps.jobEvents.readAfter(jobId, afterId, max);
+        read.calls++;
+        read.entries += result.scanned;
+        return result;
+      },
+      async oldestId() {
+        read.calls++;
+        return deps.jobEvents.oldestId();
+      },
+      async latestId() {
+        read.calls++;
+        return deps.jobEvents.latestId();
+      },
+    };
+    return { hub, read };
+  }
+
+  it('reads at most a bounded number of entries, and says whether the stream went on past them', async () => {
+    const { job } = await deps.jobs.submit({ epochs: 3 });
+    const from = await deps.jobEvents.latestId();
+    for (let epoch = 1; epoch <= 3; epoch++) await addProgress(job.id, epoch);
+    const all = await deps.jobEvents.readAfter(job.id, from, 3);
+    expect(all).toMatchObject({ complete: true, scanned: 3 });
+    expect(all.events.map((e) => (e.data as { epoch: number }).epoch)).toEqual([1, 2, 3]);
+    const part = await deps.jobEvents.readAfter(job.id, from, 2);
+    expect(part).toMatchObject({ complete: false, scanned: 2 });
+    expect(part.events).toHaveLength(2);
+    await deps.jobs.cancel(job.id);
+  });
+
+  it('answers a reconnect at the oldest of 10,000 entries with the snapshot, reading at most MAX_RESUME_SCAN', async () => {
+    const { job } = await deps.jobs.submit({ epochs: 3 });
+    const key = eventsKey(config.QUEUE_PREFIX);
+    for (let i = 0; i < 10_000; i += 1000) {
+      const batch = deps.redis.pipeline();
+      for (let j = 0; j < 1000; j++) batch.xadd(key, '*', 'event', 'progress', 'jobId', `other-${j % 7}`, 'data', '{}');
+      await batch.exec();
+    }
+    const oldest = (await deps.jobEvents.oldestId())!;
+    const latest = await deps.jobEvents.latestId();
+    const { hub, read } = countingHub();
+    // Cancelled once the snapshot is out, so that the snapshot finds the job queued.
+    const events = await collect(hub, job.id, oldest, async (sent) => {
+      await waitFor(async () => (sent.length > 0 ? true : undefined), 10_000, 10);
+      await deps.jobs.cancel(job.id);
+    });
+    expect(events.map((e) => e.event)).toEqual(['state', 'cancelled']);
+    expect(events[0]).toEqual({ id: latest, event: 'state', data: { state: 'queued' } });
+    expect(read.entries).toBe(MAX_RESUME_SCAN);
+    await deps.redis.xtrim(key, 'MAXLEN', 0);
+  });
+
+  it('answers a reconnect to a finished job from its record, without reading the stream', async () => {
+    const { job } = await deps.jobs.submit({ epochs: 3 });
+    await addProgress(job.id, 1);
+    const cancelled = await deps.jobs.cancel(job.id);
+    const { hub, read } = countingHub();
+    const events = await collect(hub, job.id, '0-0', async () => {}, cancelled);
+    expect(events).toEqual([{ id: finalEventId(cancelled), event: 'cancelled', data: cancelled }]);
+    // A fresh connection: its state, then the final event, whose id is past every other.
+    const fresh = await collect(hub, job.id, undefined, async () => {}, cancelled);
+    expect(fresh.map((e) => e.event)).toEqual(['state', 'cancelled']);
+    expect(compareIds(fresh[1]!.id, fresh[0]!.id)).toBeGreaterThan(0);
+    expect(fresh[1]!.id).toBe(finalEventId(cancelled));
+    expect(read.calls).toBe(0);
+  });
+
+  it('gives the final event an id past the events before it when it arrives live', async () => {
+    const { job } = await deps.jobs.submit({ epochs: 3 });
+    const events = await collect(deps.jobEvents, job.id, undefined, () => deps.jobs.cancel(job.id));
+    const final = events.at(-1)!;
+    expect(final.event).toBe('cancelled');
+    expect(final.id).toBe(finalEventId(final.data as TrainingJob));
+    expect(compareIds(final.id, events[0]!.id)).toBeGreaterThan(0);
   });
 });

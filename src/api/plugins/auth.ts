@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Caller } from '../api-keys.js';
-import { ForbiddenError, UnauthorizedError } from '../../errors.js';
+import { createAuthFailures } from '../auth-failures.js';
+import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from '../../errors.js';
 import { errors } from '../schemas.js';
 
 declare module 'fastify' {
@@ -31,9 +32,14 @@ export function bearerToken(request: FastifyRequest): string | undefined {
  * a valid one, 403 when its scope does not cover the route). Health checks, docs, the dashboard
  * and /metrics (which has METRICS_KEY) stay outside. Keys are compared as SHA-256 digests in
  * constant time and never logged (the logger redacts the header; callers appear by key id).
+ * Past AUTH_FAILURES_PER_MINUTE failures from one IP, its keyless and wrong-key requests get a
+ * 429 instead of the 401; its valid keys keep working. The IP is the peer's address: the app
+ * does not trust X-Forwarded-For, so behind a proxy every client shares the proxy's.
  */
 export default fp(async function auth(app: FastifyInstance) {
-  const { keyring } = app.deps;
+  const { keyring, redis, config } = app.deps;
+  const limit = config.AUTH_FAILURES_PER_MINUTE;
+  const failures = createAuthFailures({ redis, prefix: config.QUEUE_PREFIX, perMinute: limit });
   if (!keyring) {
     app.log.warn('API_KEYS is not set: every route is open to anyone who can reach this port');
   }
@@ -60,6 +66,14 @@ export default fp(async function auth(app: FastifyInstance) {
     const token = bearerToken(request);
     const caller = token === undefined ? undefined : keyring.verify(token);
     if (!caller) {
+      const waitS = await failures.record(request.ip);
+      if (waitS > 0) {
+        void reply.header('retry-after', String(waitS));
+        throw new TooManyRequestsError(
+          `this address has had ${limit} failed authentications within a minute, the limit (AUTH_FAILURES_PER_MINUTE); requests without a valid key are refused for ${waitS} more seconds (a valid key still works)`,
+          'TOO_MANY_AUTH_FAILURES',
+        );
+      }
       void reply.header(
         'www-authenticate',
         token === undefined ? 'Bearer realm="trainyard"' : 'Bearer realm="trainyard", error="invalid_token"',

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { TooManyRequestsError } from '../../errors.js';
 
-type Budget = 'predict' | 'train';
+type Budget = 'predict' | 'train' | 'read';
 
 /** Which budget a route draws on; routes not listed are not limited. */
 const BUDGETS: Record<string, Budget> = {
@@ -13,20 +13,34 @@ const BUDGETS: Record<string, Budget> = {
   'POST /v1/datasets': 'train',
 };
 
-const budgetOf = (request: FastifyRequest): Budget | undefined =>
-  BUDGETS[`${request.method} ${request.routeOptions.url ?? ''}`];
+const SETTINGS: Record<Budget, string> = {
+  predict: 'RATE_LIMIT_PREDICT_PER_MINUTE',
+  train: 'RATE_LIMIT_TRAIN_PER_MINUTE',
+  read: 'RATE_LIMIT_READ_PER_MINUTE',
+};
+
+const isRead = (method: string) => method === 'GET' || method === 'HEAD';
+
+/** Every read of /v1 draws on `read`; health checks, metrics, docs and the dashboard are outside /v1. */
+function budgetOf(request: FastifyRequest): Budget | undefined {
+  const route = request.routeOptions.url ?? '';
+  if (isRead(request.method) && route.startsWith('/v1/')) return 'read';
+  return BUDGETS[`${request.method} ${route}`];
+}
 
 /**
  * Per-caller budgets per minute, counted in Redis so every API replica shares them: one for
- * predictions, one for job submissions and dataset uploads. The caller is the API key's id
- * (set by the auth plugin) or the client's IP. When Redis cannot be reached the limit is not
- * applied rather than failing predictions, which do not otherwise need Redis.
+ * predictions, one for job submissions and dataset uploads, one for reads (an event stream
+ * counts once, when it opens). The caller is the API key's id (set by the auth plugin) or the
+ * client's IP. When Redis cannot be reached the limit is not applied rather than failing
+ * predictions and model reads, which do not otherwise need Redis.
  */
 export default fp(async function limits(app: FastifyInstance) {
   const { redis, config } = app.deps;
   const perMinute: Record<Budget, number> = {
     predict: config.RATE_LIMIT_PREDICT_PER_MINUTE,
     train: config.RATE_LIMIT_TRAIN_PER_MINUTE,
+    read: config.RATE_LIMIT_READ_PER_MINUTE,
   };
   await app.register(rateLimit, {
     global: true,
@@ -42,7 +56,7 @@ export default fp(async function limits(app: FastifyInstance) {
     keyGenerator: (request) => `${budgetOf(request)}:${request.caller?.id ?? `ip:${request.ip}`}`,
     errorResponseBuilder: (request, context) =>
       new TooManyRequestsError(
-        `rate limit reached: ${context.max} ${budgetOf(request)} requests per minute; retry in ${context.after}`,
+        `rate limit reached: ${context.max} ${budgetOf(request)} requests per minute (${SETTINGS[budgetOf(request)!]}); retry in ${context.after}`,
         'RATE_LIMITED',
       ),
   });

@@ -1,10 +1,12 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import type { FastifyReply } from 'fastify';
 import { IdParams } from '../../schemas/common.js';
 import { STREAM_ID, compareIds } from '../../queue/job-events.js';
-import { FINAL_STATES, openJobFeed, type FeedEvent } from '../../queue/job-feed.js';
+import { finalEventId, isFinal, openJobFeed, type FeedEvent } from '../../queue/job-feed.js';
 import { errors } from '../schemas.js';
+import { STREAM_RETRY_AFTER_S, createStreamSlots } from '../stream-slots.js';
 
 const DEFAULT_HEARTBEAT_MS = 15_000;
 /** Asks EventSource to reconnect this soon after a dropped stream (it sends Last-Event-ID). */
@@ -29,7 +31,13 @@ const DESCRIPTION = `Server-Sent Events (text/event-stream). Every event has an 
 
 A new connection starts with the job's current \`state\` (and \`progress\` once an epoch has finished);
 for a finished job it also sends the final event and ends. A comment line \`: ping\` is sent every 15 s.
-A reconnect after the final event is answered 204, which tells EventSource to stop.`;
+A reconnect after the final event is answered 204, which tells EventSource to stop; a reconnect to
+a finished job that missed the final event gets that event alone (the job it carries holds every
+epoch). A reconnect whose missed events are no longer kept, or lie too far back, gets the job's
+current state and progress, as a new connection does.
+
+Each API key (or client IP, without keys) may hold MAX_EVENT_STREAMS_PER_KEY streams open on one
+server, and a server MAX_EVENT_STREAMS in all: past either, a 429 \`TOO_MANY_STREAMS\` with \`Retry-After\`.`;
 
 const EXAMPLE =
   'retry: 2000\n\nid: 1764330000000-0\nevent: state\ndata: {"state":"running"}\n\n' +
@@ -38,7 +46,16 @@ const EXAMPLE =
 const format = ({ id, event, data }: FeedEvent) => `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 
 const trainingJobEvents: FastifyPluginAsyncTypebox = async (app) => {
-  const { jobs, jobEvents: hub, eventsHeartbeatMs = DEFAULT_HEARTBEAT_MS } = app.deps;
+  const { jobs, jobEvents: hub, config, eventsHeartbeatMs = DEFAULT_HEARTBEAT_MS } = app.deps;
+  const slots = createStreamSlots({ perCaller: config.MAX_EVENT_STREAMS_PER_KEY, total: config.MAX_EVENT_STREAMS });
+  const takeSlot = (caller: string, reply: FastifyReply) => {
+    try {
+      return slots.take(caller);
+    } catch (err) {
+      void reply.header('retry-after', String(STREAM_RETRY_AFTER_S));
+      throw err;
+    }
+  };
   /** Ends every open stream: a closing server answers none of them any more. */
   const open = new Set<() => void>();
   app.addHook('preClose', async () => {
@@ -60,18 +77,24 @@ const trainingJobEvents: FastifyPluginAsyncTypebox = async (app) => {
             content: { 'text/event-stream': { schema: Type.String({ examples: [EXAMPLE] }) } },
           },
           204: { description: 'The job has finished and the client has had every event', type: 'null' },
-          ...errors(400, 404, 503),
+          ...errors(400, 404, 429, 503),
         },
       },
     },
     async (request, reply) => {
       const { id } = request.params;
       const lastEventId = request.headers['last-event-id'];
-      const job = await jobs.get(id); // an unknown job is a JSON 404, before any stream starts
-      if (lastEventId !== undefined && (FINAL_STATES as readonly string[]).includes(job.state)) {
-        const oldest = await hub.oldestId();
-        const trimmed = oldest !== undefined && compareIds(oldest, lastEventId) > 0;
-        if (!trimmed && (await hub.readAfter(id, lastEventId)).length === 0) return reply.status(204).send(null);
+      // Taken first, so that a refused client costs no Redis work; released however the request ends.
+      const release = takeSlot(request.caller?.id ?? `ip:${request.ip}`, reply);
+      // An unknown job is a JSON 404, before any stream starts.
+      const job = await jobs.get(id).catch((err: unknown) => {
+        release();
+        throw err;
+      });
+      // A finished job is answered from its record: the client has had its final event, or gets it.
+      if (lastEventId !== undefined && isFinal(job.state) && compareIds(lastEventId, finalEventId(job)) >= 0) {
+        release();
+        return reply.status(204).send(null);
       }
 
       const stream = new PassThrough();
@@ -81,6 +104,7 @@ const trainingJobEvents: FastifyPluginAsyncTypebox = async (app) => {
       const heartbeat = setInterval(() => write(': ping\n\n'), eventsHeartbeatMs);
       const end = () => {
         if (!open.delete(end)) return;
+        release();
         clearInterval(heartbeat);
         feed.close();
         stream.end();
@@ -91,6 +115,7 @@ const trainingJobEvents: FastifyPluginAsyncTypebox = async (app) => {
         hub,
         jobs,
         jobId: id,
+        job,
         lastEventId,
         send: (event) => write(format(event)),
         end,

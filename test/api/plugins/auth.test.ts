@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildLoggedTestApp } from '../../helpers/app.js';
+import { buildLoggedTestApp, buildTestApp, type TestApp } from '../../helpers/app.js';
+import { startPrivateRedis } from '../../helpers/redis-server.js';
 import { expectError } from '../http.js';
 import { syntheticPng } from '../../helpers/model.js';
 import type { FastifyInstance } from 'fastify';
@@ -106,5 +108,73 @@ describe('without API_KEYS', () => {
     const warnings = t.lines.filter((l) => l.includes('API_KEYS is not set'));
     expect(warnings).toHaveLength(1);
     expect(JSON.parse(warnings[0]!).level).toBe(40);
+  });
+});
+
+describe('failed authentications per client IP', () => {
+  const prefix = `ty-test-${randomBytes(4).toString('hex')}`;
+  const env = { QUEUE_PREFIX: prefix, API_KEYS: `${TRAIN}:train`, AUTH_FAILURES_PER_MINUTE: '3' };
+  let one: TestApp;
+  let two: TestApp;
+  beforeAll(async () => {
+    // Two replicas on one Redis and prefix: they share the count.
+    one = await buildTestApp(env);
+    two = await buildTestApp(env);
+  });
+  afterAll(async () => {
+    await one.close();
+    await two.close();
+  });
+
+  const call = (t: TestApp, ip: string, authorization?: string) =>
+    t.app.inject({
+      url: '/v1/training-jobs',
+      remoteAddress: ip,
+      headers: authorization === undefined ? {} : { authorization },
+    });
+
+  it('answers 429 with Retry-After past the limit, across replicas, while a valid key from that IP still works', async () => {
+    const ip = '203.0.113.7';
+    expect((await call(one, ip, 'Bearer wrong-key-00000000000')).statusCode).toBe(401);
+    expect((await call(two, ip)).statusCode).toBe(401);
+    expect((await call(one, ip, 'Bearer')).statusCode).toBe(401);
+    const refused = await call(two, ip, 'Bearer wrong-key-00000000000');
+    expectError(
+      refused,
+      429,
+      'TOO_MANY_AUTH_FAILURES',
+      /3 failed authentications within a minute, the limit \(AUTH_FAILURES_PER_MINUTE\).*a valid key still works/,
+    );
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expect((await call(one, ip)).statusCode).toBe(429);
+    expect((await call(one, ip, `Bearer ${TRAIN}`)).statusCode).toBe(200);
+    expect((await call(two, ip, `Bearer ${TRAIN}`)).statusCode).toBe(200);
+    // Another address has a count of its own.
+    expect((await call(one, '203.0.113.8', 'Bearer wrong-key-00000000000')).statusCode).toBe(401);
+  });
+
+  it('keeps valid keys off the count', async () => {
+    const ip = '203.0.113.9';
+    for (let i = 0; i < 10; i++) expect((await call(one, ip, `Bearer ${TRAIN}`)).statusCode).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await call(two, ip, 'Bearer nope-nope-nope-nope')).statusCode).toBe(401);
+    expect((await call(one, ip, 'Bearer nope-nope-nope-nope')).statusCode).toBe(429);
+  });
+
+  it('counts in the process while Redis does not answer', async () => {
+    const redis = await startPrivateRedis();
+    const t = await buildTestApp({ ...env, REDIS_URL: redis.url });
+    try {
+      redis.pause();
+      const ip = '198.51.100.1';
+      for (let i = 0; i < 3; i++) expect((await call(t, ip, 'Bearer wrong-key-00000000000')).statusCode).toBe(401);
+      expectError(await call(t, ip), 429, 'TOO_MANY_AUTH_FAILURES', /AUTH_FAILURES_PER_MINUTE/);
+      // Past the limit the address is refused from memory: no Redis command at all.
+      expect((await call(t, ip, 'Bearer wrong-key-00000000000')).statusCode).toBe(429);
+    } finally {
+      redis.resume();
+      await t.close();
+      await redis.kill();
+    }
   });
 });

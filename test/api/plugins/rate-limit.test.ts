@@ -49,7 +49,12 @@ describe('rate limits', () => {
     expect(first.headers['x-ratelimit-remaining']).toBe('1');
     expect((await submit(two, KEY_A)).headers['x-ratelimit-remaining']).toBe('0');
     const refused = await submit(one, KEY_A);
-    expectError(refused, 429, 'RATE_LIMITED', /2 train requests per minute; retry in (\d+ seconds?|1 minute)/);
+    expectError(
+      refused,
+      429,
+      'RATE_LIMITED',
+      /2 train requests per minute \(RATE_LIMIT_TRAIN_PER_MINUTE\); retry in (\d+ seconds?|1 minute)/,
+    );
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
     expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
     expect(refused.headers['x-ratelimit-remaining']).toBe('0');
@@ -63,11 +68,85 @@ describe('rate limits', () => {
     expectError(await predict(one, KEY_A), 429, 'RATE_LIMITED', /3 predict requests per minute/);
   });
 
-  it('does not limit reads', async () => {
+  it('leaves reads unlimited when RATE_LIMIT_READ_PER_MINUTE is 0', async () => {
     for (let i = 0; i < 5; i++) {
       const res = await one.app.inject({ url: '/v1/training-jobs', headers: { authorization: `Bearer ${KEY_A}` } });
       expect(res.statusCode).toBe(200);
       expect(res.headers['x-ratelimit-limit']).toBeUndefined();
+    }
+  });
+});
+
+describe('the read budget', () => {
+  const prefix = `ty-test-${randomBytes(4).toString('hex')}`;
+  let one: TestApp;
+  let two: TestApp;
+  let open: TestApp;
+  beforeAll(async () => {
+    const env = { QUEUE_PREFIX: prefix, API_KEYS: `${KEY_A}:train,${KEY_B}:train`, RATE_LIMIT_READ_PER_MINUTE: '4' };
+    [one, two, open] = await Promise.all([
+      buildTestApp(env),
+      buildTestApp(env),
+      buildTestApp({ QUEUE_PREFIX: prefix, RATE_LIMIT_READ_PER_MINUTE: '2' }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([one.close(), two.close(), open.close()]);
+  });
+
+  const read = (t: TestApp, url: string, key?: string, method: 'GET' | 'HEAD' = 'GET') =>
+    t.app.inject({ method, url, headers: key ? { authorization: `Bearer ${key}` } : {} });
+
+  it('counts GET and HEAD on /v1 per key across replicas, and answers 429 with Retry-After past it', async () => {
+    const first = await read(one, '/v1/training-jobs', KEY_A);
+    expect(first.statusCode).toBe(200);
+    expect(first.headers['x-ratelimit-limit']).toBe('4');
+    expect((await read(two, '/v1/models', KEY_A)).statusCode).toBe(200);
+    expect((await read(one, '/v1/datasets', KEY_A, 'HEAD')).statusCode).toBe(200);
+    expect((await read(two, '/v1/training-jobs/none', KEY_A)).statusCode).toBe(404);
+    const refused = await read(one, '/v1/models', KEY_A);
+    expectError(refused, 429, 'RATE_LIMITED', /4 read requests per minute \(RATE_LIMIT_READ_PER_MINUTE\); retry in/);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    // Another key reads on; submissions are on their own budget (off here).
+    expect((await read(two, '/v1/models', KEY_B)).statusCode).toBe(200);
+    const submit = await one.app.inject({
+      method: 'POST',
+      url: '/v1/training-jobs',
+      payload: { epochs: 1 },
+      headers: { authorization: `Bearer ${KEY_A}` },
+    });
+    expect(submit.statusCode).toBe(202);
+  });
+
+  it('counts an event stream once, when it opens', async () => {
+    const job = (
+      await one.app.inject({
+        method: 'POST',
+        url: '/v1/training-jobs',
+        payload: { epochs: 1 },
+        headers: { authorization: `Bearer ${KEY_B}` },
+      })
+    ).json<{ id: string }>();
+    await one.app.inject({
+      method: 'POST',
+      url: `/v1/training-jobs/${job.id}/cancel`,
+      headers: { authorization: `Bearer ${KEY_B}` },
+    });
+    // KEY_B has read once; a finished job's stream is answered in full and ends.
+    const stream = await read(one, `/v1/training-jobs/${job.id}/events`, KEY_B);
+    expect(stream.statusCode).toBe(200);
+    expect(stream.headers['x-ratelimit-remaining']).toBe('2');
+    expect(stream.body).toContain('event: cancelled');
+  });
+
+  it('limits by client IP when the service runs open, and never limits health, metrics, docs or the dashboard', async () => {
+    const from = (ip: string, url: string) => open.app.inject({ url, remoteAddress: ip });
+    expect((await from('192.0.2.1', '/v1/models')).statusCode).toBe(200);
+    expect((await from('192.0.2.1', '/v1/models')).statusCode).toBe(200);
+    expectError(await from('192.0.2.1', '/v1/models'), 429, 'RATE_LIMITED', /2 read requests per minute/);
+    expect((await from('192.0.2.2', '/v1/models')).statusCode).toBe(200);
+    for (const url of ['/healthz', '/readyz', '/metrics', '/docs/json', '/', '/docs']) {
+      for (let i = 0; i < 3; i++) expect((await from('192.0.2.1', url)).statusCode).not.toBe(429);
     }
   });
 });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type AppDeps } from '../../../src/app.js';
 import type { Config } from '../../../src/config.js';
 import { STREAM_ID, compareIds } from '../../../src/queue/job-events.js';
+import { finalEventId } from '../../../src/queue/job-feed.js';
 import { createApiDeps } from '../../../src/runtime.js';
 import type { TrainingJob } from '../../../src/schemas/job.js';
 import { testConfig } from '../../helpers/app.js';
@@ -175,12 +176,15 @@ describe('GET /v1/training-jobs/:id/events with a worker training the jobs', () 
     done = { job: final, events: all };
   }, 120_000);
 
-  it('a reconnect with Last-Event-ID gets only what came after it; after the end, a 204', async () => {
+  it('a reconnect to a finished job before its end gets the final event alone; after the end, a 204', async () => {
     const firstEpoch = done.events.find((e) => e.event === 'progress')!;
     const rest = await (await events(done.job.id, firstEpoch.id)).rest();
-    expect(rest).toEqual(done.events.slice(-2)); // epoch 2 and the completed job, same ids
-    const after = await events(done.job.id, done.events.at(-1)!.id);
-    expect(after.status).toBe(204);
+    // The completed job, with the id it had live: its progress holds every epoch.
+    expect(rest).toEqual(done.events.slice(-1));
+    expect((rest[0]!.data as TrainingJob).progress.history.map((h) => h.epoch)).toEqual([1, 2]);
+    for (const lastEventId of [done.events.at(-1)!.id!, '99999999999999999999-0']) {
+      expect((await events(done.job.id, lastEventId)).status).toBe(204);
+    }
   });
 
   it('a client that drops mid-training and reconnects misses nothing and sees nothing twice', async () => {
@@ -189,8 +193,13 @@ describe('GET /v1/training-jobs/:id/events with a worker training the jobs', () 
     const epoch1 = await nextOf(first, 'progress');
     first.abort();
     const rest = await (await events(job.id, epoch1.id)).rest();
-    expect(epochs([epoch1, ...rest])).toEqual([1, 2, 3]);
-    expect(rest.at(-1)!.event).toBe('completed');
+    const final = rest.at(-1)!;
+    expect(final.event).toBe('completed');
+    // Epochs come as events while the job runs; one that finished meanwhile sends its final job alone.
+    const seen = epochs([epoch1, ...rest]);
+    const history = (final.data as TrainingJob).progress.history.map((h) => h.epoch);
+    expect(history).toEqual([1, 2, 3]);
+    expect(seen).toEqual(history.slice(0, seen.length));
     expect(new Set(rest.map((e) => e.id)).size).toBe(rest.length);
     expect(rest.every((e) => compareIds(e.id!, epoch1.id!) > 0)).toBe(true);
   }, 120_000);
@@ -209,4 +218,116 @@ describe('GET /v1/training-jobs/:id/events with a worker training the jobs', () 
     expect(rest.slice(0, -1).every((e) => e.event === 'progress')).toBe(true);
     await waitFor(async () => (s.deps.jobEvents.subscriberCount() === 0 ? true : undefined), 10_000, 20);
   }, 120_000);
+});
+
+describe('GET /v1/training-jobs/:id/events: open streams per key and in all', () => {
+  const KEYS = { a: 'stream-key-aaaaaaaaaaaaaaaa', b: 'stream-key-bbbbbbbbbbbbbbbb', c: 'stream-key-cccccccccccccccc' };
+  let config: Config;
+  let s: Awaited<ReturnType<typeof startApp>>;
+  beforeAll(async () => {
+    config = await testConfig({
+      API_KEYS: Object.values(KEYS)
+        .map((k) => `${k}:train`)
+        .join(','),
+      MAX_EVENT_STREAMS_PER_KEY: '2',
+      MAX_EVENT_STREAMS: '3',
+    });
+    s = await startApp(config);
+  });
+  afterAll(async () => {
+    const closed = s.app.close();
+    // fetch leaves a spare connection or two that never carried a request: close() would wait a minute on them.
+    s.app.server.closeAllConnections();
+    await closed;
+    await s.closeDeps();
+    await rm(config.DATA_DIR, { recursive: true, force: true });
+  });
+
+  const auth = (key: string) => ({ authorization: `Bearer ${key}` });
+  const queue = async (key = KEYS.c) => {
+    const res = await s.app.inject({ method: 'POST', url: '/v1/training-jobs', payload: {}, headers: auth(key) });
+    return res.json<TrainingJob>();
+  };
+  const url = (id: string) => `${s.base}/v1/training-jobs/${id}/events`;
+  const open = (id: string, key: string, headers: Record<string, string> = {}) =>
+    connectSse(url(id), { ...auth(key), ...headers });
+  /** A stream refused before it starts: status, Retry-After and the error body. */
+  const refused = async (id: string, key: string) => {
+    const res = await fetch(url(id), { headers: auth(key) });
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() };
+  };
+  /** Opens `n` streams of `key`, waiting while the server still counts streams that have just ended. */
+  const openWhenFree = async (id: string, key: string, n: number) => {
+    const streams: SseConnection[] = [];
+    for (let i = 0; i < n; i++) {
+      streams.push(
+        await waitFor(
+          async () => {
+            const sse = await open(id, key);
+            if (sse.status === 200) return sse;
+            sse.abort();
+            return undefined;
+          },
+          10_000,
+          20,
+        ),
+      );
+    }
+    return streams;
+  };
+
+  it('answers 429 TOO_MANY_STREAMS with Retry-After past the per-key and the total limit', async () => {
+    const job = await queue();
+    const mine = [await open(job.id, KEYS.a), await open(job.id, KEYS.a)];
+    expect(mine.map((c) => c.status)).toEqual([200, 200]);
+    const overKey = await refused(job.id, KEYS.a);
+    expect(overKey).toEqual({
+      status: 429,
+      retryAfter: '10',
+      body: {
+        statusCode: 429,
+        error: 'Too Many Requests',
+        code: 'TOO_MANY_STREAMS',
+        message: expect.stringMatching(/you already have 2 event streams open.*\(MAX_EVENT_STREAMS_PER_KEY is 2\)/),
+      },
+    });
+    const other = await open(job.id, KEYS.b);
+    expect(other.status).toBe(200);
+    const overAll = await refused(job.id, KEYS.b);
+    expect(overAll.status).toBe(429);
+    expect(overAll.retryAfter).toBe('10');
+    expect(overAll.body).toMatchObject({
+      code: 'TOO_MANY_STREAMS',
+      message: expect.stringMatching(/this server has 3 event streams open, its limit \(MAX_EVENT_STREAMS is 3\)/),
+    });
+    // The open streams carry on.
+    expect((await mine[0]!.next())?.data).toEqual({ state: 'queued' });
+    for (const c of [...mine, other]) c.abort();
+    await openWhenFree(job.id, KEYS.a, 2).then((streams) => streams.forEach((c) => c.abort()));
+  });
+
+  it('gives a slot back when the client leaves, the job ends, or the request fails before a stream', async () => {
+    const job = await queue();
+    // Dropped by the client, at once, repeatedly.
+    for (let i = 0; i < 5; i++) (await open(job.id, KEYS.a)).abort();
+    const held = await openWhenFree(job.id, KEYS.a, 2);
+    // Ended by the job: a cancel ends both streams.
+    await s.app.inject({ method: 'POST', url: `/v1/training-jobs/${job.id}/cancel`, headers: auth(KEYS.c) });
+    for (const c of held) expect((await c.rest()).at(-1)?.event).toBe('cancelled');
+    // Refused before a stream: unknown job, bad Last-Event-ID, finished job answered 204, finished job answered in full.
+    const done = (
+      await s.app.inject({ url: `/v1/training-jobs/${job.id}`, headers: auth(KEYS.a) })
+    ).json<TrainingJob>();
+    for (let i = 0; i < 3; i++) {
+      expect((await open('no-such-job', KEYS.a)).status).toBe(404);
+      expect((await open(job.id, KEYS.a, { 'last-event-id': 'x' })).status).toBe(400);
+      expect((await open(job.id, KEYS.a, { 'last-event-id': finalEventId(done) })).status).toBe(204);
+      expect((await (await open(job.id, KEYS.a)).rest()).map((e) => e.event)).toEqual(['state', 'cancelled']);
+    }
+    // Every slot is free again, without waiting.
+    const next = await queue();
+    const again = [await open(next.id, KEYS.a), await open(next.id, KEYS.a)];
+    expect(again.map((c) => c.status)).toEqual([200, 200]);
+    again.forEach((c) => c.abort());
+  });
 });
