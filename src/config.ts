@@ -165,7 +165,7 @@ export const ConfigSchema = Type.Object({
   MAX_RUNNING_JOBS_PER_KEY: Int(
     0,
     100_000,
-    2,
+    4,
     'Training jobs one API key (or IP) may have running at once; its others wait in the queue; 0: no limit',
   ),
   MAX_BATCH_UNITS: Int(

@@ -26,6 +26,7 @@ export async function testConfig(env: Record<string, string> = {}): Promise<Conf
     RATE_LIMIT_PREDICT_PER_MINUTE: '0',
     RATE_LIMIT_TRAIN_PER_MINUTE: '0',
     MAX_QUEUED_JOBS_PER_KEY: '0',
+    MAX_RUNNING_JOBS_PER_KEY: '0',
     RATE_LIMIT_READ_PER_MINUTE: '0',
     AUTH_FAILURES_PER_MINUTE: '0',
     // Several workers run at once in some tests; the metrics port has a test of its own.

@@ -1,4 +1,4 @@
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type ClientRequest } from 'node:http';
 import type { HostileContext, HostileRequest } from './types.js';
 
 export interface HostileResponse {
@@ -17,10 +17,12 @@ export interface HostileResponse {
 export function send(ctx: HostileContext, req: HostileRequest, timeoutMs = 30_000): Promise<HostileResponse> {
   const url = new URL(req.path, ctx.url);
   return new Promise((resolve) => {
+    let answered = false;
     const r = httpRequest(
       url,
       { method: req.method, headers: req.headers, timeout: timeoutMs, agent: false },
       (res) => {
+        answered = true;
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', (err) => resolve({ status: 0, headers: {}, text: err.message, json: undefined }));
@@ -37,11 +39,29 @@ export function send(ctx: HostileContext, req: HostileRequest, timeoutMs = 30_00
       },
     );
     r.on('timeout', () => r.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    r.on('error', (err) => resolve({ status: 0, headers: {}, text: err.message, json: undefined }));
-    if (req.body !== undefined) r.end(req.body);
-    else r.end();
+    r.on('error', (err) => {
+      // A server that refuses a body from its headers answers and closes while the rest is sent.
+      if (!answered) resolve({ status: 0, headers: {}, text: err.message, json: undefined });
+    });
+    void writeBody(r, req.body, () => answered);
   });
 }
+
+/** Writes the body in chunks, waiting for each to drain, and stops once an answer has come. */
+async function writeBody(r: ClientRequest, body: Uint8Array | string | undefined, answered: () => boolean) {
+  const bytes = body === undefined ? Buffer.alloc(0) : Buffer.from(body);
+  for (let at = 0; at < bytes.length && !answered() && !r.destroyed; at += CHUNK) {
+    if (!r.write(bytes.subarray(at, at + CHUNK))) {
+      await new Promise((resolve) => {
+        r.once('drain', resolve);
+        r.once('close', resolve);
+      });
+    }
+  }
+  if (!r.destroyed) r.end();
+}
+
+const CHUNK = 64 * 1024;
 
 /** `Authorization` for one of the context's keys. */
 export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
