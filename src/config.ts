@@ -127,6 +127,12 @@ export const ConfigSchema = Type.Object({
     default: '',
     description: 'Built dashboard served at / (index.html, assets/); empty: dist/web of the installed package',
   }),
+  WORKER_METRICS_HOST: Type.String({
+    minLength: 1,
+    default: '127.0.0.1',
+    description:
+      "Address a worker's `/metrics` listens on (loopback unless set; with METRICS_KEY it needs that bearer)",
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

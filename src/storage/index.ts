@@ -46,6 +46,7 @@ function lazyS3Storage(opts: S3StorageOptions): ObjectStorage {
     put: async (key, body) => (await s3()).put(key, body),
     putIfAbsent: async (key, body) => (await s3()).putIfAbsent(key, body),
     get: async (key) => (await s3()).get(key),
+    getStream: async (key) => (await s3()).getStream(key),
     list: async (prefix) => (await s3()).list(prefix),
     delete: async (key) => (await s3()).delete(key),
     deletePrefix: async (prefix) => (await s3()).deletePrefix(prefix),
