@@ -52,7 +52,10 @@ describe('worker metrics', () => {
   }, 150_000);
 
   it('needs METRICS_KEY as a bearer when it is set', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong-key' }, { authorization: KEY }]) {
+    for (const headers of [{}, { authorization: 'Bearer wrong-key' }, { authorization: KEY }] as Record<
+      string,
+      string
+    >[]) {
       const res = await fetch(`http://127.0.0.1:${port}/metrics`, { headers });
       expect(res.status, JSON.stringify(headers)).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe('Bearer realm="metrics"');
