@@ -211,6 +211,12 @@ export const ConfigSchema = Type.Object({
     20,
     'Failed authentications (401) one client IP may have per minute before its keyless or wrong-key requests get a 429; 0: no limit',
   ),
+  WORKER_METRICS_HOST: Type.String({
+    minLength: 1,
+    default: '127.0.0.1',
+    description:
+      "Address a worker's `/metrics` listens on (loopback unless set; with METRICS_KEY it needs that bearer)",
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

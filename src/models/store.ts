@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type * as tf from '@tensorflow/tfjs';
 import { NotFoundError } from '../errors.js';
 import { RESOURCE_ID } from '../schemas/common.js';
-import { putAll, type ObjectStorage } from '../storage/types.js';
+import { putAll, type ObjectStorage, type ObjectStream } from '../storage/types.js';
 import { deserialiseModel, serialiseModel } from './serialise.js';
 import type { ModelMetadata } from './types.js';
 
@@ -10,6 +10,13 @@ export type { ModelMetadata } from './types.js';
 
 export const MODEL_FILES = ['model.json', 'weights.bin'] as const;
 export type ModelFile = (typeof MODEL_FILES)[number];
+
+/** A model file to serve: an entity tag that stays the same as long as the model does, and its bytes on demand. */
+export interface ModelFileRef {
+  etag: string;
+  /** The file as a stream with its size; a NotFoundError when the model was removed meanwhile. */
+  open(): Promise<ObjectStream>;
+}
 
 export interface ModelStore {
   /** Stores a trained model with its metadata; saving the same id twice keeps the first. */
@@ -20,6 +27,8 @@ export interface ModelStore {
   /** The newest model from a cached listing: another process's changes show after `listCacheMs` plus one refresh. */
   latest(): Promise<ModelMetadata | undefined>;
   readFile(id: string, file: ModelFile): Promise<Buffer>;
+  /** For serving a file: read from its marker, so a conditional request that matches opens nothing. */
+  fileRef(id: string, file: ModelFile): Promise<ModelFileRef>;
   load(id: string): Promise<tf.LayersModel>;
   remove(id: string): Promise<void>;
   /**
@@ -76,9 +85,11 @@ export function createModelStore({ storage, listCacheMs = 1000 }: ModelStoreOpti
     return meta;
   }
 
+  const filesDir = (id: string, revision: string | undefined) => (revision ? `${dirOf(id)}${revision}/` : dirOf(id));
+
   async function readFiles(id: string, files: readonly ModelFile[]): Promise<Buffer[]> {
     const { revision } = await readMarker(id);
-    const dir = revision ? `${dirOf(id)}${revision}/` : dirOf(id);
+    const dir = filesDir(id, revision);
     return Promise.all(
       files.map(async (file) => {
         const bytes = await storage.get(`${dir}${file}`);
@@ -170,6 +181,20 @@ export function createModelStore({ storage, listCacheMs = 1000 }: ModelStoreOpti
     async readFile(id, file) {
       const [bytes] = await readFiles(id, [file]);
       return bytes!;
+    },
+
+    async fileRef(id, file) {
+      const { revision, createdAt } = await readMarker(id);
+      const key = `${filesDir(id, revision)}${file}`;
+      return {
+        // A revision is written once and never changed; models from before revisions have their creation time.
+        etag: `"${revision ?? `c${Date.parse(createdAt).toString(36)}`}"`,
+        async open() {
+          const opened = await storage.getStream(key);
+          if (!opened) throw notFound(id); // removed meanwhile
+          return opened;
+        },
+      };
     },
 
     async load(id) {

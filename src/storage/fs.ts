@@ -1,6 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, link, mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import {
+  copyFile,
+  link,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { checkKey, checkPrefix, type ObjectStorage } from './types.js';
 
@@ -8,7 +21,8 @@ import { checkKey, checkPrefix, type ObjectStorage } from './types.js';
  * Objects as files under `dir` (the key is the relative path). Every write goes to a
  * temporary file beside its target and is then renamed (or, for putIfAbsent, hard-linked,
  * which fails when the target exists), so a reader or a crash never leaves half a file.
- * Names starting with a dot are those temporary files and are never listed.
+ * Names starting with a dot are those temporary files and are never listed. Failures name the
+ * key and the error code, not the file's path (see `guarded`).
  */
 export function createFsStorage({ dir }: { dir: string }): ObjectStorage {
   const pathOf = (key: string) => join(dir, checkKey(key));
@@ -72,7 +86,7 @@ export function createFsStorage({ dir }: { dir: string }): ObjectStorage {
     );
   }
 
-  return {
+  const storage: ObjectStorage = {
     location: `file:${dir}`,
 
     async put(key, body) {
@@ -113,6 +127,28 @@ export function createFsStorage({ dir }: { dir: string }): ObjectStorage {
       }
     },
 
+    async getStream(key) {
+      let handle;
+      try {
+        handle = await open(pathOf(key), 'r');
+      } catch (err) {
+        if (isMissing(err)) return undefined;
+        throw err;
+      }
+      // Size and bytes from one open file: a put renaming a new file over it meanwhile changes neither.
+      try {
+        const info = await handle.stat();
+        if (!info.isFile()) {
+          await handle.close();
+          return undefined;
+        }
+        return { body: handle.createReadStream(), size: info.size };
+      } catch (err) {
+        await handle.close().catch(() => {});
+        throw err;
+      }
+    },
+
     async list(prefix) {
       const out: string[] = [];
       await walk(join(dir, checkPrefix(prefix)), prefix, out);
@@ -140,6 +176,49 @@ export function createFsStorage({ dir }: { dir: string }): ObjectStorage {
       await pruneParents(prefix.slice(0, -1).split('/'));
     },
   };
+  return guarded(storage);
+}
+
+/**
+ * The storage with every failure replaced by one that names the key and the error code only:
+ * Node's messages carry the absolute path ("ENOTDIR: not a directory, mkdir '/srv/…'"), and
+ * these errors reach job errors and logs that clients may see. The original stays as `cause`.
+ */
+function guarded(storage: ObjectStorage): ObjectStorage {
+  const wrap =
+    <A extends unknown[], R>(action: string, run: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await run(...args);
+      } catch (err) {
+        throw storageFailure(action, typeof args[0] === 'string' ? args[0] : undefined, err);
+      }
+    };
+  return {
+    location: storage.location,
+    put: wrap('write', storage.put),
+    putFile: wrap('write', storage.putFile),
+    putIfAbsent: wrap('write', storage.putIfAbsent),
+    get: wrap('read', storage.get),
+    getStream: wrap('read', storage.getStream),
+    list: wrap('list', storage.list),
+    delete: wrap('delete', storage.delete),
+    deletePrefix: wrap('delete', storage.deletePrefix),
+    check: wrap('check', storage.check),
+  };
+}
+
+/** An error saying what failed on which key, with the errno code kept (callers and tests match on it). */
+export function storageFailure(action: string, key: string | undefined, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  // Key checks and our own errors carry no path: they pass as they are.
+  if (typeof code !== 'string') return err instanceof Error ? err : new Error(String(err));
+  const failure: NodeJS.ErrnoException = new Error(
+    `storage could not ${action} ${key === undefined ? 'its directory' : JSON.stringify(key)}: ${code}`,
+    { cause: err },
+  );
+  failure.code = code;
+  return failure;
 }
 
 function isMissing(err: unknown): boolean {

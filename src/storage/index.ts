@@ -47,6 +47,7 @@ function lazyS3Storage(opts: S3StorageOptions): ObjectStorage {
     putFile: async (key, path) => (await s3()).putFile(key, path),
     putIfAbsent: async (key, body) => (await s3()).putIfAbsent(key, body),
     get: async (key) => (await s3()).get(key),
+    getStream: async (key) => (await s3()).getStream(key),
     list: async (prefix) => (await s3()).list(prefix),
     delete: async (key) => (await s3()).delete(key),
     deletePrefix: async (prefix) => (await s3()).deletePrefix(prefix),

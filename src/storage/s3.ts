@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { UnavailableError } from '../errors.js';
 import { checkKey, checkPrefix, type ObjectStorage } from './types.js';
 
@@ -118,6 +119,22 @@ export function createS3Storage(opts: S3StorageOptions): ObjectStorage {
       try {
         const res = await client.send(command);
         return Buffer.from(await res.Body!.transformToByteArray());
+      } catch (err) {
+        if (statusOf(err) === 404) return undefined;
+        throw unavailable(err);
+      }
+    },
+
+    async getStream(key) {
+      const command = new GetObjectCommand({ Bucket: bucket, Key: full(key) });
+      try {
+        const res = await client.send(command);
+        const body = res.Body as Readable;
+        if (typeof res.ContentLength !== 'number') {
+          body.destroy();
+          throw new Error('GetObject answered without a Content-Length');
+        }
+        return { body, size: res.ContentLength };
       } catch (err) {
         if (statusOf(err) === 404) return undefined;
         throw unavailable(err);

@@ -1,3 +1,11 @@
+import type { Readable } from 'node:stream';
+
+/** An object opened for reading: its size in bytes (for Content-Length) and a stream of them. */
+export interface ObjectStream {
+  body: Readable;
+  size: number;
+}
+
 /**
  * Where models, checkpoints and uploaded datasets live: a flat object store keyed by
  * slash-separated paths, implemented on a local directory or on S3-compatible storage.
@@ -18,6 +26,11 @@ export interface ObjectStorage {
   putIfAbsent(key: string, body: Uint8Array): Promise<boolean>;
   /** The object's bytes, or undefined when there is none. */
   get(key: string): Promise<Buffer | undefined>;
+  /**
+   * The object as a stream with its size, or undefined when there is none: large objects reach a
+   * client without being held whole in memory. The caller must read `body` to its end or destroy it.
+   */
+  getStream(key: string): Promise<ObjectStream | undefined>;
   /** Every key under `prefix` (which ends with `/`), at any depth, sorted. */
   list(prefix: string): Promise<string[]>;
   /** Removes the object; a missing one is not an error. */

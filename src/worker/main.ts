@@ -16,7 +16,7 @@ import type { DatasetStore } from '../training/datasets/types.js';
 import { ABORT_CANCEL, ABORT_SHUTDOWN, isCancelRequested, listenForCancels } from '../queue/cancellation.js';
 import { createTrainingWorker, isFinalFailure, type TrainingWorker } from './worker.js';
 import type { Job } from 'bullmq';
-import { createWorkerMetrics, serveMetrics } from '../metrics/worker-metrics.js';
+import { createWorkerMetrics, serveMetrics, type MetricsEndpoint } from '../metrics/worker-metrics.js';
 import { CANCELLED_REASON, type Progress } from '../schemas/job.js';
 
 /** Starts a training worker; returns its close function (used alone here and by main.ts). */
@@ -48,7 +48,11 @@ export async function startWorker(config: Config, logger: Logger): Promise<() =>
       () => {},
     );
   });
-  const metricsServer = await startMetrics(config.WORKER_METRICS_PORT, worker, logger);
+  const metricsServer = await startMetrics(
+    { port: config.WORKER_METRICS_PORT, host: config.WORKER_METRICS_HOST, key: config.METRICS_KEY || undefined },
+    worker,
+    logger,
+  );
   // Logged once everything listens: process supervisors and tests wait for this line.
   logger.info(
     { backend: backend.name, skipped: backend.skipped, concurrency: config.WORKER_CONCURRENCY },
@@ -76,7 +80,12 @@ export async function startWorker(config: Config, logger: Logger): Promise<() =>
  * through the parent, so every epoch of every job passes here. A port already taken is
  * logged, not fatal: training matters more than its metrics.
  */
-async function startMetrics(port: number, worker: TrainingWorker, logger: Logger): Promise<Server | undefined> {
+async function startMetrics(
+  endpoint: MetricsEndpoint,
+  worker: TrainingWorker,
+  logger: Logger,
+): Promise<Server | undefined> {
+  const { port, host } = endpoint;
   if (port === 0) return undefined;
   const metrics = createWorkerMetrics();
   worker.on('progress', (_job, progress) => {
@@ -95,11 +104,11 @@ async function startMetrics(port: number, worker: TrainingWorker, logger: Logger
     if (job && isFinalFailure(job, err)) ended(job, job.failedReason === CANCELLED_REASON ? 'cancelled' : 'failed');
   });
   try {
-    const server = await serveMetrics(metrics.registry, port);
-    logger.info({ port }, 'worker metrics at /metrics');
+    const server = await serveMetrics(metrics.registry, endpoint);
+    logger.info({ host, port, key: endpoint.key !== undefined }, 'worker metrics at /metrics');
     return server;
   } catch (err) {
-    logger.error({ err: (err as Error).message, port }, 'worker metrics not served');
+    logger.error({ err: (err as Error).message, host, port }, 'worker metrics not served');
     return undefined;
   }
 }

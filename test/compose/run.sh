@@ -7,7 +7,8 @@
 # COMPOSE: a docker-compose compatible command, run from the repository root (default: the
 #   container kit beside this repository). Its exit status 3 means "this machine cannot run
 #   containers": the test is then skipped. Any other failure fails the test.
-# API_PORT: host port for the API (default 3000, or a free port when 3000 is taken).
+# API_PORT: host port for the API (default 3000, or a free port when 3000 is taken). The API is
+#   published on 127.0.0.1 (compose's default API_BIND), which the test checks.
 # READY_TIMEOUT, JOB_TIMEOUT: seconds to wait for the stack and for training (180, 300).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -116,6 +117,19 @@ say "ok: /readyz 200 and api + 2 workers healthy $((SECONDS - up_done))s after c
 code=$(http GET /readyz)
 say "ok: backend $(json d.backend), redis $(json d.redis)"
 
+if [ -z "${API_BIND:-}" ]; then
+  published=$("${compose[@]}" port api 3000 2>/dev/null | tail -n 1 || true)
+  case "$published" in
+  127.0.0.1:*) say "ok: the API is published on $published only (loopback)" ;;
+  *) fail "the API is published on '$published', expected 127.0.0.1:$API_PORT" ;;
+  esac
+fi
+
+code=$(http POST /v1/training-jobs -H 'content-type: application/json' -H 'origin: https://evil.example' -d '{"epochs":2}')
+expect_status 403 "$code" "POST /v1/training-jobs from another site's page"
+[ "$(json d.code)" = CROSS_ORIGIN_FORBIDDEN ] || fail "cross-site POST answered code $(json d.code)"
+say "ok: a cross-site POST is refused (403 CROSS_ORIGIN_FORBIDDEN) while the API runs without keys"
+
 code=$(http POST /v1/training-jobs -H 'content-type: application/json' -d '{"epochs":2}')
 expect_status 202 "$code" "POST /v1/training-jobs (first)"
 job1=$(json d.id)
@@ -165,6 +179,16 @@ for m in "$model1" "$model2"; do
   [ "$(json "d.items.some((m) => m.id === '$m')")" = true ] || fail "GET /v1/models does not list $m"
 done
 say "ok: GET /v1/models lists both models ($(json d.items.length) in all)"
+
+curl -sS -D "$tmp/headers" -o "$tmp/weights.bin" --max-time 30 "$base/v1/models/$model1/weights.bin" ||
+  fail "GET /v1/models/$model1/weights.bin failed"
+header() { grep -i "^$1:" "$tmp/headers" | tail -n 1 | tr -d '\r' | cut -d' ' -f2-; }
+got=$(wc -c <"$tmp/weights.bin")
+[ "$got" -gt 0 ] && [ "$got" = "$(header content-length)" ] ||
+  fail "weights.bin: $got bytes read, Content-Length $(header content-length)"
+[ "$(header cache-control)" = 'public, max-age=31536000, immutable' ] ||
+  fail "weights.bin: Cache-Control '$(header cache-control)', expected public while the API runs open"
+say "ok: weights.bin streams $got bytes, as its Content-Length says; Cache-Control: $(header cache-control)"
 
 node test/compose/digit-png.mjs "$tmp/digit.png"
 code=$(http POST /v1/predict -H 'content-type: image/png' --data-binary "@$tmp/digit.png")

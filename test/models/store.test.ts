@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -97,6 +98,30 @@ describe.each(backends)('model store on %s', (_name, makeStorage) => {
     expect((await storage.list('models/')).filter((k) => !k.startsWith('models/b/'))).toEqual([]);
   });
 
+  it('opens model files as streams of the bytes readFile reads, under an ETag per saved model', async () => {
+    await store.save(meta('s1'), smallModel(1));
+    await store.save(meta('s2'), smallModel(2));
+    const [json, weights] = [await store.fileRef('s1', 'model.json'), await store.fileRef('s1', 'weights.bin')];
+    expect(json.etag).toMatch(/^"r[0-9a-z]+-[0-9a-f]{8}"$/);
+    // One tag per saved model: the same for both of its files and for every reader, another for another model.
+    expect(weights.etag).toBe(json.etag);
+    expect((await createModelStore({ storage }).fileRef('s1', 'weights.bin')).etag).toBe(json.etag);
+    expect((await store.fileRef('s2', 'weights.bin')).etag).not.toBe(json.etag);
+    for (const [ref, file] of [
+      [json, 'model.json'],
+      [weights, 'weights.bin'],
+    ] as const) {
+      const { body, size } = await ref.open();
+      const bytes = await buffer(body);
+      expect(bytes).toEqual(await store.readFile('s1', file));
+      expect(size).toBe(bytes.length);
+    }
+    // A ref taken before a remove opens nothing afterwards.
+    await store.remove('s1');
+    await expect(weights.open()).rejects.toBeInstanceOf(NotFoundError);
+    await expect(store.fileRef('s1', 'weights.bin')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
   it('neither lists nor loads a model whose marker is not written yet', async () => {
     await store.save(meta('whole'), smallModel(1));
     // What a save interrupted before its commit leaves: the files, no metadata.json.
@@ -109,6 +134,7 @@ describe.each(backends)('model store on %s', (_name, makeStorage) => {
       await expect(s.get('half')).rejects.toBeInstanceOf(NotFoundError);
       await expect(s.load('half')).rejects.toBeInstanceOf(NotFoundError);
       await expect(s.readFile('half', 'weights.bin')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(s.fileRef('half', 'weights.bin')).rejects.toBeInstanceOf(NotFoundError);
     }
     // A later save of that id commits normally beside the leftovers.
     await store.save(meta('half'), smallModel(3));
@@ -246,6 +272,7 @@ describe.each(backends)('model store on %s', (_name, makeStorage) => {
     await expect(store.get(id)).rejects.toBeInstanceOf(NotFoundError);
     await expect(store.remove(id)).rejects.toBeInstanceOf(NotFoundError);
     await expect(store.readFile(id, 'model.json')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(store.fileRef(id, 'model.json')).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('lists nothing before any model exists', async () => {

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,6 +75,32 @@ describe.each(backends)('%s storage', (_name, make) => {
     await expect(storage.putFile('../x', missing)).rejects.toThrow('invalid storage key');
   });
 
+  it('streams an object with its size, and answers undefined for a missing one', async () => {
+    const big = randomBytes(5 * 1024 * 1024 + 3);
+    await storage.put('s/big.bin', big);
+    await storage.put('s/empty.bin', Buffer.alloc(0));
+    const opened = (await storage.getStream('s/big.bin'))!;
+    expect(opened.size).toBe(big.length);
+    expect(Buffer.compare(await buffer(opened.body), big)).toBe(0);
+    const empty = (await storage.getStream('s/empty.bin'))!;
+    expect(empty.size).toBe(0);
+    expect((await buffer(empty.body)).length).toBe(0);
+    expect(await storage.getStream('s/missing.bin')).toBeUndefined();
+    expect(await storage.getStream('missing-dir/x.bin')).toBeUndefined();
+    // A prefix is not an object.
+    expect(await storage.getStream('s')).toBeUndefined();
+  });
+
+  it('lets a reader stop a stream part-way', async () => {
+    await storage.put('s/stop.bin', randomBytes(4 * 1024 * 1024));
+    const { body } = (await storage.getStream('s/stop.bin'))!;
+    const first = await new Promise<Buffer>((resolve) => body.once('data', resolve));
+    expect(first.length).toBeGreaterThan(0);
+    await destroyed(body);
+    // The object is still there, whole.
+    expect((await storage.get('s/stop.bin'))!.length).toBe(4 * 1024 * 1024);
+  });
+
   it('lists every key under a prefix at any depth, sorted, and nothing else', async () => {
     await storage.put('c/x/2.bin', bytes(2));
     await storage.put('c/x/1.bin', bytes(1));
@@ -115,13 +143,76 @@ describe.each(backends)('%s storage', (_name, make) => {
     for (const key of ['../x', 'a/../../x', '/abs', 'a//b', '.hidden', 'a/.tmp-1', '', 'a\\b', 'a/b\u0000']) {
       await expect(storage.put(key, bytes(1)), key).rejects.toThrow('invalid storage key');
       await expect(storage.get(key), key).rejects.toThrow('invalid storage key');
+      await expect(storage.getStream(key), key).rejects.toThrow('invalid storage key');
     }
     await expect(storage.list('no-slash')).rejects.toThrow('invalid storage prefix');
     await expect(storage.deletePrefix('../')).rejects.toThrow('invalid storage prefix');
   });
 });
 
+/** Destroys a stream and resolves once it has closed (its file or connection released). */
+function destroyed(body: Readable): Promise<void> {
+  return new Promise((resolve) => {
+    body.once('close', () => resolve());
+    body.destroy();
+  });
+}
+
+/** Open file descriptors of this process (Linux). */
+const openFds = async () => (await readdir('/proc/self/fd')).length;
+
 describe('filesystem storage on disk', () => {
+  it('closes the file of a stream read to its end or destroyed', async () => {
+    const storage = createFsStorage({ dir: join(dir, fresh) });
+    await storage.put('fd/a.bin', randomBytes(2 * 1024 * 1024));
+    const before = await openFds();
+    const streams = await Promise.all(Array.from({ length: 20 }, () => storage.getStream('fd/a.bin')));
+    expect(await openFds()).toBeGreaterThanOrEqual(before + 20);
+    await Promise.all(
+      streams.slice(0, 10).map(async (s) => expect((await buffer(s!.body)).length).toBe(2 * 1024 * 1024)),
+    );
+    await Promise.all(streams.slice(10).map((s) => destroyed(s!.body)));
+    expect(await openFds()).toBeLessThanOrEqual(before);
+  });
+
+  it('streams the bytes it opened even when a put replaces the object meanwhile', async () => {
+    const storage = createFsStorage({ dir: join(dir, fresh) });
+    const old = randomBytes(3 * 1024 * 1024);
+    await storage.put('swap/x.bin', old);
+    const opened = (await storage.getStream('swap/x.bin'))!;
+    await storage.put('swap/x.bin', Buffer.from('new'));
+    expect(opened.size).toBe(old.length);
+    expect(Buffer.compare(await buffer(opened.body), old)).toBe(0);
+    expect(await storage.get('swap/x.bin')).toEqual(Buffer.from('new'));
+  });
+
+  it('names the key and the error code in its failures, never the directory', async () => {
+    const file = join(dir, `blocked-${fresh}`);
+    await writeFile(file, 'not a directory');
+    const storage = createFsStorage({ dir: file });
+    const failures = [
+      storage.put('models/m/a.bin', Buffer.from('x')),
+      storage.putIfAbsent('models/m/metadata.json', Buffer.from('{}')),
+      storage.check(1000),
+    ];
+    for (const failure of failures) {
+      const err = (await failure.then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as NodeJS.ErrnoException;
+      expect(err).toBeInstanceOf(Error);
+      expect(err.message).toMatch(
+        /^storage could not (write "models\/m\/(a\.bin|metadata\.json)"|check its directory): E[A-Z]+$/,
+      );
+      expect(err.message).not.toContain(dir);
+      expect(err.code).toMatch(/^E[A-Z]+$/);
+    }
+    // Reads of a missing directory are no failure: nothing is stored there.
+    expect(await storage.get('models/m/a.bin')).toBeUndefined();
+    expect(await storage.getStream('models/m/a.bin')).toBeUndefined();
+    expect(await storage.list('models/')).toEqual([]);
+  });
+
   it('fails its readiness check when its directory is a file', async () => {
     const file = join(dir, `file-${fresh}`);
     await writeFile(file, 'not a directory');

@@ -93,13 +93,16 @@ function isRedisDown(err: Error): boolean {
 
 /**
  * The one error handler: every error leaves as `{statusCode, error, message, code}`. Domain
- * errors carry their status; anything unexpected is logged and answered without internals.
+ * errors carry their status; anything unexpected is logged and answered without internals (no
+ * message, no path), naming only the request id.
  */
 export default fp(async function errors(app: FastifyInstance) {
   const limit = app.deps.config.MAX_UPLOAD_BYTES;
   app.setErrorHandler((err: FastifyError, request, reply) => {
     let out: ErrorBody | undefined;
-    if (err instanceof DomainError) {
+    // A domain error without a status of its own (500) is a fault of the service, not of the
+    // request: answered like any unexpected error below, keeping its code.
+    if (err instanceof DomainError && err.statusCode !== 500) {
       out = body(err.statusCode, err.message, err.code);
       // A busy or unreachable part (a decoder pool, storage): come back soon, not never.
       if (err.statusCode === 503 && !reply.hasHeader('retry-after')) void reply.header('retry-after', '5');
@@ -109,8 +112,10 @@ export default fp(async function errors(app: FastifyInstance) {
       out = body(503, 'the job store (Redis) is unavailable; retry shortly', 'REDIS_UNAVAILABLE');
     }
     if (!out) {
+      // The message stays in the log (with the request id): Node's errors name files, hosts, queries.
       request.log.error({ err }, 'unhandled error');
-      out = body(500, 'internal error; the request id in the logs identifies it', 'INTERNAL');
+      const code = err instanceof DomainError ? err.code : 'INTERNAL';
+      out = body(500, `internal error; request id ${request.id} finds it in the service's logs`, code);
     } else if (out.statusCode >= 500) {
       request.log.warn({ err: err.message }, out.message);
     }

@@ -1,8 +1,9 @@
 import cors from '@fastify/cors';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import helmet, { type HelmetOptions } from 'helmet';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ForbiddenError } from '../../errors.js';
 
 /** Headers a browser client may read from a cross-origin response. */
 const EXPOSED = [
@@ -57,9 +58,72 @@ export function helmetHeaders(options: HelmetOptions): [string, string][] {
   return headers;
 }
 
+/** Methods that change nothing: a page of any origin may send them (it cannot read the answer without CORS). */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** `scheme://host[:port]` as browsers write it in Origin, or undefined for `null` and anything unparsable. */
+function serialisedOrigin(text: string): string | undefined {
+  try {
+    const origin = new URL(text).origin;
+    return origin === 'null' ? undefined : origin;
+  } catch {
+    return undefined;
+  }
+}
+
+const first = (header: string | string[] | undefined) =>
+  (Array.isArray(header) ? header[0] : header)?.split(',')[0]?.trim() || undefined;
+
 /**
- * Security headers from helmet on every response, and CORS, off unless CORS_ORIGINS names the
- * origins (or `*`) allowed to call from a browser.
+ * The origin a browser shows for this API: the Host it was asked for, with the scheme the client
+ * used. X-Forwarded-* are taken from proxies without configuration: a cross-site page cannot set
+ * them (custom headers need a preflight, which names only the headers CORS allows).
+ */
+function ownOrigin(request: FastifyRequest): string | undefined {
+  const host = first(request.headers['x-forwarded-host']) ?? request.headers.host;
+  const scheme = first(request.headers['x-forwarded-proto']) ?? request.protocol;
+  return host ? serialisedOrigin(`${scheme}://${host}`) : undefined;
+}
+
+/**
+ * Cross-site request forgery guard for a service running open. Without API keys, reaching the
+ * port is the only credential, and a browser lends it to every page it shows: a page on any site
+ * could POST jobs or uploads to a service on localhost or the LAN. So a request that may change
+ * something is refused when its Origin is neither this API's nor listed in CORS_ORIGINS (`null`,
+ * from sandboxed frames and local files, never passes), or, without Origin, when the browser
+ * says it is cross-site. Clients that send no Origin (curl, servers) pass. With API keys the
+ * guard is off: a browser never attaches a bearer key by itself, so a forged request has none.
+ */
+export function crossSiteGuard(corsOrigins: string[]): (request: FastifyRequest) => void {
+  const anyOrigin = corsOrigins.includes('*');
+  const listed = new Set(corsOrigins.map(serialisedOrigin).filter((o): o is string => o !== undefined));
+  return (request) => {
+    if (SAFE_METHODS.has(request.method)) return;
+    const origin = request.headers.origin;
+    if (origin !== undefined) {
+      const parsed = serialisedOrigin(origin);
+      if (parsed !== undefined && (anyOrigin || listed.has(parsed) || parsed === ownOrigin(request))) return;
+      throw refused(request, `a page of origin ${JSON.stringify(origin.slice(0, 200))}`);
+    }
+    if (request.headers['sec-fetch-site'] === 'cross-site') {
+      throw refused(request, 'a cross-site browser request (Sec-Fetch-Site: cross-site)');
+    }
+  };
+}
+
+function refused(request: FastifyRequest, who: string): ForbiddenError {
+  const own = ownOrigin(request);
+  return new ForbiddenError(
+    `${who} may not ${request.method} here: while API_KEYS is unset only ${own ? `this API's own origin (${own})` : "this API's own origin"} ` +
+      'may change anything from a browser; list the origin in CORS_ORIGINS to allow it, or set API_KEYS',
+    'CROSS_ORIGIN_FORBIDDEN',
+  );
+}
+
+/**
+ * Security headers from helmet on every response; CORS, off unless CORS_ORIGINS names the
+ * origins (or `*`) allowed to call from a browser; and, while the API runs open, the
+ * cross-site guard.
  */
 export default fp(async function security(app: FastifyInstance) {
   const headers = helmetHeaders(HELMET_OPTIONS);
@@ -70,6 +134,10 @@ export default fp(async function security(app: FastifyInstance) {
   const origins = app.deps.config.CORS_ORIGINS.split(',')
     .map((o) => o.trim())
     .filter((o) => o !== '');
+  if (!app.deps.keyring) {
+    const guard = crossSiteGuard(origins);
+    app.addHook('onRequest', async (request) => guard(request));
+  }
   if (origins.length > 0) {
     await app.register(cors, {
       origin: origins.includes('*') ? '*' : origins,

@@ -1,5 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
+import { readdir } from 'node:fs/promises';
+import { get as httpGet } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFsStorage } from '../../../src/storage/fs.js';
+import { waitFor } from '../../helpers/processes.js';
 import type { ModelMetadata } from '../../../src/models/store.js';
 import { NORMALISE } from '../../../src/training/network.js';
 import { buildTestApp, type TestApp } from '../../helpers/app.js';
@@ -145,16 +149,94 @@ describe('models routes', () => {
       expect(a.map((row) => row.indexOf(Math.max(...row)))).toEqual(DIGITS.map((_, k) => k));
     });
 
+    it('sends model files with their length, an ETag and public caching while the API is open', async () => {
+      for (const file of ['model.json', 'weights.bin']) {
+        const res = await get(`/v1/models/${model.id}/${file}`);
+        expect(res.statusCode).toBe(200);
+        expect(res.headers['content-length']).toBe(String(res.rawPayload.length));
+        expect(res.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+        expect(res.headers.etag).toMatch(/^"r[0-9a-z]+-[0-9a-f]{8}"$/);
+        expect(res.headers['accept-ranges']).toBe('none');
+        expect(res.headers.vary).toBeUndefined();
+      }
+    });
+
+    it('answers 304 without a body when If-None-Match names the ETag, in any of its forms', async () => {
+      const url = `/v1/models/${model.id}/weights.bin`;
+      const etag = (await get(url)).headers.etag as string;
+      for (const ifNoneMatch of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+        const res = await t.app.inject({ url, headers: { 'if-none-match': ifNoneMatch } });
+        expect(res.statusCode, ifNoneMatch).toBe(304);
+        expect(res.rawPayload.length).toBe(0);
+        expect(res.headers.etag).toBe(etag);
+        expect(res.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+      }
+    });
+
+    it('sends the whole file for tags that do not match and for any Range', async () => {
+      const url = `/v1/models/${model.id}/weights.bin`;
+      const whole = (await get(url)).rawPayload;
+      const lies = [
+        { 'if-none-match': '"r0-00000000"' },
+        { 'if-none-match': `${','.repeat(4000)}"x"` },
+        { 'if-none-match': 'W/' },
+        { range: 'bytes=0-0' },
+        { range: `bytes=${whole.length * 10}-` },
+        { range: 'bytes=-1, 5-2, 99999999999999999999-' },
+      ];
+      for (const headers of lies) {
+        const res = await t.app.inject({ url, headers });
+        expect(res.statusCode, JSON.stringify(headers)).toBe(200);
+        expect(res.headers['content-length']).toBe(String(whole.length));
+        expect(Buffer.compare(res.rawPayload, whole)).toBe(0);
+      }
+    });
+
+    it('answers HEAD with the headers of GET and no body', async () => {
+      for (const file of ['model.json', 'weights.bin']) {
+        const url = `/v1/models/${model.id}/${file}`;
+        const full = await get(url);
+        const head = await t.app.inject({ method: 'HEAD', url });
+        expect(head.statusCode).toBe(200);
+        expect(head.rawPayload.length).toBe(0);
+        for (const name of ['content-length', 'content-type', 'etag', 'cache-control'])
+          expect(head.headers[name], name).toBe(full.headers[name]);
+      }
+      const missing = await t.app.inject({ method: 'HEAD', url: '/v1/models/m-unknown/weights.bin' });
+      expect(missing.statusCode).toBe(404);
+      expect(missing.rawPayload.length).toBe(0);
+    });
+
     it.each([
       ['an unknown id', 'm-unknown'],
       ['path traversal', '..%2F..%2Fetc'],
       ['an id with dots', '..m..'],
       ['a NUL byte', 'm%00'],
+      ['double-encoded traversal', '..%252f..%252fetc%252fpasswd'],
+      ['an id over 64 characters', 'm'.repeat(150)],
     ])('answers 404 for %s on every route', async (_, id) => {
       const decoded = decodeURIComponent(id);
       for (const suffix of ['', '/model.json', '/weights.bin'])
         expectNotFound(await get(`/v1/models/${id}${suffix}`), decoded);
       expectNotFound(await t.app.inject({ method: 'DELETE', url: `/v1/models/${id}` }), decoded);
+    });
+
+    it('answers ids that are too long or dot segments without reading storage or echoing them', async () => {
+      const long = await get(`/v1/models/${'m'.repeat(1000)}/weights.bin`);
+      expect(long.statusCode).toBe(400);
+      expect(long.json()).toMatchObject({
+        code: 'VALIDATION_ERROR',
+        message: 'params.id must NOT have more than 200 characters',
+      });
+      const longer = await get(`/v1/models/${'m'.repeat(5000)}/weights.bin`);
+      expect(longer.statusCode).toBe(414);
+      expect(longer.json()).toMatchObject({ message: 'a path segment is longer than 1000 characters' });
+      // Encoded dot segments resolve like plain ones, to a route that does not exist.
+      for (const id of ['%2e%2e', '.%2e', '%2E%2E%2F%2E%2E']) {
+        const res = await get(`/v1/models/${id}/weights.bin`);
+        expect(res.statusCode, id).toBe(404);
+        expect(['ROUTE_NOT_FOUND', 'MODEL_NOT_FOUND']).toContain(res.json<{ code: string }>().code);
+      }
     });
 
     it('DELETE removes a model: 204, then 404 for it, its files and predictions with it', async () => {
@@ -182,5 +264,88 @@ describe('models routes', () => {
       expectNotFound(await t.app.inject({ method: 'DELETE', url: `/v1/models/${older.id}` }), older.id);
       expect((await get('/v1/models')).json()).toEqual({ items: [model] });
     });
+  });
+});
+
+describe('model files with API keys', () => {
+  const TRAIN = 'train-key-0123456789abcdef';
+  const PREDICT = 'predict-key-0123456789abcdef';
+  let t: TestApp;
+  let model: ModelMetadata;
+  beforeAll(async () => {
+    t = await buildTestApp({ API_KEYS: `${TRAIN}:train,${PREDICT}:predict`, CORS_ORIGINS: 'https://app.example' });
+    model = await storeTrainedModel(t.deps, { trainCount: 100, testCount: 20, params: { epochs: 1 } });
+  }, 120_000);
+  afterAll(() => t.close());
+
+  it('are private to their caller and vary by Authorization, keeping Vary: Origin', async () => {
+    for (const [method, file] of [
+      ['GET', 'model.json'],
+      ['GET', 'weights.bin'],
+      ['HEAD', 'weights.bin'],
+    ] as const) {
+      const res = await t.app.inject({
+        method,
+        url: `/v1/models/${model.id}/${file}`,
+        headers: { authorization: `Bearer ${PREDICT}`, origin: 'https://app.example' },
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['cache-control']).toBe('private, max-age=31536000, immutable');
+      const vary = String(res.headers.vary).toLowerCase().split(/,\s*/);
+      expect(vary).toEqual(expect.arrayContaining(['origin', 'authorization']));
+    }
+  });
+
+  it('need a key, also for a conditional request', async () => {
+    const url = `/v1/models/${model.id}/weights.bin`;
+    const etag = (await t.app.inject({ url, headers: { authorization: `Bearer ${TRAIN}` } })).headers.etag as string;
+    const res = await t.app.inject({ url, headers: { 'if-none-match': etag } });
+    expect(res.statusCode).toBe(401);
+    expect(res.headers.etag).toBeUndefined();
+  });
+});
+
+describe('model files over HTTP', () => {
+  const SIZE = 64 * 1024 * 1024;
+  let t: TestApp;
+  let base: string;
+  beforeAll(async () => {
+    t = await buildTestApp();
+    // A model whose weights.bin is large, written straight into the API's storage directory.
+    const storage = createFsStorage({ dir: t.config.DATA_DIR });
+    const marker = { id: 'm-big', name: 'big', createdAt: new Date().toISOString(), revision: 'r1-00000000' };
+    await storage.put('models/m-big/r1-00000000/weights.bin', Buffer.alloc(SIZE, 7));
+    await storage.put('models/m-big/metadata.json', Buffer.from(JSON.stringify(marker)));
+    base = await t.app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(() => t.close());
+
+  const openFds = async () => (await readdir('/proc/self/fd')).length;
+
+  it('streams a large file whole, with its length', async () => {
+    const res = await fetch(`${base}/v1/models/m-big/weights.bin`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-length')).toBe(String(SIZE));
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect(bytes.length).toBe(SIZE);
+    expect(bytes.every((b) => b === 7)).toBe(true);
+  });
+
+  it('closes the file of a client that leaves part-way, and of HEAD requests', async () => {
+    const before = await openFds();
+    for (let i = 0; i < 5; i++) {
+      await new Promise<void>((resolve, reject) => {
+        const req = httpGet(`${base}/v1/models/m-big/weights.bin`, (res) => {
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        });
+        req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+      });
+      const head = await fetch(`${base}/v1/models/m-big/weights.bin`, { method: 'HEAD' });
+      expect(head.headers.get('content-length')).toBe(String(SIZE));
+    }
+    await waitFor(async () => ((await openFds()) <= before ? true : undefined), 10_000);
   });
 });
