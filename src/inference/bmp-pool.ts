@@ -12,7 +12,8 @@ export interface DecodedGray {
 
 /** BMP decoding on worker threads: a few workers, a bounded queue, so no request waits forever. */
 export interface BmpPool {
-  decode(bytes: Uint8Array): Promise<DecodedGray>;
+  /** With `maxSide`, the image may come back shrunk by a whole factor, no smaller than that side. */
+  decode(bytes: Uint8Array, maxSide?: number): Promise<DecodedGray>;
   close(): Promise<void>;
 }
 
@@ -35,6 +36,7 @@ function workerPath(): string {
 interface Task {
   id: number;
   bytes: Uint8Array;
+  maxSide?: number;
   resolve(image: DecodedGray): void;
   reject(err: Error): void;
 }
@@ -95,18 +97,18 @@ export function createBmpPool({ threads = 2, maxQueued = 32 }: BmpPoolOptions = 
       slot.worker.ref(); // a decode under way keeps the process alive until it answers
       // A copy the worker owns: the request's buffer may be a view of a larger one.
       const bytes = Uint8Array.from(task.bytes);
-      slot.worker.postMessage({ id: task.id, bytes } satisfies BmpTask, [bytes.buffer]);
+      slot.worker.postMessage({ id: task.id, bytes, maxSide: task.maxSide } satisfies BmpTask, [bytes.buffer]);
     }
   }
 
   return {
-    decode(bytes) {
+    decode(bytes, maxSide) {
       if (queue.length >= maxQueued)
         return Promise.reject(
           new UnavailableError(`${queue.length} BMP images are waiting to be decoded; retry shortly`, 'DECODER_BUSY'),
         );
       return new Promise((resolve, reject) => {
-        queue.push({ id: nextId++, bytes, resolve, reject });
+        queue.push({ id: nextId++, bytes, maxSide, resolve, reject });
         pump();
       });
     },

@@ -10,17 +10,19 @@ import { toGray } from './pixels.js';
 export interface BmpTask {
   id: number;
   bytes: Uint8Array;
+  /** Shrunk here by a whole factor to at most twice this side, so no full-size raster crosses back. */
+  maxSide?: number;
 }
 
 export type BmpResult =
   | { id: number; width: number; height: number; gray: Uint8Array }
   | { id: number; error: { statusCode: number; code: string; message: string } };
 
-parentPort?.on('message', ({ id, bytes }: BmpTask) => {
+parentPort?.on('message', ({ id, bytes, maxSide }: BmpTask) => {
   let result: BmpResult;
   try {
     const raster = decodeBmp(bytes);
-    result = { id, width: raster.width, height: raster.height, gray: toGray(raster) };
+    result = { id, ...boxShrink(toGray(raster), raster.width, raster.height, maxSide) };
   } catch (err) {
     // A read past the end of the buffer is a RangeError: the file is shorter than it says.
     result =
@@ -37,3 +39,32 @@ parentPort?.on('message', ({ id, bytes }: BmpTask) => {
   }
   parentPort!.postMessage(result, 'gray' in result ? [result.gray.buffer as ArrayBuffer] : []);
 });
+
+/**
+ * Averages f×f blocks, f the whole factor that keeps the longer side at least `maxSide`: a
+ * 4096² image leaves as 512², not as 16 MB for the main thread to hold while sharp resizes it.
+ */
+export function boxShrink(
+  gray: Uint8Array,
+  width: number,
+  height: number,
+  maxSide: number | undefined,
+): { width: number; height: number; gray: Uint8Array } {
+  const f = maxSide ? Math.floor(Math.max(width, height) / maxSide) : 1;
+  if (f < 2) return { width, height, gray };
+  const w = Math.ceil(width / f);
+  const h = Math.ceil(height / f);
+  const sums = new Uint32Array(w * h);
+  const counts = new Uint32Array(w * h);
+  for (let y = 0; y < height; y++) {
+    const row = Math.floor(y / f) * w;
+    for (let x = 0; x < width; x++) {
+      const o = row + Math.floor(x / f);
+      sums[o]! += gray[y * width + x]!;
+      counts[o]!++;
+    }
+  }
+  const out = new Uint8Array(w * h);
+  for (let i = 0; i < out.length; i++) out[i] = Math.round(sums[i]! / counts[i]!);
+  return { width: w, height: h, gray: out };
+}

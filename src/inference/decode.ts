@@ -78,7 +78,7 @@ export async function decodeInspected(image: InspectedImage, opts: DecodeOptions
   const inline = width * height <= INLINE_MAX_PIXELS;
   if (format === 'bmp') {
     if (inline) return grayOf(decodeBmpChecked(buf));
-    return shrinkGray(await bmpPool().decode(buf), opts.maxSide);
+    return shrinkGray(await bmpPool().decode(buf, opts.maxSide), opts.maxSide);
   }
   const simple = format === 'png' && inline ? decodeSimplePng(buf, image.png) : null;
   const raster = simple ?? (await decodeWithSharp(buf, opts.maxPixels ?? DEFAULT_MAX_PIXELS, opts.maxSide));

@@ -52,9 +52,14 @@ async function writeBody(r: ClientRequest, body: Uint8Array | string | undefined
   const bytes = body === undefined ? Buffer.alloc(0) : Buffer.from(body);
   for (let at = 0; at < bytes.length && !answered() && !r.destroyed; at += CHUNK) {
     if (!r.write(bytes.subarray(at, at + CHUNK))) {
-      await new Promise((resolve) => {
-        r.once('drain', resolve);
-        r.once('close', resolve);
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          r.off('drain', done);
+          r.off('close', done);
+          resolve();
+        };
+        r.on('drain', done);
+        r.on('close', done);
       });
     }
   }

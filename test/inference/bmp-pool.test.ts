@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidInputError, UnavailableError } from '../../src/errors.js';
 import { decodeBmp } from '../../src/inference/bmp.js';
 import { createBmpPool } from '../../src/inference/bmp-pool.js';
+import { boxShrink } from '../../src/inference/bmp-worker.js';
 import { decodeImage } from '../../src/inference/decode.js';
 import { toGray } from '../../src/inference/pixels.js';
 import { bmp, canvas, fillRect } from './images.js';
@@ -55,5 +56,14 @@ describe('BMP worker pool', () => {
     const { width, height, gray } = await decodeImage(bigOneBit(), { maxSide: 512 });
     expect([width, height]).toEqual([512, 512]);
     expect([gray[0], gray[256 * 512 + 256]]).toEqual([0, 250]);
+  });
+});
+
+describe('boxShrink', () => {
+  it('averages whole blocks, keeping the longer side at least maxSide, and leaves small images alone', () => {
+    const gray = Uint8Array.from([0, 2, 10, 20, 4, 6, 30, 40, 100, 100, 7, 7, 100, 100, 7, 9, 255, 255, 1, 1]); // 4×5
+    expect(boxShrink(gray, 4, 5, 2)).toEqual({ width: 2, height: 3, gray: Uint8Array.from([3, 25, 100, 8, 255, 1]) });
+    expect(boxShrink(gray, 4, 5, 3)).toEqual({ width: 4, height: 5, gray });
+    expect(boxShrink(gray, 4, 5, undefined).gray).toBe(gray);
   });
 });
