@@ -4,7 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { DomainError } from '../errors.js';
-import { decodeBmp } from './bmp.js';
+import { decodeBmp, decodeBmpGray } from './bmp.js';
 import { toGray } from './pixels.js';
 
 export interface BmpTask {
@@ -21,8 +21,10 @@ export type BmpResult =
 parentPort?.on('message', ({ id, bytes, maxSide }: BmpTask) => {
   let result: BmpResult;
   try {
-    const raster = decodeBmp(bytes);
-    result = { id, ...boxShrink(toGray(raster), raster.width, raster.height, maxSide) };
+    const direct = decodeBmpGray(bytes);
+    const raster = direct ? undefined : decodeBmp(bytes);
+    const image = direct ?? { width: raster!.width, height: raster!.height, gray: toGray(raster!) };
+    result = { id, ...boxShrink(image.gray, image.width, image.height, maxSide) };
   } catch (err) {
     // A read past the end of the buffer is a RangeError: the file is shorter than it says.
     result =

@@ -131,3 +131,30 @@ export function decodeBmp(buf: Uint8Array): Raster {
   if (hasAlpha && !anyAlpha) for (let i = 3; i < out.length; i += 4) out[i] = 255;
   return { width, height, channels, data: out, maxValue: 255 };
 }
+
+/**
+ * Luminance read straight from the file for palette and 24-bit BMPs, which have no alpha: the
+ * same values as decodeBmp then toGray, without a full-size RGB raster (48 MB for 4096²).
+ * Undefined for the other layouts.
+ */
+export function decodeBmpGray(buf: Uint8Array): { width: number; height: number; gray: Uint8Array } | undefined {
+  const { dataOffset, width, rawHeight, height, bpp, compression, rowBytes, palette } = readBmpHeader(buf);
+  if (!palette && !(bpp === 24 && compression === 0)) return undefined;
+  const lum = (r: number, g: number, b: number) => Math.round(0.299 * r + 0.587 * g + 0.114 * b);
+  const lut = new Uint8Array(256);
+  if (palette) for (let i = 0; i < 256; i++) lut[i] = lum(palette[i * 3]!, palette[i * 3 + 1]!, palette[i * 3 + 2]!);
+  const gray = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const row = dataOffset + (rawHeight < 0 ? y : height - 1 - y) * rowBytes;
+    for (let x = 0; x < width; x++) {
+      if (palette) {
+        const bit = x * bpp;
+        gray[y * width + x] = lut[((buf[row + (bit >> 3)] ?? 0) >> (8 - bpp - (bit & 7))) & ((1 << bpp) - 1)]!;
+      } else {
+        const p = row + x * 3;
+        gray[y * width + x] = lum(buf[p + 2] ?? 0, buf[p + 1] ?? 0, buf[p] ?? 0);
+      }
+    }
+  }
+  return { width, height, gray };
+}

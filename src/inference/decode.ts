@@ -45,7 +45,8 @@ const count = (n: number) => n.toLocaleString('en-US');
 
 let sharedBmpPool: BmpPool | undefined;
 /** The process's BMP workers, started on the first large BMP. */
-const bmpPool = () => (sharedBmpPool ??= createBmpPool());
+// One thread: a 4096² BMP takes ~80 MB while it decodes, and BMPs are rare; two at once doubled the API's peak.
+const bmpPool = () => (sharedBmpPool ??= createBmpPool({ threads: 1 }));
 
 /**
  * Sniffs the format and reads the declared size from the headers alone (PNG's whole chunk

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidInputError, UnavailableError } from '../../src/errors.js';
-import { decodeBmp } from '../../src/inference/bmp.js';
+import { decodeBmp, decodeBmpGray } from '../../src/inference/bmp.js';
 import { createBmpPool } from '../../src/inference/bmp-pool.js';
 import { boxShrink } from '../../src/inference/bmp-worker.js';
 import { decodeImage } from '../../src/inference/decode.js';
@@ -65,5 +65,18 @@ describe('boxShrink', () => {
     expect(boxShrink(gray, 4, 5, 2)).toEqual({ width: 2, height: 3, gray: Uint8Array.from([3, 25, 100, 8, 255, 1]) });
     expect(boxShrink(gray, 4, 5, 3)).toEqual({ width: 4, height: 5, gray });
     expect(boxShrink(gray, 4, 5, undefined).gray).toBe(gray);
+  });
+});
+
+describe('decodeBmpGray', () => {
+  it('gives what decodeBmp and toGray give, for palette and 24-bit files, and leaves other layouts to them', () => {
+    const image = fillRect(canvas(37, 23, [30, 60, 90, 255]), 5, 4, 20, 18, [240, 200, 10, 255]);
+    for (const bpp of [1, 4, 8, 24] as const) {
+      const file = bmp(image, { bpp });
+      const direct = decodeBmpGray(file)!;
+      const raster = decodeBmp(file);
+      expect(direct).toEqual({ width: 37, height: 23, gray: toGray(raster) });
+    }
+    expect(decodeBmpGray(bmp(image, { bpp: 32 }))).toBeUndefined();
   });
 });
