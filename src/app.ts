@@ -25,6 +25,8 @@ export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): 
     // A client that stalls (a body shorter than its Content-Length, a slowloris) loses its
     // socket after this much silence; event streams write a ping every 15 s and stay open.
     connectionTimeout: deps.config.CLIENT_IDLE_TIMEOUT_MS,
+    // ...and one that trickles a byte now and then, after this long for the whole request.
+    requestTimeout: deps.config.REQUEST_TIMEOUT_MS,
     // Our genReqId reads X-Request-Id itself, so that it can refuse ids that are not plain tokens.
     requestIdHeader: false,
     genReqId: requestId,

@@ -130,6 +130,17 @@ export const ConfigSchema = Type.Object({
     30_000,
     'A connection on which nothing arrives or leaves for this long is closed (slow or stalled clients); request headers must arrive within it too',
   ),
+  REQUEST_TIMEOUT_MS: Int(
+    1000,
+    3_600_000,
+    300_000,
+    'Longest a request may take to arrive whole, headers and body (a body trickled in a byte at a time is cut off)',
+  ),
+  ALLOWED_HOSTS: Type.String({
+    default: '',
+    description:
+      'While API_KEYS is unset, host names (besides IP addresses and localhost) the API answers to, comma-separated: a guard against DNS rebinding',
+  }),
   DASHBOARD_DIR: Type.String({
     default: '',
     description: 'Built dashboard served at / (index.html, assets/); empty: dist/web of the installed package',

@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { DomainError, InvalidInputError, PayloadTooLargeError } from '../errors.js';
 import { decodeBmp, readBmpHeader } from './bmp.js';
 import { createBmpPool, type BmpPool } from './bmp-pool.js';
+import { createGate } from './gate.js';
 import { readDimensions, sniffFormat, type Dimensions, type ImageFormat } from './headers.js';
 import { toGray, undecodable, type Raster } from './pixels.js';
 import { decodeSimplePng, readPngLayout, type PngLayout } from './png.js';
@@ -42,6 +43,9 @@ const INLINE_MAX_PIXELS = 128 * 128;
 const SHARP_TIMEOUT_SECONDS = 10;
 
 const count = (n: number) => n.toLocaleString('en-US');
+
+/** Two of libuv's four threads for sharp, the others for storage (see gate.ts). */
+const sharpGate = createGate(2, 512, 'images');
 
 let sharedBmpPool: BmpPool | undefined;
 /** The process's BMP workers, started on the first large BMP. */
@@ -121,9 +125,12 @@ export async function decodeWithSharp(
       autoOrient: true,
     }).timeout({ seconds: SHARP_TIMEOUT_SECONDS });
     if (maxSide) image = image.resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true });
-    const { data, info } = await image.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharpGate(() =>
+      image.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true }),
+    );
     return { width: info.width, height: info.height, channels: info.channels, data, maxValue: 255 };
   } catch (err) {
+    if (err instanceof DomainError) throw err; // the gate's 503
     // libvips messages name the loader and the problem; keep the first line only.
     const message = err instanceof Error ? (err.message.split('\n')[0] ?? '') : '';
     throw undecodable(message.trim().slice(0, 200) || 'unknown error');
@@ -134,11 +141,13 @@ export async function decodeWithSharp(
 async function shrinkGray(image: DecodedImage, maxSide: number | undefined): Promise<DecodedImage> {
   const { width, height, gray } = image;
   if (!maxSide || Math.max(width, height) <= maxSide) return image;
-  const { data, info } = await sharp(gray, { raw: { width, height, channels: 1 } })
-    .resize({ width: maxSide, height: maxSide, fit: 'inside' })
-    .toColourspace('b-w') // one channel out, as it came in (sharp writes sRGB by default)
-    .raw()
-    .toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharpGate(() =>
+    sharp(gray, { raw: { width, height, channels: 1 } })
+      .resize({ width: maxSide, height: maxSide, fit: 'inside' })
+      .toColourspace('b-w') // one channel out, as it came in (sharp writes sRGB by default)
+      .raw()
+      .toBuffer({ resolveWithObject: true }),
+  );
   return { width: info.width, height: info.height, gray: data };
 }
 

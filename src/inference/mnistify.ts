@@ -38,10 +38,11 @@ export function mnistify(gray: Uint8Array, width: number, height: number): Uint8
   for (let g = 0; g < 256; g++) if ((ink[g] ?? 0) <= max * INK_THRESHOLD) ink[g] = 0;
 
   // Crop to the ink, leaving out isolated specks (dust, sensor noise) unless they are all there is.
-  const specks = new Set<number>();
+  // A mask, not a Set: an image of scattered dots has tens of thousands of specks.
+  const specks: Specks = { mask: new Uint8Array(width * height), size: 0 };
   let box = inkBox(gray, ink, width, height, specks);
   if (!box) {
-    specks.clear();
+    specks.size = 0;
     box = inkBox(gray, ink, width, height, null);
   }
   if (!box) return new Uint8Array(PIXELS);
@@ -51,7 +52,7 @@ export function mnistify(gray: Uint8Array, width: number, height: number): Uint8
   for (let y = 0; y < ch; y++) {
     for (let x = 0; x < cw; x++) {
       const i = (box.top + y) * width + box.left + x;
-      if (specks.size === 0 || !specks.has(i)) crop[y * cw + x] = ink[gray[i] ?? 0] ?? 0;
+      if (specks.size === 0 || !specks.mask[i]) crop[y * cw + x] = ink[gray[i] ?? 0] ?? 0;
     }
   }
 
@@ -102,25 +103,26 @@ interface Box {
   bottom: number;
 }
 
+/** Ink pixels set aside as specks: a mask over the image and how many it holds. */
+interface Specks {
+  mask: Uint8Array;
+  size: number;
+}
+
 /**
  * Bounding box of the pixels with ink. When `specks` is given, ink pixels with no inked
  * neighbour found while looking for a row's first and last ink are collected there and left
  * out of the box; null when no pixel counts. Each row is scanned inward from both ends, so the
  * neighbour test runs only where ink starts, not on every ink pixel.
  */
-function inkBox(
-  gray: Uint8Array,
-  ink: Float32Array,
-  width: number,
-  height: number,
-  specks: Set<number> | null,
-): Box | null {
+function inkBox(gray: Uint8Array, ink: Float32Array, width: number, height: number, specks: Specks | null): Box | null {
   const box = { left: width, top: height, right: -1, bottom: -1 };
   const inked = (x: number, y: number) => (ink[gray[y * width + x] ?? 0] ?? 0) > 0;
   // Whether an inked pixel counts towards the box (or is a speck to set aside).
   const counts = (x: number, y: number) => {
     if (!specks || !isolated(inked, width, height, x, y)) return true;
-    specks.add(y * width + x);
+    specks.mask[y * width + x] = 1;
+    specks.size++;
     return false;
   };
   for (let y = 0; y < height; y++) {

@@ -1,6 +1,7 @@
 import cors from '@fastify/cors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { hostGuard } from '../host-guard.js';
 import helmet, { type HelmetOptions } from 'helmet';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ForbiddenError } from '../../errors.js';
@@ -136,7 +137,15 @@ export default fp(async function security(app: FastifyInstance) {
     .filter((o) => o !== '');
   if (!app.deps.keyring) {
     const guard = crossSiteGuard(origins);
-    app.addHook('onRequest', async (request) => guard(request));
+    const hosts = hostGuard(
+      app.deps.config.ALLOWED_HOSTS.split(',')
+        .map((h) => h.trim())
+        .filter((h) => h !== ''),
+    );
+    app.addHook('onRequest', async (request) => {
+      hosts(request);
+      guard(request);
+    });
   }
   if (origins.length > 0) {
     await app.register(cors, {

@@ -80,7 +80,7 @@ describe('request ids in the logs', () => {
 describe('cross-site requests while the API runs open', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await buildTestApp({ CORS_ORIGINS: 'https://app.example' });
+    t = await buildTestApp({ CORS_ORIGINS: 'https://app.example', ALLOWED_HOSTS: 'trainyard.local,api.example' });
   });
   afterAll(() => t.close());
 
@@ -169,7 +169,7 @@ describe('cross-site requests while the API runs open', () => {
 
 describe('cross-site requests with CORS_ORIGINS=*', () => {
   it('lets every origin through but null', async () => {
-    const t = await buildTestApp({ CORS_ORIGINS: '*' });
+    const t = await buildTestApp({ CORS_ORIGINS: '*', ALLOWED_HOSTS: 'trainyard.local,api.example' });
     try {
       const post = (origin: string) =>
         t.app.inject({ method: 'POST', url: '/v1/training-jobs', headers: { origin }, payload: { epochs: 0 } });

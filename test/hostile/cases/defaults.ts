@@ -88,7 +88,7 @@ const file: CaseFile = {
       target: 'open',
       run: async (ctx) => {
         const head =
-          'POST /v1/datasets HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\n' +
+          'POST /v1/datasets HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://evil.example\r\n' +
           `Content-Type: multipart/form-data; boundary=xyz\r\nContent-Length: ${50 * 1024 * 1024}\r\n\r\n`;
         const part = '--xyz\r\nContent-Disposition: form-data; name="trainImages"; filename="a"\r\n\r\n';
         const answer = await firstAnswer(ctx.url, head + part + 'x'.repeat(32 * 1024));
