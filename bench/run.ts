@@ -60,6 +60,8 @@ async function main() {
     // The FastAPI anchor has no rate limiter: predictions are compared without ours, and its
     // cost is measured on its own below, on a second API process with the limiter on.
     RATE_LIMIT_PREDICT_PER_MINUTE: '0',
+    // The bench polls jobs far faster than any client should (it times their start).
+    RATE_LIMIT_READ_PER_MINUTE: '0',
     WORKER_METRICS_PORT: '0',
   };
   console.error(`bench (${full ? 'full' : 'quick'}): ${dataset}, ${EPOCHS} epoch(s), ${cpus().length} cores`);

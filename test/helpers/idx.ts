@@ -3,6 +3,8 @@
  * 0–9 labels by default. Gzip the result with `zlib.gzipSync` to test compressed uploads.
  */
 
+import { gzipSync } from 'node:zlib';
+
 /**
  * An IDX image file of `count` images. `fill(i)` returns image i's rows × cols pixels; by
  * default image i is a distinct, non-constant pattern ((i + p) mod 256 for pixel p).
@@ -58,4 +60,20 @@ export function makeIdxFiles(
     testImages: makeIdxImages(testCount),
     testLabels: makeIdxLabels(labels(testCount)),
   };
+}
+
+/** An image header claiming `count` 28×28 images, followed by `bodyBytes` zero bytes: a file that may lie. */
+export function lyingImages(count: number, bodyBytes = 0): Buffer {
+  const buf = Buffer.alloc(16 + bodyBytes);
+  buf.writeUInt32BE(0x803, 0);
+  buf.writeUInt32BE(count, 4);
+  buf.writeUInt32BE(28, 8);
+  buf.writeUInt32BE(28, 12);
+  return buf;
+}
+
+/** Concatenated gzip members (valid gzip) inflating to `header` then `megabytes` MiB of zeros, from ~1 KB each. */
+export function gzipBomb(header: Buffer, megabytes: number): Buffer {
+  const zerosMember = gzipSync(Buffer.alloc(1024 * 1024), { level: 9 });
+  return Buffer.concat([gzipSync(header), ...Array.from({ length: megabytes }, () => zerosMember)]);
 }

@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { expect } from 'vitest';
-import { makeIdxFiles, makeIdxImages, makeIdxLabels } from '../../helpers/idx.js';
+import { lyingImages, makeIdxFiles, makeIdxImages, makeIdxLabels } from '../../helpers/idx.js';
 import { bearer, multipartBody, send } from '../send.js';
 import type { CaseFile, HostileContext, HostileRequest } from '../types.js';
 
@@ -16,16 +16,6 @@ const MB = 1024 * 1024;
 const MAX_DATASET_BYTES = 4 * MB;
 
 type Parts = [name: string, value: string | Uint8Array, filename?: string][];
-
-/** An image header declaring `count` 28×28 images, then `body` zero bytes. */
-function imagesHeader(count: number, body = 0): Buffer {
-  const buf = Buffer.alloc(16 + body);
-  buf.writeUInt32BE(0x803, 0);
-  buf.writeUInt32BE(count, 4);
-  buf.writeUInt32BE(28, 8);
-  buf.writeUInt32BE(28, 12);
-  return buf;
-}
 
 /** A label file of `count` labels (i mod 10), all zero-filled images' companion. */
 const labels = (count: number) => makeIdxLabels(Array.from({ length: count }, (_, i) => i % 10));
@@ -99,7 +89,7 @@ const caseFile: CaseFile = {
   cases: [
     {
       name: 'uploads: gzip bomb declaring 10 images that inflates to 200 MB',
-      request: (ctx) => upload(ctx.keys.train, files({ trainImages: bomb(imagesHeader(10, 10 * 784), 200) })),
+      request: (ctx) => upload(ctx.keys.train, files({ trainImages: bomb(lyingImages(10, 10 * 784), 200) })),
       expect: {
         status: 400,
         code: 'INVALID_IDX',
@@ -108,18 +98,18 @@ const caseFile: CaseFile = {
     },
     {
       name: 'uploads: gzip declaring more than MAX_DATASET_BYTES',
-      request: (ctx) => upload(ctx.keys.train, files({ trainImages: bomb(imagesHeader(255_103), 200) })),
+      request: (ctx) => upload(ctx.keys.train, files({ trainImages: bomb(lyingImages(255_103), 200) })),
       expect: { status: 400, code: 'IDX_TOO_LARGE', message: /255,103 images .*4,194,304 bytes \(MAX_DATASET_BYTES\)/ },
     },
     {
       name: 'uploads: IDX header hidden behind 200,000 empty deflate blocks',
       request: (ctx) =>
-        upload(ctx.keys.train, files({ trainImages: behindEmptyBlocks(imagesHeader(255_103, 784), 200_000) })),
+        upload(ctx.keys.train, files({ trainImages: behindEmptyBlocks(lyingImages(255_103, 784), 200_000) })),
       expect: { status: 400, code: 'IDX_TOO_LARGE', message: /MAX_DATASET_BYTES/ },
     },
     {
       name: 'uploads: IDX declaring 2^32-1 images',
-      request: (ctx) => upload(ctx.keys.train, files({ trainImages: gzipSync(imagesHeader(2 ** 32 - 1, 784)) })),
+      request: (ctx) => upload(ctx.keys.train, files({ trainImages: gzipSync(lyingImages(2 ** 32 - 1, 784)) })),
       expect: { status: 400, code: 'IDX_TOO_LARGE', message: /4,294,967,295 images/ },
     },
     {
@@ -137,7 +127,7 @@ const caseFile: CaseFile = {
         bad[8 + 3499] = 10;
         return upload(
           ctx.keys.train,
-          files({ trainImages: gzipSync(imagesHeader(3500, 3500 * 784)), trainLabels: bad }),
+          files({ trainImages: gzipSync(lyingImages(3500, 3500 * 784)), trainLabels: bad }),
         );
       },
       expect: { status: 400, code: 'INVALID_IDX', message: /trainLabels: label 10 at index 3499 is outside 0–9/ },
@@ -184,7 +174,7 @@ const caseFile: CaseFile = {
       request: (ctx) =>
         upload(
           ctx.keys.otherTrain,
-          files({ trainImages: gzipSync(imagesHeader(4500, 4500 * 784)), trainLabels: labels(4500) }),
+          files({ trainImages: gzipSync(lyingImages(4500, 4500 * 784)), trainLabels: labels(4500) }),
         ),
       expect: { status: 413, code: 'DATASET_STORAGE_QUOTA_EXCEEDED', message: /MAX_DATASET_STORAGE_PER_KEY/ },
     },
@@ -195,9 +185,9 @@ const caseFile: CaseFile = {
         upload(
           ctx.keys.train,
           files({
-            trainImages: gzipSync(imagesHeader(3000, 3000 * 784)),
+            trainImages: gzipSync(lyingImages(3000, 3000 * 784)),
             trainLabels: labels(3000),
-            testImages: gzipSync(imagesHeader(3001, 3001 * 784)),
+            testImages: gzipSync(lyingImages(3001, 3001 * 784)),
           }),
         ),
       expect: { status: 413, code: 'TOO_MANY_IMAGES', message: /6,001 images .* at most 6,000 \(MAX_DATASET_IMAGES\)/ },

@@ -7,7 +7,7 @@ import { crc32, deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IdxHeader } from '../../../src/training/datasets/idx.js';
 import { writeIdxFile, type IdxKind } from '../../../src/training/datasets/idx-stream.js';
-import { makeIdxImages, makeIdxLabels } from '../../helpers/idx.js';
+import { gzipBomb, lyingImages, makeIdxImages, makeIdxLabels } from '../../helpers/idx.js';
 
 const MB = 1024 * 1024;
 let dir: string;
@@ -15,22 +15,6 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'idx-stream-'));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
-
-/** An image header claiming `count` 28×28 images, followed by `bodyBytes` zero bytes. */
-function lyingImages(count: number, bodyBytes: number): Buffer {
-  const buf = Buffer.alloc(16 + bodyBytes);
-  buf.writeUInt32BE(0x803, 0);
-  buf.writeUInt32BE(count, 4);
-  buf.writeUInt32BE(28, 8);
-  buf.writeUInt32BE(28, 12);
-  return buf;
-}
-
-/** Concatenated gzip members inflating to `header` then `megabytes` MB of zeros, from ~1 KB each. */
-function bomb(header: Buffer, megabytes: number): Buffer {
-  const zerosMember = gzipSync(Buffer.alloc(MB), { level: 9 });
-  return Buffer.concat([gzipSync(header), ...Array.from({ length: megabytes }, () => zerosMember)]);
-}
 
 /** One gzip member whose deflate data starts with `emptyBlocks` empty stored blocks (5 bytes each, no output). */
 function gzipBehindEmptyBlocks(data: Buffer, emptyBlocks: number): Buffer {
@@ -96,13 +80,13 @@ describe('writeIdxFile', () => {
   });
 
   it('asks before writing: a refused header leaves the file empty, even for a 200 MB bomb', async () => {
-    const out = await run(bomb(lyingImages(255103, 0), 200), 'images', 10 * MB);
+    const out = await run(gzipBomb(lyingImages(255103, 0), 200), 'images', 10 * MB);
     expect(out.error?.message).toBe('refused 200000768');
     expect(out.written).toBe(0);
   });
 
   it('stops a gzip bomb at the size its header declares', async () => {
-    const out = await run(bomb(lyingImages(10, 10 * 784), 200), 'images');
+    const out = await run(gzipBomb(lyingImages(10, 10 * 784), 200), 'images');
     expect(out.error).toMatchObject({
       code: 'INVALID_IDX',
       statusCode: 400,

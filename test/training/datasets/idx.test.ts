@@ -11,7 +11,7 @@ import {
   readIdxFile,
   readIdxPair,
 } from '../../../src/training/datasets/idx.js';
-import { makeIdxImages, makeIdxLabels } from '../../helpers/idx.js';
+import { gzipBomb, lyingImages, makeIdxImages, makeIdxLabels } from '../../helpers/idx.js';
 
 const MB = 1024 * 1024;
 const constantImage = (v: number) => new Uint8Array(784).fill(v);
@@ -25,22 +25,6 @@ function invalid(fn: () => unknown): InvalidInputError {
     return err as InvalidInputError;
   }
   throw new Error('expected an InvalidInputError, nothing was thrown');
-}
-
-/** An image header claiming `count` 28×28 images, followed by `bodyBytes` zero bytes. */
-function lyingImages(count: number, bodyBytes: number): Buffer {
-  const buf = Buffer.alloc(16 + bodyBytes);
-  buf.writeUInt32BE(0x803, 0);
-  buf.writeUInt32BE(count, 4);
-  buf.writeUInt32BE(28, 8);
-  buf.writeUInt32BE(28, 12);
-  return buf;
-}
-
-/** Concatenated gzip members (valid gzip) inflating to `header` then `megabytes` MB of zeros, from ~1 KB each. */
-function bomb(header: Buffer, megabytes: number): Buffer {
-  const zerosMember = gzipSync(Buffer.alloc(MB), { level: 9 });
-  return Buffer.concat([gzipSync(header), ...Array.from({ length: megabytes }, () => zerosMember)]);
 }
 
 describe('parseIdxImages / parseIdxLabels', () => {
@@ -157,7 +141,7 @@ describe('inflateIdx', () => {
 
   it('refuses a gzip whose header declares more than maxBytes, before inflating the rest', () => {
     // ~200 KB of gzip that would inflate to 200 MB.
-    const gz = bomb(lyingImages(255103, 0), 200);
+    const gz = gzipBomb(lyingImages(255103, 0), 200);
     expect(gz.length).toBeLessThan(300 * 1024);
     expect(invalid(() => inflateIdx(gz, 'trainImages', 10 * MB)).message).toBe(
       'trainImages: header declares 255103 images (200000768 bytes uncompressed), more than the limit of 10485760 bytes',
@@ -170,7 +154,7 @@ describe('inflateIdx', () => {
 
   it('stops inflating at the size the header declares', () => {
     // A modest header in front of 200 MB of zeros, with a limit that would allow much more.
-    const gz = bomb(lyingImages(10, 10 * 784), 200);
+    const gz = gzipBomb(lyingImages(10, 10 * 784), 200);
     expect(invalid(() => inflateIdx(gz, 'trainImages', 1024 * MB)).message).toBe(
       'trainImages: decompresses to more than the 7856 bytes its header declares',
     );
@@ -186,7 +170,7 @@ describe('inflateIdx', () => {
       member.subarray(10),
     ]);
     named[3] = named[3]! | 0x08;
-    const gz = Buffer.concat([named, bomb(Buffer.alloc(0), 200)]);
+    const gz = Buffer.concat([named, gzipBomb(Buffer.alloc(0), 200)]);
     expect(invalid(() => inflateIdx(gz, 'trainImages', 10 * MB)).message).toBe(
       'trainImages: header declares 255103 images (200000768 bytes uncompressed), more than the limit of 10485760 bytes',
     );
