@@ -44,8 +44,11 @@ const SHARP_TIMEOUT_SECONDS = 10;
 
 const count = (n: number) => n.toLocaleString('en-US');
 
-/** Two of libuv's four threads for sharp, the others for storage (see gate.ts). */
-const sharpGate = createGate(2, 512, 'images');
+/**
+ * Two of libuv's four threads for sharp, the others for storage, and one full-size image's
+ * pixels decoding at a time beside small ones (see gate.ts).
+ */
+const sharpGate = createGate(2, DEFAULT_MAX_PIXELS + 1024 * 1024, 512, 'images');
 
 let sharedBmpPool: BmpPool | undefined;
 /** The process's BMP workers, started on the first large BMP. */
@@ -86,7 +89,8 @@ export async function decodeInspected(image: InspectedImage, opts: DecodeOptions
     return shrinkGray(await bmpPool().decode(buf, opts.maxSide), opts.maxSide);
   }
   const simple = format === 'png' && inline ? decodeSimplePng(buf, image.png) : null;
-  const raster = simple ?? (await decodeWithSharp(buf, opts.maxPixels ?? DEFAULT_MAX_PIXELS, opts.maxSide));
+  const raster =
+    simple ?? (await decodeWithSharp(buf, opts.maxPixels ?? DEFAULT_MAX_PIXELS, opts.maxSide, width * height));
   return grayOf(raster);
 }
 
@@ -115,6 +119,8 @@ export async function decodeWithSharp(
   buf: Uint8Array,
   maxPixels = DEFAULT_MAX_PIXELS,
   maxSide?: number,
+  /** The declared pixels: what the decode weighs against the gate's budget (unknown: the most). */
+  pixels = maxPixels,
 ): Promise<Raster> {
   try {
     let image = sharp(buf, {
@@ -125,7 +131,7 @@ export async function decodeWithSharp(
       autoOrient: true,
     }).timeout({ seconds: SHARP_TIMEOUT_SECONDS });
     if (maxSide) image = image.resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true });
-    const { data, info } = await sharpGate(() =>
+    const { data, info } = await sharpGate(pixels, () =>
       image.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true }),
     );
     return { width: info.width, height: info.height, channels: info.channels, data, maxValue: 255 };
@@ -141,7 +147,7 @@ export async function decodeWithSharp(
 async function shrinkGray(image: DecodedImage, maxSide: number | undefined): Promise<DecodedImage> {
   const { width, height, gray } = image;
   if (!maxSide || Math.max(width, height) <= maxSide) return image;
-  const { data, info } = await sharpGate(() =>
+  const { data, info } = await sharpGate(width * height, () =>
     sharp(gray, { raw: { width, height, channels: 1 } })
       .resize({ width: maxSide, height: maxSide, fit: 'inside' })
       .toColourspace('b-w') // one channel out, as it came in (sharp writes sRGB by default)
