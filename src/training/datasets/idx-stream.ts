@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
@@ -35,19 +35,27 @@ export interface IdxFileSpec {
 export async function writeIdxFile(source: Readable, spec: IdxFileSpec, path: string): Promise<IdxHeader> {
   let header: IdxHeader | undefined;
   let gzipped = false;
-  await pipeline(
-    source,
-    (input: AsyncIterable<Buffer>) => inflateIfGzipped(input, spec.what, () => (gzipped = true)),
-    (inflated: AsyncIterable<Buffer>) =>
-      validateIdx(
-        inflated,
-        spec,
-        () => gzipped,
-        (h) => (header = h),
-      ),
-    // 'wx': the name is fresh; an existing file means something is wrong, not one to overwrite.
-    createWriteStream(path, { flags: 'wx' }),
-  );
+  // Opened before the data flows, so that the file exists, and the caller's cleanup finds it,
+  // however early the stream fails ('wx': a fresh name; an existing file means something is wrong).
+  const file = await open(path, 'wx');
+  const sink = file.createWriteStream();
+  try {
+    await pipeline(
+      source,
+      (input: AsyncIterable<Buffer>) => inflateIfGzipped(input, spec.what, () => (gzipped = true)),
+      (inflated: AsyncIterable<Buffer>) =>
+        validateIdx(
+          inflated,
+          spec,
+          () => gzipped,
+          (h) => (header = h),
+        ),
+      sink,
+    );
+  } finally {
+    // The write stream closes the file when it ends or is destroyed; wait for that.
+    if (!sink.closed) await new Promise<void>((resolve) => sink.once('close', () => resolve()));
+  }
   return header!;
 }
 
