@@ -3,6 +3,7 @@
  * structure, work bombs (many-scan JPEG, big BMPs), batches over the request's pixel budget,
  * oversized and malformed JSON. Every one is refused from its headers or bounded by them.
  */
+import { connect } from 'node:net';
 import { deflateSync } from 'node:zlib';
 import { expect } from 'vitest';
 import {
@@ -173,11 +174,29 @@ const file: CaseFile = {
       },
     },
     {
-      name: 'JSON of 10 MB instances',
-      request: json(() =>
-        JSON.stringify({ instances: Array.from({ length: 3100 }, () => Array<number>(784).fill(255)) }),
-      ),
-      expect: { status: 413, code: 'PAYLOAD_TOO_LARGE', message: /limit of 1,671,168 bytes for predictions/ },
+      // Only the first 64 KB are sent: a server that waited for the body before answering would hang here.
+      name: 'JSON of 10 MB instances is refused from its Content-Length',
+      async run(ctx) {
+        const body = JSON.stringify({ instances: Array.from({ length: 3100 }, () => Array<number>(784).fill(255)) });
+        const { hostname, port } = new URL(ctx.url);
+        const head =
+          `POST /v1/models/${ctx.modelId}/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${ctx.keys.predict}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+        const answer = await new Promise<string>((resolve) => {
+          let text = '';
+          const socket = connect(Number(port), hostname, () => socket.write(head + body.slice(0, 64 * 1024)));
+          socket.setTimeout(20_000, () => socket.destroy());
+          socket.on('data', (d: Buffer) => {
+            text += d.toString();
+            if (text.includes('\r\n\r\n{') && text.trimEnd().endsWith('}')) socket.destroy();
+          });
+          socket.on('error', () => {});
+          socket.on('close', () => resolve(text));
+        });
+        expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+        expect(answer).toContain('"code":"PAYLOAD_TOO_LARGE"');
+        expect(answer).toMatch(/limit of 1,671,168 bytes for predictions/);
+      },
     },
     {
       name: 'JSON of MAX_BATCH + 1 instances',
