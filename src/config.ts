@@ -197,6 +197,18 @@ export const ConfigSchema = Type.Object({
     4 * 4096 * 4096,
     'Most pixels of all the images of one predict request together, checked from their headers before decoding',
   ),
+  MAX_DECODE_MEMORY: Int(
+    1024 * 1024,
+    1024 ** 3,
+    64 * 1024 * 1024,
+    'Most memory one uploaded image may take to decode, estimated from its header: interlaced PNG, progressive JPEG, GIF and lossless or transparent WebP are decoded whole (4–6 bytes a pixel), the rest in strips. Images decode at most 64 MiB of estimates at a time',
+  ),
+  MAX_PREDICT_BODY_BYTES: Int(
+    1024 * 1024,
+    16 * 1024 ** 3,
+    64 * 1024 * 1024,
+    'Most bytes of prediction bodies the API reads into memory at once (each counted at its Content-Length, or MAX_UPLOAD_BYTES without one); one key may hold half; past it a 503 SERVER_BUSY with Retry-After',
+  ),
   MODEL_CACHE_BYTES: Int(
     1024 * 1024,
     64 * 1024 ** 3,

@@ -4,7 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { DomainError } from '../errors.js';
-import { decodeBmp, decodeBmpGray } from './bmp.js';
+import { decodeBmp, decodeBmpGray, readBmpHeader } from './bmp.js';
 import { toGray } from './pixels.js';
 
 export interface BmpTask {
@@ -21,7 +21,8 @@ export type BmpResult =
 parentPort?.on('message', ({ id, bytes, maxSide }: BmpTask) => {
   let result: BmpResult;
   try {
-    const direct = decodeBmpGray(bytes);
+    const { width, height } = readBmpHeader(bytes);
+    const direct = decodeBmpGray(bytes, shrinkFactor(width, height, maxSide));
     const raster = direct ? undefined : decodeBmp(bytes);
     const image = direct ?? { width: raster!.width, height: raster!.height, gray: toGray(raster!) };
     result = { id, ...boxShrink(image.gray, image.width, image.height, maxSide) };
@@ -42,6 +43,10 @@ parentPort?.on('message', ({ id, bytes, maxSide }: BmpTask) => {
   parentPort!.postMessage(result, 'gray' in result ? [result.gray.buffer as ArrayBuffer] : []);
 });
 
+/** The whole factor that keeps the longer side at least `maxSide`. */
+export const shrinkFactor = (width: number, height: number, maxSide: number | undefined) =>
+  maxSide ? Math.max(1, Math.floor(Math.max(width, height) / maxSide)) : 1;
+
 /**
  * Averages f×f blocks, f the whole factor that keeps the longer side at least `maxSide`: a
  * 4096² image leaves as 512², not as 16 MB for the main thread to hold while sharp resizes it.
@@ -52,7 +57,7 @@ export function boxShrink(
   height: number,
   maxSide: number | undefined,
 ): { width: number; height: number; gray: Uint8Array } {
-  const f = maxSide ? Math.floor(Math.max(width, height) / maxSide) : 1;
+  const f = shrinkFactor(width, height, maxSide);
   if (f < 2) return { width, height, gray };
   const w = Math.ceil(width / f);
   const h = Math.ceil(height / f);

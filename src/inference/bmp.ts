@@ -134,27 +134,46 @@ export function decodeBmp(buf: Uint8Array): Raster {
 
 /**
  * Luminance read straight from the file for palette and 24-bit BMPs, which have no alpha: the
- * same values as decodeBmp then toGray, without a full-size RGB raster (48 MB for 4096²).
- * Undefined for the other layouts.
+ * same values as decodeBmp then toGray, without a full-size RGB raster (48 MB for 4096²). With
+ * `factor` ≥ 2, f×f blocks are averaged as the rows are read, so a 4096² file takes 2 MB of
+ * sums, not 16 MB of pixels. Undefined for the other layouts.
  */
-export function decodeBmpGray(buf: Uint8Array): { width: number; height: number; gray: Uint8Array } | undefined {
+export function decodeBmpGray(
+  buf: Uint8Array,
+  factor = 1,
+): { width: number; height: number; gray: Uint8Array } | undefined {
   const { dataOffset, width, rawHeight, height, bpp, compression, rowBytes, palette } = readBmpHeader(buf);
   if (!palette && !(bpp === 24 && compression === 0)) return undefined;
   const lum = (r: number, g: number, b: number) => Math.round(0.299 * r + 0.587 * g + 0.114 * b);
   const lut = new Uint8Array(256);
   if (palette) for (let i = 0; i < 256; i++) lut[i] = lum(palette[i * 3]!, palette[i * 3 + 1]!, palette[i * 3 + 2]!);
-  const gray = new Uint8Array(width * height);
+  const f = Math.max(1, Math.floor(factor));
+  const w = Math.ceil(width / f);
+  const h = Math.ceil(height / f);
+  const sums = f === 1 ? new Uint8Array(w * h) : new Uint32Array(w * h);
   for (let y = 0; y < height; y++) {
     const row = dataOffset + (rawHeight < 0 ? y : height - 1 - y) * rowBytes;
+    const out = Math.floor(y / f) * w;
     for (let x = 0; x < width; x++) {
+      let v: number;
       if (palette) {
         const bit = x * bpp;
-        gray[y * width + x] = lut[((buf[row + (bit >> 3)] ?? 0) >> (8 - bpp - (bit & 7))) & ((1 << bpp) - 1)]!;
+        v = lut[((buf[row + (bit >> 3)] ?? 0) >> (8 - bpp - (bit & 7))) & ((1 << bpp) - 1)]!;
       } else {
         const p = row + x * 3;
-        gray[y * width + x] = lum(buf[p + 2] ?? 0, buf[p + 1] ?? 0, buf[p] ?? 0);
+        v = lum(buf[p + 2] ?? 0, buf[p + 1] ?? 0, buf[p] ?? 0);
       }
+      sums[out + Math.floor(x / f)]! += v;
     }
   }
-  return { width, height, gray };
+  if (f === 1) return { width, height, gray: sums as Uint8Array };
+  const gray = new Uint8Array(w * h);
+  for (let by = 0; by < h; by++) {
+    const rows = Math.min(f, height - by * f);
+    for (let bx = 0; bx < w; bx++) {
+      const cols = Math.min(f, width - bx * f);
+      gray[by * w + bx] = Math.round(sums[by * w + bx]! / (rows * cols));
+    }
+  }
+  return { width: w, height: h, gray };
 }

@@ -3,6 +3,7 @@ import { DomainError, InvalidInputError, PayloadTooLargeError } from '../errors.
 import { decodeBmp, readBmpHeader } from './bmp.js';
 import { createBmpPool, type BmpPool } from './bmp-pool.js';
 import { createGate } from './gate.js';
+import { checkDecodeCost, decodeCost, type DecodeCost } from './decode-cost.js';
 import { readDimensions, sniffFormat, type Dimensions, type ImageFormat } from './headers.js';
 import { toGray, undecodable, type Raster } from './pixels.js';
 import { decodeSimplePng, readPngLayout, type PngLayout } from './png.js';
@@ -14,6 +15,8 @@ export interface DecodeOptions {
   maxPixels?: number;
   /** Images come out no wider or taller than this (aspect kept); default: as they are. */
   maxSide?: number;
+  /** Most memory one image may take to decode, estimated from its header (MAX_DECODE_MEMORY). */
+  maxDecodeBytes?: number;
 }
 
 export interface DecodedImage {
@@ -29,10 +32,17 @@ export interface InspectedImage extends Dimensions {
   buf: Uint8Array;
   /** A PNG's checked chunk structure, reused by the inline decoder. */
   png?: PngLayout;
+  /** What decoding it will take in memory: its weight at the decoders' gate. */
+  cost: DecodeCost;
 }
 
 export const MAX_SIDE = 4096;
 const DEFAULT_MAX_PIXELS = MAX_SIDE * MAX_SIDE;
+/**
+ * The decode memory the process spends at once (estimates, see decode-cost.ts), and the default
+ * MAX_DECODE_MEMORY: a 4096² progressive JPEG fits, an image over the setting decodes alone.
+ */
+export const DECODE_BUDGET_BYTES = 64 * 1024 * 1024;
 /**
  * Images up to this size are decoded on the calling thread: for the typical 28×28 canvas that
  * is several times cheaper than a round trip through sharp's thread pool (~1 ms) or a worker.
@@ -45,10 +55,12 @@ const SHARP_TIMEOUT_SECONDS = 10;
 const count = (n: number) => n.toLocaleString('en-US');
 
 /**
- * Two of libuv's four threads for sharp, the others for storage, and one full-size image's
- * pixels decoding at a time beside small ones (see gate.ts).
+ * Two of libuv's four threads for sharp, the others for storage, and at most DECODE_BUDGET_BYTES
+ * of estimated decode memory at a time (see gate.ts).
  */
-const sharpGate = createGate(2, DEFAULT_MAX_PIXELS + 1024 * 1024, 512, 'images');
+const sharpGate = createGate(2, DECODE_BUDGET_BYTES, 512, 'images');
+// Inputs never repeat, so libvips's operation cache (50 MB by default) would only hold memory.
+sharp.cache(false);
 
 let sharedBmpPool: BmpPool | undefined;
 /** The process's BMP workers, started on the first large BMP. */
@@ -60,19 +72,25 @@ const bmpPool = () => (sharedBmpPool ??= createBmpPool({ threads: 1 }));
  * structure, JPEG's scan count, every GIF frame), refusing sizes over the limits with a 413
  * and structures that lie with a 400, before anything is decoded.
  */
-export function inspectImage(buf: Uint8Array, maxPixels = DEFAULT_MAX_PIXELS): InspectedImage {
+export function inspectImage(
+  buf: Uint8Array,
+  maxPixels = DEFAULT_MAX_PIXELS,
+  maxDecodeBytes = DECODE_BUDGET_BYTES,
+): InspectedImage {
   const format = sniffFormat(buf);
   if (!format) throw new InvalidInputError('body is not a PNG, JPEG, WebP, GIF or BMP image', 'INVALID_IMAGE');
   const { width, height } = readDimensions(buf, format);
   checkSize(width, height, maxPixels);
+  const cost = decodeCost(buf, format, width, height);
+  checkDecodeCost(cost, width, height, maxDecodeBytes);
   const png = format === 'png' ? readPngLayout(buf) : undefined;
   if (format === 'bmp') readBmpHeader(buf);
-  return { format, width, height, buf, png };
+  return { format, width, height, buf, png, cost };
 }
 
 /** Decodes any supported image into 8-bit luminance. Size limits are enforced from the header, before decoding. */
 export async function decodeImage(buf: Uint8Array, opts: DecodeOptions = {}): Promise<DecodedImage> {
-  return decodeInspected(inspectImage(buf, opts.maxPixels ?? DEFAULT_MAX_PIXELS), opts);
+  return decodeInspected(inspectImage(buf, opts.maxPixels ?? DEFAULT_MAX_PIXELS, opts.maxDecodeBytes), opts);
 }
 
 /**
@@ -90,7 +108,7 @@ export async function decodeInspected(image: InspectedImage, opts: DecodeOptions
   }
   const simple = format === 'png' && inline ? decodeSimplePng(buf, image.png) : null;
   const raster =
-    simple ?? (await decodeWithSharp(buf, opts.maxPixels ?? DEFAULT_MAX_PIXELS, opts.maxSide, width * height));
+    simple ?? (await decodeWithSharp(buf, opts.maxPixels ?? DEFAULT_MAX_PIXELS, opts.maxSide, image.cost.bytes));
   return grayOf(raster);
 }
 
@@ -119,8 +137,8 @@ export async function decodeWithSharp(
   buf: Uint8Array,
   maxPixels = DEFAULT_MAX_PIXELS,
   maxSide?: number,
-  /** The declared pixels: what the decode weighs against the gate's budget (unknown: the most). */
-  pixels = maxPixels,
+  /** The estimated decode memory: what the decode weighs against the gate's budget (unknown: all of it). */
+  weight = DECODE_BUDGET_BYTES,
 ): Promise<Raster> {
   try {
     let image = sharp(buf, {
@@ -131,7 +149,7 @@ export async function decodeWithSharp(
       autoOrient: true,
     }).timeout({ seconds: SHARP_TIMEOUT_SECONDS });
     if (maxSide) image = image.resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true });
-    const { data, info } = await sharpGate(pixels, () =>
+    const { data, info } = await sharpGate(weight, () =>
       image.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true }),
     );
     return { width: info.width, height: info.height, channels: info.channels, data, maxValue: 255 };
@@ -147,7 +165,7 @@ export async function decodeWithSharp(
 async function shrinkGray(image: DecodedImage, maxSide: number | undefined): Promise<DecodedImage> {
   const { width, height, gray } = image;
   if (!maxSide || Math.max(width, height) <= maxSide) return image;
-  const { data, info } = await sharpGate(width * height, () =>
+  const { data, info } = await sharpGate(width * height * 2, () =>
     sharp(gray, { raw: { width, height, channels: 1 } })
       .resize({ width: maxSide, height: maxSide, fit: 'inside' })
       .toColourspace('b-w') // one channel out, as it came in (sharp writes sRGB by default)

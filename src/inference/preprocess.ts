@@ -16,6 +16,8 @@ export interface RequestLimits {
   maxImagePixels: number;
   /** Pixels of all the images of one request together (MAX_REQUEST_PIXELS). */
   maxRequestPixels: number;
+  /** Estimated memory to decode one image (MAX_DECODE_MEMORY); default 64 MiB. */
+  maxDecodeBytes?: number;
 }
 
 /** The digit ends up 20×20: a photo is first scaled down off the event loop, so the MNIST
@@ -40,7 +42,7 @@ export async function preprocessImages(
 ): Promise<Uint8Array[]> {
   const inspected: InspectedImage[] = bufs.map((buf, i) => {
     try {
-      return inspectImage(buf, limits.maxImagePixels);
+      return inspectImage(buf, limits.maxImagePixels, limits.maxDecodeBytes);
     } catch (err) {
       throw prefixed(err, where?.(i));
     }

@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Transform } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import type { FastifyError, FastifyRequest } from 'fastify';
 import { BadRequestError, PayloadTooLargeError } from '../../errors.js';
 import { pixelsFromJson, preprocessImages } from '../../inference/preprocess.js';
 import { IdParams } from '../../schemas/common.js';
 import { predictJsonSchema, PredictQuery, PredictResponseSchema } from '../../schemas/predict.js';
+import { createBodyBudget } from '../body-budget.js';
 import { parseJson } from '../json-body.js';
 import { binary, errors, ref } from '../schemas.js';
 
@@ -62,7 +64,42 @@ const predict: FastifyPluginAsyncTypebox = async (app) => {
       'PAYLOAD_TOO_LARGE',
     );
   });
-  const pixelLimits = { maxImagePixels: config.MAX_IMAGE_PIXELS, maxRequestPixels: config.MAX_REQUEST_PIXELS };
+  const bodies = createBodyBudget(config.MAX_PREDICT_BODY_BYTES);
+  // Before a byte of the body is read: its declared length against the budget; a chunked body
+  // (no length) takes from it chunk by chunk as it arrives.
+  app.addHook('preParsing', async (request, reply, payload) => {
+    const caller = request.caller?.id ?? `ip:${request.ip}`;
+    const declared = Number(request.headers['content-length']);
+    const releases: (() => void)[] = [];
+    reply.raw.once('close', () => releases.forEach((release) => release())); // answered, or the client left
+    if (Number.isSafeInteger(declared) && declared >= 0) {
+      if (declared > 0) releases.push(bodies.take(caller, Math.min(declared, config.MAX_UPLOAD_BYTES)));
+      return payload;
+    }
+    // Multipart is read from the raw request by the multipart plugin, past this hook: the limit, up front.
+    if (String(request.headers['content-type'] ?? '').startsWith('multipart/')) {
+      releases.push(bodies.take(caller, config.MAX_UPLOAD_BYTES));
+      return payload;
+    }
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        try {
+          releases.push(bodies.take(caller, chunk.length));
+          done(null, chunk);
+        } catch (err) {
+          done(err as Error); // Fastify answers with the error's 503
+        }
+      },
+    });
+    payload.on('error', (err) => counted.destroy(err));
+    counted.on('error', () => {}); // Fastify answers the request; a late error must not reach the process
+    return payload.pipe(counted);
+  });
+  const pixelLimits = {
+    maxImagePixels: config.MAX_IMAGE_PIXELS,
+    maxRequestPixels: config.MAX_REQUEST_PIXELS,
+    maxDecodeBytes: config.MAX_DECODE_MEMORY,
+  };
 
   /** Turns any accepted body into 784-byte model inputs, at most MAX_BATCH of them. */
   async function readInputs(request: FastifyRequest): Promise<Uint8Array[]> {

@@ -2,6 +2,7 @@
  * Cases an independent attack found after the first hardening: images that are cheap to send and
  * costly to convert, bursts that would hold every thread of libuv's pool, and DNS rebinding.
  */
+import { connect } from 'node:net';
 import sharp from 'sharp';
 import { expect } from 'vitest';
 import { bearer, multipartBody, send } from '../send.js';
@@ -11,6 +12,15 @@ const once = <T>(make: () => Promise<T>) => {
   let value: Promise<T> | undefined;
   return () => (value ??= make());
 };
+
+/** A 28×28 bar: the smallest ordinary prediction. */
+const digit = once(() => {
+  const gray = Buffer.alloc(784);
+  for (let y = 6; y < 22; y++) gray.fill(255, y * 28 + 12, y * 28 + 16);
+  return sharp(gray, { raw: { width: 28, height: 28, channels: 1 } })
+    .png()
+    .toBuffer();
+});
 
 /** 512×512 of isolated dots (every other pixel of every other row) and two corner blocks: ~2 KB as PNG. */
 const speckled = once(() => {
@@ -24,12 +34,13 @@ const speckled = once(() => {
     .toBuffer();
 });
 
-/** A 4096×4096 interlaced RGBA PNG of zeros: a few hundred KB that take a sharp thread ~0.4 s. */
-const bigInterlaced = once(() =>
-  sharp({ create: { width: 4096, height: 4096, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
+/** An interlaced RGBA PNG of zeros: a few hundred KB that libvips must decode whole. */
+const interlaced = (side: number) =>
+  sharp({ create: { width: side, height: side, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
     .png({ progressive: true })
-    .toBuffer(),
-);
+    .toBuffer();
+const bigInterlaced = once(() => interlaced(4096));
+const midInterlaced = once(() => interlaced(2048));
 
 async function batch(ctx: HostileContext, images: Buffer[]) {
   const { body, contentType } = await multipartBody(images.map((img, i) => ['image', img, `${i}.png`]));
@@ -53,9 +64,20 @@ const file: CaseFile = {
       },
     },
     {
-      name: 'eight requests of four 4096² interlaced PNGs leave threads for storage: readiness stays up',
+      name: 'a 4096² interlaced PNG (decoded whole, ~96 MiB) is refused past MAX_DECODE_MEMORY from its header',
       async run(ctx) {
-        const image = await bigInterlaced();
+        const res = await batch(ctx, [await bigInterlaced()]);
+        expect(res.status).toBe(413);
+        expect(res.json?.code).toBe('IMAGE_TOO_LARGE');
+        expect(res.json?.message).toMatch(
+          /4096×4096 an interlaced PNG, which is decoded whole: about 96 MiB of memory to decode; at most 64 MiB \(MAX_DECODE_MEMORY\)/,
+        );
+      },
+    },
+    {
+      name: 'eight requests of four 2048² interlaced PNGs leave threads for storage: readiness stays up',
+      async run(ctx) {
+        const image = await midInterlaced();
         const ready: number[] = [];
         let going = true;
         const probe = (async () => {
@@ -68,8 +90,47 @@ const file: CaseFile = {
         going = false;
         await probe;
         for (const res of answers) expect([200, 503]).toContain(res.status);
-        for (const res of answers.filter((r) => r.status === 503)) expect(res.json?.code).toBe('DECODER_BUSY');
+        expect(answers.some((r) => r.status === 200)).toBe(true);
+        // Busy decoders, or (these bodies are chunked, so each reserves MAX_UPLOAD_BYTES) the key's share of bodies.
+        for (const res of answers.filter((r) => r.status === 503))
+          expect(['DECODER_BUSY', 'SERVER_BUSY']).toContain(res.json?.code);
         expect(ready.filter((s) => s !== 200)).toEqual([]);
+      },
+    },
+    {
+      name: 'six stalled 8 MiB prediction bodies from one key: past half of MAX_PREDICT_BODY_BYTES a 503 before a byte is read',
+      async run(ctx) {
+        const { hostname, port } = new URL(ctx.url);
+        const head =
+          `POST /v1/models/${ctx.modelId}/predict HTTP/1.1\r\nHost: trainyard.internal\r\n` +
+          `Authorization: Bearer ${ctx.keys.predict}\r\nContent-Type: image/png\r\nContent-Length: ${8 * 1024 * 1024}\r\n\r\n`;
+        const sockets = Array.from({ length: 6 }, () => {
+          const socket = connect(Number(port), hostname);
+          const got = { text: '' };
+          socket.on('data', (d: Buffer) => (got.text += d.toString('latin1')));
+          socket.on('error', () => {});
+          // One at a time, so that the first four hold their reservations before the others ask.
+          return { socket, got };
+        });
+        for (const { socket } of sockets) {
+          socket.write(head + 'x'.repeat(1024));
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+        const answered = sockets.map(({ got }) => got.text);
+        for (const { socket } of sockets) socket.destroy();
+        expect(answered.filter((t) => t === '').length).toBe(4);
+        const refused = answered.filter((t) => t !== '');
+        expect(refused.length).toBe(2);
+        for (const t of refused) {
+          expect(t).toMatch(/^HTTP\/1\.1 503 /);
+          expect(t).toMatch(/"code":"SERVER_BUSY"/);
+          expect(t).toMatch(/of bodies being read, at most 32\.0 MiB per key \(half of MAX_PREDICT_BODY_BYTES\)/);
+        }
+        // The reservations go with the connections: the same key predicts again.
+        await new Promise((r) => setTimeout(r, 300));
+        const res = await batch(ctx, [await digit()]);
+        expect(res.status).toBe(200);
       },
     },
     {
