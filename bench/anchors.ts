@@ -28,7 +28,9 @@ export function pytorchBlas(): BlasInfo {
   ].join('\n');
   const out = spawnSync(python, ['-c', script], { encoding: 'utf8' });
   const loaded = out.stdout.split('\n').filter((l) => l.startsWith('/'));
-  const alt = spawnSync('update-alternatives', ['--display', 'libblas.so.3-x86_64-linux-gnu'], { encoding: 'utf8' });
+  // Debian names the alternative after the multiarch triplet, e.g. libblas.so.3-x86_64-linux-gnu.
+  const triplet = `${{ x64: 'x86_64', arm64: 'aarch64' }[process.arch as string] ?? process.arch}-linux-gnu`;
+  const alt = spawnSync('update-alternatives', ['--display', `libblas.so.3-${triplet}`], { encoding: 'utf8' });
   const alternative = /currently points to (\S+)/.exec(alt.stdout ?? '')?.[1] ?? '(update-alternatives: no answer)';
   const all = [...loaded, alternative].join(' ');
   const name = /openblas/i.test(all)

@@ -123,7 +123,7 @@ async function main() {
       row(
         'native step outside the service, 1 → 2 OpenBLAS threads (samples/s)',
         `${fmt(threads[1]!)} → ${fmt(threads[2]!)}`,
-        `${fmt(threads[2]! / threads[1]!, 2)}×: ${threads[2]! > threads[1]! ? 'two threads help a lone job' : 'one thread per job stays'}`,
+        `${fmt(threads[2]! / threads[1]!, 2)}× on two threads, this once (it swings both ways between runs); the service pins one per job`,
       );
     }
 
