@@ -48,9 +48,16 @@ int integer(const Napi::Value& v, int min, const char* what) {
   return i;
 }
 
+// Adam keeps two moment buffers, RMSprop one, SGD none.
+uint32_t momentsNeeded(OptimizerKind kind) {
+  return kind == OptimizerKind::Adam ? 2 : kind == OptimizerKind::Rmsprop ? 1 : 0;
+}
+
 OptimizerConfig optimizerConfig(const Napi::Object& o) {
   auto num = [&](const char* key) { return o.Get(key).As<Napi::Number>().DoubleValue(); };
-  return {static_cast<OptimizerKind>(integer(o.Get("kind"), 0, "optimizer kind")),
+  const int kind = integer(o.Get("kind"), 0, "optimizer kind");
+  if (kind > 2) throw Napi::RangeError::New(o.Env(), "unknown optimizer kind");
+  return {static_cast<OptimizerKind>(kind),
           num("lr"),
           num("beta1"),
           num("beta2"),
@@ -64,7 +71,8 @@ class MlpWrap : public Napi::ObjectWrap<MlpWrap> {
     return DefineClass(env, "Mlp",
                        {InstanceMethod("lossAndGrads", &MlpWrap::LossAndGrads),
                         InstanceMethod("trainStep", &MlpWrap::TrainStep),
-                        InstanceMethod("evaluate", &MlpWrap::Evaluate)});
+                        InstanceMethod("evaluate", &MlpWrap::Evaluate),
+                        InstanceMethod("dispose", &MlpWrap::Dispose)});
   }
 
   // new Mlp(sizes, activation, params, grads, optimizer, buffers)
@@ -80,16 +88,33 @@ class MlpWrap : public Napi::ObjectWrap<MlpWrap> {
     grads_ = data<float>(info[3], napi_float32_array, count, "grads");
     optimizer_ = optimizerConfig(info[4].As<Napi::Object>());
     auto buffers = info[5].As<Napi::Array>();
-    for (uint32_t i = 0; i < buffers.Length() && i < 2; i++)
+    if (buffers.Length() < momentsNeeded(optimizer_.kind))
+      throw Napi::RangeError::New(env, "missing optimizer buffers");
+    for (uint32_t i = 0; i < momentsNeeded(optimizer_.kind); i++) {
       moments_[i] = data<float>(buffers.Get(i), napi_float32_array, count, "optimizer buffer");
+      keep_.push_back(Napi::Persistent(buffers.Get(i).As<Napi::Object>()));
+    }
     // The arrays stay referenced as long as this object lives: their memory cannot go away.
-    for (auto v : {info[2], info[3], info[5]}) keep_.push_back(Napi::Persistent(v.As<Napi::Object>()));
+    for (auto v : {info[2], info[3]}) keep_.push_back(Napi::Persistent(v.As<Napi::Object>()));
     width_ = sizes[0];
     classes_ = sizes.back();
-    mlp_ = std::make_unique<Mlp>(sizes, static_cast<Activation>(integer(info[1], 0, "activation")), params_, grads_);
+    const int activation = integer(info[1], 0, "activation");
+    if (activation > 3) throw Napi::RangeError::New(env, "unknown activation");
+    mlp_ = std::make_unique<Mlp>(sizes, static_cast<Activation>(activation), params_, grads_);
   }
 
  private:
+  // dispose(): frees the scratch memory now rather than whenever the GC collects this object.
+  void Dispose(const Napi::CallbackInfo&) {
+    mlp_.reset();
+    keep_.clear();
+  }
+
+  Mlp& live(const Napi::CallbackInfo& info) {
+    if (!mlp_) throw Napi::Error::New(info.Env(), "this Mlp was disposed");
+    return *mlp_;
+  }
+
   // lossAndGrads(x: Float32Array, labels: Int32Array, n, stats: Float64Array)
   void LossAndGrads(const Napi::CallbackInfo& info) {
     const int n = integer(info[2], 1, "n");
@@ -99,7 +124,7 @@ class MlpWrap : public Napi::ObjectWrap<MlpWrap> {
       if (labels[b] < 0 || labels[b] >= classes_) throw Napi::RangeError::New(info.Env(), "a label is not a class");
     auto* stats = data<double>(info[3], napi_float64_array, 2, "stats");
     FlushSubnormals flush;
-    mlp_->lossAndGrads(x, labels, n, stats);
+    live(info).lossAndGrads(x, labels, n, stats);
   }
 
   // trainStep(images, labels, order, from, n, t, stats): one whole optimizer step.
@@ -108,7 +133,7 @@ class MlpWrap : public Napi::ObjectWrap<MlpWrap> {
     const double t = info[5].As<Napi::Number>().DoubleValue();
     auto* stats = data<double>(info[6], napi_float64_array, 2, "stats");
     FlushSubnormals flush;
-    mlp_->gatherLossAndGrads(rows.images, rows.labels, rows.order, rows.from, rows.n, stats);
+    live(info).gatherLossAndGrads(rows.images, rows.labels, rows.order, rows.from, rows.n, stats);
     applyUpdate(optimizer_, t, params_, grads_, moments_[0], moments_[1], mlp_->paramCount());
   }
 
@@ -120,7 +145,7 @@ class MlpWrap : public Napi::ObjectWrap<MlpWrap> {
                              ? nullptr
                              : data<int32_t>(info[6], napi_int32_array, rows.from + rows.n, "predicted") + rows.from;
     FlushSubnormals flush;
-    mlp_->evaluate(rows.images, rows.labels, rows.order, rows.from, rows.n, stats, predicted);
+    live(info).evaluate(rows.images, rows.labels, rows.order, rows.from, rows.n, stats, predicted);
   }
 
   struct Rows {
@@ -182,7 +207,7 @@ void Update(const Napi::CallbackInfo& info) {
   const auto* grads = data<float>(info[3], napi_float32_array, n, "grads");
   auto buffers = info[4].As<Napi::Array>();
   float* moments[2] = {nullptr, nullptr};
-  const uint32_t needed = config.kind == OptimizerKind::Adam ? 2 : config.kind == OptimizerKind::Rmsprop ? 1 : 0;
+  const uint32_t needed = momentsNeeded(config.kind);
   if (buffers.Length() < needed) throw Napi::RangeError::New(info.Env(), "missing optimizer buffers");
   for (uint32_t i = 0; i < needed; i++) moments[i] = data<float>(buffers.Get(i), napi_float32_array, n, "buffer");
   FlushSubnormals flush;

@@ -74,6 +74,8 @@ export interface NativeMlp {
     stats: Float64Array,
     predicted: Int32Array | null,
   ): void;
+  /** Frees the addon's scratch memory at once; the object is unusable after. */
+  dispose(): void;
 }
 
 /** Where `npm run build` puts the addon (the same path from src/ and dist/, both two levels down). */

@@ -98,6 +98,13 @@ suite(title('the OpenBLAS addon'), () => {
     const labels = Uint8Array.of(1, 2);
     expect(() => mlp.evaluate(images, labels, Uint32Array.of(0, 2), 0, 2, stats, null)).toThrow(/past the data set/);
     expect(stats).toEqual(new Float64Array(2));
+    mlp.evaluate(images, labels, Uint32Array.of(0, 1), 0, 2, stats, null);
+    expect(stats[0]).toBeGreaterThan(0);
+    mlp.dispose();
+    expect(() => mlp.evaluate(images, labels, Uint32Array.of(0, 1), 0, 2, stats, null)).toThrow(/disposed/);
+    const grads = new Float32Array(net.values.length);
+    const adam = nativeOptimizer({ optimizer: 'adam', learningRate: 0.001 });
+    expect(() => new Mlp([784, 4, 10], 0, net.values, grads, adam, [grads])).toThrow(/missing optimizer buffers/);
   });
 });
 
