@@ -4,10 +4,13 @@
 #   docker build -t trainyard .
 #   docker build --build-arg TFJS_NODE_CDN_STORAGE=https://mirror.example/ -t trainyard .
 #
+# Training runs on the OpenBLAS addon (native/), compiled in the build stage; the runtime image
+# carries only the addon and Debian's libopenblas0-pthread.
+#
 # TFJS_NODE_CDN_STORAGE: a mirror of Google's storage bucket (ending in "/") that serves
 # tensorflow/libtensorflow/... and tf-builds/pre-built-binary/...; with it the optional
-# @tensorflow/tfjs-node is installed and training uses the native TensorFlow backend.
-# Without it the package is dropped and the service runs on the wasm backend.
+# @tensorflow/tfjs-node is installed and predictions use the native TensorFlow backend.
+# Without it the package is dropped and predictions run on the wasm backend.
 
 FROM node:22-bookworm-slim AS base
 WORKDIR /app
@@ -15,11 +18,20 @@ ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
     NPM_CONFIG_FUND=false \
     NPM_CONFIG_AUDIT=false
 
-# ---- build: all dependencies, TypeScript -> dist/ ----
+# ---- build: all dependencies, the addon, TypeScript -> dist/ ----
 FROM base AS build
+# The addon's toolchain (node-gyp needs Python) and OpenBLAS's headers: build stage only.
+RUN apt-get update -qq \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+       build-essential python3 libopenblas-dev >/dev/null \
+    && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-# Only tsc and vite run here, so no install script is needed (tfjs-node's would try to download).
+# Only node-gyp, tsc and vite run here, so no install script is needed (tfjs-node's would try to download).
 RUN npm ci --ignore-scripts && npm cache clean --force
+COPY native/binding.gyp native/build.mjs ./native/
+COPY native/src ./native/src
+# --required: an image whose addon did not build would quietly train on wasm.
+RUN node native/build.mjs --required
 COPY tsconfig.json vite.config.ts ./
 COPY src ./src
 COPY web ./web
@@ -57,11 +69,18 @@ RUN set -eu; \
 FROM base AS runtime
 ENV NODE_ENV=production \
     DATA_DIR=/data
+# OpenBLAS's shared library only (the pthread build), which the addon links against; apt's
+# caches go (about 110 MB where the base image does not clean them itself).
+RUN apt-get update -qq \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libopenblas0-pthread >/dev/null \
+    && apt-get clean \
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 # A named volume mounted on /data starts as a copy of this directory, ownership included.
 RUN mkdir -p /data && chown node:node /data
 COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/native/build/Release/trainyard_native.node ./native/build/Release/
 USER node
 EXPOSE 3000
 # (No spaces inside the script: podman's Docker API splits CMD arguments at whitespace.)

@@ -52,10 +52,17 @@ export const ConfigSchema = Type.Object({
     'How long the model listing (and so the default model of /v1/predict) is reused before storage is listed again',
   ),
   TRAINING_BACKEND: Type.Union(
-    [Type.Literal('auto'), Type.Literal('tensorflow'), Type.Literal('wasm'), Type.Literal('cpu')],
+    [
+      Type.Literal('auto'),
+      Type.Literal('native'),
+      Type.Literal('tensorflow'),
+      Type.Literal('wasm'),
+      Type.Literal('cpu'),
+    ],
     {
       default: 'auto',
-      description: 'TensorFlow.js backend: auto tries tensorflow, then wasm, then cpu',
+      description:
+        'What trains: native (the OpenBLAS addon, built by npm run build), or a TensorFlow.js backend (tensorflow, wasm, cpu); auto tries them in that order',
     },
   ),
   WORKER_CONCURRENCY: Int(1, 64, 1, 'Training jobs one worker runs at once'),

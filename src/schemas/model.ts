@@ -34,7 +34,10 @@ export const ModelSchema = Type.Object(
     dataset: Type.String(),
     params: TrainingParamsSchema,
     metrics: ModelMetricsSchema,
-    backend: Type.String({ description: 'TensorFlow.js backend it was trained on', examples: ['wasm'] }),
+    backend: Type.String({
+      description: 'What trained it: native (the OpenBLAS addon) or a TensorFlow.js backend',
+      examples: ['native'],
+    }),
     inputShape: Type.Tuple([Type.Literal(28), Type.Literal(28)]),
     labels: Type.Array(Type.String(), { description: 'Class names, index = class', minItems: 10, maxItems: 10 }),
     sizeBytes: Type.Integer({ description: 'model.json plus weights' }),

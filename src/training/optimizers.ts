@@ -25,6 +25,11 @@ export function restoreOptimizer(optimizer: Optimizer, saved: OptimizerState): v
   optimizer.state.step = saved.step;
 }
 
+/** tf.train.adam's defaults. */
+export const ADAM_DEFAULTS = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+/** tf.train.rmsprop's defaults (momentum 0, not centred). */
+export const RMSPROP_DEFAULTS = { decay: 0.9, epsilon: 1e-7 };
+
 export function createOptimizer(params: Pick<TrainingParams, 'optimizer' | 'learningRate'>, size: number): Optimizer {
   const lr = params.learningRate;
   switch (params.optimizer) {
@@ -48,8 +53,8 @@ function sgd(lr: number): Optimizer {
   };
 }
 
-/** tf.train.adam defaults: beta1 0.9, beta2 0.999, epsilon 1e-7. */
-function adam(lr: number, size: number, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7): Optimizer {
+function adam(lr: number, size: number): Optimizer {
+  const { beta1, beta2, epsilon } = ADAM_DEFAULTS;
   const m = new Float32Array(size);
   const v = new Float32Array(size);
   const state = { step: 0, buffers: [m, v] };
@@ -86,8 +91,8 @@ function adam(lr: number, size: number, beta1 = 0.9, beta2 = 0.999, epsilon = 1e
 /** Below this a float32 is subnormal (the smallest normal one is about 1.18e-38). */
 const TINY = 1e-37;
 
-/** tf.train.rmsprop defaults: decay 0.9, momentum 0, epsilon 1e-7, not centred. */
-function rmsprop(lr: number, size: number, decay = 0.9, epsilon = 1e-7): Optimizer {
+function rmsprop(lr: number, size: number): Optimizer {
+  const { decay, epsilon } = RMSPROP_DEFAULTS;
   const ms = new Float32Array(size);
   const state = { step: 0, buffers: [ms] };
   return {

@@ -1,11 +1,14 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { EpochRecord } from '../schemas/job.js';
-import type { LoadedDataset, Split } from './datasets/types.js';
-import { CLASSES, INPUT_SIZE, Network, fillBatch } from './network.js';
+import type { LoadedDataset } from './datasets/types.js';
+import { CLASSES, Network } from './network.js';
 import type { TrainingParams } from './params.js';
-import { lossAndGrads, readGradients } from './backprop.js';
 import type { Checkpoint } from './checkpoint.js';
-import { createOptimizer, restoreOptimizer, type Optimizer } from './optimizers.js';
+import { createOptimizer, restoreOptimizer } from './optimizers.js';
+import { currentBackend } from './backend.js';
+import type { Engine, EngineSetup } from './engine.js';
+import { createNativeEngine } from './native-engine.js';
+import { createTfjsEngine } from './tfjs-engine.js';
 import { createRng, range, shuffle } from './rng.js';
 import { confusionMatrix, perClassMetrics } from './confusion.js';
 import type { ModelMetrics } from '../schemas/model.js';
@@ -31,11 +34,12 @@ export interface TrainHooks {
   onCheckpoint?: (checkpoint: Checkpoint) => Promise<void>;
   /** A checkpoint of this same run: training continues after its epoch. Others are ignored. */
   resumeFrom?: Checkpoint;
+  /** What computes the steps; by default the addon when initBackend chose it, else TensorFlow.js. */
+  engine?: 'native' | 'tfjs';
 }
 
 /** How often a training loop gives its event loop a turn (IPC, abort messages, timers). */
 const YIELD_EVERY_MS = 50;
-const EVAL_CHUNK = 2048;
 
 export class TrainingAbortedError extends Error {
   constructor(readonly reason: unknown) {
@@ -44,9 +48,8 @@ export class TrainingAbortedError extends Error {
 }
 
 /**
- * Trains the MLP with a hand-written step: batches are assembled into reused typed arrays,
- * labels stay integers, and loss/accuracy are summed on the device and read back once per
- * epoch, so a step costs only its own kernels.
+ * Trains the MLP with a hand-written step on one flat parameter vector (network.ts), computed
+ * by the engine of the chosen backend; the result is an ordinary tfjs layers model either way.
  */
 export async function train(
   data: LoadedDataset,
@@ -57,6 +60,7 @@ export async function train(
   const { trainIdx, valIdx } = splitValidation(data.train.count, params.validationSplit, rng);
   const net = new Network(params.hiddenLayers, params.activation, params.seed);
   const optimizer = createOptimizer(params, net.values.length);
+  // The backend is not part of the key: a checkpoint of one backend resumes on another.
   const runKey = JSON.stringify([data.id, data.train.count, params]);
   const history: EpochRecord[] = [];
   let firstEpoch = 1;
@@ -69,12 +73,10 @@ export async function train(
     history.push(...saved.history);
     firstEpoch = saved.epoch + 1;
   }
-  const gradBuf = new Float32Array(net.values.length);
   const batch = Math.min(params.batchSize, trainIdx.length);
-  const xBuf = new Float32Array(batch * INPUT_SIZE);
-  const xTBuf = new Float32Array(batch * INPUT_SIZE);
-  const yBuf = new Int32Array(batch);
-  let totals: tf.Tensor1D | undefined;
+  const setup: EngineSetup = { net, optimizer, params, train: data.train, order: trainIdx, batch };
+  const useNative = (hooks.engine ?? (currentBackend() === 'native' ? 'native' : 'tfjs')) === 'native';
+  const engine: Engine = useNative ? createNativeEngine(setup) : createTfjsEngine(setup);
   try {
     const checkAbort = () => {
       if (hooks.signal?.aborted) throw new TrainingAbortedError(hooks.signal.reason);
@@ -84,32 +86,24 @@ export async function train(
       const started = performance.now();
       let lastYield = started;
       shuffle(trainIdx, rng);
-      totals = tf.zeros([2]); // [sum of losses, correct predictions]
       for (let from = 0; from < trainIdx.length; from += batch) {
-        const n = Math.min(batch, trainIdx.length - from);
-        fillBatch(data.train.images, trainIdx, from, n, xBuf, xTBuf);
-        for (let b = 0; b < n; b++) yBuf[b] = data.train.labels[trainIdx[from + b]!]!;
-        const next = step(net, optimizer, gradBuf, xBuf, xTBuf, yBuf, n, totals);
-        totals.dispose();
-        totals = next;
+        engine.step(from, Math.min(batch, trainIdx.length - from));
         if (performance.now() - lastYield > YIELD_EVERY_MS) {
           await new Promise((resolve) => setImmediate(resolve));
           lastYield = performance.now();
           checkAbort();
         }
       }
-      const [lossSum, correct] = await totals.data();
-      totals.dispose();
-      totals = undefined;
+      const [lossSum, correct] = await engine.takeTotals();
       const seconds = (performance.now() - started) / 1000;
       const record: EpochRecord = {
         epoch,
-        loss: lossSum! / trainIdx.length,
-        accuracy: correct! / trainIdx.length,
+        loss: lossSum / trainIdx.length,
+        accuracy: correct / trainIdx.length,
         seconds: round(seconds, 3),
       };
       if (valIdx.length > 0) {
-        const val = await evaluate(net, data.train, valIdx);
+        const val = await engine.evaluate(data.train, valIdx);
         record.valLoss = val.loss;
         record.valAccuracy = val.accuracy;
       }
@@ -130,7 +124,7 @@ export async function train(
       });
     }
     checkAbort();
-    const test = await evaluate(net, data.test, range(data.test.count), true);
+    const test = await engine.evaluate(data.test, range(data.test.count), true);
     const matrix = confusionMatrix(data.test.labels, test.predicted!, CLASSES);
     return {
       model: net.toLayersModel(),
@@ -144,65 +138,9 @@ export async function train(
       samplesPerSecond: Math.round((trainIdx.length * history.length) / history.reduce((s, h) => s + h.seconds, 0)),
     };
   } finally {
-    totals?.dispose();
+    engine.dispose();
     net.dispose();
   }
-}
-
-function step(
-  net: Network,
-  optimizer: Optimizer,
-  gradBuf: Float32Array,
-  xBuf: Float32Array,
-  xTBuf: Float32Array,
-  yBuf: Int32Array,
-  n: number,
-  totals: tf.Tensor1D,
-): tf.Tensor1D {
-  const full = n === yBuf.length;
-  const x = tf.tensor2d(full ? xBuf : xBuf.subarray(0, n * INPUT_SIZE), [n, INPUT_SIZE]);
-  const xT = tf.tensor2d(full ? xTBuf : xTBuf.subarray(0, n * INPUT_SIZE), [INPUT_SIZE, n]);
-  const y = tf.tensor1d(full ? yBuf : yBuf.subarray(0, n), 'int32');
-  const { grads, stats } = lossAndGrads(net, x, xT, y);
-  optimizer.step(net.values, readGradients(grads, gradBuf));
-  net.invalidate();
-  const next = tf.add(totals, stats) as tf.Tensor1D;
-  tf.dispose([x, xT, y, stats, ...grads]);
-  return next;
-}
-
-/**
- * Mean loss and accuracy over the given rows of a split, in chunks; with `keepPredictions`, also
- * the predicted class of each row (read back with the sums, from the same forward pass).
- */
-async function evaluate(
-  net: Network,
-  split: Split,
-  rows: Uint32Array,
-  keepPredictions = false,
-): Promise<{ loss: number; accuracy: number; predicted?: Int32Array }> {
-  const xBuf = new Float32Array(Math.min(EVAL_CHUNK, rows.length) * INPUT_SIZE);
-  const predicted = keepPredictions ? new Int32Array(rows.length) : undefined;
-  let lossSum = 0;
-  let correct = 0;
-  for (let from = 0; from < rows.length; from += EVAL_CHUNK) {
-    const n = Math.min(EVAL_CHUNK, rows.length - from);
-    fillBatch(split.images, rows, from, n, xBuf);
-    const labels = Int32Array.from(rows.subarray(from, from + n), (r) => split.labels[r]!);
-    const [sums, classes] = tf.tidy(() => {
-      const y = tf.tensor1d(labels, 'int32');
-      const logits = net.logits(tf.tensor2d(xBuf.subarray(0, n * INPUT_SIZE), [n, INPUT_SIZE]));
-      const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, CLASSES), logits, undefined, 0, tf.Reduction.SUM);
-      const argMax = tf.argMax(logits, 1);
-      return [tf.stack([loss, tf.sum(tf.cast(tf.equal(argMax, y), 'float32'))]), argMax] as const;
-    });
-    const [l, c] = await sums.data();
-    if (predicted) predicted.set(await classes.data(), from);
-    tf.dispose([sums, classes]);
-    lossSum += l!;
-    correct += c!;
-  }
-  return { loss: lossSum / rows.length, accuracy: correct / rows.length, predicted };
 }
 
 /** Holds out the last `fraction` of a seeded permutation of the training rows. */

@@ -53,6 +53,9 @@ export async function startWorker(config: Config, logger: Logger): Promise<() =>
     worker,
     logger,
   );
+  // Said once, on its own line: a machine that could train natively but does not should show why.
+  const notNative = backend.skipped.find((s) => s.startsWith('native: '));
+  if (notNative) logger.warn(`native training unavailable, training on ${backend.name}: ${notNative.slice(8)}`);
   // Logged once everything listens: process supervisors and tests wait for this line.
   logger.info(
     { backend: backend.name, skipped: backend.skipped, concurrency: config.WORKER_CONCURRENCY },

@@ -10,6 +10,8 @@
 # API_PORT: host port for the API (default 3000, or a free port when 3000 is taken). The API is
 #   published on 127.0.0.1 (compose's default API_BIND), which the test checks.
 # READY_TIMEOUT, JOB_TIMEOUT: seconds to wait for the stack and for training (180, 300).
+# EXPECT_BACKEND: the training backend readiness and the trained models must report (native:
+#   the image builds the OpenBLAS addon).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -18,6 +20,7 @@ project="trainyard-ci-$$"
 compose=("${compose_cmd[@]}" -f docker-compose.yml -p "$project")
 READY_TIMEOUT=${READY_TIMEOUT:-180}
 JOB_TIMEOUT=${JOB_TIMEOUT:-300}
+EXPECT_BACKEND=${EXPECT_BACKEND:-native}
 started_at=$SECONDS
 
 tmp=$(mktemp -d)
@@ -115,6 +118,7 @@ workers=$(grep -cE '[_-]worker[_-][0-9]+ ' "$tmp/ps" || true)
 say "ok: /readyz 200 and api + 2 workers healthy $((SECONDS - up_done))s after compose up"
 
 code=$(http GET /readyz)
+[ "$(json d.backend)" = "$EXPECT_BACKEND" ] || fail "/readyz reports backend $(json d.backend), expected $EXPECT_BACKEND"
 say "ok: backend $(json d.backend), redis $(json d.redis)"
 
 if [ -z "${API_BIND:-}" ]; then
@@ -179,6 +183,11 @@ for m in "$model1" "$model2"; do
   [ "$(json "d.items.some((m) => m.id === '$m')")" = true ] || fail "GET /v1/models does not list $m"
 done
 say "ok: GET /v1/models lists both models ($(json d.items.length) in all)"
+for m in "$model1" "$model2"; do
+  got=$(json "d.items.find((m) => m.id === '$m').backend")
+  [ "$got" = "$EXPECT_BACKEND" ] || fail "model $m was trained on $got, expected $EXPECT_BACKEND"
+done
+say "ok: both models were trained on the $EXPECT_BACKEND backend"
 
 curl -sS -D "$tmp/headers" -o "$tmp/weights.bin" --max-time 30 "$base/v1/models/$model1/weights.bin" ||
   fail "GET /v1/models/$model1/weights.bin failed"

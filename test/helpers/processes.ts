@@ -19,10 +19,12 @@ export async function startProcess(
   config: Config,
   readyText: string,
   env: Record<string, string> = {},
+  /** The installation to run (default: this checkout). */
+  cwd = root,
 ): Promise<RunningProcess> {
   const vars = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)]));
   const proc = spawn(process.execPath, [`dist/${entry}`], {
-    cwd: root,
+    cwd,
     env: { ...process.env, ...vars, LOG_LEVEL: 'info', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

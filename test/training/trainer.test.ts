@@ -2,37 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/training/backend.js';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/training/checkpoint.js';
-import type { LoadedDataset } from '../../src/training/datasets/types.js';
 import { withDefaults, type TrainingParams } from '../../src/training/params.js';
-import { createRng } from '../../src/training/rng.js';
 import { TrainingAbortedError, train, type EpochReport } from '../../src/training/trainer.js';
+import { bandsDataset as dataset } from './bands.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
 });
-
-/** A learnable synthetic set: class k lights a 4×28 band at row 2k, plus noise. */
-function bands(count: number, seed: number) {
-  const rng = createRng(seed);
-  const images = new Uint8Array(count * 784);
-  const labels = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    const k = i % 10;
-    labels[i] = k;
-    for (let p = 0; p < 784; p++) {
-      const row = Math.floor(p / 28);
-      images[i * 784 + p] = row >= 2 * k + 4 && row < 2 * k + 8 ? 150 + rng() * 100 : rng() * 60;
-    }
-  }
-  return { count, images, labels };
-}
-
-const dataset: LoadedDataset = {
-  id: 'bands',
-  train: bands(1000, 1),
-  test: bands(200, 2),
-  labels: Array.from({ length: 10 }, (_, i) => String(i)),
-};
 
 const params = (over: Partial<TrainingParams> = {}) => withDefaults({ epochs: 3, seed: 42, ...over });
 

@@ -7,7 +7,7 @@ const readiness = (status: 'ready' | 'unavailable') =>
     status: Type.Literal(status),
     redis: Check,
     storage: Check,
-    backend: Type.String({ examples: ['wasm'] }),
+    backend: Type.String({ description: 'The training backend (TRAINING_BACKEND as resolved)', examples: ['native'] }),
   });
 
 /** Longest a readiness check may take: orchestrators' probes time out after about a second. */
