@@ -208,7 +208,7 @@ export const ConfigSchema = Type.Object({
     1024 * 1024,
     1024 ** 3,
     64 * 1024 * 1024,
-    'Most memory one uploaded image may take to decode, estimated from its header: interlaced PNG, progressive JPEG, GIF and lossless or transparent WebP are decoded whole (4–6 bytes a pixel), the rest in strips. Images decode at most 64 MiB of estimates at a time',
+    'Most memory one uploaded image may take to decode, estimated from its header: interlaced PNG, progressive JPEG, GIF and lossless or transparent WebP are decoded whole (4–6 bytes a pixel), the rest in strips. Images decode at most 32 MiB of estimates at a time (a larger one alone)',
   ),
   MAX_PREDICT_BODY_BYTES: Int(
     1024 * 1024,
