@@ -273,3 +273,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return candidate as Config;
 }
+
+/** The settings of this process, or one line on stderr and exit code 2 when they are wrong. */
+export function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

@@ -1,6 +1,7 @@
 import { createLogger } from './logger.js';
-import { onShutdown } from './runtime.js';
-import { configOrExit, startApi } from './server.js';
+import { configOrExit } from './config.js';
+import { onShutdown } from './process.js';
+import { startApi } from './server.js';
 import { startWorker } from './worker/main.js';
 
 /** API and worker in one process (training still runs in forked children): the local default. */

@@ -1,8 +1,9 @@
 import { keyringFromConfig } from './api/api-keys.js';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, configOrExit, type Config } from './config.js';
 import { createLogger } from './logger.js';
-import { createApiDeps, onShutdown, requireRedis } from './runtime.js';
+import { onShutdown, requireRedis } from './process.js';
+import { createApiDeps } from './runtime.js';
 import type { Logger } from 'pino';
 
 /** Starts the HTTP API; returns its close function (used alone here and by main.ts). */
@@ -23,18 +24,6 @@ export async function startApi(config: Config, logger: Logger): Promise<() => Pr
     await app.close(); // stops accepting, finishes in-flight requests
     await close();
   };
-}
-
-export function configOrExit(): Config {
-  try {
-    return loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(2);
-    }
-    throw err;
-  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
