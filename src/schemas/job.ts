@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { StringEnum, TrainingParamsSchema, trainingParamInputs } from '../training/params.js';
+import { StringEnum, TrainingParamsSchema, trainingParamInputs } from './training-params.js';
 import { IsoDate, Nullable } from './common.js';
 import { ModelMetricsSchema } from './model.js';
 

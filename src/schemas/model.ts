@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { TrainingParamsSchema } from '../training/params.js';
+import { TrainingParamsSchema } from './training-params.js';
 import { IsoDate } from './common.js';
 
 export const ClassMetricsSchema = Type.Object({

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { StringEnum } from '../training/params.js';
+import { StringEnum } from './training-params.js';
 
 // Checked in detail by the handler (pixelsFromJson), whose messages name the bad value.
 const Pixels = Type.Array(Type.Unknown(), {

@@ -1,9 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const IMPORT =
   /^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
 
@@ -45,4 +45,12 @@ describe('a worker process loads no HTTP code', () => {
     expect(files).toContain('src/api/routes/predict.ts');
     expect(packages).toContain('fastify');
   });
+});
+
+describe('src/schemas is the ground floor', () => {
+  for (const file of readdirSync(resolve(root, 'src/schemas')).filter((f) => f.endsWith('.ts'))) {
+    it(`src/schemas/${file} imports nothing of src outside src/schemas`, () => {
+      expect(reach(`src/schemas/${file}`).files.filter((f) => !f.startsWith('src/schemas/'))).toEqual([]);
+    });
+  }
 });
