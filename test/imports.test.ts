@@ -54,3 +54,11 @@ describe('src/schemas is the ground floor', () => {
     });
   }
 });
+
+describe('inference reads the shared shape, not training', () => {
+  for (const file of readdirSync(resolve(root, 'src/inference')).filter((f) => f.endsWith('.ts'))) {
+    it(`src/inference/${file} reaches nothing of src/training, src/queue or src/api`, () => {
+      expect(reach(`src/inference/${file}`).files.filter((f) => /^src\/(training|queue|api)\//.test(f))).toEqual([]);
+    });
+  }
+});

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { LRUCache } from 'lru-cache';
 import { ConflictError } from '../errors.js';
 import type { ModelMetadata, ModelStore } from '../models/store.js';
-import { INPUT_SIZE, NORMALISE } from '../training/network.js';
+import { INPUT_SIZE, NORMALISE } from '../schemas/image-shape.js';
 
 export interface Prediction {
   label: string;

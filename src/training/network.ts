@@ -3,11 +3,9 @@ import type { TrainingParams } from './params.js';
 import { createRng } from './rng.js';
 import { copiesOnUpload } from './wasm-memory.js';
 
-export const INPUT_SIZE = 784;
-export const CLASSES = 10;
+import { CLASSES, INPUT_SIZE, NORMALISE } from '../schemas/image-shape.js';
 
-/** Normalisation of the recipe, (pixel/255 − 0.5)/0.5, as a lookup table: one read per pixel. */
-export const NORMALISE = Float32Array.from({ length: 256 }, (_, v) => (v / 255 - 0.5) / 0.5);
+export { CLASSES, INPUT_SIZE, NORMALISE };
 
 /**
  * Writes `count` images (selected by `order[from…]`) into `out` as normalised floats, row per

@@ -1,3 +1,4 @@
+import { CLASSES, INPUT_SIZE } from '../schemas/image-shape.js';
 import type { TrainingParams } from '../schemas/training-params.js';
 
 export {
@@ -12,8 +13,8 @@ export {
 } from '../schemas/training-params.js';
 
 /** Inputs and classes of every network (28×28 pixels in, 10 classes out). */
-const INPUTS = 784;
-const OUTPUTS = 10;
+const INPUTS = INPUT_SIZE;
+const OUTPUTS = CLASSES;
 
 /** Weights and biases of the MLP 784 → hiddenLayers → 10: what the model stores, 4 bytes each. */
 export function parameterCount(hiddenLayers: readonly number[]): number {

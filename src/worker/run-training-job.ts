@@ -1,4 +1,5 @@
 import { DomainError } from '../errors.js';
+import { IMAGE_SHAPE } from '../schemas/image-shape.js';
 import type { CheckpointStore } from '../models/checkpoints.js';
 import type { ModelStore } from '../models/store.js';
 import { checkShape, checkWork, type JobLimits } from '../queue/budgets.js';
@@ -108,7 +109,7 @@ export async function runTrainingJob(
           params: data.params,
           metrics: outcome.metrics,
           backend: deps.backend,
-          inputShape: [28, 28],
+          inputShape: IMAGE_SHAPE,
           labels: [...dataset.labels],
         },
         outcome.model,

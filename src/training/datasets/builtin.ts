@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { IMAGE_SHAPE } from '../../schemas/image-shape.js';
 import { UnavailableError } from '../../errors.js';
 import { findIdxFile, readIdxFile, readIdxPair } from './idx.js';
 import type { DatasetInfo, LoadedDataset } from './types.js';
@@ -47,7 +48,7 @@ export function builtinInfo(
     ...(fields.note !== undefined ? { note: fields.note } : {}),
     trainSize: fields.trainSize,
     testSize: fields.testSize,
-    imageShape: [28, 28],
+    imageShape: IMAGE_SHAPE,
     classes: 10,
     labels: [...fields.labels],
     createdAt: null,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { IMAGE_SHAPE } from '../../schemas/image-shape.js';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BadRequestError, InvalidInputError, PayloadTooLargeError, UnavailableError } from '../../errors.js';
@@ -136,7 +137,7 @@ export function startUpload(opts: UploadOptions, owner: string, ticket: UploadTi
         available: true,
         trainSize: count('trainImages'),
         testSize: count('testImages'),
-        imageShape: [28, 28],
+        imageShape: IMAGE_SHAPE,
         classes: 10,
         labels: [...DIGIT_LABELS],
         createdAt: new Date().toISOString(),
