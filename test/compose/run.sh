@@ -90,6 +90,15 @@ stack_up=1
 set +e
 "${compose[@]}" up --build -d --scale worker=2 2> >(tee "$tmp/up.err" >&2)
 rc=$?
+# podman's API service, after a long uptime, can fail to start any container ("write child:
+# broken pipe"); the container kit starts a fresh service when the old one is gone: retry once.
+if [ "$rc" != 0 ] && [ "$rc" != 3 ] && grep -q 'broken pipe' "$tmp/up.err"; then
+  say "podman could not start a container (broken pipe): restarting its service and retrying once"
+  pkill -f 'podman system service' || true
+  sleep 1
+  "${compose[@]}" up --build -d --scale worker=2 2> >(tee "$tmp/up.err" >&2)
+  rc=$?
+fi
 set -e
 if [ "$rc" = 3 ]; then
   stack_up=0
