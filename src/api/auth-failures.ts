@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
+import { serviceKeys } from '../queue/keys.js';
 
 export interface AuthFailures {
   /** Counts one failed authentication from `ip`: the seconds it must wait when over the limit, else 0. */
@@ -31,7 +32,7 @@ export function createAuthFailures({
 }): AuthFailures {
   const blockedUntil = new LRUCache<string, number>({ max: MAX_TRACKED });
   const localWindows = new LRUCache<string, { count: number; endsAt: number }>({ max: MAX_TRACKED });
-  const key = (ip: string) => `${prefix}:auth-failures:${ip}`;
+  const key = serviceKeys(prefix).authFailures;
 
   /** This failure's number in the address's window, and the milliseconds the window has left. */
   async function count(ip: string): Promise<{ count: number; leftMs: number }> {

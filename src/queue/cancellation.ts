@@ -1,11 +1,12 @@
 import type { Redis } from 'ioredis';
+import { serviceKeys } from './keys.js';
 
 /**
  * Cancellation of running jobs across machines: the API publishes the job id on a Redis
  * channel; every worker listens and aborts the job if it holds it (BullMQ's worker.cancelJob
  * aborts the processor's AbortSignal, which reaches the sandboxed trainer).
  */
-export const cancelChannel = (prefix: string) => `${prefix}:training:cancel`;
+export const cancelChannel = (prefix: string) => serviceKeys(prefix).cancelChannel;
 
 export async function publishCancel(redis: Redis, prefix: string, jobId: string): Promise<void> {
   await redis.publish(cancelChannel(prefix), jobId);
@@ -28,7 +29,7 @@ export async function listenForCancels(
  * A pub/sub message reaches only the workers listening at that moment, so a cancel is also
  * recorded: a worker that picks the job up later (after a crash or a hand-back) cancels it then.
  */
-const cancelKey = (prefix: string, jobId: string) => `${prefix}:training:cancel:${jobId}`;
+const cancelKey = (prefix: string, jobId: string) => serviceKeys(prefix).cancel(jobId);
 
 export async function requestCancel(redis: Redis, prefix: string, jobId: string): Promise<void> {
   await redis.set(cancelKey(prefix, jobId), '1', 'EX', 7 * 86_400);

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ConflictError, DomainError, NotFoundError } from '../errors.js';
+import { serviceKeys } from './keys.js';
 
 /** How long a key remembers its job, from the first request that used it. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
@@ -52,7 +53,7 @@ export function fingerprint(value: unknown): string {
  * key create exactly one job: the others wait for it to appear and answer it.
  */
 export function createIdempotency(client: () => Promise<Redis>, prefix: string) {
-  const redisKey = (key: string) => `${prefix}:idempotency:${key}`;
+  const redisKey = serviceKeys(prefix).idempotency;
   const swap = async (redis: Redis, key: string, expected: string, next: string) =>
     (await redis.eval(SWAP, 1, key, expected, next)) === 1;
 

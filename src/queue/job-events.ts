@@ -1,6 +1,7 @@
 import { QueueEvents, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { TRAINING_QUEUE } from './training-queue.js';
+import { serviceKeys } from './keys.js';
 
 /**
  * A job's lifecycle as BullMQ records it in the queue's events stream (`<prefix>:training:events`),
@@ -18,7 +19,7 @@ export interface QueueEvent {
 export type QueueEventListener = (event: QueueEvent) => void;
 
 /** The events stream of the training queue. */
-export const eventsKey = (prefix: string) => `${prefix}:${TRAINING_QUEUE}:events`;
+export const eventsKey = (prefix: string) => serviceKeys(prefix).events;
 
 /** BullMQ's own bound on the events stream (its `streams.events.maxLen` default). */
 const MAX_EVENTS = 10_000;

@@ -22,6 +22,7 @@ import type { QueuedQuota } from './quotas.js';
 import { createTombstones } from './tombstones.js';
 import { TRAIN_JOB, type TrainingQueue } from './training-queue.js';
 import { RESOURCE_ID } from '../schemas/common.js';
+import { prefixOf } from './keys.js';
 
 export const DEFAULT_DATASET = 'mnist-sample';
 
@@ -116,8 +117,8 @@ export function createJobService({
   // Our own keys go through a plain ioredis client: BullMQ's `queue.client` is an adapter
   // whose commands take other argument shapes (hset of an object, for one).
   const redis = async () => client;
-  const tombstones = createTombstones(redis, queue.opts.prefix ?? 'bull', retentionDays);
-  const idempotency = createIdempotency(redis, queue.opts.prefix ?? 'bull');
+  const tombstones = createTombstones(redis, prefixOf(queue), retentionDays);
+  const idempotency = createIdempotency(redis, prefixOf(queue));
   const notFound = (id: string) => new NotFoundError(`training job "${id}" not found`, 'JOB_NOT_FOUND');
 
   const newest = async (s: keyof typeof BULL_STATES, from: number, count: number) =>
@@ -218,14 +219,14 @@ export function createJobService({
           };
           await tombstones.put(cancelled);
           // After the tombstone: a reader of the events stream finds the cancelled job in place.
-          await publishCancelled(client, queue.opts.prefix ?? 'bull', id);
+          await publishCancelled(client, prefixOf(queue), id);
           await checkpoints?.remove(id); // an earlier attempt may have left one
           return cancelled;
         } catch {
           // picked up meanwhile: cancel it as a running job
         }
       }
-      await requestCancel(await redis(), queue.opts.prefix ?? 'bull', id);
+      await requestCancel(await redis(), prefixOf(queue), id);
       return this.get(id);
     },
 

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { TooManyRequestsError } from '../errors.js';
 import type { TrainingQueue } from './training-queue.js';
+import { serviceKeys } from './keys.js';
 
 const QUEUED_STATES = new Set(['waiting', 'prioritized', 'delayed', 'paused', 'waiting-children']);
 
@@ -27,7 +28,7 @@ export function createQueuedQuota({
   prefix: string;
   max: number;
 }): QueuedQuota {
-  const key = (owner: string) => `${prefix}:training:queued-by:${owner}`;
+  const key = serviceKeys(prefix).queuedBy;
   return {
     async check(owner) {
       if (max <= 0 || (await redis.scard(key(owner))) < max) return;

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { TRAINING_QUEUE } from './training-queue.js';
+import { serviceKeys } from './keys.js';
 
 export interface RunningQuota {
   /** Takes a running slot for `jobId`; false when `owner` already has `max` other jobs running. */
@@ -43,7 +44,7 @@ export function createRunningQuota({
   prefix: string;
   max: number;
 }): RunningQuota {
-  const key = (owner: string) => `${prefix}:training:running-by:${owner}`;
+  const key = serviceKeys(prefix).runningBy;
   const jobKeyPrefix = `${prefix}:${TRAINING_QUEUE}:`;
   return {
     async acquire(owner, jobId) {

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { TrainingJob } from '../schemas/job.js';
+import { serviceKeys } from './keys.js';
 
 /**
  * Jobs cancelled while still queued: BullMQ removes them from the queue outright, so their
@@ -7,8 +8,7 @@ import type { TrainingJob } from '../schemas/job.js';
  * for as long as finished jobs are kept.
  */
 export function createTombstones(client: () => Promise<Redis>, prefix: string, retentionDays: number) {
-  const hash = `${prefix}:training:cancelled`;
-  const index = `${prefix}:training:cancelled:index`;
+  const { cancelled: hash, cancelledIndex: index } = serviceKeys(prefix);
   const parse = (raw: string | null) => (raw ? (JSON.parse(raw) as TrainingJob) : undefined);
   return {
     async put(job: TrainingJob): Promise<void> {

@@ -1,0 +1,24 @@
+import { TRAINING_QUEUE } from './training-queue.js';
+
+/**
+ * Every Redis key and channel the service keeps beside BullMQ's own, built from one prefix in one
+ * place, as BullMQ's QueueKeys does for its keys. The names are stored data: change none.
+ */
+export function serviceKeys(prefix: string) {
+  const queue = `${prefix}:${TRAINING_QUEUE}`;
+  return {
+    /** BullMQ's events stream of the training queue, read by the job feed. */
+    events: `${queue}:events`,
+    cancelChannel: `${queue}:cancel`,
+    cancel: (jobId: string) => `${queue}:cancel:${jobId}`,
+    queuedBy: (owner: string) => `${queue}:queued-by:${owner}`,
+    runningBy: (owner: string) => `${queue}:running-by:${owner}`,
+    cancelled: `${queue}:cancelled`,
+    cancelledIndex: `${queue}:cancelled:index`,
+    idempotency: (key: string) => `${prefix}:idempotency:${key}`,
+    authFailures: (ip: string) => `${prefix}:auth-failures:${ip}`,
+  };
+}
+
+/** The prefix a BullMQ queue was made with (BullMQ's own default is "bull"). */
+export const prefixOf = (queue: { opts: { prefix?: string } }): string => queue.opts.prefix ?? 'bull';
