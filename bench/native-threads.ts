@@ -8,7 +8,7 @@ import { loadNative } from '../src/training/native.js';
 import { Network } from '../src/training/network.js';
 import { createOptimizer } from '../src/training/optimizers.js';
 import { nativeOptimizer } from '../src/training/native-engine.js';
-import { createRng, range, shuffle } from '../src/training/rng.js';
+import { createRng, range, shuffle } from '../src/rng.js';
 
 export function stepSamplesPerSecond(): Record<number, number> | undefined {
   const out = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child'], { encoding: 'utf8' });

@@ -12,8 +12,7 @@ import { createJobEventHub } from './queue/job-events.js';
 import { createRedis, whenReady } from './queue/redis.js';
 import { createTrainingQueue } from './queue/training-queue.js';
 import { initBackend } from './training/backend.js';
-import { datasetStoreFromConfig } from './training/datasets/store.js';
-import { storageFromConfig } from './storage/index.js';
+import { datasetStoreFromConfig, storageFromConfig } from './stores.js';
 
 /** The API's composition root: its real dependencies from configuration (the worker has its own, in worker/main.ts). */
 export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; close(): Promise<void> }> {

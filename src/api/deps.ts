@@ -6,7 +6,7 @@ import type { Predictor } from '../inference/predictor.js';
 import type { ModelStore } from '../models/store.js';
 import type { JobEventHub } from '../queue/job-events.js';
 import type { JobService } from '../queue/jobs.js';
-import type { DatasetStore } from '../training/datasets/types.js';
+import type { DatasetStore } from '../datasets/types.js';
 import type { ObjectStorage } from '../storage/types.js';
 
 /** Everything the HTTP layer needs, built by the caller (server, tests) and decorated onto the app. */

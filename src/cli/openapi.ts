@@ -9,8 +9,7 @@ import { createApiMetrics } from '../metrics/api-metrics.js';
 import { createModelStore } from '../models/store.js';
 import type { JobEventHub } from '../queue/job-events.js';
 import type { JobService } from '../queue/jobs.js';
-import { datasetStoreFromConfig } from '../training/datasets/store.js';
-import { storageFromConfig } from '../storage/index.js';
+import { datasetStoreFromConfig, storageFromConfig } from '../stores.js';
 
 export const OPENAPI_FILE = fileURLToPath(new URL('../../openapi.yaml', import.meta.url));
 

@@ -11,7 +11,7 @@ import {
   type TrainingJobData,
   type TrainingJobResult,
 } from '../schemas/job.js';
-import type { DatasetStore } from '../training/datasets/types.js';
+import type { DatasetStore } from '../datasets/types.js';
 import { DEFAULT_PARAMS, withDefaults } from '../training/params.js';
 import type { CheckpointStore } from '../models/checkpoints.js';
 import { checkShape, checkWork, jobTimeout, type JobLimits } from './budgets.js';

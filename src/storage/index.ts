@@ -1,5 +1,3 @@
-import type { Config } from '../config.js';
-import { createFsStorage } from './fs.js';
 import type { S3StorageOptions } from './s3.js';
 import type { ObjectStorage } from './types.js';
 
@@ -20,25 +18,12 @@ export function parseStorageUrl(url: string, dataDir: string): StorageTarget {
   return { kind: 's3', bucket: match[1]!, prefix: path ? `${path}/` : '' };
 }
 
-/** Shared by the API, the workers and their training processes: all of them must agree. */
-export function storageFromConfig(config: Config): ObjectStorage {
-  const target = parseStorageUrl(config.STORAGE_URL, config.DATA_DIR);
-  if (target.kind === 'file') return createFsStorage({ dir: target.dir });
-  return lazyS3Storage({
-    bucket: target.bucket,
-    prefix: target.prefix,
-    endpoint: config.S3_ENDPOINT || undefined,
-    forcePathStyle: config.S3_FORCE_PATH_STYLE,
-    region: config.S3_REGION || undefined,
-  });
-}
-
 /**
  * The S3 storage, with the AWS SDK loaded on first use: importing it costs every process
  * (API, worker, each training process) about a quarter of a second and 25 MB, which a
  * deployment on the filesystem should not pay.
  */
-function lazyS3Storage(opts: S3StorageOptions): ObjectStorage {
+export function lazyS3Storage(opts: S3StorageOptions): ObjectStorage {
   let loaded: Promise<ObjectStorage> | undefined;
   const s3 = () => (loaded ??= import('./s3.js').then((m) => m.createS3Storage(opts)));
   return {

@@ -1,4 +1,4 @@
-import type { Split } from './datasets/types.js';
+import type { Split } from '../datasets/types.js';
 import type { Network } from './network.js';
 import type { Optimizer } from './optimizers.js';
 import type { TrainingParams } from './params.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TrainingParams } from './params.js';
-import { createRng } from './rng.js';
+import { createRng } from '../rng.js';
 import { copiesOnUpload } from './wasm-memory.js';
 
 import { CLASSES, INPUT_SIZE, NORMALISE } from '../schemas/image-shape.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { lossAndGrads, readGradients } from './backprop.js';
-import type { Split } from './datasets/types.js';
+import type { Split } from '../datasets/types.js';
 import { EVAL_CHUNK, type Engine, type EngineSetup, type Evaluation } from './engine.js';
 import { CLASSES, INPUT_SIZE, fillBatch } from './network.js';
 

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { EpochRecord } from '../schemas/job.js';
-import type { LoadedDataset } from './datasets/types.js';
+import type { LoadedDataset } from '../datasets/types.js';
 import { CLASSES, Network } from './network.js';
 import type { TrainingParams } from './params.js';
 import type { Checkpoint } from './checkpoint.js';
@@ -9,7 +9,7 @@ import { currentBackend } from './backend.js';
 import type { Engine, EngineSetup } from './engine.js';
 import { createNativeEngine } from './native-engine.js';
 import { createTfjsEngine } from './tfjs-engine.js';
-import { createRng, range, shuffle } from './rng.js';
+import { createRng, range, shuffle } from '../rng.js';
 import { confusionMatrix, perClassMetrics } from './confusion.js';
 import type { ModelMetrics } from '../schemas/model.js';
 

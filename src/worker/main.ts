@@ -9,14 +9,13 @@ import { onShutdown, requireRedis } from '../process.js';
 import { configOrExit, type Config } from '../config.js';
 import { createCheckpointStore } from '../models/checkpoints.js';
 import { createModelStore, type ModelStore } from '../models/store.js';
-import { storageFromConfig } from '../storage/index.js';
-import { datasetStoreFromConfig } from '../training/datasets/store.js';
-import type { DatasetStore } from '../training/datasets/types.js';
+import type { DatasetStore } from '../datasets/types.js';
 import { ABORT_CANCEL, ABORT_SHUTDOWN, isCancelRequested, listenForCancels } from '../queue/cancellation.js';
 import { createTrainingWorker, isFinalFailure, type TrainingWorker } from './worker.js';
 import type { Job } from 'bullmq';
 import { createWorkerMetrics, serveMetrics, type MetricsEndpoint } from '../metrics/worker-metrics.js';
 import { CANCELLED_REASON, type Progress } from '../schemas/job.js';
+import { datasetStoreFromConfig, storageFromConfig } from '../stores.js';
 
 /** Starts a training worker; returns its close function (used alone here and by main.ts). */
 export async function startWorker(config: Config, logger: Logger): Promise<() => Promise<void>> {

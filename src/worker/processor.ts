@@ -5,8 +5,6 @@ import { createCheckpointStore } from '../models/checkpoints.js';
 import { createModelStore } from '../models/store.js';
 import { TrainingJobDataSchema, type TrainingJobData, type TrainingJobResult } from '../schemas/job.js';
 import { initBackend } from '../training/backend.js';
-import { datasetStoreFromConfig } from '../training/datasets/store.js';
-import { storageFromConfig } from '../storage/index.js';
 import { createRedis } from '../queue/redis.js';
 import { createRunningQuota, type RunningQuota } from '../queue/running-quota.js';
 import {
@@ -16,6 +14,7 @@ import {
   runTrainingJob,
   type TrainingDeps,
 } from './run-training-job.js';
+import { datasetStoreFromConfig, storageFromConfig } from '../stores.js';
 
 /**
  * BullMQ's sandboxed processor: this file runs in a forked child process, so training never

@@ -11,7 +11,7 @@ import {
   type TrainingJobDataSchema,
   type TrainingJobResult,
 } from '../schemas/job.js';
-import type { DatasetStore } from '../training/datasets/types.js';
+import type { DatasetStore } from '../datasets/types.js';
 import { TrainingAbortedError, train } from '../training/trainer.js';
 import { compileChecker } from '../validation.js';
 import type { Static } from '@sinclair/typebox';

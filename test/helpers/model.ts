@@ -7,10 +7,10 @@ import { encode } from 'fast-png';
 import type { AppDeps } from '../../src/app.js';
 import type { ModelMetadata } from '../../src/models/store.js';
 import { initBackend } from '../../src/training/backend.js';
-import type { LoadedDataset, Split } from '../../src/training/datasets/types.js';
+import type { LoadedDataset, Split } from '../../src/datasets/types.js';
 import { DEFAULT_PARAMS, type TrainingParams } from '../../src/training/params.js';
 import { train } from '../../src/training/trainer.js';
-import { createRng } from '../../src/training/rng.js';
+import { createRng } from '../../src/rng.js';
 
 export const SIDE = 28;
 export const PIXELS = SIDE * SIDE;

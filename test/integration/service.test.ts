@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import type { TrainingJob } from '../../src/schemas/job.js';
 import { initBackend } from '../../src/training/backend.js';
-import { mnistSampleDataset } from '../../src/training/datasets/mnist-sample.js';
+import { mnistSampleDataset } from '../../src/datasets/mnist-sample.js';
 import { testConfig } from '../helpers/app.js';
 import { makeIdxFiles } from '../helpers/idx.js';
 import { startApi, startWorker, waitFor, type RunningProcess } from '../helpers/processes.js';

@@ -6,15 +6,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createCheckpointStore } from '../../src/models/checkpoints.js';
-import { storageFromConfig } from '../../src/storage/index.js';
 import type { ObjectStorage } from '../../src/storage/types.js';
 import type { Checkpoint } from '../../src/training/checkpoint.js';
-import { createDatasetStore } from '../../src/training/datasets/store.js';
+import { createDatasetStore } from '../../src/datasets/store.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { makeIdxFiles, makeIdxImages } from '../helpers/idx.js';
 import { storeTrainedModel, syntheticPng } from '../helpers/model.js';
 import { S3_BUCKET, S3_CREDENTIALS, startS3, type TestS3 } from '../helpers/s3-server.js';
 import { multipart } from '../api/http.js';
+import { storageFromConfig } from '../../src/stores.js';
 
 let s3: TestS3;
 let localDir: string;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { parseStorageUrl, storageFromConfig } from '../../src/storage/index.js';
+import { parseStorageUrl } from '../../src/storage/index.js';
+import { storageFromConfig } from '../../src/stores.js';
 
 describe('parseStorageUrl', () => {
   it.each([

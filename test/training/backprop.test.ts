@@ -5,7 +5,7 @@ import { lossAndGrads, readGradients } from '../../src/training/backprop.js';
 import { Network } from '../../src/training/network.js';
 import { createOptimizer } from '../../src/training/optimizers.js';
 import { ACTIVATIONS } from '../../src/training/params.js';
-import { createRng } from '../../src/training/rng.js';
+import { createRng } from '../../src/rng.js';
 import { autodiffGradients, maxRelativeDiff } from './reference.js';
 
 beforeAll(async () => {

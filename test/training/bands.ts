@@ -1,5 +1,5 @@
-import type { LoadedDataset } from '../../src/training/datasets/types.js';
-import { createRng } from '../../src/training/rng.js';
+import type { LoadedDataset } from '../../src/datasets/types.js';
+import { createRng } from '../../src/rng.js';
 
 /** A learnable synthetic set: class k lights a 4×28 band at row 2k, plus noise. */
 function bands(count: number, seed: number) {

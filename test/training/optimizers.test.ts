@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/training/backend.js';
 import { createOptimizer } from '../../src/training/optimizers.js';
 import { OPTIMIZERS } from '../../src/training/params.js';
-import { createRng } from '../../src/training/rng.js';
+import { createRng } from '../../src/rng.js';
 
 beforeAll(async () => {
   await initBackend('wasm');

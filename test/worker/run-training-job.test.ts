@@ -4,9 +4,7 @@ import type { Config } from '../../src/config.js';
 import { createCheckpointStore } from '../../src/models/checkpoints.js';
 import { createModelStore } from '../../src/models/store.js';
 import { TrainingJobDataSchema, type Progress } from '../../src/schemas/job.js';
-import { storageFromConfig } from '../../src/storage/index.js';
 import { initBackend } from '../../src/training/backend.js';
-import { datasetStoreFromConfig } from '../../src/training/datasets/store.js';
 import { DEFAULT_PARAMS } from '../../src/training/params.js';
 import {
   PermanentJobError,
@@ -15,6 +13,7 @@ import {
   type TrainingDeps,
 } from '../../src/worker/run-training-job.js';
 import { testConfig } from '../helpers/app.js';
+import { datasetStoreFromConfig, storageFromConfig } from '../../src/stores.js';
 
 /** The worker's job runner with real stores on disk and the real trainer, in this process. */
 describe('a training job under its budgets', () => {

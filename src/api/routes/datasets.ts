@@ -9,8 +9,8 @@ import {
 } from '../../errors.js';
 import { IdParams } from '../../schemas/common.js';
 import { DatasetSchema } from '../../schemas/dataset.js';
-import { UPLOAD_FIELDS as FILE_FIELDS } from '../../training/datasets/upload.js';
-import type { UploadField as FileField } from '../../training/datasets/types.js';
+import { UPLOAD_FIELDS as FILE_FIELDS } from '../../datasets/upload.js';
+import type { UploadField as FileField } from '../../datasets/types.js';
 import { binary, errors, list, ref } from '../schemas.js';
 
 /** Room for gzip's framing on top of MAX_DATASET_BYTES: incompressible data grows a little. */

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import zlib from 'node:zlib';
-import { InvalidInputError } from '../../errors.js';
+import { InvalidInputError } from '../errors.js';
 import type { Split } from './types.js';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createUploadQuota, type StoredUsage, type UploadLimits } from '../../../src/training/datasets/upload-quota.js';
+import { createUploadQuota, type StoredUsage, type UploadLimits } from '../../src/datasets/upload-quota.js';
 
 const limits: UploadLimits = { inFlight: 3, inFlightPerOwner: 2, datasetsPerOwner: 3, bytesPerOwner: 1000 };
 

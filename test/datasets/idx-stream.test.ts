@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { crc32, deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IdxHeader } from '../../../src/training/datasets/idx.js';
-import { writeIdxFile, type IdxKind } from '../../../src/training/datasets/idx-stream.js';
-import { gzipBomb, lyingImages, makeIdxImages, makeIdxLabels } from '../../helpers/idx.js';
+import type { IdxHeader } from '../../src/datasets/idx.js';
+import { writeIdxFile, type IdxKind } from '../../src/datasets/idx-stream.js';
+import { gzipBomb, lyingImages, makeIdxImages, makeIdxLabels } from '../helpers/idx.js';
 
 const MB = 1024 * 1024;
 let dir: string;

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UnavailableError } from '../../../src/errors.js';
-import { mnistDataset } from '../../../src/training/datasets/mnist.js';
-import { makeIdxFiles } from '../../helpers/idx.js';
+import { UnavailableError } from '../../src/errors.js';
+import { mnistDataset } from '../../src/datasets/mnist.js';
+import { makeIdxFiles } from '../helpers/idx.js';
 
 /** A local mirror serving small gzipped IDX files under /mirror/, counting requests. */
 const files = makeIdxFiles(20, 10);

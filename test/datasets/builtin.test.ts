@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConflictError } from '../../../src/errors.js';
-import { fashionMnistDataset } from '../../../src/training/datasets/fashion-mnist.js';
-import { mnistSampleDataset, stratifiedTrainCounts } from '../../../src/training/datasets/mnist-sample.js';
-import type { Split } from '../../../src/training/datasets/types.js';
-import { makeIdxFiles } from '../../helpers/idx.js';
+import { ConflictError } from '../../src/errors.js';
+import { fashionMnistDataset } from '../../src/datasets/fashion-mnist.js';
+import { mnistSampleDataset, stratifiedTrainCounts } from '../../src/datasets/mnist-sample.js';
+import type { Split } from '../../src/datasets/types.js';
+import { makeIdxFiles } from '../helpers/idx.js';
 
 const FASHION_DIR = process.env.FASHION_MNIST_DIR || '/usr/share/datasets/fashion-mnist';
 

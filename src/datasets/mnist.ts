@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UnavailableError } from '../../errors.js';
+import { UnavailableError } from '../errors.js';
 import {
   builtinInfo,
   DIGIT_LABELS,

@@ -1,4 +1,4 @@
-import { PayloadTooLargeError, TooManyRequestsError } from '../../errors.js';
+import { PayloadTooLargeError, TooManyRequestsError } from '../errors.js';
 
 /**
  * Who may upload how much. Uploads in flight are counted in this process (per API replica);

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { IMAGE_SHAPE } from '../../schemas/image-shape.js';
+import { IMAGE_SHAPE } from '../schemas/image-shape.js';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BadRequestError, InvalidInputError, PayloadTooLargeError, UnavailableError } from '../../errors.js';
-import type { ObjectStorage } from '../../storage/types.js';
+import { BadRequestError, InvalidInputError, PayloadTooLargeError, UnavailableError } from '../errors.js';
+import type { ObjectStorage } from '../storage/types.js';
 import { DIGIT_LABELS, IDX_FILE_NAMES } from './builtin.js';
 import { checkSplitCounts, type IdxHeader } from './idx.js';
 import { writeIdxFile } from './idx-stream.js';

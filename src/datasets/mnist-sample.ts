@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { DomainError, UnavailableError } from '../../errors.js';
+import { DomainError, UnavailableError } from '../errors.js';
 import { builtinInfo, DIGIT_LABELS, type BuiltinDataset } from './builtin.js';
 import { IMAGE_PIXELS } from './idx.js';
 import type { LoadedDataset, Split } from './types.js';

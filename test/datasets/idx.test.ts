@@ -3,15 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../../../src/errors.js';
-import {
-  inflateIdx,
-  parseIdxImages,
-  parseIdxLabels,
-  readIdxFile,
-  readIdxPair,
-} from '../../../src/training/datasets/idx.js';
-import { gzipBomb, lyingImages, makeIdxImages, makeIdxLabels } from '../../helpers/idx.js';
+import { InvalidInputError } from '../../src/errors.js';
+import { inflateIdx, parseIdxImages, parseIdxLabels, readIdxFile, readIdxPair } from '../../src/datasets/idx.js';
+import { gzipBomb, lyingImages, makeIdxImages, makeIdxLabels } from '../helpers/idx.js';
 
 const MB = 1024 * 1024;
 const constantImage = (v: number) => new Uint8Array(784).fill(v);

@@ -1,4 +1,4 @@
-import { ConflictError } from '../../errors.js';
+import { ConflictError } from '../errors.js';
 import { builtinInfo, loadIdxDir, missingIdxFile, type BuiltinDataset } from './builtin.js';
 import type { LoadedDataset } from './types.js';
 

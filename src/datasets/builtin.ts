@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { IMAGE_SHAPE } from '../../schemas/image-shape.js';
-import { UnavailableError } from '../../errors.js';
+import { IMAGE_SHAPE } from '../schemas/image-shape.js';
+import { UnavailableError } from '../errors.js';
 import { findIdxFile, readIdxFile, readIdxPair } from './idx.js';
 import type { DatasetInfo, LoadedDataset } from './types.js';
 

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { ConflictError, NotFoundError } from '../../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import { IDX_FILE_NAMES, type BuiltinDataset } from './builtin.js';
 import { fashionMnistDataset } from './fashion-mnist.js';
 import { parseIdxPair } from './idx.js';
@@ -8,9 +8,7 @@ import { mnistDataset } from './mnist.js';
 import type { DatasetInfo, DatasetMarker, DatasetStore, LoadedDataset } from './types.js';
 import { INFO_FILE, stagingDirOf, startUpload, sweepStaging, UPLOAD_FIELDS, uploadIdTime } from './upload.js';
 import { createUploadQuota, type StoredUsage, type UploadLimits } from './upload-quota.js';
-import type { Config } from '../../config.js';
-import { storageFromConfig } from '../../storage/index.js';
-import type { ObjectStorage } from '../../storage/types.js';
+import type { ObjectStorage } from '../storage/types.js';
 
 /**
  * Built-in datasets plus uploads kept in storage under `datasets/<id>/` as four un-gzipped
@@ -53,25 +51,6 @@ const STAGING_SWEEP_EVERY_MS = 60 * 60_000;
 
 function notFound(id: string): NotFoundError {
   return new NotFoundError(`dataset ${JSON.stringify(id)} not found`, 'DATASET_NOT_FOUND');
-}
-
-/** The store as the settings describe it (used by the API, the worker and the OpenAPI generator). */
-export function datasetStoreFromConfig(config: Config, storage = storageFromConfig(config)): DatasetStore {
-  return createDatasetStore({
-    storage,
-    dir: config.DATA_DIR,
-    fashionMnistDir: config.FASHION_MNIST_DIR,
-    mnistDir: config.MNIST_DIR,
-    mnistBaseUrl: config.MNIST_BASE_URL,
-    maxUploadBytes: config.MAX_DATASET_BYTES,
-    maxImages: config.MAX_DATASET_IMAGES,
-    uploadLimits: {
-      inFlight: config.MAX_UPLOADS_IN_FLIGHT,
-      inFlightPerOwner: config.MAX_UPLOADS_IN_FLIGHT_PER_KEY,
-      datasetsPerOwner: config.MAX_DATASETS_PER_KEY,
-      bytesPerOwner: config.MAX_DATASET_STORAGE_PER_KEY,
-    },
-  });
 }
 
 /** Enough of a shape check that a stray or hand-edited dataset.json is skipped, not served. */

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConflictError, InvalidInputError, NotFoundError } from '../../../src/errors.js';
-import { createFsStorage } from '../../../src/storage/fs.js';
-import { createDatasetStore } from '../../../src/training/datasets/store.js';
-import { newUploadId, sweepStaging } from '../../../src/training/datasets/upload.js';
-import type { DatasetUpload } from '../../../src/training/datasets/types.js';
-import { makeIdxFiles, makeIdxImages, makeIdxLabels } from '../../helpers/idx.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../../src/errors.js';
+import { createFsStorage } from '../../src/storage/fs.js';
+import { createDatasetStore } from '../../src/datasets/store.js';
+import { newUploadId, sweepStaging } from '../../src/datasets/upload.js';
+import type { DatasetUpload } from '../../src/datasets/types.js';
+import { makeIdxFiles, makeIdxImages, makeIdxLabels } from '../helpers/idx.js';
 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
