@@ -1,4 +1,4 @@
-import { keyringFromConfig } from './api/api-keys.js';
+import { keyringFromConfig, type Keyring } from './api/api-keys.js';
 import { buildApp } from './app.js';
 import { ConfigError, configOrExit, type Config } from './config.js';
 import { createLogger } from './logger.js';
@@ -17,6 +17,7 @@ export async function startApi(config: Config, logger: Logger): Promise<() => Pr
     process.exit(2);
   }
   const { deps, close } = await createApiDeps(config);
+  if (deps.keyring) reloadKeysOnHangup(config, deps.keyring, logger);
   const app = await buildApp(deps, { loggerInstance: logger });
   await app.listen({ port: config.PORT, host: config.HOST });
   logger.info({ port: config.PORT, backend: deps.backend, dataDir: config.DATA_DIR }, 'trainyard api listening');
@@ -24,6 +25,23 @@ export async function startApi(config: Config, logger: Logger): Promise<() => Pr
     await app.close(); // stops accepting, finishes in-flight requests
     await close();
   };
+}
+
+/**
+ * SIGHUP re-reads API_KEYS_FILE (and API_KEYS): keys and tenants are added or revoked without a
+ * restart. A file that does not parse, or holds no key, leaves the current keys in place.
+ */
+function reloadKeysOnHangup(config: Config, keyring: Keyring, logger: Logger): void {
+  process.on('SIGHUP', () => {
+    try {
+      const next = keyringFromConfig(config);
+      if (!next) throw new ConfigError('API_KEYS/API_KEYS_FILE hold no key');
+      keyring.replace(next);
+      logger.info({ keys: next.size, tenants: next.tenants() }, 'API keys re-read');
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'API keys not re-read: the current keys stay');
+    }
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -35,6 +35,10 @@ export interface AppDeps {
     | 'MAX_EVENT_STREAMS'
     | 'RATE_LIMIT_READ_PER_MINUTE'
     | 'AUTH_FAILURES_PER_MINUTE'
+    | 'MAX_QUEUED_JOBS_PER_KEY'
+    | 'MAX_RUNNING_JOBS_PER_KEY'
+    | 'MAX_DATASETS_PER_KEY'
+    | 'MAX_DATASET_STORAGE_PER_KEY'
   >;
   /** The API keys; undefined runs the service open. */
   keyring?: Keyring;

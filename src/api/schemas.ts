@@ -4,9 +4,18 @@ import { DatasetSchema } from '../schemas/dataset.js';
 import { TrainingJobSchema } from '../schemas/job.js';
 import { ModelSchema } from '../schemas/model.js';
 import { PredictResponseSchema } from '../schemas/predict.js';
+import { TenantUsageSchema, WhoAmISchema } from '../schemas/tenant-usage.js';
 
 /** Shapes with an $id: registered once, referenced by routes, listed under components in OpenAPI. */
-export const SHARED_SCHEMAS = [ErrorSchema, TrainingJobSchema, ModelSchema, DatasetSchema, PredictResponseSchema];
+export const SHARED_SCHEMAS = [
+  ErrorSchema,
+  TrainingJobSchema,
+  ModelSchema,
+  DatasetSchema,
+  PredictResponseSchema,
+  TenantUsageSchema,
+  WhoAmISchema,
+];
 
 /** A typed reference to a shared schema. */
 export const ref = <T extends TSchema & { $id?: string }>(schema: T) => Type.Unsafe<Static<T>>(Type.Ref(schema.$id!));

@@ -44,6 +44,7 @@ export function builtinInfo(
     id,
     name,
     builtin: true,
+    tenant: null,
     available: fields.available,
     ...(fields.note !== undefined ? { note: fields.note } : {}),
     trainSize: fields.trainSize,

@@ -9,6 +9,8 @@ import type { DatasetInfo, DatasetMarker, DatasetStore, LoadedDataset } from './
 import { INFO_FILE, stagingDirOf, startUpload, sweepStaging, UPLOAD_FIELDS, uploadIdTime } from './upload.js';
 import { createUploadQuota, type StoredUsage, type UploadLimits } from './upload-quota.js';
 import type { ObjectStorage } from '../storage/types.js';
+import { tenantStorage } from '../storage/prefixed.js';
+import { DEFAULT_TENANT, tenantOfQuotaOwner } from '../schemas/tenant.js';
 
 /**
  * Built-in datasets plus uploads kept in storage under `datasets/<id>/` as four un-gzipped
@@ -77,7 +79,6 @@ function publicInfo(marker: DatasetInfo & Partial<DatasetMarker>): DatasetInfo {
 }
 
 export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
-  const { storage } = opts;
   const builtins = new Map<string, BuiltinDataset>(
     [
       mnistSampleDataset(),
@@ -91,41 +92,18 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
       }),
     ].map((b): [string, BuiltinDataset] => [b.id, b]),
   );
-  /** One promise per id: concurrent loads share the parse; failures are dropped so a retry can succeed. */
+  /** One promise per tenant and id: concurrent loads share the parse; failures are dropped so a retry can succeed. */
   const loads = new Map<string, Promise<LoadedDataset>>();
+  const views = new Map<string, DatasetView>();
+  const viewOf = (tenant: string): DatasetView => {
+    let view = views.get(tenant);
+    if (!view) views.set(tenant, (view = tenantView(tenant)));
+    return view;
+  };
 
-  async function readMarker(id: string): Promise<(DatasetInfo & Partial<DatasetMarker>) | undefined> {
-    const bytes = await storage.get(`datasets/${id}/${INFO_FILE}`);
-    if (!bytes) return undefined;
-    try {
-      const parsed: unknown = JSON.parse(bytes.toString('utf8'));
-      return isUploadInfo(parsed, id) ? parsed : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  async function get(id: string): Promise<DatasetInfo> {
-    const builtin = builtins.get(id);
-    if (builtin) return builtin.info();
-    // The id becomes a key segment: only the exact generated shape ever reaches storage.
-    if (!UPLOAD_ID.test(id)) throw notFound(id);
-    const marker = await readMarker(id);
-    if (!marker) throw notFound(id);
-    return publicInfo(marker);
-  }
-
-  async function markers(): Promise<(DatasetInfo & Partial<DatasetMarker>)[]> {
-    const ids = (await storage.list('datasets/'))
-      .map((key) => INFO_KEY.exec(key)?.[1])
-      .filter((id): id is string => id !== undefined && UPLOAD_ID.test(id));
-    const found = await Promise.all(ids.map((id) => readMarker(id).catch(() => undefined)));
-    return found.filter((m) => m !== undefined);
-  }
-
-  /** What `owner` keeps stored; datasets from before owners were recorded count for nobody. */
+  /** What `owner` keeps stored, in its tenant; datasets from before owners were recorded count for nobody. */
   async function usageOf(owner: string): Promise<StoredUsage> {
-    const own = (await markers()).filter((m) => m.owner === owner);
+    const own = (await viewOf(tenantOfQuotaOwner(owner)).markers()).filter((m) => m.owner === owner);
     return { datasets: own.length, bytes: own.reduce((sum, m) => sum + (m.bytes ?? 0), 0) };
   }
 
@@ -133,114 +111,168 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
   const stagingDir = stagingDirOf(opts.dir);
   let stagingSweptAt = 0;
 
-  async function beginUpload(owner: string) {
-    const ticket = await quota.enter(owner);
-    if (Date.now() - stagingSweptAt > STAGING_SWEEP_EVERY_MS) {
-      stagingSweptAt = Date.now();
-      void sweepStaging(stagingDir).catch(() => {});
-    }
-    const upload = { storage, stagingDir, maxFileBytes: opts.maxUploadBytes, maxImages: opts.maxImages ?? 250_000 };
-    return startUpload(upload, owner, ticket);
-  }
+  type DatasetView = DatasetStore & { markers(): Promise<(DatasetInfo & Partial<DatasetMarker>)[]> };
 
-  async function loadUpload(id: string): Promise<LoadedDataset> {
-    const info = await get(id);
-    const read = async (name: string) => {
-      const bytes = await storage.get(`datasets/${id}/${name}`);
-      if (!bytes) throw notFound(id); // deleted between get() and here
-      return bytes;
-    };
-    const [trainImages, trainLabels, testImages, testLabels] = await Promise.all([
-      read(IDX_FILE_NAMES.trainImages),
-      read(IDX_FILE_NAMES.trainLabels),
-      read(IDX_FILE_NAMES.testImages),
-      read(IDX_FILE_NAMES.testLabels),
-    ]);
-    return {
-      id,
-      train: parseIdxPair(trainImages, trainLabels, 'train'),
-      test: parseIdxPair(testImages, testLabels, 'test'),
-      labels: info.labels,
-    };
-  }
+  function tenantView(tenant: string): DatasetView {
+    const storage = tenantStorage(opts.storage, tenant);
+    const loadKey = (id: string) => `${tenant}/${id}`;
+    const shown = (marker: DatasetInfo & Partial<DatasetMarker>): DatasetInfo => ({ ...publicInfo(marker), tenant });
 
-  return {
-    async list() {
-      const infos = await Promise.all([...builtins.values()].map((b) => b.info()));
-      const present = (await markers()).map(publicInfo);
-      present.sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || a.id.localeCompare(b.id));
-      return [...infos, ...present];
-    },
-
-    get,
-
-    beginUpload,
-
-    async create(upload) {
-      const session = await beginUpload(upload.owner);
+    async function readMarker(id: string): Promise<(DatasetInfo & Partial<DatasetMarker>) | undefined> {
+      const bytes = await storage.get(`datasets/${id}/${INFO_FILE}`);
+      if (!bytes) return undefined;
       try {
-        for (const field of UPLOAD_FIELDS) await session.addFile(field, Readable.from([upload[field]]));
-        return await session.commit(upload.name);
-      } finally {
-        await session.abort();
+        const parsed: unknown = JSON.parse(bytes.toString('utf8'));
+        return isUploadInfo(parsed, id) ? parsed : undefined;
+      } catch {
+        return undefined;
       }
-    },
+    }
 
-    async remove(id: string) {
-      if (builtins.has(id)) {
-        throw new ConflictError('built-in datasets cannot be deleted', 'DATASET_BUILTIN');
-      }
+    async function get(id: string): Promise<DatasetInfo> {
+      const builtin = builtins.get(id);
+      if (builtin) return builtin.info();
+      // The id becomes a key segment: only the exact generated shape ever reaches storage.
       if (!UPLOAD_ID.test(id)) throw notFound(id);
       const marker = await readMarker(id);
       if (!marker) throw notFound(id);
-      // The marker first makes the dataset vanish at once; the files go after it.
-      await storage.delete(`datasets/${id}/${INFO_FILE}`);
-      if (marker.owner !== undefined) quota.removed(marker.owner, marker.bytes ?? 0);
-      loads.delete(id);
-      await storage.deletePrefix(`datasets/${id}/`);
-    },
+      return shown(marker);
+    }
 
-    load(id: string) {
-      let pending = loads.get(id);
-      if (pending) {
-        // Most recently used last, so that the eviction below drops the least recently used.
-        loads.delete(id);
-        loads.set(id, pending);
-      } else {
-        const builtin = builtins.get(id);
-        const promise = builtin ? builtin.load() : loadUpload(id);
-        pending = promise;
-        loads.set(id, promise);
-        // Training processes live on across jobs: keep the built-ins and the two most recently
-        // used uploads parsed, not every upload ever trained on.
-        const uploads = [...loads.keys()].filter((k) => !builtins.has(k));
-        for (const old of uploads.slice(0, -2)) loads.delete(old);
-        promise.catch(() => {
-          if (loads.get(id) === promise) loads.delete(id);
-        });
+    async function markers(): Promise<(DatasetInfo & Partial<DatasetMarker>)[]> {
+      const ids = (await storage.list('datasets/'))
+        .map((key) => INFO_KEY.exec(key)?.[1])
+        .filter((id): id is string => id !== undefined && UPLOAD_ID.test(id));
+      const found = await Promise.all(ids.map((id) => readMarker(id).catch(() => undefined)));
+      return found.filter((m) => m !== undefined);
+    }
+
+    async function beginUpload(owner: string) {
+      const ticket = await quota.enter(owner);
+      if (Date.now() - stagingSweptAt > STAGING_SWEEP_EVERY_MS) {
+        stagingSweptAt = Date.now();
+        void sweepStaging(stagingDir).catch(() => {});
       }
-      return pending;
-    },
+      const upload = {
+        storage,
+        tenant,
+        stagingDir,
+        maxFileBytes: opts.maxUploadBytes,
+        maxImages: opts.maxImages ?? 250_000,
+      };
+      return startUpload(upload, owner, ticket);
+    }
 
-    async sweep(olderThanMs) {
-      const keys = await storage.list('datasets/');
-      const marked = new Set(keys.map((k) => INFO_KEY.exec(k)?.[1]).filter((id) => id !== undefined));
-      const unmarked = new Set(
-        keys
-          .map((k) => DIR_KEY.exec(k)?.[1])
-          .filter((id): id is string => id !== undefined && !marked.has(id) && UPLOAD_ID.test(id)),
-      );
-      let removed = 0;
-      for (const id of unmarked) {
-        // Only ids that carry their time: an older id's upload cannot be told from one running.
-        const born = uploadIdTime(id);
-        if (born === undefined || Date.now() - born <= olderThanMs) continue;
-        // Read now, not from the listing: a marker written meanwhile keeps the files.
-        if (await storage.get(`datasets/${id}/${INFO_FILE}`)) continue;
+    async function loadUpload(id: string): Promise<LoadedDataset> {
+      const info = await get(id);
+      const read = async (name: string) => {
+        const bytes = await storage.get(`datasets/${id}/${name}`);
+        if (!bytes) throw notFound(id); // deleted between get() and here
+        return bytes;
+      };
+      const [trainImages, trainLabels, testImages, testLabels] = await Promise.all([
+        read(IDX_FILE_NAMES.trainImages),
+        read(IDX_FILE_NAMES.trainLabels),
+        read(IDX_FILE_NAMES.testImages),
+        read(IDX_FILE_NAMES.testLabels),
+      ]);
+      return {
+        id,
+        train: parseIdxPair(trainImages, trainLabels, 'train'),
+        test: parseIdxPair(testImages, testLabels, 'test'),
+        labels: info.labels,
+      };
+    }
+
+    return {
+      async list() {
+        const infos = await Promise.all([...builtins.values()].map((b) => b.info()));
+        const present = (await markers()).map(shown);
+        present.sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || a.id.localeCompare(b.id));
+        return [...infos, ...present];
+      },
+
+      get,
+
+      beginUpload,
+
+      async create(upload) {
+        const session = await beginUpload(upload.owner);
+        try {
+          for (const field of UPLOAD_FIELDS) await session.addFile(field, Readable.from([upload[field]]));
+          return await session.commit(upload.name);
+        } finally {
+          await session.abort();
+        }
+      },
+
+      async remove(id: string) {
+        if (builtins.has(id)) {
+          throw new ConflictError('built-in datasets cannot be deleted', 'DATASET_BUILTIN');
+        }
+        if (!UPLOAD_ID.test(id)) throw notFound(id);
+        const marker = await readMarker(id);
+        if (!marker) throw notFound(id);
+        // The marker first makes the dataset vanish at once; the files go after it.
+        await storage.delete(`datasets/${id}/${INFO_FILE}`);
+        if (marker.owner !== undefined) quota.removed(marker.owner, marker.bytes ?? 0);
+        loads.delete(loadKey(id));
         await storage.deletePrefix(`datasets/${id}/`);
-        removed++;
-      }
-      return removed;
-    },
-  };
+      },
+
+      load(id: string) {
+        // Built-ins are shared by every tenant: parsed once, under one key.
+        const key = builtins.has(id) ? id : loadKey(id);
+        let pending = loads.get(key);
+        if (pending) {
+          // Most recently used last, so that the eviction below drops the least recently used.
+          loads.delete(key);
+          loads.set(key, pending);
+        } else {
+          const builtin = builtins.get(id);
+          const promise = builtin ? builtin.load() : loadUpload(id);
+          pending = promise;
+          loads.set(key, promise);
+          // Training processes live on across jobs: keep the built-ins and the two most recently
+          // used uploads parsed, not every upload ever trained on.
+          const uploads = [...loads.keys()].filter((k) => !builtins.has(k));
+          for (const old of uploads.slice(0, -2)) loads.delete(old);
+          promise.catch(() => {
+            if (loads.get(key) === promise) loads.delete(key);
+          });
+        }
+        return pending;
+      },
+
+      markers,
+      forTenant: viewOf,
+      async usage() {
+        const all = await markers();
+        return { datasets: all.length, bytes: all.reduce((sum, m) => sum + (m.bytes ?? 0), 0) };
+      },
+
+      async sweep(olderThanMs) {
+        const keys = await storage.list('datasets/');
+        const marked = new Set(keys.map((k) => INFO_KEY.exec(k)?.[1]).filter((id) => id !== undefined));
+        const unmarked = new Set(
+          keys
+            .map((k) => DIR_KEY.exec(k)?.[1])
+            .filter((id): id is string => id !== undefined && !marked.has(id) && UPLOAD_ID.test(id)),
+        );
+        let removed = 0;
+        for (const id of unmarked) {
+          // Only ids that carry their time: an older id's upload cannot be told from one running.
+          const born = uploadIdTime(id);
+          if (born === undefined || Date.now() - born <= olderThanMs) continue;
+          // Read now, not from the listing: a marker written meanwhile keeps the files.
+          if (await storage.get(`datasets/${id}/${INFO_FILE}`)) continue;
+          await storage.deletePrefix(`datasets/${id}/`);
+          removed++;
+        }
+        return removed;
+      },
+    };
+  }
+
+  return viewOf(DEFAULT_TENANT);
 }

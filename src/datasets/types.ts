@@ -22,6 +22,8 @@ export interface DatasetInfo {
   id: string;
   name: string;
   builtin: boolean;
+  /** The owner of an upload; null for the built-ins, which every tenant shares. */
+  tenant: string | null;
   available: boolean;
   /** Why an unavailable dataset cannot be used, or how an available one will be fetched. */
   note?: string;
@@ -84,4 +86,11 @@ export interface DatasetStore {
    * `olderThanMs` ago (a crash mid-upload). Returns how many uploads went.
    */
   sweep(olderThanMs: number): Promise<number>;
+  /**
+   * The same store as one tenant sees it: the built-ins and that tenant's uploads, nothing of
+   * another's (whose ids are simply not found). This store itself is the default tenant's.
+   */
+  forTenant(tenant: string): DatasetStore;
+  /** The uploads this tenant keeps and their bytes as stored (for admins). */
+  usage(): Promise<{ datasets: number; bytes: number }>;
 }

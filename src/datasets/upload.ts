@@ -20,6 +20,8 @@ import type { UploadTicket } from './upload-quota.js';
 export const UPLOAD_FIELDS = ['trainImages', 'trainLabels', 'testImages', 'testLabels'] as const;
 
 export interface UploadOptions {
+  /** The tenant the upload belongs to (its storage is that tenant's). */
+  tenant: string;
   storage: ObjectStorage;
   /** Local directory of staging files; a process only ever removes its own, or ones over an hour old. */
   stagingDir: string;
@@ -134,6 +136,7 @@ export function startUpload(opts: UploadOptions, owner: string, ticket: UploadTi
         id,
         name,
         builtin: false,
+        tenant: opts.tenant,
         available: true,
         trainSize: count('trainImages'),
         testSize: count('testImages'),

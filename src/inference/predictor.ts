@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import { ConflictError } from '../errors.js';
 import type { ModelMetadata, ModelStore } from '../models/store.js';
 import { INPUT_SIZE, NORMALISE } from '../schemas/image-shape.js';
+import { DEFAULT_TENANT } from '../schemas/tenant.js';
 
 export interface Prediction {
   label: string;
@@ -12,10 +13,17 @@ export interface Prediction {
 }
 
 export interface Predictor {
-  /** Predicts a batch of 784-byte images with the given model, or the newest one. */
-  predict(modelId: string | undefined, inputs: Uint8Array[]): Promise<{ modelId: string; predictions: Prediction[] }>;
+  /**
+   * Predicts a batch of 784-byte images with the given model of `tenant` (default: the default
+   * tenant), or that tenant's newest one. Another tenant's model id is not found.
+   */
+  predict(
+    modelId: string | undefined,
+    inputs: Uint8Array[],
+    tenant?: string,
+  ): Promise<{ modelId: string; predictions: Prediction[] }>;
   /** Forgets a loaded model (after it was deleted). */
-  evict(modelId: string): void;
+  evict(modelId: string, tenant?: string): void;
 }
 
 export interface PredictorObserver {
@@ -101,27 +109,32 @@ export function createPredictor({
   });
   const pending = new Map<Loaded, PendingRequest[]>();
 
-  async function load(id: string): Promise<Loaded> {
-    const cached = cache.get(id);
+  // Cached by tenant and id: a hit must never hand one tenant's model to another.
+  const cacheKey = (tenant: string, id: string) => `${tenant}/${id}`;
+
+  async function load(tenant: string, id: string): Promise<Loaded> {
+    const key = cacheKey(tenant, id);
+    const cached = cache.get(key);
     observe?.cache(cached !== undefined);
     if (cached) return cached;
-    const meta = await models.get(id);
+    const store = models.forTenant(tenant);
+    const meta = await store.get(id);
     if (cacheBytes && meta.sizeBytes > cacheBytes)
       throw new ConflictError(
         `model ${id} is ${count(meta.sizeBytes)} bytes; this API keeps at most ${count(cacheBytes)} bytes of models loaded (MODEL_CACHE_BYTES)`,
         'MODEL_TOO_LARGE',
       );
-    const raced = cache.get(id); // another request started loading it meanwhile
+    const raced = cache.get(key); // another request started loading it meanwhile
     if (raced) return raced;
-    const entry = models.load(id).then(async (model) => {
+    const entry = store.load(id).then(async (model) => {
       await warmUp(model);
       const params = Math.max(1, model.countParams());
       const rowsPerPass = Math.max(1, Math.min(MAX_COALESCED_ROWS, Math.floor(rowParamsPerPass / params)));
       return { meta, model, rowsPerPass, evicted: false };
     });
     // Sized before it loads, so that concurrent loads of many models cannot exceed the budget.
-    cache.set(id, entry, cacheBytes ? { size: Math.max(1, meta.sizeBytes) } : {});
-    entry.catch(() => cache.peek(id) === entry && cache.delete(id));
+    cache.set(key, entry, cacheBytes ? { size: Math.max(1, meta.sizeBytes) } : {});
+    entry.catch(() => cache.peek(key) === entry && cache.delete(key));
     return entry;
   }
 
@@ -192,10 +205,10 @@ export function createPredictor({
   }
 
   return {
-    async predict(modelId, inputs) {
-      const id = modelId ?? (await models.latest())?.id;
+    async predict(modelId, inputs, tenant = DEFAULT_TENANT) {
+      const id = modelId ?? (await models.forTenant(tenant).latest())?.id;
       if (!id) throw new ConflictError('no model has been trained yet: POST /v1/training-jobs first', 'NO_MODEL');
-      const loaded = await load(id);
+      const loaded = await load(tenant, id);
       const x = new Float32Array(inputs.length * INPUT_SIZE);
       inputs.forEach((pixels, i) => {
         for (let p = 0; p < INPUT_SIZE; p++) x[i * INPUT_SIZE + p] = NORMALISE[pixels[p]!]!;
@@ -211,8 +224,8 @@ export function createPredictor({
       });
       return { modelId: id, predictions };
     },
-    evict(modelId) {
-      cache.delete(modelId);
+    evict(modelId, tenant = DEFAULT_TENANT) {
+      cache.delete(cacheKey(tenant, modelId));
     },
   };
 }

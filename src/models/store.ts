@@ -5,6 +5,8 @@ import { RESOURCE_ID } from '../schemas/common.js';
 import { putAll, type ObjectStorage, type ObjectStream } from '../storage/types.js';
 import { deserialiseModel, serialiseModel } from './serialise.js';
 import type { ModelMetadata } from './types.js';
+import { tenantStorage } from '../storage/prefixed.js';
+import { DEFAULT_TENANT } from '../schemas/tenant.js';
 
 export type { ModelMetadata } from './types.js';
 
@@ -20,7 +22,7 @@ export interface ModelFileRef {
 
 export interface ModelStore {
   /** Stores a trained model with its metadata; saving the same id twice keeps the first. */
-  save(meta: Omit<ModelMetadata, 'sizeBytes'>, model: tf.LayersModel): Promise<ModelMetadata>;
+  save(meta: Omit<ModelMetadata, 'sizeBytes' | 'tenant'>, model: tf.LayersModel): Promise<ModelMetadata>;
   /** Newest first, read from storage now: a model another process just saved is listed. */
   list(): Promise<ModelMetadata[]>;
   get(id: string): Promise<ModelMetadata>;
@@ -36,6 +38,11 @@ export interface ModelStore {
    * what a save or remove that crashed part-way leaves behind. Returns how many revisions went.
    */
   sweep(olderThanMs: number): Promise<number>;
+  /**
+   * The models of one tenant, stored under its own prefix: another tenant's ids are not found.
+   * This store itself is the default tenant's.
+   */
+  forTenant(tenant: string): ModelStore;
 }
 
 export interface ModelStoreOptions {
@@ -60,7 +67,23 @@ const REVISION_KEY = /^models\/([^/]+)\/r([0-9a-z]+)-[0-9a-f]{8}\//;
  * first to commit stands. (Models stored before revisions existed have their files beside
  * metadata.json and no revision; they are read as they are.)
  */
-export function createModelStore({ storage, listCacheMs = 1000 }: ModelStoreOptions): ModelStore {
+export function createModelStore({ storage: root, listCacheMs = 1000 }: ModelStoreOptions): ModelStore {
+  const views = new Map<string, ModelStore>();
+  const forTenant = (tenant: string): ModelStore => {
+    let view = views.get(tenant);
+    if (!view)
+      views.set(tenant, (view = tenantModelStore(tenantStorage(root, tenant), tenant, listCacheMs, forTenant)));
+    return view;
+  };
+  return forTenant(DEFAULT_TENANT);
+}
+
+function tenantModelStore(
+  storage: ObjectStorage,
+  tenant: string,
+  listCacheMs: number,
+  forTenant: (tenant: string) => ModelStore,
+): ModelStore {
   const dirOf = (id: string) => {
     if (!RESOURCE_ID.test(id)) throw notFound(id);
     return `models/${id}/`;
@@ -240,6 +263,8 @@ export function createModelStore({ storage, listCacheMs = 1000 }: ModelStoreOpti
       }
       return removed;
     },
+
+    forTenant,
   };
   return store;
 }

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ConflictError, DomainError, NotFoundError } from '../errors.js';
 import { serviceKeys } from './keys.js';
+import { DEFAULT_TENANT } from '../schemas/tenant.js';
 
 /** How long a key remembers its job, from the first request that used it. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
@@ -53,7 +54,10 @@ export function fingerprint(value: unknown): string {
  * key create exactly one job: the others wait for it to appear and answer it.
  */
 export function createIdempotency(client: () => Promise<Redis>, prefix: string) {
-  const redisKey = serviceKeys(prefix).idempotency;
+  const keys = serviceKeys(prefix);
+  // The default tenant keeps the key names of before tenants, so records made then still count.
+  const redisKey = (key: string, tenant: string) =>
+    tenant === DEFAULT_TENANT ? keys.idempotency(key) : keys.tenantIdempotency(tenant, key);
   const swap = async (redis: Redis, key: string, expected: string, next: string) =>
     (await redis.eval(SWAP, 1, key, expected, next)) === 1;
 
@@ -67,9 +71,10 @@ export function createIdempotency(client: () => Promise<Redis>, prefix: string) 
       request: unknown,
       create: (id: string) => Promise<T>,
       find: (id: string) => Promise<T | undefined>,
+      tenant: string = DEFAULT_TENANT,
     ): Promise<Outcome<T>> {
       const redis = await client();
-      const k = redisKey(key);
+      const k = redisKey(key, tenant);
       const hash = fingerprint(request);
       for (;;) {
         const mine: Claim = { hash, id: randomUUID() };

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { ConflictError, NotFoundError } from '../errors.js';
 import {
   CANCELLED_REASON,
+  JOB_STATES,
   type CreateTrainingJob,
   type JobState,
   type Progress,
@@ -23,6 +24,8 @@ import { createTombstones } from './tombstones.js';
 import { TRAIN_JOB, type TrainingQueue } from './training-queue.js';
 import { RESOURCE_ID } from '../schemas/common.js';
 import { prefixOf } from './keys.js';
+import { createTenantJobIndex } from './tenant-jobs.js';
+import { DEFAULT_TENANT } from '../schemas/tenant.js';
 
 export const DEFAULT_DATASET = 'mnist-sample';
 
@@ -56,6 +59,7 @@ export function toJobResource(job: TrainingBullJob, bullState: JobState): Traini
   return {
     id: job.id!,
     name: job.data.name,
+    tenant: job.data.tenant ?? DEFAULT_TENANT,
     state,
     dataset: job.data.dataset,
     params,
@@ -74,26 +78,37 @@ export function emptyProgress(epochs: number): Progress {
   return { epoch: 0, epochs, loss: null, accuracy: null, samplesPerSecond: null, history: [] };
 }
 
+/**
+ * Which tenant's jobs a call may see: a tenant's name, or undefined for an admin, who sees
+ * every tenant's. A job of another tenant answers exactly as one that does not exist.
+ */
+export type TenantScope = string | undefined;
+
 export interface JobService {
-  /** With an idempotency key, a repeat within 24 h answers the first job (`replayed`) instead. */
   /**
-   * `owner` (the caller's id) is held to MAX_QUEUED_JOBS_PER_KEY, and recorded in the job for
+   * Queues a job for `tenant` (default: the default tenant). With an idempotency key (one
+   * namespace per tenant), a repeat within 24 h answers the first job (`replayed`) instead.
+   * `owner` (whom quotas count) is held to MAX_QUEUED_JOBS_PER_KEY, and recorded in the job for
    * MAX_RUNNING_JOBS_PER_KEY. A job past `limits` is a 400 and is not queued.
    */
   submit(
     input: CreateTrainingJob,
-    options?: { idempotencyKey?: string; owner?: string },
+    options?: { idempotencyKey?: string; owner?: string; tenant?: string },
   ): Promise<Outcome<TrainingJob>>;
-  get(id: string): Promise<TrainingJob>;
-  list(query: { state?: JobState; limit?: number }): Promise<TrainingJob[]>;
-  /** Whether a queued or running job trains on this dataset. */
-  usesDataset(datasetId: string): Promise<boolean>;
+  get(id: string, tenant?: TenantScope): Promise<TrainingJob>;
+  list(query: { state?: JobState; limit?: number; tenant?: TenantScope }): Promise<TrainingJob[]>;
+  /** Whether a queued or running job of `tenant` trains on this dataset. */
+  usesDataset(datasetId: string, tenant?: string): Promise<boolean>;
   /** A queued job is removed and cancelled at once; a running one stops after its current batch. */
-  cancel(id: string): Promise<TrainingJob>;
+  cancel(id: string, tenant?: TenantScope): Promise<TrainingJob>;
   /** Forgets a finished job. */
-  remove(id: string): Promise<void>;
-  /** How many jobs are in each state (for metrics). */
-  counts(): Promise<Record<JobState, number>>;
+  remove(id: string, tenant?: TenantScope): Promise<void>;
+  /** How many jobs are in each state (for metrics); for one tenant, counted from its own index. */
+  counts(tenant?: string): Promise<Record<JobState, number>>;
+  /** Tenants that have submitted jobs or stored datasets. */
+  tenants(): Promise<string[]>;
+  /** Records a tenant as having stored something (a dataset upload). */
+  registerTenant(tenant: string): Promise<void>;
 }
 
 export function createJobService({
@@ -110,7 +125,8 @@ export function createJobService({
   quota?: QueuedQuota;
   checkpoints?: Pick<CheckpointStore, 'remove'>;
   queue: TrainingQueue;
-  datasets: Pick<DatasetStore, 'get'>;
+  /** The datasets of a tenant: a job trains only on its own tenant's uploads or the built-ins. */
+  datasets: { forTenant(tenant: string): Pick<DatasetStore, 'get'> };
   retentionDays?: number;
 }): JobService {
   const activeJobs = () => queue.getJobs([...BULL_STATES.queued, ...BULL_STATES.running]);
@@ -119,7 +135,23 @@ export function createJobService({
   const redis = async () => client;
   const tombstones = createTombstones(redis, prefixOf(queue), retentionDays);
   const idempotency = createIdempotency(redis, prefixOf(queue));
+  const index = createTenantJobIndex(client, prefixOf(queue));
   const notFound = (id: string) => new NotFoundError(`training job "${id}" not found`, 'JOB_NOT_FOUND');
+  let backfilled: Promise<void> | undefined;
+  const indexed = () =>
+    (backfilled ??= index
+      .backfill(async () => {
+        const jobs = (await queue.getJobs([...Object.values(BULL_STATES).flat()])).filter((j) => j?.id);
+        const cancelled = await tombstones.list(Number.MAX_SAFE_INTEGER);
+        return [
+          ...jobs.map((j) => ({ id: j.id!, tenant: j.data?.tenant, createdAt: j.timestamp })),
+          ...cancelled.map((j) => ({ id: j.id, tenant: j.tenant, createdAt: Date.parse(j.createdAt) })),
+        ];
+      })
+      .catch((err: unknown) => {
+        backfilled = undefined; // tried again by the next listing
+        throw err;
+      }));
 
   const newest = async (s: keyof typeof BULL_STATES, from: number, count: number) =>
     (await queue.getJobs(BULL_STATES[s], from, from + count - 1, false)).map((j) => toJobResource(j, s));
@@ -138,15 +170,60 @@ export function createJobService({
     return found.slice(0, limit);
   }
 
+  /** Every tenant's jobs (admins): BullMQ's sets and the tombstones, newest first. */
+  async function listAll(state: JobState | undefined, limit: number): Promise<TrainingJob[]> {
+    // Cancelled jobs are failed ones with the cancel reason, or tombstones of queued ones.
+    const bullStates = state === 'cancelled' ? ['failed' as const] : state ? [state] : BULL_KEYS;
+    const groups = await Promise.all(
+      bullStates.map((s) =>
+        s === 'failed' && (state === 'failed' || state === 'cancelled')
+          ? failedJobs(state, limit)
+          : newest(s, 0, limit),
+      ),
+    );
+    if (!state || state === 'cancelled') groups.push(await tombstones.list(limit));
+    return groups
+      .flat()
+      .filter((j) => !state || j.state === state)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      .slice(0, limit);
+  }
+
+  /** The job as it is now, from BullMQ or the tombstones, whoever owns it; undefined when gone. */
+  async function find(id: string): Promise<TrainingJob | undefined> {
+    const job = await queue.getJob(id);
+    if (job) return toJobResource(job, toJobState(await job.getState()));
+    return tombstones.get(id);
+  }
+
+  /** One tenant's jobs: read from its index page by page, dropping ids whose job is gone. */
+  async function listTenant(tenant: string, state: JobState | undefined, limit: number): Promise<TrainingJob[]> {
+    await indexed();
+    const found: TrainingJob[] = [];
+    const page = Math.max(limit, 50);
+    for (let from = 0; found.length < limit; from += page) {
+      const ids = await index.page(tenant, from, page);
+      const jobs = await Promise.all(ids.map(find));
+      const gone = ids.filter((_, i) => jobs[i] === undefined);
+      found.push(...jobs.filter((j): j is TrainingJob => !!j && j.tenant === tenant && (!state || j.state === state)));
+      if (ids.length < page) break;
+      if (gone.length > 0) {
+        await index.drop(tenant, gone);
+        from -= gone.length; // the set shifted under the cursor
+      }
+    }
+    return found.slice(0, limit);
+  }
+
   /** Queues a new job; a replayed idempotent request never gets here, so it is not held to the quota. */
-  async function create(input: CreateTrainingJob, jobId: string, owner: string | undefined): Promise<TrainingJob> {
+  async function create(input: CreateTrainingJob, jobId: string, owner: string | undefined, tenant: string) {
     const { dataset = DEFAULT_DATASET, name, timeoutSeconds, ...hyper } = input;
     const params = withDefaults(hyper);
     // What needs no Redis and no dataset first: a refused job costs no lookups.
     checkShape(params, limits);
     const timeout = jobTimeout(timeoutSeconds, limits);
     if (owner) await quota?.check(owner);
-    const info = await datasets.get(dataset);
+    const info = await datasets.forTenant(tenant).get(dataset);
     if (!info.available) {
       throw new ConflictError(
         `dataset "${dataset}" is not available: ${info.note ?? 'unknown reason'}`,
@@ -159,86 +236,85 @@ export function createJobService({
       dataset,
       params,
       timeoutSeconds: timeout,
+      tenant,
       ...(owner ? { owner } : {}),
     };
+    // Indexed before it is queued: a job a worker may already run is always in its tenant's listing.
+    await index.add(tenant, jobId, Date.now());
     const job = await queue.add(TRAIN_JOB, data, { jobId });
     if (owner) await quota?.record(owner, jobId);
     return toJobResource(job, 'queued');
   }
 
+  const visible = (job: TrainingJob | undefined, scope: TenantScope): job is TrainingJob =>
+    !!job && (scope === undefined || (job.tenant ?? DEFAULT_TENANT) === scope);
+
   return {
-    async submit(input, { idempotencyKey, owner } = {}) {
-      if (!idempotencyKey) return { job: await create(input, randomUUID(), owner), replayed: false };
+    async submit(input, { idempotencyKey, owner, tenant = DEFAULT_TENANT } = {}) {
+      if (!idempotencyKey) return { job: await create(input, randomUUID(), owner, tenant), replayed: false };
       // Defaults filled in, so that leaving a field out and sending its default are one request.
       const request = { dataset: DEFAULT_DATASET, ...DEFAULT_PARAMS, ...input };
-      const find = (id: string) =>
-        this.get(id).catch((err: unknown) => (err instanceof NotFoundError ? undefined : Promise.reject(err)));
-      return idempotency.once(idempotencyKey, request, (jobId) => create(input, jobId, owner), find);
+      const findOwn = async (id: string) => {
+        const job = await find(id);
+        return visible(job, tenant) ? job : undefined;
+      };
+      return idempotency.once(idempotencyKey, request, (jobId) => create(input, jobId, owner, tenant), findOwn, tenant);
     },
 
-    async get(id) {
+    async get(id, scope) {
       if (!RESOURCE_ID.test(id)) throw notFound(id);
-      const job = await queue.getJob(id);
-      if (job) return toJobResource(job, toJobState(await job.getState()));
-      const cancelled = await tombstones.get(id);
-      if (cancelled) return cancelled;
-      throw notFound(id);
+      const job = await find(id);
+      if (!visible(job, scope)) throw notFound(id);
+      return job;
     },
 
-    async list({ state, limit = 50 }) {
-      // Cancelled jobs are failed ones with the cancel reason, or tombstones of queued ones.
-      const bullStates = state === 'cancelled' ? ['failed' as const] : state ? [state] : BULL_KEYS;
-      const groups = await Promise.all(
-        bullStates.map((s) =>
-          s === 'failed' && (state === 'failed' || state === 'cancelled')
-            ? failedJobs(state, limit)
-            : newest(s, 0, limit),
-        ),
-      );
-      if (!state || state === 'cancelled') groups.push(await tombstones.list(limit));
-      return groups
-        .flat()
-        .filter((j) => !state || j.state === state)
-        .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
-        .slice(0, limit);
+    async list({ state, limit = 50, tenant }) {
+      return tenant === undefined ? listAll(state, limit) : listTenant(tenant, state, limit);
     },
 
-    async cancel(id) {
-      const current = await this.get(id);
+    async cancel(id, scope) {
+      const current = await this.get(id, scope);
       if (current.state !== 'queued' && current.state !== 'running') {
         throw new ConflictError(`training job "${id}" is ${current.state} and cannot be cancelled`, 'JOB_FINISHED');
       }
       const job = await queue.getJob(id);
       if (current.state === 'queued' && job) {
+        let removed = false;
         try {
           await job.remove(); // refused while a worker holds the job's lock: then it is running
-          const cancelled: TrainingJob = {
-            ...current,
-            state: 'cancelled',
-            finishedAt: new Date().toISOString(),
-          };
+          removed = true;
+        } catch {
+          // picked up meanwhile: cancelled below as a running job
+        }
+        if (removed) {
+          const cancelled: TrainingJob = { ...current, state: 'cancelled', finishedAt: new Date().toISOString() };
           await tombstones.put(cancelled);
           // After the tombstone: a reader of the events stream finds the cancelled job in place.
           await publishCancelled(client, prefixOf(queue), id);
           await checkpoints?.remove(id); // an earlier attempt may have left one
           return cancelled;
-        } catch {
-          // picked up meanwhile: cancel it as a running job
         }
       }
       await requestCancel(await redis(), prefixOf(queue), id);
-      return this.get(id);
+      return this.get(id, scope);
     },
 
-    async remove(id) {
-      const current = await this.get(id);
+    async remove(id, scope) {
+      const current = await this.get(id, scope);
       if (current.state === 'queued' || current.state === 'running') {
         throw new ConflictError(`training job "${id}" is ${current.state}; cancel it first`, 'JOB_ACTIVE');
       }
       if (!(await tombstones.remove(id))) await (await queue.getJob(id))?.remove();
+      await index.drop(current.tenant ?? DEFAULT_TENANT, [id]);
     },
 
-    async counts() {
+    async counts(tenant) {
+      if (tenant !== undefined) {
+        const jobs = await listTenant(tenant, undefined, Number.MAX_SAFE_INTEGER);
+        const counted = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
+        for (const job of jobs) counted[job.state]++;
+        return counted;
+      }
       const bull = await queue.getJobCounts(...Object.values(BULL_STATES).flat());
       const sum = (types: JobType[]) => types.reduce((n, t) => n + (bull[t] ?? 0), 0);
       return {
@@ -252,9 +328,14 @@ export function createJobService({
       };
     },
 
-    async usesDataset(datasetId) {
-      return (await activeJobs()).some((j) => j?.data?.dataset === datasetId);
+    async usesDataset(datasetId, tenant = DEFAULT_TENANT) {
+      return (await activeJobs()).some(
+        (j) => j?.data?.dataset === datasetId && (j.data.tenant ?? DEFAULT_TENANT) === tenant,
+      );
     },
+
+    tenants: () => index.tenants(),
+    registerTenant: (tenant) => index.register(tenant),
   };
 }
 

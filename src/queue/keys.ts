@@ -16,6 +16,14 @@ export function serviceKeys(prefix: string) {
     cancelled: `${queue}:cancelled`,
     cancelledIndex: `${queue}:cancelled:index`,
     idempotency: (key: string) => `${prefix}:idempotency:${key}`,
+    /** Another tenant's idempotency keys: a family of their own, so no tenant's key can name another's. */
+    tenantIdempotency: (tenant: string, key: string) => `${prefix}:tenant:${tenant}:idempotency:${key}`,
+    /** A tenant's jobs by creation time (a sorted set of ids): its listing reads only its own. */
+    tenantJobs: (tenant: string) => `${queue}:tenant:${tenant}:jobs`,
+    /** Every tenant that has submitted a job or stored a dataset (for admins). */
+    tenants: `${queue}:tenants`,
+    /** Set once the jobs from before tenants have been indexed under the default tenant. */
+    tenantIndexBuilt: `${queue}:tenant-index:v1`,
     authFailures: (ip: string) => `${prefix}:auth-failures:${ip}`,
   };
 }

@@ -1,15 +1,23 @@
 import type { Redis } from 'ioredis';
 import type { TrainingJob } from '../schemas/job.js';
 import { serviceKeys } from './keys.js';
+import { DEFAULT_TENANT } from '../schemas/tenant.js';
 
 /**
  * Jobs cancelled while still queued: BullMQ removes them from the queue outright, so their
  * final resource is kept here (a hash by id, a sorted set by time for listing and trimming)
  * for as long as finished jobs are kept.
  */
+const withTenant = (job: Partial<TrainingJob> & Omit<TrainingJob, 'tenant'>): TrainingJob => ({
+  ...job,
+  tenant: job.tenant ?? DEFAULT_TENANT,
+});
+
 export function createTombstones(client: () => Promise<Redis>, prefix: string, retentionDays: number) {
   const { cancelled: hash, cancelledIndex: index } = serviceKeys(prefix);
-  const parse = (raw: string | null) => (raw ? (JSON.parse(raw) as TrainingJob) : undefined);
+  // Tombstones from before tenants carry none: they are the default tenant's.
+  const parse = (raw: string | null): TrainingJob | undefined =>
+    raw ? withTenant(JSON.parse(raw) as Partial<TrainingJob> & Omit<TrainingJob, 'tenant'>) : undefined;
   return {
     async put(job: TrainingJob): Promise<void> {
       const redis = await client();

@@ -1,11 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { IsoDate, Nullable } from './common.js';
+import { TenantShown } from './tenant.js';
 
 export const DatasetSchema = Type.Object(
   {
     id: Type.String({ examples: ['mnist-sample'] }),
     name: Type.String(),
     builtin: Type.Boolean(),
+    tenant: Type.Optional(Nullable(TenantShown)),
     available: Type.Boolean({ description: 'Whether jobs can train on it now' }),
     note: Type.Optional(Type.String({ description: 'Why it is unavailable, or how it will be fetched' })),
     trainSize: Type.Integer(),

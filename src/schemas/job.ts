@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { StringEnum, TrainingParamsSchema, trainingParamInputs } from './training-params.js';
 import { IsoDate, Nullable } from './common.js';
 import { ModelMetricsSchema } from './model.js';
+import { TenantFilter, TenantSchema, TenantShown } from './tenant.js';
 
 export const JOB_STATES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
 
@@ -38,6 +39,7 @@ export const TrainingJobSchema = Type.Object(
   {
     id: Type.String(),
     name: Type.String(),
+    tenant: Type.Optional(TenantShown),
     state: StringEnum([...JOB_STATES]),
     dataset: Type.String(),
     params: TrainingParamsSchema,
@@ -81,6 +83,7 @@ export const ListJobsQuery = Type.Object(
   {
     state: Type.Optional(StringEnum([...JOB_STATES])),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    tenant: Type.Optional(TenantFilter),
   },
   { additionalProperties: false },
 );
@@ -95,6 +98,8 @@ export const TrainingJobDataSchema = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),
   dataset: Type.String({ minLength: 1, maxLength: 100 }),
   params: TrainingParamsSchema,
+  /** The tenant that owns the job and its model; absent on jobs queued before tenants (the default tenant). */
+  tenant: Type.Optional(TenantSchema),
   /** Who submitted it (the caller's id), held to MAX_RUNNING_JOBS_PER_KEY; absent: no one to count. */
   owner: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   /** The job's run-time limit; absent on jobs queued before limits were recorded. */

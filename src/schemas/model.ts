@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TrainingParamsSchema } from './training-params.js';
 import { IsoDate } from './common.js';
+import { TenantShown } from './tenant.js';
 
 export const ClassMetricsSchema = Type.Object({
   label: Type.String({ description: 'Class name' }),
@@ -29,6 +30,7 @@ export const ModelSchema = Type.Object(
   {
     id: Type.String(),
     name: Type.String(),
+    tenant: Type.Optional(TenantShown),
     createdAt: IsoDate,
     jobId: Type.String({ description: 'The training job that produced it' }),
     dataset: Type.String(),

@@ -16,6 +16,9 @@ import type { Job } from 'bullmq';
 import { createWorkerMetrics, serveMetrics, type MetricsEndpoint } from '../metrics/worker-metrics.js';
 import { CANCELLED_REASON, type Progress } from '../schemas/job.js';
 import { datasetStoreFromConfig, storageFromConfig } from '../stores.js';
+import { storedTenants } from '../storage/prefixed.js';
+import type { ObjectStorage } from '../storage/types.js';
+import { DEFAULT_TENANT } from '../schemas/tenant.js';
 
 /** Starts a training worker; returns its close function (used alone here and by main.ts). */
 export async function startWorker(config: Config, logger: Logger): Promise<() => Promise<void>> {
@@ -59,7 +62,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<() =>
     { backend: backend.name, skipped: backend.skipped, concurrency: config.WORKER_CONCURRENCY },
     'trainyard worker started',
   );
-  const sweeper = startSweeper(createModelStore({ storage }), datasetStoreFromConfig(config, storage), logger);
+  const sweeper = startSweeper(storage, createModelStore({ storage }), datasetStoreFromConfig(config, storage), logger);
   const heartbeat = config.WORKER_HEARTBEAT_FILE
     ? startHeartbeat(config.WORKER_HEARTBEAT_FILE, worker, connection)
     : undefined;
@@ -124,20 +127,41 @@ const SWEEP_EVERY_MS = 60 * 60_000;
  * (invisible, since no marker names them, but taking space). Several workers sweeping at once
  * delete the same files, which is harmless.
  */
-function startSweeper(models: ModelStore, datasets: DatasetStore, logger: Logger): { stop(): void } {
+function startSweeper(
+  storage: ObjectStorage,
+  models: ModelStore,
+  datasets: DatasetStore,
+  logger: Logger,
+): { stop(): void } {
   let running = false;
+  const sweepTenant = (tenant: string) => {
+    const models_ = models
+      .forTenant(tenant)
+      .sweep(SWEEP_GRACE_MS)
+      .then(
+        (removed) => removed > 0 && logger.info({ removed, tenant }, 'removed model files no model names'),
+        (err: unknown) => logger.warn({ err: (err as Error).message, tenant }, 'model sweep failed'),
+      );
+    const datasets_ = datasets
+      .forTenant(tenant)
+      .sweep(SWEEP_GRACE_MS)
+      .then(
+        (removed) =>
+          removed > 0 && logger.info({ removed, tenant }, 'removed files of dataset uploads never committed'),
+        (err: unknown) => logger.warn({ err: (err as Error).message, tenant }, 'dataset sweep failed'),
+      );
+    return Promise.all([models_, datasets_]);
+  };
   const sweep = () => {
     if (running) return; // a sweep of a large bucket still going
     running = true;
-    const models_ = models.sweep(SWEEP_GRACE_MS).then(
-      (removed) => removed > 0 && logger.info({ removed }, 'removed model files no model names'),
-      (err: unknown) => logger.warn({ err: (err as Error).message }, 'model sweep failed'),
-    );
-    const datasets_ = datasets.sweep(SWEEP_GRACE_MS).then(
-      (removed) => removed > 0 && logger.info({ removed }, 'removed files of dataset uploads never committed'),
-      (err: unknown) => logger.warn({ err: (err as Error).message }, 'dataset sweep failed'),
-    );
-    void Promise.all([models_, datasets_]).finally(() => (running = false));
+    // Every tenant's prefix in turn: the default tenant's at the root, the others' under tenants/.
+    void storedTenants(storage)
+      .catch(() => [])
+      .then(async (tenants) => {
+        for (const tenant of [DEFAULT_TENANT, ...tenants]) await sweepTenant(tenant);
+      })
+      .finally(() => (running = false));
   };
   const first = setTimeout(sweep, 60_000).unref();
   const every = setInterval(sweep, SWEEP_EVERY_MS).unref();

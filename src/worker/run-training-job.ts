@@ -1,5 +1,6 @@
 import { DomainError } from '../errors.js';
 import { IMAGE_SHAPE } from '../schemas/image-shape.js';
+import { DEFAULT_TENANT } from '../schemas/tenant.js';
 import type { CheckpointStore } from '../models/checkpoints.js';
 import type { ModelStore } from '../models/store.js';
 import { checkShape, checkWork, type JobLimits } from '../queue/budgets.js';
@@ -26,8 +27,9 @@ export interface TrainingJobContext {
 }
 
 export interface TrainingDeps {
-  datasets: Pick<DatasetStore, 'load'>;
-  models: Pick<ModelStore, 'save'>;
+  /** Each tenant's datasets and models: a job reads and writes only its own tenant's. */
+  datasets: { forTenant(tenant: string): Pick<DatasetStore, 'load'> };
+  models: { forTenant(tenant: string): Pick<ModelStore, 'save'> };
   checkpoints: CheckpointStore;
   backend: string;
   checkData: (value: unknown) => Static<typeof TrainingJobDataSchema>;
@@ -76,7 +78,9 @@ export async function runTrainingJob(
   try {
     if (clock.spentMs() >= limitSeconds * 1000) throw new TrainingAbortedError(ABORT_TIMEOUT);
     checkShape(data.params, deps.limits);
-    const dataset = await deps.datasets.load(data.dataset);
+    // The tenant comes from the job's data, checked against the tenant pattern above.
+    const tenant = data.tenant ?? DEFAULT_TENANT;
+    const dataset = await deps.datasets.forTenant(tenant).load(data.dataset);
     checkWork(data.params, dataset.train.count, deps.limits);
     const resumeFrom = await deps.checkpoints.load(job.id);
     const history: Progress['history'] = [...(resumeFrom?.history ?? [])];
@@ -99,7 +103,7 @@ export async function runTrainingJob(
       },
     });
     try {
-      const saved = await deps.models.save(
+      const saved = await deps.models.forTenant(tenant).save(
         {
           id: job.id,
           name: data.name,

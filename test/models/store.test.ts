@@ -51,7 +51,7 @@ function smallModel(seed: number): tf.Sequential {
 
 const outputs = (model: tf.LayersModel) => Array.from((model.predict(tf.ones([1, 784])) as tf.Tensor).dataSync());
 
-const meta = (id: string, createdAt = new Date().toISOString()): Omit<ModelMetadata, 'sizeBytes'> => ({
+const meta = (id: string, createdAt = new Date().toISOString()): Omit<ModelMetadata, 'sizeBytes' | 'tenant'> => ({
   id,
   name: `model ${id}`,
   createdAt,

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Caller } from '../api-keys.js';
+import { hasScope, quotaOwnerOf, type Caller } from '../api-keys.js';
+import { DEFAULT_TENANT } from '../../schemas/tenant.js';
 import { createAuthFailures } from '../auth-failures.js';
 import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from '../../errors.js';
 import { errors } from '../schemas.js';
@@ -19,6 +20,23 @@ export function predictScopeAllows(method: string, route: string | undefined): b
 }
 
 const isApiPath = (route: string) => route === '/v1' || route.startsWith('/v1/');
+
+/** Routes only an `admin` key may call. */
+export const isAdminRoute = (route: string | undefined): boolean => !!route?.startsWith('/v1/admin/');
+
+/** Routes every key may call, whatever its scopes: who am I. */
+const isSelfRoute = (route: string | undefined) => route === '/v1/whoami';
+
+/**
+ * What the scopes allow: `admin` everything; `train` all but the admin routes; `predict` the
+ * predict routes and reading models.
+ */
+export function scopesAllow(caller: Pick<Caller, 'scopes'>, method: string, route: string | undefined): boolean {
+  if (hasScope(caller, 'admin') || isSelfRoute(route)) return true;
+  if (isAdminRoute(route)) return false;
+  if (hasScope(caller, 'train')) return true;
+  return hasScope(caller, 'predict') && predictScopeAllows(method, route);
+}
 
 /** The key in `Authorization: Bearer <key>`, or undefined. */
 export function bearerToken(request: FastifyRequest): string | undefined {
@@ -60,7 +78,14 @@ export default fp(async function auth(app: FastifyInstance) {
     const route = request.routeOptions.url;
     if (!route || !isApiPath(route)) return;
     if (!keyring) {
-      request.caller = { id: `ip:${request.ip}`, scope: 'train' };
+      const id = `ip:${request.ip}`;
+      // Open mode is one tenant, the default; whoever reaches the port trains and predicts in it.
+      request.caller = {
+        id,
+        tenant: DEFAULT_TENANT,
+        scopes: ['train', 'predict'],
+        quotaOwner: quotaOwnerOf(DEFAULT_TENANT, id),
+      };
       return;
     }
     const token = bearerToken(request);
@@ -83,10 +108,12 @@ export default fp(async function auth(app: FastifyInstance) {
         : new UnauthorizedError('the API key is not valid', 'INVALID_API_KEY');
     }
     request.caller = caller;
-    reply.log = request.log = request.log.child({ caller: caller.id });
-    if (caller.scope === 'predict' && !predictScopeAllows(request.method, route)) {
+    reply.log = request.log = request.log.child({ caller: caller.id, tenant: caller.tenant });
+    if (!scopesAllow(caller, request.method, route)) {
       throw new ForbiddenError(
-        `a "predict" key may only call the predict routes and read models; ${request.method} ${route} needs a "train" key`,
+        isAdminRoute(route) || hasScope(caller, 'train')
+          ? `${request.method} ${route} needs an "admin" key`
+          : `a "predict" key may only call the predict routes and read models; ${request.method} ${route} needs a "train" key`,
         'INSUFFICIENT_SCOPE',
       );
     }

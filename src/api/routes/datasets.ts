@@ -12,6 +12,9 @@ import { DatasetSchema } from '../../schemas/dataset.js';
 import { UPLOAD_FIELDS as FILE_FIELDS } from '../../datasets/upload.js';
 import type { UploadField as FileField } from '../../datasets/types.js';
 import { binary, errors, list, ref } from '../schemas.js';
+import { TenantQuery } from '../../schemas/tenant.js';
+import { allShownTo, callerTenant, knownTenants, listScope, locate, shownTo } from '../tenancy.js';
+import type { FastifyRequest } from 'fastify';
 
 /** Room for gzip's framing on top of MAX_DATASET_BYTES: incompressible data grows a little. */
 const GZIP_SLACK = (bytes: number) => 64 * 1024 + Math.ceil(bytes / 1000);
@@ -26,13 +29,27 @@ const UploadSchema = Type.Object(
 
 const datasets: FastifyPluginAsyncTypebox = async (app) => {
   const { datasets: store, jobs, config } = app.deps;
+  // By id, in the tenants the caller may see: another tenant's upload answers 404.
+  const find = (request: FastifyRequest, id: string) => locate(request, app.deps, (t) => store.forTenant(t).get(id));
 
   app.get(
     '/v1/datasets',
     {
-      schema: { tags: ['datasets'], summary: 'Built-in and uploaded datasets', response: { 200: list(DatasetSchema) } },
+      schema: {
+        tags: ['datasets'],
+        summary: "The built-in datasets and the tenant's uploads",
+        querystring: TenantQuery,
+        response: { 200: list(DatasetSchema), ...errors(400, 403) },
+      },
     },
-    async () => ({ items: await store.list() }),
+    async (request) => {
+      const tenant = listScope(request, request.query.tenant);
+      if (tenant !== undefined) return allShownTo(request, await store.forTenant(tenant).list());
+      // An admin's view of every tenant: the built-ins once, then each tenant's uploads.
+      const lists = await Promise.all((await knownTenants(app.deps)).map((t) => store.forTenant(t).list()));
+      const uploads = lists.flatMap((items) => items.filter((d) => !d.builtin));
+      return allShownTo(request, [...(lists[0] ?? []).filter((d) => d.builtin), ...uploads]);
+    },
   );
 
   app.get(
@@ -45,7 +62,7 @@ const datasets: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ref(DatasetSchema), ...errors(404) },
       },
     },
-    async (request) => store.get(request.params.id),
+    async (request) => shownTo(request, (await find(request, request.params.id)).value),
   );
 
   app.post(
@@ -66,15 +83,20 @@ const datasets: FastifyPluginAsyncTypebox = async (app) => {
           'UNSUPPORTED_MEDIA_TYPE',
         );
       }
-      // The owner of what is stored: quotas count per key (or per client IP while open).
-      const owner = request.caller?.id ?? `ip:${request.ip}`;
+      // What is stored belongs to the caller's tenant; quotas count per tenant (per key or client
+      // IP within the default tenant).
+      const owner = request.caller?.quotaOwner ?? `ip:${request.ip}`;
+      const tenant = callerTenant(request);
       const maxFile = config.MAX_DATASET_BYTES + GZIP_SLACK(config.MAX_DATASET_BYTES);
       // Loose part counts: a surplus part is answered by the checks below with a 400 that names it.
       const limits = { fileSize: maxFile, files: FILE_FIELDS.length + 2, fields: 4, parts: 10, fieldSize: 1024 };
-      const session = await store.beginUpload(owner).catch((err: unknown) => {
-        if (err instanceof DomainError && err.code === 'TOO_MANY_UPLOADS') void reply.header('retry-after', '5');
-        throw err;
-      });
+      const session = await store
+        .forTenant(tenant)
+        .beginUpload(owner)
+        .catch((err: unknown) => {
+          if (err instanceof DomainError && err.code === 'TOO_MANY_UPLOADS') void reply.header('retry-after', '5');
+          throw err;
+        });
       try {
         const seen = new Set<FileField>();
         let name: string | undefined;
@@ -119,7 +141,9 @@ const datasets: FastifyPluginAsyncTypebox = async (app) => {
           throw new BadRequestError('field "name" is required (1–100 characters)', 'MISSING_FIELD');
         }
         const created = await session.commit(trimmed);
-        return await reply.status(201).header('location', `/v1/datasets/${created.id}`).send(created);
+        await jobs.registerTenant(tenant);
+        request.log.info({ dataset: created.id }, 'dataset uploaded');
+        return await reply.status(201).header('location', `/v1/datasets/${created.id}`).send(shownTo(request, created));
       } catch (err) {
         // The rest of a refused body is not read: close the connection rather than drain it.
         void reply.header('connection', 'close');
@@ -142,11 +166,12 @@ const datasets: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { id } = request.params;
-      const info = await store.get(id);
-      if (!info.builtin && (await jobs.usesDataset(id))) {
+      const { tenant, value: info } = await find(request, id);
+      if (!info.builtin && (await jobs.usesDataset(id, tenant))) {
         throw new ConflictError(`dataset "${id}" is used by a queued or running job`, 'DATASET_IN_USE');
       }
-      await store.remove(id);
+      await store.forTenant(tenant).remove(id);
+      request.log.info({ dataset: id, owner: tenant }, 'dataset deleted');
       return reply.status(204).send(null);
     },
   );

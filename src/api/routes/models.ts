@@ -3,7 +3,9 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { IdParams } from '../../schemas/common.js';
 import { ModelSchema } from '../../schemas/model.js';
-import type { ModelFile, ModelStore } from '../../models/store.js';
+import type { ModelFile, ModelFileRef } from '../../models/store.js';
+import { TenantQuery } from '../../schemas/tenant.js';
+import { allShownTo, knownTenants, listScope, locate, shownTo } from '../tenancy.js';
 import { errors, list, ref } from '../schemas.js';
 
 /**
@@ -30,9 +32,13 @@ export function matchesEtag(header: string | undefined, etag: string): boolean {
  * Sends one model file as a stream with its length, or 304 when If-None-Match already names it.
  * Range is ignored (`Accept-Ranges: none`): an answer is always the whole file.
  */
-function serveModelFile(store: ModelStore, file: ModelFile, type: string, caching: ReturnType<typeof cacheControl>) {
+function serveModelFile(
+  open: (request: FastifyRequest, id: string) => Promise<ModelFileRef>,
+  type: string,
+  caching: ReturnType<typeof cacheControl>,
+) {
   return async (request: FastifyRequest<{ Params: Static<typeof IdParams> }>, reply: FastifyReply) => {
-    const found = await store.fileRef(request.params.id, file);
+    const found = await open(request, request.params.id);
     void reply.header('etag', found.etag).header('cache-control', caching.cacheControl).header('accept-ranges', 'none');
     if (caching.vary) appendVary(reply, caching.vary);
     if (matchesEtag(request.headers['if-none-match'], found.etag)) return reply.status(304).send();
@@ -61,10 +67,29 @@ function appendVary(reply: FastifyReply, name: string): void {
 const models: FastifyPluginAsyncTypebox = async (app) => {
   const { models: store, predictor } = app.deps;
 
+  // By id, in the tenants the caller may see: another tenant's model answers 404.
+  const find = (request: FastifyRequest, id: string) => locate(request, app.deps, (t) => store.forTenant(t).get(id));
+
   app.get(
     '/v1/models',
-    { schema: { tags: ['models'], summary: 'Trained models, newest first', response: { 200: list(ModelSchema) } } },
-    async () => ({ items: await store.list() }),
+    {
+      schema: {
+        tags: ['models'],
+        summary: "The tenant's trained models, newest first",
+        querystring: TenantQuery,
+        response: { 200: list(ModelSchema), ...errors(400, 403) },
+      },
+    },
+    async (request) => {
+      const tenant = listScope(request, request.query.tenant);
+      if (tenant !== undefined) return allShownTo(request, await store.forTenant(tenant).list(), tenant);
+      const all = await Promise.all(
+        (await knownTenants(app.deps)).map(async (t) =>
+          (await store.forTenant(t).list()).map((m) => ({ ...m, tenant: t })),
+        ),
+      );
+      return { items: all.flat().sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id)) };
+    },
   );
 
   app.get(
@@ -77,7 +102,10 @@ const models: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ref(ModelSchema), ...errors(404) },
       },
     },
-    async (request) => store.get(request.params.id),
+    async (request) => {
+      const { tenant, value } = await find(request, request.params.id);
+      return shownTo(request, value, tenant);
+    },
   );
 
   app.delete(
@@ -91,8 +119,10 @@ const models: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await store.remove(request.params.id);
-      predictor.evict(request.params.id);
+      const { tenant } = await find(request, request.params.id);
+      await store.forTenant(tenant).remove(request.params.id);
+      predictor.evict(request.params.id, tenant);
+      request.log.info({ model: request.params.id, owner: tenant }, 'model deleted');
       return reply.status(204).send(null);
     },
   );
@@ -125,7 +155,11 @@ const models: FastifyPluginAsyncTypebox = async (app) => {
         ...errors(404),
       },
     };
-    const handler = serveModelFile(store, file, type, cacheControl(!!app.deps.keyring));
+    const open = async (request: FastifyRequest, id: string) => {
+      const { tenant } = await find(request, id);
+      return store.forTenant(tenant).fileRef(id, file);
+    };
+    const handler = serveModelFile(open, type, cacheControl(!!app.deps.keyring));
     app.get(`/v1/models/:id/${file}`, { schema, exposeHeadRoute: false }, handler);
     app.head(`/v1/models/:id/${file}`, { schema }, handler);
   }

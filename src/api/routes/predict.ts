@@ -9,6 +9,7 @@ import { predictJsonSchema, PredictQuery, PredictResponseSchema } from '../../sc
 import { createBodyBudget } from '../body-budget.js';
 import { parseJson } from '../json-body.js';
 import { binary, errors, ref } from '../schemas.js';
+import { callerTenant, isAdmin, locate } from '../tenancy.js';
 
 export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'image/bmp'];
 
@@ -45,7 +46,7 @@ const bodySchema = (maxBatch: number) => ({
 const count = (n: number) => n.toLocaleString('en-US');
 
 const predict: FastifyPluginAsyncTypebox = async (app) => {
-  const { predictor, config } = app.deps;
+  const { predictor, config, models } = app.deps;
   // Raw image bodies are parsed only for these routes; elsewhere they are a 415.
   app.addContentTypeParser(IMAGE_TYPES, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   // JSON bodies get a limit of their own, sized from MAX_BATCH, refused from Content-Length before a byte is parsed.
@@ -68,7 +69,7 @@ const predict: FastifyPluginAsyncTypebox = async (app) => {
   // Before a byte of the body is read: its declared length against the budget; a chunked body
   // (no length) takes from it chunk by chunk as it arrives.
   app.addHook('preParsing', async (request, reply, payload) => {
-    const caller = request.caller?.id ?? `ip:${request.ip}`;
+    const caller = request.caller?.quotaOwner ?? `ip:${request.ip}`;
     const declared = Number(request.headers['content-length']);
     const releases: (() => void)[] = [];
     reply.raw.once('close', () => releases.forEach((release) => release())); // answered, or the client left
@@ -152,7 +153,12 @@ const predict: FastifyPluginAsyncTypebox = async (app) => {
 
   async function answer(request: FastifyRequest, modelId: string | undefined, debug: boolean | undefined) {
     const inputs = await readInputs(request);
-    const result = await predictor.predict(modelId, inputs);
+    // The newest model is the caller's tenant's; a model by id is looked for where the caller may see.
+    const tenant =
+      modelId === undefined || !isAdmin(request)
+        ? callerTenant(request)
+        : (await locate(request, app.deps, (t) => models.forTenant(t).get(modelId))).tenant;
+    const result = await predictor.predict(modelId, inputs, tenant);
     if (!debug) return result;
     return { ...result, predictions: result.predictions.map((p, i) => ({ ...p, input: Array.from(inputs[i]!) })) };
   }

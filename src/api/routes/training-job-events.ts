@@ -7,6 +7,7 @@ import { STREAM_ID, compareIds } from '../../queue/job-events.js';
 import { finalEventId, isFinal, openJobFeed, type FeedEvent } from '../../queue/job-feed.js';
 import { errors } from '../schemas.js';
 import { STREAM_RETRY_AFTER_S, createStreamSlots } from '../stream-slots.js';
+import { idScope, shownTo } from '../tenancy.js';
 
 const DEFAULT_HEARTBEAT_MS = 15_000;
 /** Asks EventSource to reconnect this soon after a dropped stream (it sends Last-Event-ID). */
@@ -85,9 +86,9 @@ const trainingJobEvents: FastifyPluginAsyncTypebox = async (app) => {
       const { id } = request.params;
       const lastEventId = request.headers['last-event-id'];
       // Taken first, so that a refused client costs no Redis work; released however the request ends.
-      const release = takeSlot(request.caller?.id ?? `ip:${request.ip}`, reply);
+      const release = takeSlot(request.caller?.quotaOwner ?? `ip:${request.ip}`, reply);
       // An unknown job is a JSON 404, before any stream starts.
-      const job = await jobs.get(id).catch((err: unknown) => {
+      const job = await jobs.get(id, idScope(request)).catch((err: unknown) => {
         release();
         throw err;
       });
@@ -117,7 +118,7 @@ const trainingJobEvents: FastifyPluginAsyncTypebox = async (app) => {
         jobId: id,
         job,
         lastEventId,
-        send: (event) => write(format(event)),
+        send: (event) => write(format({ ...event, data: shownTo(request, event.data) } as typeof event)),
         end,
         fail: (err) => {
           request.log.warn({ err: (err as Error).message, jobId: id }, 'event stream ended by an error');

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { IdParams } from '../../schemas/common.js';
 import { CreateTrainingJobSchema, ListJobsQuery, TrainingJobSchema } from '../../schemas/job.js';
 import { errors, list, ref } from '../schemas.js';
+import { allShownTo, callerTenant, idScope, listScope, shownTo } from '../tenancy.js';
 
 const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(
@@ -44,12 +45,17 @@ const trainingJobs: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const idempotencyKey = request.headers['idempotency-key'];
-      const { job, replayed } = await jobs.submit(request.body, { idempotencyKey, owner: request.caller?.id });
+      const { job, replayed } = await jobs.submit(request.body, {
+        idempotencyKey,
+        owner: request.caller?.quotaOwner,
+        tenant: callerTenant(request),
+      });
+      request.log.info({ job: job.id, replayed }, replayed ? 'training job replayed' : 'training job queued');
       // 200 for a replay, so a client can tell it did not queue a second job.
       return reply
         .status(replayed ? 200 : 202)
         .header('location', `/v1/training-jobs/${job.id}`)
-        .send(job);
+        .send(shownTo(request, job));
     },
   );
 
@@ -58,12 +64,15 @@ const trainingJobs: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['training'],
-        summary: 'List training jobs, newest first',
+        summary: "List the tenant's training jobs, newest first",
         querystring: ListJobsQuery,
-        response: { 200: list(TrainingJobSchema), ...errors(400, 503) },
+        response: { 200: list(TrainingJobSchema), ...errors(400, 403, 503) },
       },
     },
-    async (request) => ({ items: await jobs.list(request.query) }),
+    async (request) => {
+      const { tenant, ...query } = request.query;
+      return allShownTo(request, await jobs.list({ ...query, tenant: listScope(request, tenant) }));
+    },
   );
 
   app.get(
@@ -76,7 +85,7 @@ const trainingJobs: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ref(TrainingJobSchema), ...errors(404, 503) },
       },
     },
-    async (request) => jobs.get(request.params.id),
+    async (request) => shownTo(request, await jobs.get(request.params.id, idScope(request))),
   );
 
   app.post(
@@ -93,7 +102,11 @@ const trainingJobs: FastifyPluginAsyncTypebox = async (app) => {
         response: { 202: ref(TrainingJobSchema), ...errors(404, 409, 503) },
       },
     },
-    async (request, reply) => reply.status(202).send(await jobs.cancel(request.params.id)),
+    async (request, reply) => {
+      const job = await jobs.cancel(request.params.id, idScope(request));
+      request.log.info({ job: job.id, owner: job.tenant }, 'training job cancel requested');
+      return reply.status(202).send(shownTo(request, job));
+    },
   );
 
   app.delete(
@@ -107,7 +120,8 @@ const trainingJobs: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await jobs.remove(request.params.id);
+      await jobs.remove(request.params.id, idScope(request));
+      request.log.info({ job: request.params.id }, 'training job deleted');
       return reply.status(204).send(null);
     },
   );

@@ -1,0 +1,50 @@
+import type { Redis } from 'ioredis';
+import { DEFAULT_TENANT } from '../schemas/tenant.js';
+import { serviceKeys } from './keys.js';
+
+/**
+ * Each tenant's job ids in a sorted set by creation time, so that a tenant's listing reads its
+ * own ids and nothing of other tenants': its cost grows with its own jobs, not with the number
+ * of tenants or their jobs. BullMQ keeps the jobs themselves; an id whose job is gone is dropped
+ * when a listing meets it. A set of tenant names serves admins.
+ */
+export function createTenantJobIndex(redis: Redis, prefix: string) {
+  const keys = serviceKeys(prefix);
+  return {
+    async add(tenant: string, jobId: string, createdAt: number): Promise<void> {
+      await redis.multi().zadd(keys.tenantJobs(tenant), createdAt, jobId).sadd(keys.tenants, tenant).exec();
+    },
+    /** Ids newest first, `count` from position `from`. */
+    page: (tenant: string, from: number, count: number) =>
+      redis.zrevrange(keys.tenantJobs(tenant), from, from + count - 1),
+    async drop(tenant: string, ids: string[]): Promise<void> {
+      if (ids.length > 0) await redis.zrem(keys.tenantJobs(tenant), ...ids);
+    },
+    async register(tenant: string): Promise<void> {
+      await redis.sadd(keys.tenants, tenant);
+    },
+    /** Tenants that ever submitted a job or stored a dataset, sorted. */
+    async tenants(): Promise<string[]> {
+      return (await redis.smembers(keys.tenants)).sort();
+    },
+    /**
+     * Once per deployment: jobs queued before tenants existed (no tenant recorded) are indexed
+     * under the default tenant. Safe to run from several replicas at once (ZADD is idempotent).
+     */
+    async backfill(existing: () => Promise<{ id: string; tenant?: string; createdAt: number }[]>): Promise<void> {
+      if (await redis.exists(keys.tenantIndexBuilt)) return;
+      const jobs = await existing();
+      for (let i = 0; i < jobs.length; i += 500) {
+        const tx = redis.multi();
+        for (const job of jobs.slice(i, i + 500)) {
+          const tenant = job.tenant ?? DEFAULT_TENANT;
+          tx.zadd(keys.tenantJobs(tenant), job.createdAt, job.id).sadd(keys.tenants, tenant);
+        }
+        await tx.exec();
+      }
+      await redis.set(keys.tenantIndexBuilt, '1');
+    },
+  };
+}
+
+export type TenantJobIndex = ReturnType<typeof createTenantJobIndex>;
