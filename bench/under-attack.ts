@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCorpus, runCase, startArena } from '../test/hostile/harness.js';
+import { loadCorpus, runCase, startArena } from '../test/helpers/hostile/harness.js';
 import sharp from 'sharp';
 import { fmt, rssMb, sampleRss, sleep, wrk, type LoadResult, type Row } from './lib.js';
 

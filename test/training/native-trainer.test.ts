@@ -5,8 +5,8 @@ import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/t
 import { nativeUnavailable } from '../../src/training/native.js';
 import { withDefaults, type TrainingParams } from '../../src/training/params.js';
 import { TrainingAbortedError, train, type TrainOutcome } from '../../src/training/trainer.js';
-import { bandsDataset as dataset } from './bands.js';
-import { maxRelativeDiff } from './reference.js';
+import { bandsDataset as dataset } from '../helpers/bands.js';
+import { maxRelativeDiff } from '../helpers/training-reference.js';
 
 // Skipped only where `npm run build` could not build the addon (no compiler or libopenblas-dev).
 const why = nativeUnavailable();

@@ -4,7 +4,7 @@ import { initBackend } from '../../src/training/backend.js';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/training/checkpoint.js';
 import { withDefaults, type TrainingParams } from '../../src/training/params.js';
 import { TrainingAbortedError, train, type EpochReport } from '../../src/training/trainer.js';
-import { bandsDataset as dataset } from './bands.js';
+import { bandsDataset as dataset } from '../helpers/bands.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
