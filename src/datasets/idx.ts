@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../errors.js';
+import { IMAGE_SIDE, INPUT_SIZE as IMAGE_PIXELS } from '../schemas/image-shape.js';
 import type { Split } from './types.js';
 
 /**
@@ -9,8 +10,6 @@ import type { Split } from './types.js';
 
 export const IDX_IMAGES_MAGIC = 0x00000803;
 export const IDX_LABELS_MAGIC = 0x00000801;
-export const IMAGE_SIDE = 28;
-export const IMAGE_PIXELS = IMAGE_SIDE * IMAGE_SIDE;
 const IMAGES_HEADER = 16;
 const LABELS_HEADER = 8;
 const UBYTE = 0x08;
