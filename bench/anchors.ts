@@ -6,6 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fmt, type Report } from './lib.js';
+import type { TrainedFigures } from './training.js';
 
 export const python = '/usr/bin/python3';
 
@@ -60,3 +62,67 @@ export function runAnchor(anchors: string, script: string, args: string[]): Anch
 
 export const hasTorch = (anchors: string) =>
   existsSync(anchors) && spawnSync(python, ['-c', 'import torch']).status === 0;
+
+export type BestAnchor = AnchorResult & { threads: number };
+
+/**
+ * The PyTorch anchors on the same data and machine, run after ours so they do not overlap:
+ * the careful script on 1 and 2 threads, then the tutorial script. `best` is the faster careful
+ * run, left out when PyTorch multiplies on the reference BLAS (a ratio would flatter us).
+ */
+export function benchAnchors(opts: {
+  anchors: string;
+  /** Whether PyTorch is installed (hasTorch, asked once by the caller). */
+  hasTorch: boolean;
+  fashionDir: string;
+  dataset: string;
+  epochs: number;
+  trained: TrainedFigures;
+  row: Report;
+}): { best?: BestAnchor; blasName: string } {
+  const { anchors, fashionDir, trained, row } = opts;
+  if (!opts.hasTorch || opts.dataset !== 'fashion-mnist') {
+    row('PyTorch anchors', 'skipped', opts.hasTorch ? '(needs fashion-mnist)' : '(python3-torch not installed)');
+    return { blasName: '' };
+  }
+  const blas = pytorchBlas();
+  row(
+    'BLAS under the PyTorch anchor',
+    blas.name,
+    `libblas.so.3 → ${blas.alternative}; mapped: ${blas.loaded.join(', ') || 'none'}`,
+  );
+  const ofThreads = [1, 2].map((threads) => ({
+    threads,
+    ...runAnchor(anchors, 'careful_train.py', [
+      '--threads',
+      String(threads),
+      '--epochs',
+      String(opts.epochs),
+      '--data',
+      fashionDir,
+    ]),
+  }));
+  let best: BestAnchor | undefined = ofThreads.reduce((a, b) => (b.sps > a.sps ? b : a));
+  for (const a of ofThreads) {
+    const vs = blas.reference
+      ? 'no ratio: the reference BLAS is ~12× slower than OpenBLAS (apt-get install libopenblas0-pthread)'
+      : `native ${fmt((trained.native?.oneJob ?? NaN) / a.sps, 2)}×, wasm ${fmt((trained.wasm?.oneJob ?? NaN) / a.sps, 2)}×`;
+    row(
+      `PyTorch careful script, ${a.threads} thread${a.threads > 1 ? 's' : ''}`,
+      fmt(a.sps),
+      `${vs}; accuracy ${a.acc} %`,
+    );
+  }
+  if (blas.reference) best = undefined;
+  if (spawnSync(python, ['-c', 'import torchvision']).status !== 0) {
+    row('PyTorch tutorial script', 'skipped', '(python3-torchvision not installed)');
+  } else {
+    const seed = runAnchor(anchors, 'seed_train.py', [fashionDir, String(opts.epochs)]);
+    row(
+      'PyTorch tutorial script',
+      fmt(seed.sps),
+      `${blas.reference ? 'no ratio (reference BLAS)' : `native ${fmt((trained.native?.oneJob ?? NaN) / seed.sps, 2)}×`}; accuracy ${seed.acc} %`,
+    );
+  }
+  return { best, blasName: blas.name };
+}

@@ -1,9 +1,8 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 
-export { freePort } from '../test/helpers/redis-server.js';
-
-/** Small helpers for the benchmark: processes, polling, wrk, /proc readings. */
+/** Small helpers for the benchmark: processes, ports, polling, wrk, /proc readings, table rows. */
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -11,6 +10,18 @@ export interface Proc {
   child: ChildProcess;
   output(): string;
   stop(): Promise<void>;
+}
+
+/** A TCP port free at the time of asking, for a process that must be told its port up front. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
 }
 
 export async function start(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: string, cwd?: string) {
@@ -142,3 +153,9 @@ export function postScript(file: string, contentType: string): string {
 }
 
 export const fmt = (v: number, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : '—');
+export const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
+
+/** One line of the results table: what was measured, its value, what it is compared with. */
+export type Row = [string, string, string];
+/** Adds a row to the table (and prints it as progress). */
+export type Report = (what: string, value: string, vs?: string) => void;

@@ -9,11 +9,23 @@ import { Network } from '../src/training/network.js';
 import { createOptimizer } from '../src/training/optimizers.js';
 import { nativeOptimizer } from '../src/training/native-engine.js';
 import { createRng, range, shuffle } from '../src/rng.js';
+import { fmt, type Report } from './lib.js';
 
 export function stepSamplesPerSecond(): Record<number, number> | undefined {
   const out = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child'], { encoding: 'utf8' });
   const m = /threads1=(\d+) threads2=(\d+)/.exec(out.stdout);
   return m ? { 1: Number(m[1]), 2: Number(m[2]) } : undefined;
+}
+
+/** One job alone on two BLAS threads instead of one? (The service pins one per trainer.) */
+export function benchThreads(row: Report): void {
+  const threads = stepSamplesPerSecond();
+  if (!threads) return;
+  row(
+    'native step outside the service, 1 → 2 OpenBLAS threads (samples/s)',
+    `${fmt(threads[1]!)} → ${fmt(threads[2]!)}`,
+    `${fmt(threads[2]! / threads[1]!, 2)}× on two threads, this once (it swings both ways between runs); the service pins one per job`,
+  );
 }
 
 function measure(threads: number): number {

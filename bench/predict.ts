@@ -6,7 +6,18 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { fmt, freePort, postScript, sampleRss, start, waitHttp, wrk, type LoadResult, type Proc } from './lib.js';
+import {
+  fmt,
+  freePort,
+  postScript,
+  sampleRss,
+  start,
+  waitHttp,
+  wrk,
+  type LoadResult,
+  type Proc,
+  type Row,
+} from './lib.js';
 import { python } from './anchors.js';
 
 export const RUNS = 3;
@@ -19,7 +30,7 @@ export interface PredictFigures {
   runs: LoadResult[];
   fastapi?: LoadResult;
   fastapiRuns?: LoadResult[];
-  rows: [string, string, string][];
+  rows: Row[];
 }
 
 export async function benchPredict(opts: {
@@ -33,7 +44,7 @@ export async function benchPredict(opts: {
   procs: Proc[];
 }): Promise<PredictFigures> {
   const { base, work, seconds } = opts;
-  const rows: [string, string, string][] = [];
+  const rows: Row[] = [];
   const png = join(work, 'digit.png');
   const pixels = Buffer.alloc(784);
   for (let y = 6; y < 22; y++) for (let x = 12; x < 16; x++) pixels[y * 28 + x] = 255;

@@ -6,7 +6,19 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainingJob } from '../src/schemas/job.js';
-import { childPids, hasCommand, rssMb, sleep, wrk, type LoadResult } from './lib.js';
+import {
+  childPids,
+  fmt,
+  hasCommand,
+  pct,
+  rssMb,
+  sleep,
+  start,
+  wrk,
+  type LoadResult,
+  type Proc,
+  type Report,
+} from './lib.js';
 
 export interface JobFigures {
   samplesPerSecond: number;
@@ -29,6 +41,82 @@ export interface TrainingFigures {
   withPoller?: number;
   poll?: LoadResult;
   peakRss: number;
+}
+
+export type Backend = 'native' | 'wasm';
+export type TrainedFigures = Partial<Record<Backend, TrainingFigures>>;
+
+/**
+ * The same jobs on each backend, one worker at a time (a backend whose worker does not start is
+ * skipped); the GET latency while two jobs train is measured on the first.
+ */
+export async function benchBackends(opts: {
+  base: string;
+  env: Record<string, string>;
+  root: string;
+  dataset: string;
+  epochs: number;
+  work: string;
+  procs: Proc[];
+  row: Report;
+}): Promise<TrainedFigures> {
+  const { base, env, root, row } = opts;
+  const trained: TrainedFigures = {};
+  for (const backend of ['native', 'wasm'] as const) {
+    const worker = await start(
+      process.execPath,
+      ['dist/worker/main.js'],
+      { ...env, LOG_LEVEL: 'info', TRAINING_BACKEND: backend },
+      'worker started',
+      root,
+    ).catch((err: Error) => {
+      row(
+        `training on ${backend}`,
+        'skipped',
+        `(${err.message.split('\n').find((l) => /not usable/.test(l)) ?? 'worker did not start'})`,
+      );
+      return undefined;
+    });
+    if (!worker) continue;
+    opts.procs.push(worker);
+    const t = await benchTraining({
+      base,
+      workerPid: worker.child.pid!,
+      dataset: opts.dataset,
+      epochs: opts.epochs,
+      work: opts.work,
+      poll: backend === 'native',
+    });
+    trained[backend] = t;
+    await worker.stop();
+    trainingRows(t, backend, row);
+  }
+  return trained;
+}
+
+function trainingRows(t: TrainingFigures, backend: Backend, row: Report): void {
+  row(
+    `training samples/s, 1 job (service, ${backend})`,
+    fmt(t.oneJob),
+    `test accuracy ${pct(t.first.accuracy)}; mean of ${fmt(t.first.samplesPerSecond)} (before the pairs) and ${fmt(t.again.samplesPerSecond)} (after)`,
+  );
+  row(`training samples/s, 2 jobs at once (sum, ${backend})`, fmt(t.pair), `${fmt(t.pair / t.oneJob, 2)}× one job`);
+  if (t.withPoller !== undefined) {
+    row(
+      'the same while a client polls a job 50 times a second',
+      fmt(t.withPoller),
+      `${fmt(t.withPoller / t.oneJob, 2)}× one job`,
+    );
+    row(
+      'GET /v1/training-jobs/{id} p99 meanwhile (ms)',
+      fmt(t.poll?.p99 ?? NaN, 1),
+      t.poll
+        ? `p50 ${fmt(t.poll.p50, 1)} ms, ${t.poll.requests} requests, ${t.poll.errors} errors`
+        : '(wrk not installed)',
+    );
+  }
+  row(`POST → first training step, warm worker (ms, ${backend})`, fmt(t.warm.startLatencyMs));
+  row(`worker peak RSS while training (MB, ${backend})`, fmt(t.peakRss), '(forked trainer processes)');
 }
 
 /**

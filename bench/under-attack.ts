@@ -7,9 +7,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCorpus, runCase, startArena } from '../test/hostile/harness.js';
+import { loadCorpus, runCase, startArena } from '../test/helpers/hostile/harness.js';
 import sharp from 'sharp';
-import { fmt, rssMb, sampleRss, sleep, wrk, type LoadResult } from './lib.js';
+import { fmt, rssMb, sampleRss, sleep, wrk, type LoadResult, type Row } from './lib.js';
 
 export interface AttackFigures {
   cases: number;
@@ -112,7 +112,7 @@ export async function digitPng(): Promise<Buffer> {
     .toBuffer();
 }
 
-export function attackRows(f: AttackFigures, fastapiRps?: number): [string, string, string][] {
+export function attackRows(f: AttackFigures, fastapiRps?: number): Row[] {
   const vsFastapi = fastapiRps ? `; ${fmt(f.attacked.rps / fastapiRps, 2)}× FastAPI (floor 3×)` : '';
   return [
     [

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { IMAGE_SHAPE } from '../schemas/image-shape.js';
 import { UnavailableError } from '../errors.js';
-import { findIdxFile, readIdxFile, readIdxPair } from './idx.js';
+import { findIdxFile, readIdxFile, readIdxPair } from './idx-files.js';
 import type { DatasetInfo, LoadedDataset } from './types.js';
 
 /** A dataset that ships with the service (or is fetched by it), as opposed to an upload. */

@@ -3,15 +3,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { InvalidInputError } from '../errors.js';
-import {
-  badLabel,
-  gzipError,
-  IDX_HEADER_BYTES,
-  readImagesHeader,
-  readLabelsHeader,
-  sizeMismatch,
-  type IdxHeader,
-} from './idx.js';
+import { gzipError } from './gunzip-capped.js';
+import { badLabel, IDX_HEADER_BYTES, readImagesHeader, readLabelsHeader, sizeMismatch, type IdxHeader } from './idx.js';
 
 /**
  * The upload path of IDX files: one file streamed from the client through gunzip (when it is

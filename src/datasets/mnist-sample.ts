@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { DomainError, UnavailableError } from '../errors.js';
 import { builtinInfo, DIGIT_LABELS, type BuiltinDataset } from './builtin.js';
-import { IMAGE_PIXELS } from './idx.js';
+import { INPUT_SIZE as IMAGE_PIXELS } from '../schemas/image-shape.js';
 import type { LoadedDataset, Split } from './types.js';
 import { createRng } from '../rng.js';
 

@@ -10,7 +10,7 @@ import {
   missingIdxFile,
   type BuiltinDataset,
 } from './builtin.js';
-import { findIdxFile } from './idx.js';
+import { findIdxFile } from './idx-files.js';
 import type { LoadedDataset } from './types.js';
 
 /**

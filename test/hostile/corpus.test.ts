@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { isCustom } from './types.js';
-import { loadCorpus, probeHealth, runCase, startArena, type Arena } from './harness.js';
+import { isCustom } from '../helpers/hostile/types.js';
+import { loadCorpus, probeHealth, runCase, startArena, type Arena } from '../helpers/hostile/harness.js';
 
 /**
  * The hostile corpus replayed against real API processes: every case's own expectation, and

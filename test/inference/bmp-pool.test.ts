@@ -5,7 +5,7 @@ import { createBmpPool } from '../../src/inference/bmp-pool.js';
 import { boxShrink } from '../../src/inference/bmp-worker.js';
 import { decodeImage } from '../../src/inference/decode.js';
 import { toGray } from '../../src/inference/pixels.js';
-import { bmp, canvas, fillRect } from './images.js';
+import { bmp, canvas, fillRect } from '../helpers/images.js';
 
 /** A 4096×4096 1-bit BMP (2 MiB): a light square on black. */
 function bigOneBit(): Uint8Array {

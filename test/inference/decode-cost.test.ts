@@ -5,7 +5,7 @@ import { decodeBmpGray } from '../../src/inference/bmp.js';
 import { boxShrink } from '../../src/inference/bmp-worker.js';
 import { decodeImage, inspectImage } from '../../src/inference/decode.js';
 import { decodeCost } from '../../src/inference/decode-cost.js';
-import { bmp } from './images.js';
+import { bmp } from '../helpers/images.js';
 
 const MiB = 1024 * 1024;
 const blank = (side: number, channels: 3 | 4) =>

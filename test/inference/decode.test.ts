@@ -22,7 +22,7 @@ import {
   webpHeader,
   type Canvas,
   type Rgba,
-} from './images.js';
+} from '../helpers/images.js';
 
 /** Three 16-px stripes (dark gray, pure red, light gray) over 48×32: flat areas survive lossy codecs. */
 const DARK: Rgba = [40, 40, 40, 255];

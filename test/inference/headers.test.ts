@@ -4,7 +4,7 @@ import { InvalidInputError, PayloadTooLargeError } from '../../src/errors.js';
 import { decodeImage, inspectImage, readDimensions } from '../../src/inference/decode.js';
 import { MAX_JPEG_SCANS } from '../../src/inference/headers.js';
 import { preprocessImages } from '../../src/inference/preprocess.js';
-import { bmp, canvas, gifWithFrame, jpegHeader, manyScanJpeg, webpHeader } from './images.js';
+import { bmp, canvas, gifWithFrame, jpegHeader, manyScanJpeg, webpHeader } from '../helpers/images.js';
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   const err = await promise.then(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mnistify } from '../../src/inference/mnistify.js';
-import { border, boundingBox, centreOfMass, pseudoRandomBytes } from './images.js';
+import { border, boundingBox, centreOfMass, pseudoRandomBytes } from '../helpers/images.js';
 
 function grayCanvas(width: number, height: number, background: number): Uint8Array {
   return new Uint8Array(width * height).fill(background);

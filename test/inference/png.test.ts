@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/errors.js';
 import { decodeImage } from '../../src/inference/decode.js';
 import { decodeSimplePng, readPngLayout } from '../../src/inference/png.js';
-import { pngChunk, PNG_SIGNATURE } from './images.js';
+import { pngChunk, PNG_SIGNATURE } from '../helpers/images.js';
 
 /** A noisy gradient, so that PNG encoders pick every row filter somewhere. */
 function pattern(width: number, height: number, channels: number): Buffer {

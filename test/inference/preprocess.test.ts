@@ -1,7 +1,16 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodeImage, mnistify, preprocessImage } from '../../src/inference/preprocess.js';
-import { border, boundingBox, canvas, centreOfMass, cornerDigit, fillRect, toSharp, type Rgba } from './images.js';
+import {
+  border,
+  boundingBox,
+  canvas,
+  centreOfMass,
+  cornerDigit,
+  fillRect,
+  toSharp,
+  type Rgba,
+} from '../helpers/images.js';
 
 const WHITE: Rgba = [255, 255, 255, 255];
 const BLACK: Rgba = [0, 0, 0, 255];

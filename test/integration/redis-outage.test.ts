@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelMetadata } from '../../src/models/store.js';
-import { expectError, multipart } from '../api/http.js';
+import { expectError, multipart } from '../helpers/http.js';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { makeIdxFiles } from '../helpers/idx.js';
 import { DIGITS, storeTrainedModel, syntheticPng } from '../helpers/model.js';

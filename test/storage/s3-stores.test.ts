@@ -13,7 +13,7 @@ import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { makeIdxFiles, makeIdxImages } from '../helpers/idx.js';
 import { storeTrainedModel, syntheticPng } from '../helpers/model.js';
 import { S3_BUCKET, S3_CREDENTIALS, startS3, type TestS3 } from '../helpers/s3-server.js';
-import { multipart } from '../api/http.js';
+import { multipart } from '../helpers/http.js';
 import { storageFromConfig } from '../../src/stores.js';
 
 let s3: TestS3;

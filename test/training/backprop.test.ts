@@ -6,7 +6,7 @@ import { Network } from '../../src/training/network.js';
 import { createOptimizer } from '../../src/training/optimizers.js';
 import { ACTIVATIONS } from '../../src/training/params.js';
 import { createRng } from '../../src/rng.js';
-import { autodiffGradients, maxRelativeDiff } from './reference.js';
+import { autodiffGradients, maxRelativeDiff } from '../helpers/training-reference.js';
 
 beforeAll(async () => {
   await initBackend('wasm');

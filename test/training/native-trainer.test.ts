@@ -5,8 +5,8 @@ import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/t
 import { nativeUnavailable } from '../../src/training/native.js';
 import { withDefaults, type TrainingParams } from '../../src/training/params.js';
 import { TrainingAbortedError, train, type TrainOutcome } from '../../src/training/trainer.js';
-import { bandsDataset as dataset } from './bands.js';
-import { maxRelativeDiff } from './reference.js';
+import { bandsDataset as dataset } from '../helpers/bands.js';
+import { maxRelativeDiff, modelAccuracy } from '../helpers/training-reference.js';
 
 // Skipped only where `npm run build` could not build the addon (no compiler or libopenblas-dev).
 const why = nativeUnavailable();
@@ -37,14 +37,7 @@ suite(title('training on the native engine'), () => {
     expect(out.history.every((h) => h.valLoss !== undefined && h.valAccuracy! > 0)).toBe(true);
     expect(out.metrics.testAccuracy).toBeGreaterThan(0.9);
     expect(out.model).toBeInstanceOf(tf.Sequential);
-    const x = tf.tensor2d(
-      Float32Array.from(dataset.test.images, (v) => (v / 255 - 0.5) / 0.5),
-      [200, 784],
-    );
-    const predicted = tf.tidy(() => (out.model.predict(x) as tf.Tensor).argMax(1).dataSync());
-    const accuracy = predicted.filter((c, i) => c === dataset.test.labels[i]).length / 200;
-    expect(accuracy).toBeCloseTo(out.metrics.testAccuracy, 5);
-    x.dispose();
+    expect(modelAccuracy(out.model, dataset.test)).toBeCloseTo(out.metrics.testAccuracy, 5);
     out.model.dispose();
   });
 

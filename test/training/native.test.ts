@@ -6,7 +6,7 @@ import { nativeOptimizer } from '../../src/training/native-engine.js';
 import { Network } from '../../src/training/network.js';
 import { ACTIVATIONS, OPTIMIZERS } from '../../src/training/params.js';
 import { createRng } from '../../src/rng.js';
-import { autodiffGradients, maxRelativeDiff } from './reference.js';
+import { autodiffGradients, maxRelativeDiff } from '../helpers/training-reference.js';
 
 // Skipped only where `npm run build` could not build the addon (no compiler or libopenblas-dev).
 const why = nativeUnavailable();

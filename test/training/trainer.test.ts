@@ -4,7 +4,8 @@ import { initBackend } from '../../src/training/backend.js';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/training/checkpoint.js';
 import { withDefaults, type TrainingParams } from '../../src/training/params.js';
 import { TrainingAbortedError, train, type EpochReport } from '../../src/training/trainer.js';
-import { bandsDataset as dataset } from './bands.js';
+import { bandsDataset as dataset } from '../helpers/bands.js';
+import { modelAccuracy } from '../helpers/training-reference.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -22,14 +23,7 @@ describe('train', () => {
     expect(out.history).toHaveLength(3);
     expect(out.metrics.testAccuracy).toBeGreaterThan(0.9);
     // The saved model gives the same answers as the test metric says.
-    const x = tf.tensor2d(
-      Float32Array.from(dataset.test.images, (v) => (v / 255 - 0.5) / 0.5),
-      [200, 784],
-    );
-    const predicted = tf.tidy(() => (out.model.predict(x) as tf.Tensor).argMax(1).dataSync());
-    const accuracy = predicted.filter((c, i) => c === dataset.test.labels[i]).length / 200;
-    expect(accuracy).toBeCloseTo(out.metrics.testAccuracy, 5);
-    x.dispose();
+    expect(modelAccuracy(out.model, dataset.test)).toBeCloseTo(out.metrics.testAccuracy, 5);
     out.model.dispose();
   });
 

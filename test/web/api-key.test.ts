@@ -3,7 +3,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { startApi, type RunningProcess } from '../helpers/processes.js';
-import { collectErrors, configOnFreePort, hasChromium, launchChromium, withStrictCsp } from './browser.js';
+import { collectErrors, configOnFreePort, hasChromium, launchChromium, withStrictCsp } from '../helpers/browser.js';
 
 const KEY = 'dashboard-key-0123456789abcdef';
 

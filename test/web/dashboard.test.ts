@@ -16,7 +16,7 @@ import {
   recorded,
   withStrictCsp,
   configOnFreePort,
-} from './browser.js';
+} from '../helpers/browser.js';
 
 const artifacts = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 const builtPage = fileURLToPath(new URL('../../dist/web/index.html', import.meta.url));

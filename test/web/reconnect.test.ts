@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { startApi, startWorker, type RunningProcess } from '../helpers/processes.js';
-import { collectErrors, hasChromium, launchChromium, record, recorded, configOnFreePort } from './browser.js';
+import { collectErrors, hasChromium, launchChromium, record, recorded, configOnFreePort } from '../helpers/browser.js';
 
 /**
  * The dashboard following a job while the API restarts: its event stream drops, it reconnects

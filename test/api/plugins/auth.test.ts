@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLoggedTestApp, buildTestApp, type TestApp } from '../../helpers/app.js';
 import { startPrivateRedis } from '../../helpers/redis-server.js';
-import { expectError } from '../http.js';
+import { expectError } from '../../helpers/http.js';
 import { syntheticPng } from '../../helpers/model.js';
 import type { FastifyInstance } from 'fastify';
 

@@ -6,7 +6,7 @@ import type { AppDeps } from '../../../src/api/deps.js';
 import { DomainError, UnavailableError } from '../../../src/errors.js';
 import { buildLoggedTestApp, type TestApp } from '../../helpers/app.js';
 import { makeIdxFiles } from '../../helpers/idx.js';
-import { multipart } from '../http.js';
+import { multipart } from '../../helpers/http.js';
 
 /** An absolute path of this machine as it would appear in a message: `/segment/…`, or a `file:` URL. */
 const ABSOLUTE_PATH = /(^|[\s'"(=:,])\/(?!v1\/)[\w.+-]+\/|file:/;

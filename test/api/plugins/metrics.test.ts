@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../helpers/app.js';
 import { storeTrainedModel, syntheticPng } from '../../helpers/model.js';
-import { expectError } from '../http.js';
+import { expectError } from '../../helpers/http.js';
 import { promSample as sample } from '../../helpers/net.js';
 
 describe('GET /metrics', () => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../helpers/app.js';
 import { syntheticPng } from '../../helpers/model.js';
-import { expectError } from '../http.js';
+import { expectError } from '../../helpers/http.js';
 
 const KEY_A = 'train-key-aaaaaaaaaaaaaaaa';
 const KEY_B = 'train-key-bbbbbbbbbbbbbbbb';

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dashboardDir } from '../../../src/api/routes/dashboard.js';
 import { buildTestApp, type TestApp } from '../../helpers/app.js';
-import { expectError } from '../http.js';
+import { expectError } from '../../helpers/http.js';
 
 /** A GET with the path sent byte for byte (fetch would resolve the dot segments first). */
 function rawGet(port: number, path: string): Promise<{ status: number; body: string }> {

@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { buildTestApp, type TestApp } from '../../helpers/app.js';
 import { makeIdxFiles, makeIdxImages } from '../../helpers/idx.js';
-import { expectError, multipart, type Part } from '../http.js';
+import { expectError, multipart, type Part } from '../../helpers/http.js';
 
 const KEY_A = 'a'.repeat(32);
 const KEY_B = 'b'.repeat(32);

@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../helpers/app.js';
 import { makeIdxFiles, makeIdxImages, makeIdxLabels } from '../../helpers/idx.js';
-import { expectError, multipart, type Part } from '../http.js';
+import { expectError, multipart, type Part } from '../../helpers/http.js';
 
 const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 const FILE_NAMES = [

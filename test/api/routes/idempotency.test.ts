@@ -3,7 +3,7 @@ import { NotFoundError } from '../../../src/errors.js';
 import { createIdempotency, fingerprint, IDEMPOTENCY_TTL_SECONDS } from '../../../src/queue/idempotency.js';
 import { DEFAULT_PARAMS } from '../../../src/training/params.js';
 import { buildTestApp, type TestApp } from '../../helpers/app.js';
-import { expectError } from '../http.js';
+import { expectError } from '../../helpers/http.js';
 
 interface Job {
   id: string;

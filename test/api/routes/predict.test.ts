@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelMetadata } from '../../../src/models/store.js';
 import { buildTestApp, type TestApp } from '../../helpers/app.js';
 import { DIGITS, SIDE, storeTrainedModel, syntheticImage, syntheticPng } from '../../helpers/model.js';
-import { pngChunk, pngHeader } from '../../inference/images.js';
-import { expectError, multipart as encode, type Part } from '../http.js';
+import { pngChunk, pngHeader } from '../../helpers/images.js';
+import { expectError, multipart as encode, type Part } from '../../helpers/http.js';
 
 const multipart = (parts: Part[]) => encode(parts, { type: 'image/png', filename: (n) => `${n}.png` });
 

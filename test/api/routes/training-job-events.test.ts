@@ -12,7 +12,7 @@ import type { TrainingJob } from '../../../src/schemas/job.js';
 import { testConfig } from '../../helpers/app.js';
 import { startWorker, waitFor, type RunningProcess } from '../../helpers/processes.js';
 import { connectSse, type SseConnection, type SseEvent } from '../../helpers/sse.js';
-import { expectError } from '../http.js';
+import { expectError } from '../../helpers/http.js';
 
 /** The real app on a real port, its deps, and its log lines. */
 async function startApp(config: Config, over: Partial<AppDeps> = {}) {

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../helpers/app.js';
-import { expectError } from '../http.js';
+import { expectError } from '../../helpers/http.js';
 
 const DEFAULTS = {
   epochs: 5,

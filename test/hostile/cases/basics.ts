@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { connect } from 'node:net';
-import { bearer, send } from '../send.js';
-import type { CaseFile } from '../types.js';
+import { bearer, send } from '../../helpers/hostile/send.js';
+import type { CaseFile } from '../../helpers/hostile/types.js';
 
 /** Requests any HTTP service gets from scanners and broken clients: bodies, headers, ids. */
 const json = { 'content-type': 'application/json' };

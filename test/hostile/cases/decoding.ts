@@ -14,9 +14,9 @@ import {
   manyScanJpeg,
   pngChunk,
   PNG_SIGNATURE,
-} from '../../inference/images.js';
-import { bearer, multipartBody, send } from '../send.js';
-import type { CaseFile, HostileContext, HostileRequest } from '../types.js';
+} from '../../helpers/images.js';
+import { bearer, multipartBody, send } from '../../helpers/hostile/send.js';
+import type { CaseFile, HostileContext, HostileRequest } from '../../helpers/hostile/types.js';
 
 /** Builds a body once, on first use: some take a few hundred milliseconds of CPU. */
 const once = <T>(make: () => T) => {

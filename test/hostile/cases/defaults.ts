@@ -1,8 +1,8 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { expect } from 'vitest';
-import { bearer, send } from '../send.js';
-import type { CaseFile, HostileContext, HostileRequest } from '../types.js';
+import { bearer, send } from '../../helpers/hostile/send.js';
+import type { CaseFile, HostileContext, HostileRequest } from '../../helpers/hostile/types.js';
 
 /**
  * Safe defaults: browsers of other sites cannot change an open service, model files are cached

@@ -5,8 +5,8 @@
 import { connect } from 'node:net';
 import sharp from 'sharp';
 import { expect } from 'vitest';
-import { bearer, multipartBody, send } from '../send.js';
-import type { CaseFile, HostileContext } from '../types.js';
+import { bearer, multipartBody, send } from '../../helpers/hostile/send.js';
+import type { CaseFile, HostileContext } from '../../helpers/hostile/types.js';
 
 const once = <T>(make: () => Promise<T>) => {
   let value: Promise<T> | undefined;

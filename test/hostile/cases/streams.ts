@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { expect } from 'vitest';
 import { openSseFrom, type RawSseConnection } from '../../helpers/sse.js';
-import type { CaseFile, HostileContext, HostileRequest } from '../types.js';
+import type { CaseFile, HostileContext, HostileRequest } from '../../helpers/hostile/types.js';
 
 /**
  * Event streams, the read budget and failed authentications. Every case that floods or counts

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
-import { bearer, send } from '../send.js';
-import type { CaseFile, HostileContext, HostileRequest, RequestCase } from '../types.js';
+import { bearer, send } from '../../helpers/hostile/send.js';
+import type { CaseFile, HostileContext, HostileRequest, RequestCase } from '../../helpers/hostile/types.js';
 
 /**
  * Training jobs an attacker could queue: networks and batches that would take a trainer past

@@ -3,8 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { expect } from 'vitest';
 import { lyingImages, makeIdxFiles, makeIdxImages, makeIdxLabels } from '../../helpers/idx.js';
-import { bearer, multipartBody, send } from '../send.js';
-import type { CaseFile, HostileContext, HostileRequest } from '../types.js';
+import { bearer, multipartBody, send } from '../../helpers/hostile/send.js';
+import type { CaseFile, HostileContext, HostileRequest } from '../../helpers/hostile/types.js';
 
 /**
  * Dataset uploads: gzip bombs and hidden headers, lying IDX headers and HTTP headers, hostile

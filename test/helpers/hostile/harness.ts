@@ -4,15 +4,15 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createModelStore } from '../../src/models/store.js';
-import { createFsStorage } from '../../src/storage/fs.js';
-import { freePort } from '../helpers/net.js';
-import { storeTrainedModel } from '../helpers/model.js';
+import { createModelStore } from '../../../src/models/store.js';
+import { createFsStorage } from '../../../src/storage/fs.js';
+import { freePort } from '../net.js';
+import { storeTrainedModel } from '../model.js';
 import { send } from './send.js';
 import { isCustom, type CaseFile, type HostileCase, type HostileContext, type Target } from './types.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const casesDir = fileURLToPath(new URL('./cases/', import.meta.url));
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const casesDir = fileURLToPath(new URL('../../hostile/cases/', import.meta.url));
 
 /** Every case file under cases/, in name order, with the file it came from. */
 export async function loadCorpus(): Promise<{ file: string; env: Record<string, string>; cases: HostileCase[] }[]> {

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Page } from 'playwright-core';
 import type { Config } from '../../src/config.js';
-import { testConfig } from '../helpers/app.js';
-import { freePort } from '../helpers/net.js';
+import { testConfig } from './app.js';
+import { freePort } from './net.js';
 
 /** Debian's Chromium (apt-get install chromium): the browser tests drive it, never a downloaded one. */
 export const CHROMIUM = '/usr/bin/chromium';

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { Split } from '../../src/datasets/types.js';
 import type { Network } from '../../src/training/network.js';
 
 /** The reference: TF.js autodiff of the same forward pass and loss, as one flat gradient vector. */
@@ -39,4 +40,18 @@ export function maxRelativeDiff(mine: ArrayLike<number>, reference: ArrayLike<nu
   }
   if (maxRef === 0) throw new Error('the reference is all zeros');
   return maxDiff / maxRef;
+}
+
+/**
+ * Accuracy of `model` on `split`, computed here with the recipe's normalisation written out,
+ * so that a trained model can be checked against the test metric the trainer reported.
+ */
+export function modelAccuracy(model: tf.LayersModel, split: Split): number {
+  const x = tf.tensor2d(
+    Float32Array.from(split.images, (v) => (v / 255 - 0.5) / 0.5),
+    [split.count, 784],
+  );
+  const predicted = tf.tidy(() => (model.predict(x) as tf.Tensor).argMax(1).dataSync());
+  x.dispose();
+  return predicted.filter((c, i) => c === split.labels[i]).length / split.count;
 }

@@ -1,0 +1,57 @@
+/** The issue's floors for `npm run bench`, each as met or not with the figures it was decided on. */
+import type { BestAnchor } from './anchors.js';
+import { fmt, pct, type Report } from './lib.js';
+import { RUNS, type PredictFigures } from './predict.js';
+import type { TrainedFigures } from './training.js';
+
+/** The wasm path's one-job figure before the native backend (README, full run of 2026-12-02). */
+const WASM_BEFORE = 24_477;
+
+export function floors(opts: {
+  trained: TrainedFigures;
+  best: BestAnchor | undefined;
+  blasName: string;
+  predicted: PredictFigures | undefined;
+  dataset: string;
+  row: Report;
+}): void {
+  const { trained, best, blasName, predicted, row } = opts;
+  const verdict = (ok: boolean | undefined) => (ok === undefined ? 'not measured' : ok ? 'met' : 'NOT met');
+  const native = trained.native;
+  if (native && best) {
+    const ratio = native.oneJob / best.sps;
+    // Within 0.5 point means no more than 0.5 below the anchor: above it is no shortfall.
+    const points = best.acc - native.first.accuracy * 100;
+    row(
+      'floor: training ≥ 1.2× PyTorch on OpenBLAS, accuracy at most 0.5 point below',
+      verdict(ratio >= 1.2 && points <= 0.5),
+      `${fmt(ratio, 2)}× its best (${best.threads} thread${best.threads > 1 ? 's' : ''}, ${blasName}); ${pct(native.first.accuracy)} vs ${best.acc} %`,
+    );
+  } else {
+    row(
+      'floor: training ≥ 1.2× PyTorch on OpenBLAS',
+      'not measured',
+      blasName ? `(the anchor runs on ${blasName})` : '(no anchor or no native run)',
+    );
+  }
+  const twoJobs = native && native.pair / native.oneJob;
+  row(
+    'floor: two jobs at once ≥ 1.8× one (native)',
+    verdict(twoJobs === undefined ? undefined : twoJobs >= 1.8),
+    `${fmt(twoJobs ?? NaN, 2)}×`,
+  );
+  const wasm = trained.wasm?.oneJob;
+  row(
+    'floor: wasm no slower than before',
+    verdict(wasm === undefined ? undefined : wasm >= WASM_BEFORE),
+    `${fmt(wasm ?? NaN)} vs ${fmt(WASM_BEFORE)} samples/s (${fmt((wasm ?? NaN) / WASM_BEFORE, 2)}×)`,
+  );
+  const rss = Math.max(native?.peakRss ?? 0, trained.wasm?.peakRss ?? 0);
+  row('floor: worker RSS ≤ 400 MB', verdict(rss > 0 ? rss <= 400 : undefined), `${fmt(rss)} MB, ${opts.dataset}`);
+  const p = predicted?.fastapi && predicted;
+  row(
+    `floor: predictions ≥ 3× FastAPI, p99 ≤ 20 ms (medians of ${RUNS} runs)`,
+    verdict(p ? p.ours.rps / p.fastapi!.rps >= 3 && p.ours.p99 <= 20 : undefined),
+    p ? `${fmt(p.ours.rps / p.fastapi!.rps, 2)}×, p99 ${fmt(p.ours.p99, 1)} ms` : '',
+  );
+}
