@@ -79,8 +79,8 @@ const bmpPool = () => (sharedBmpPool ??= createBmpPool({ threads: 1 }));
 
 /**
  * Sniffs the format and reads the declared size and layout from the headers alone (PNG's whole
- * chunk structure, JPEG's scan count, every GIF frame), refusing sizes over the limits with a
- * 413 and structures that lie with a 400, before anything is decoded.
+ * chunk structure, JPEG's markers and scan count, what libvips reads of the others), refusing
+ * sizes over the limits with a 413 and structures that lie with a 400, before anything is decoded.
  */
 export async function inspectImage(
   buf: Uint8Array,
@@ -174,6 +174,7 @@ const SHARP_INPUT = { failOn: 'error', pages: 1, page: 0 } as const;
 async function readSharpLayout(buf: Uint8Array, format: 'jpeg' | 'webp' | 'gif'): Promise<ImageLayout> {
   let meta: sharp.Metadata;
   try {
+    // Through the gate all the same: it runs on libuv's threads, and a GIF of many frames takes a while.
     meta = await sharpGate(buf.length, () => sharp(buf, { ...SHARP_INPUT, limitInputPixels: false }).metadata());
   } catch (err) {
     throw sharpError(err);
