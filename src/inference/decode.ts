@@ -4,11 +4,19 @@ import { decodeBmp, readBmpHeader } from './bmp.js';
 import { createBmpPool, type BmpPool } from './bmp-pool.js';
 import { createGate } from './gate.js';
 import { checkDecodeCost, decodeCost, type DecodeCost } from './decode-cost.js';
-import { readDimensions, sniffFormat, type Dimensions, type ImageFormat } from './headers.js';
+import {
+  checkJpegStructure,
+  readBmpSize,
+  sniffFormat,
+  webpIsLossless,
+  type Dimensions,
+  type ImageFormat,
+  type ImageLayout,
+} from './headers.js';
 import { toGray, undecodable, type Raster } from './pixels.js';
-import { decodeSimplePng, readPngLayout, type PngLayout } from './png.js';
+import { decodeSimplePng, readPngLayout, readPngSize, type PngLayout } from './png.js';
 
-export { readDimensions, sniffFormat, type ImageFormat } from './headers.js';
+export { sniffFormat, type ImageFormat, type ImageLayout } from './headers.js';
 
 export interface DecodeOptions {
   /** Largest accepted width × height (MAX_IMAGE_PIXELS); either side is also capped at 4096. */
@@ -70,29 +78,51 @@ let sharedBmpPool: BmpPool | undefined;
 const bmpPool = () => (sharedBmpPool ??= createBmpPool({ threads: 1 }));
 
 /**
- * Sniffs the format and reads the declared size from the headers alone (PNG's whole chunk
- * structure, JPEG's scan count, every GIF frame), refusing sizes over the limits with a 413
- * and structures that lie with a 400, before anything is decoded.
+ * Sniffs the format and reads the declared size and layout from the headers alone (PNG's whole
+ * chunk structure, JPEG's markers and scan count, what libvips reads of the others), refusing
+ * sizes over the limits with a 413 and structures that lie with a 400, before anything is decoded.
  */
-export function inspectImage(
+export async function inspectImage(
   buf: Uint8Array,
   maxPixels = DEFAULT_MAX_PIXELS,
   maxDecodeBytes = DEFAULT_MAX_DECODE_BYTES,
-): InspectedImage {
+): Promise<InspectedImage> {
   const format = sniffFormat(buf);
   if (!format) throw new InvalidInputError('body is not a PNG, JPEG, WebP, GIF or BMP image', 'INVALID_IMAGE');
-  const { width, height } = readDimensions(buf, format);
-  checkSize(width, height, maxPixels);
-  const cost = decodeCost(buf, format, width, height);
+  let png: PngLayout | undefined;
+  let layout: ImageLayout;
+  if (format === 'png') {
+    checkSize(readPngSize(buf), maxPixels); // a huge IHDR is refused whatever follows it
+    png = readPngLayout(buf);
+    layout = stillLayout(format, png, png.interlaced);
+  } else if (format === 'bmp') {
+    layout = stillLayout(format, checkSize(readBmpSize(buf), maxPixels));
+  } else {
+    if (format === 'jpeg') checkJpegStructure(buf);
+    layout = await readSharpLayout(buf, format);
+    checkSize(layout, maxPixels);
+  }
+  const { width, height } = layout;
+  const cost = decodeCost(layout, buf.length);
   checkDecodeCost(cost, width, height, maxDecodeBytes);
-  const png = format === 'png' ? readPngLayout(buf) : undefined;
   if (format === 'bmp') readBmpHeader(buf);
   return { format, width, height, buf, png, cost };
 }
 
+/** The layout of a PNG or a BMP, read from their own headers: one frame, alpha irrelevant to their cost. */
+const stillLayout = (format: ImageFormat, { width, height }: Dimensions, progressive = false): ImageLayout => ({
+  format,
+  width,
+  height,
+  progressive,
+  hasAlpha: false,
+  pages: 1,
+  lossless: false,
+});
+
 /** Decodes any supported image into 8-bit luminance. Size limits are enforced from the header, before decoding. */
 export async function decodeImage(buf: Uint8Array, opts: DecodeOptions = {}): Promise<DecodedImage> {
-  return decodeInspected(inspectImage(buf, opts.maxPixels ?? DEFAULT_MAX_PIXELS, opts.maxDecodeBytes), opts);
+  return decodeInspected(await inspectImage(buf, opts.maxPixels ?? DEFAULT_MAX_PIXELS, opts.maxDecodeBytes), opts);
 }
 
 /**
@@ -116,7 +146,8 @@ export async function decodeInspected(image: InspectedImage, opts: DecodeOptions
 
 const grayOf = (raster: Raster): DecodedImage => ({ width: raster.width, height: raster.height, gray: toGray(raster) });
 
-function checkSize(width: number, height: number, maxPixels: number): void {
+function checkSize<T extends Dimensions>(size: T, maxPixels: number): T {
+  const { width, height } = size;
   if (width <= 0 || height <= 0) throw undecodable(`header declares a ${width}×${height} image`);
   if (width > MAX_SIDE || height > MAX_SIDE)
     throw new PayloadTooLargeError(
@@ -128,6 +159,37 @@ function checkSize(width: number, height: number, maxPixels: number): void {
       `image is ${width}×${height} = ${count(width * height)} pixels; at most ${count(maxPixels)} (MAX_IMAGE_PIXELS)`,
       'IMAGE_TOO_LARGE',
     );
+  return size;
+}
+
+/** How sharp opens every image: the first frame of animations, corrupt data refused rather than filled in. */
+const SHARP_INPUT = { failOn: 'error', pages: 1, page: 0 } as const;
+
+/**
+ * JPEG, WebP and GIF sizes and layouts as libvips reads them: the GIF canvas grown to its
+ * largest frame, whether a JPEG is progressive, a WebP's alpha and frames. Only headers are read,
+ * nothing is allocated for pixels, so no pixel limit applies here: the declared size is checked
+ * right after, named in the 413, and libvips checks it again when decoding.
+ */
+async function readSharpLayout(buf: Uint8Array, format: 'jpeg' | 'webp' | 'gif'): Promise<ImageLayout> {
+  let meta: sharp.Metadata;
+  try {
+    // Through the gate all the same: it runs on libuv's threads, and a GIF of many frames takes a while.
+    meta = await sharpGate(buf.length, () => sharp(buf, { ...SHARP_INPUT, limitInputPixels: false }).metadata());
+  } catch (err) {
+    throw sharpError(err);
+  }
+  if (meta.format !== format) throw undecodable(`the ${format.toUpperCase()} header could not be read`);
+  const { width = 0, height = 0, isProgressive = false, hasAlpha = false, pages = 1 } = meta;
+  const lossless = format === 'webp' && webpIsLossless(buf);
+  return { format, width, height, progressive: isProgressive, hasAlpha, pages, lossless };
+}
+
+/** A DomainError (the gate's 503) as it is; libvips's messages name the loader and the problem: the first line only. */
+function sharpError(err: unknown): unknown {
+  if (err instanceof DomainError) return err;
+  const message = err instanceof Error ? (err.message.split('\n')[0] ?? '') : '';
+  return undecodable(message.trim().slice(0, 200) || 'unknown error');
 }
 
 /**
@@ -143,23 +205,16 @@ export async function decodeWithSharp(
   weight = DECODE_BUDGET_BYTES,
 ): Promise<Raster> {
   try {
-    let image = sharp(buf, {
-      limitInputPixels: maxPixels,
-      failOn: 'error',
-      pages: 1,
-      page: 0,
-      autoOrient: true,
-    }).timeout({ seconds: SHARP_TIMEOUT_SECONDS });
+    let image = sharp(buf, { ...SHARP_INPUT, limitInputPixels: maxPixels, autoOrient: true }).timeout({
+      seconds: SHARP_TIMEOUT_SECONDS,
+    });
     if (maxSide) image = image.resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true });
     const { data, info } = await sharpGate(weight, () =>
       image.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true }),
     );
     return { width: info.width, height: info.height, channels: info.channels, data, maxValue: 255 };
   } catch (err) {
-    if (err instanceof DomainError) throw err; // the gate's 503
-    // libvips messages name the loader and the problem; keep the first line only.
-    const message = err instanceof Error ? (err.message.split('\n')[0] ?? '') : '';
-    throw undecodable(message.trim().slice(0, 200) || 'unknown error');
+    throw sharpError(err);
   }
 }
 

@@ -8,6 +8,22 @@ export interface Dimensions {
   height: number;
 }
 
+/**
+ * What the headers tell before anything is decoded: the size libvips will allocate and the
+ * layout that decides whether it decodes in strips or whole (see decode-cost.ts). PNG's comes
+ * from its IHDR, BMP's from its own header, the others' from sharp's metadata.
+ */
+export interface ImageLayout extends Dimensions {
+  format: ImageFormat;
+  /** An interlaced (Adam7) PNG or a progressive JPEG: sharp's `isProgressive`. */
+  progressive: boolean;
+  hasAlpha: boolean;
+  /** Frames of an animation (1 otherwise). */
+  pages: number;
+  /** A lossless WebP bitstream (VP8L). */
+  lossless: boolean;
+}
+
 const BMP_HEADER_SIZES = new Set([12, 40, 52, 56, 64, 108, 124]);
 /**
  * Every scan of a progressive JPEG passes over the whole image again, and a valid file can hold
@@ -15,7 +31,10 @@ const BMP_HEADER_SIZES = new Set([12, 40, 52, 56, 64, 108, 124]);
  * decode). Encoders write about 10; 100 keeps a 16-megapixel decode under half a second.
  */
 export const MAX_JPEG_SCANS = 100;
-/** Marker segments before the frame header; real files have a dozen, libvips slows down on thousands. */
+/**
+ * Marker segments before the first scan; real files have a dozen. libvips keeps every APP1 and
+ * APP2 segment it reads: 2 million empty ones (8 MB) take it ~1 s and ~200 MB just to read the header.
+ */
 const MAX_JPEG_SEGMENTS = 1000;
 
 /** Identifies the container from its magic bytes; a client's Content-Type is not trusted. */
@@ -35,127 +54,36 @@ export function sniffFormat(buf: Uint8Array): ImageFormat | null {
   return null;
 }
 
-/**
- * The size a decoder will allocate, read from the headers alone, so that a huge declared image
- * costs nothing to refuse. For GIF that is the largest frame as well as the logical screen
- * (libnsgif grows the canvas to a frame that overflows it); for WebP the canvas and the first
- * bitstream; JPEG's scan count is checked here too.
- */
-export function readDimensions(buf: Uint8Array, format: ImageFormat): Dimensions {
+/** A BMP's declared size (sharp cannot read BMP, so it has a reader of its own, see bmp.ts). */
+export function readBmpSize(buf: Uint8Array): Dimensions {
+  if (buf.length < 26) throw undecodable('BMP header is truncated');
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const need = (n: number, what: string) => {
-    if (buf.length < n) throw undecodable(`${what} header is truncated`);
-  };
-  switch (format) {
-    case 'png':
-      need(24, 'PNG');
-      if (dv.getUint32(12) !== 0x49484452) throw undecodable('PNG does not start with an IHDR chunk');
-      return { width: dv.getUint32(16), height: dv.getUint32(20) };
-    case 'gif':
-      need(13, 'GIF');
-      return gifDimensions(buf, dv);
-    case 'bmp':
-      need(26, 'BMP');
-      // The 12-byte OS/2 core header has 16-bit sizes; every later header has signed 32-bit ones.
-      if (dv.getUint32(14, true) === 12) return { width: dv.getUint16(18, true), height: dv.getUint16(20, true) };
-      return { width: dv.getInt32(18, true), height: Math.abs(dv.getInt32(22, true)) };
-    case 'webp':
-      return webpDimensions(buf, dv);
-    case 'jpeg':
-      return jpegDimensions(buf, dv);
-  }
-}
-
-/** Skips GIF data sub-blocks (a length byte, then that many bytes, until a zero length). */
-function skipSubBlocks(buf: Uint8Array, at: number): number {
-  while (at < buf.length && buf[at] !== 0) at += buf[at]! + 1;
-  return at + 1;
-}
-
-function gifDimensions(buf: Uint8Array, dv: DataView): Dimensions {
-  let width = dv.getUint16(6, true);
-  let height = dv.getUint16(8, true);
-  const flags = buf[10]!;
-  let at = 13 + (flags & 0x80 ? 3 << ((flags & 7) + 1) : 0);
-  while (at < buf.length && buf[at] !== 0x3b) {
-    if (buf[at] === 0x21) at = skipSubBlocks(buf, at + 2);
-    else if (buf[at] === 0x2c) {
-      if (at + 10 > buf.length) break; // truncated: libnsgif stops here too
-      width = Math.max(width, dv.getUint16(at + 1, true) + dv.getUint16(at + 5, true));
-      height = Math.max(height, dv.getUint16(at + 3, true) + dv.getUint16(at + 7, true));
-      const local = buf[at + 9]!;
-      at = skipSubBlocks(buf, at + 10 + (local & 0x80 ? 3 << ((local & 7) + 1) : 0) + 1);
-    } else throw undecodable(`GIF has an unknown block 0x${buf[at]!.toString(16)} at byte ${at}`);
-  }
-  return { width, height };
-}
-
-function webpDimensions(buf: Uint8Array, dv: DataView): Dimensions {
-  if (buf.length < 30) throw undecodable('WebP header is truncated');
-  let size: Dimensions | undefined;
-  const grow = (d: Dimensions) => {
-    size = size ? { width: Math.max(size.width, d.width), height: Math.max(size.height, d.height) } : d;
-  };
-  // VP8X (the extended header) declares the canvas; the first bitstream declares its own size.
-  for (let at = 12; at + 8 <= buf.length;) {
-    const chunk = String.fromCharCode(...buf.subarray(at, at + 4));
-    const length = dv.getUint32(at + 4, true);
-    const data = at + 8;
-    if (chunk === 'VP8X') {
-      if (data + 10 > buf.length) throw undecodable('WebP header is truncated');
-      const u24 = (p: number) => dv.getUint16(p, true) | (dv.getUint8(p + 2) << 16);
-      grow({ width: u24(data + 4) + 1, height: u24(data + 7) + 1 });
-    } else if (chunk === 'VP8L') {
-      if (data + 5 > buf.length || buf[data] !== 0x2f) throw undecodable('WebP lossless header is corrupt');
-      const bits = dv.getUint32(data + 1, true);
-      grow({ width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 });
-      break;
-    } else if (chunk === 'VP8 ') {
-      if (data + 10 > buf.length || buf[data + 3] !== 0x9d || buf[data + 4] !== 0x01 || buf[data + 5] !== 0x2a)
-        throw undecodable('WebP lossy header is corrupt');
-      grow({ width: dv.getUint16(data + 6, true) & 0x3fff, height: dv.getUint16(data + 8, true) & 0x3fff });
-      break;
-    } else if (chunk === 'ANMF') {
-      break; // animation frames must lie inside the VP8X canvas (libwebp's demuxer checks)
-    } else if (!size) {
-      throw undecodable(`unknown WebP chunk "${chunk.replace(/[^\x20-\x7e]/g, '?')}"`);
-    }
-    at = data + length + (length & 1);
-  }
-  if (!size) throw undecodable('WebP has no image header');
-  return size;
+  // The 12-byte OS/2 core header has 16-bit sizes; every later header has signed 32-bit ones.
+  if (dv.getUint32(14, true) === 12) return { width: dv.getUint16(18, true), height: dv.getUint16(20, true) };
+  return { width: dv.getInt32(18, true), height: Math.abs(dv.getInt32(22, true)) };
 }
 
 /**
- * Walks the JPEG marker segments up to the frame header (SOFn), which carries the size, then
- * counts the scans (SOS markers: 0xFF 0xDA cannot occur inside entropy-coded data, where every
- * 0xFF is followed by 0x00 or a restart marker).
+ * Bounds what sharp's metadata and libjpeg do not: the marker segments before the first scan
+ * (walked by their lengths, which skips an EXIF thumbnail's own markers) and the scans (SOS
+ * markers: 0xFF 0xDA cannot occur inside entropy-coded data, where every 0xFF is followed by
+ * 0x00 or a restart marker). The size and the layout come from sharp's metadata.
  */
-function jpegDimensions(buf: Uint8Array, dv: DataView): Dimensions {
+export function checkJpegStructure(buf: Uint8Array): void {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let at = 2;
-  let size: Dimensions | undefined;
   for (let segments = 0; at + 4 <= buf.length; segments++) {
     if (segments > MAX_JPEG_SEGMENTS) throw undecodable(`JPEG has more than ${MAX_JPEG_SEGMENTS} marker segments`);
     if (buf[at] !== 0xff) throw undecodable('JPEG marker structure is corrupt');
-    const marker = dv.getUint8(at + 1);
-    if (marker === 0xff) {
+    const marker = buf[at + 1]!;
+    if (marker === 0xff)
       at += 1; // fill byte before a marker
-      continue;
-    }
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) {
+    else if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8))
       at += 2; // markers without a length
-      continue;
-    }
-    if (marker === 0xd9 || marker === 0xda) break; // end of image, or the first scan
-    const isFrameHeader = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
-    if (isFrameHeader) {
-      if (at + 9 > buf.length) break;
-      if (size) throw undecodable('JPEG has two frame headers');
-      size = { width: dv.getUint16(at + 7), height: dv.getUint16(at + 5) };
-    }
-    at += 2 + dv.getUint16(at + 2);
+    else if (marker === 0xd9 || marker === 0xda)
+      break; // end of image, or the first scan
+    else at += 2 + dv.getUint16(at + 2);
   }
-  if (!size) throw undecodable('JPEG has no frame header (truncated or corrupt)');
   const sos = Buffer.from([0xff, 0xda]);
   const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   let scans = 0;
@@ -166,5 +94,22 @@ function jpegDimensions(buf: Uint8Array, dv: DataView): Dimensions {
         'IMAGE_TOO_COMPLEX',
       );
   }
-  return size;
+}
+
+/**
+ * Whether a WebP's bitstream is lossless (VP8L). libvips does not say (its metadata has no such
+ * field), so this reads the FourCCs of the RIFF chunks up to the bitstream: the first chunk, or
+ * after an extended header (VP8X) the chunks before it, such as an ICC profile. Called once
+ * sharp's metadata has accepted the file's structure.
+ */
+export function webpIsLossless(buf: Uint8Array): boolean {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  for (let at = 12, n = 0; at + 8 <= buf.length && n < 64; n++) {
+    const chunk = String.fromCharCode(buf[at]!, buf[at + 1]!, buf[at + 2]!, buf[at + 3]!);
+    if (chunk === 'VP8L') return true;
+    if (chunk === 'VP8 ') return false;
+    const length = dv.getUint32(at + 4, true);
+    at += 8 + length + (length & 1);
+  }
+  return false;
 }

@@ -1,4 +1,4 @@
-import { inflateSync } from 'node:zlib';
+import { crc32, inflateSync } from 'node:zlib';
 import { undecodable, type Raster } from './pixels.js';
 
 /** Samples per pixel of each PNG colour type. */
@@ -9,6 +9,12 @@ const DEPTHS: Record<number, number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [
 const MAX_CHUNKS = 100_000;
 /** Deflate cannot compress better than 1032:1 (a 258-byte match in two bits). */
 const MAX_DEFLATE_RATIO = 1032;
+/**
+ * Chunks the inline decoder may meet besides IHDR, IDAT and IEND: ones sharp reads as metadata
+ * only, so skipping them gives the same pixels. Any other (iCCP and eXIf change the pixels sharp
+ * gives, through the profile and the orientation) leaves the file to sharp.
+ */
+const PLAIN_CHUNKS = new Set(['tEXt', 'zTXt', 'iTXt', 'tIME', 'pHYs', 'gAMA', 'cHRM', 'sRGB']);
 /** Adam7 passes: [x0, y0, dx, dy]. */
 const ADAM7 = [
   [0, 0, 8, 8],
@@ -28,8 +34,8 @@ export interface PngLayout {
   colour: number;
   channels: number;
   interlaced: boolean;
-  /** A palette (PLTE) or a colour key (tRNS): layouts left to sharp. */
-  indexedOrKeyed: boolean;
+  /** A palette (PLTE), a colour key (tRNS) or any chunk outside PLAIN_CHUNKS: left to sharp. */
+  unusual: boolean;
   idat: Uint8Array[];
   /** Exactly what the image data must inflate to: each row's filter byte and its samples. */
   inflatedBytes: number;
@@ -39,6 +45,14 @@ const fail = (why: string): never => {
   throw undecodable(why);
 };
 
+/** The size IHDR declares, read before the rest so that a huge one is refused whatever follows. */
+export function readPngSize(buf: Uint8Array): { width: number; height: number } {
+  if (buf.length < 24) fail('PNG header is truncated');
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (dv.getUint32(12) !== 0x49484452) fail('PNG does not start with an IHDR chunk');
+  return { width: dv.getUint32(16), height: dv.getUint32(20) };
+}
+
 /**
  * Walks every chunk and refuses a file whose structure lies: IHDR not first or not alone,
  * chunks running past the end, IDAT chunks split apart, no IEND or bytes after it, image
@@ -46,10 +60,9 @@ const fail = (why: string): never => {
  */
 export function readPngLayout(buf: Uint8Array): PngLayout {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const { width, height } = readPngSize(buf);
   if (buf.length < 33) fail('PNG header is truncated');
-  if (dv.getUint32(8) !== 13 || dv.getUint32(12) !== 0x49484452) fail('PNG does not start with an IHDR chunk');
-  const width = dv.getUint32(16);
-  const height = dv.getUint32(20);
+  if (dv.getUint32(8) !== 13) fail('PNG does not start with an IHDR chunk');
   const [depth = 0, colour = 0, compression, filter, interlace = 0] = buf.subarray(24, 29);
   const channels = CHANNELS[colour] ?? 0;
   if (channels === 0) fail(`PNG colour type ${colour} does not exist`);
@@ -60,7 +73,7 @@ export function readPngLayout(buf: Uint8Array): PngLayout {
   const idat: Uint8Array[] = [];
   let idatBytes = 0;
   let idatClosed = false;
-  let indexedOrKeyed = false;
+  let unusual = false;
   let offset = 33;
   for (let chunks = 1; ; chunks++) {
     if (chunks > MAX_CHUNKS) fail(`PNG has more than ${MAX_CHUNKS.toLocaleString('en-US')} chunks`);
@@ -74,7 +87,7 @@ export function readPngLayout(buf: Uint8Array): PngLayout {
       idat.push(buf.subarray(offset + 8, offset + 8 + length));
       idatBytes += length;
     } else if (idat.length > 0) idatClosed = true;
-    if (type === 'PLTE' || type === 'tRNS') indexedOrKeyed = true;
+    if (type !== 'IDAT' && type !== 'IEND' && !PLAIN_CHUNKS.has(type)) unusual = true;
     offset += 12 + length;
     if (type === 'IEND') break;
   }
@@ -91,7 +104,7 @@ export function readPngLayout(buf: Uint8Array): PngLayout {
       `PNG image data is ${idatBytes.toLocaleString('en-US')} bytes, too little for a ${width}×${height} image ` +
         `(${inflatedBytes.toLocaleString('en-US')} bytes inflated; deflate packs at most ${MAX_DEFLATE_RATIO}:1)`,
     );
-  return { width, height, depth, colour, channels, interlaced: interlace === 1, indexedOrKeyed, idat, inflatedBytes };
+  return { width, height, depth, colour, channels, interlaced: interlace === 1, unusual, idat, inflatedBytes };
 }
 
 const scanlineBytes = (width: number, height: number, bitsPerPixel: number) =>
@@ -108,15 +121,16 @@ const printable = (type: string) => type.replace(/[^\x20-\x7e]/g, '?');
 
 /**
  * The common PNG in a few lines: 8-bit grey, grey+alpha, RGB or RGBA, not interlaced, without
- * palette or colour key — what canvases and image libraries write. Node's native inflate makes
- * this several times cheaper than a round trip through sharp for a 28×28 image, which matters
- * when every prediction request carries one. Returns null for any other layout (sharp decodes
- * those). The inflate is capped at exactly what the header declares, so image data that
- * inflates to more (a decompression bomb) or to less is refused, never decoded further.
+ * palette, colour key, profile or orientation — what canvases and image libraries write. Node's
+ * native inflate makes this several times cheaper than a round trip through sharp for a 28×28
+ * image, which matters when every prediction request carries one. Returns null for any other
+ * file, a chunk with a wrong CRC included: sharp decodes those, and its answer is the service's.
+ * The inflate is capped at exactly what the header declares, so image data that inflates to
+ * more (a decompression bomb) or to less is refused, never decoded further.
  */
 export function decodeSimplePng(buf: Uint8Array, layout: PngLayout = readPngLayout(buf)): Raster | null {
-  const { width, height, channels, depth, interlaced, indexedOrKeyed, idat, inflatedBytes } = layout;
-  if (depth !== 8 || interlaced || indexedOrKeyed || layout.colour === 3) return null;
+  const { width, height, channels, depth, interlaced, unusual, idat, inflatedBytes } = layout;
+  if (depth !== 8 || interlaced || unusual || layout.colour === 3 || !crcsMatch(buf)) return null;
   let raw: Buffer;
   try {
     raw = inflateSync(idat.length === 1 ? idat[0]! : Buffer.concat(idat), { maxOutputLength: inflatedBytes });
@@ -139,6 +153,21 @@ export function decodeSimplePng(buf: Uint8Array, layout: PngLayout = readPngLayo
       fail(`PNG row ${y} has unknown filter type ${kind}`);
   }
   return { width, height, channels, data: out, maxValue: 255 };
+}
+
+/**
+ * Whether every chunk's CRC matches, on a file whose chunk structure readPngLayout has checked.
+ * sharp refuses a wrong one in IHDR or PLTE and ignores it elsewhere; rather than copy that
+ * rule, the inline decoder hands any such file to sharp.
+ */
+function crcsMatch(buf: Uint8Array): boolean {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  for (let offset = 8; offset < buf.length;) {
+    const end = offset + 8 + dv.getUint32(offset);
+    if (crc32(buf.subarray(offset + 4, end)) !== dv.getUint32(end)) return false;
+    offset = end + 4;
+  }
+  return true;
 }
 
 /** Reverses one row's PNG filter into `out` (the previous row is already in `out`). */

@@ -40,13 +40,13 @@ export async function preprocessImages(
   limits: RequestLimits,
   where?: (i: number) => string,
 ): Promise<Uint8Array[]> {
-  const inspected: InspectedImage[] = bufs.map((buf, i) => {
-    try {
-      return inspectImage(buf, limits.maxImagePixels, limits.maxDecodeBytes);
-    } catch (err) {
-      throw prefixed(err, where?.(i));
-    }
-  });
+  const settled = await Promise.allSettled(
+    bufs.map((buf) => inspectImage(buf, limits.maxImagePixels, limits.maxDecodeBytes)),
+  );
+  // The first bad image of the batch is the one named, whichever header was read first.
+  const refused = settled.findIndex((r) => r.status === 'rejected');
+  if (refused >= 0) throw prefixed((settled[refused] as PromiseRejectedResult).reason, where?.(refused));
+  const inspected = settled.map((r) => (r as PromiseFulfilledResult<InspectedImage>).value);
   const total = inspected.reduce((sum, img) => sum + img.width * img.height, 0);
   if (total > limits.maxRequestPixels) {
     const count = (n: number) => n.toLocaleString('en-US');

@@ -1,5 +1,7 @@
-import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
+import { pngChunk, PNG_SIGNATURE } from '../helpers/png.js';
+
+export { pngChunk, PNG_SIGNATURE } from '../helpers/png.js';
 
 /** An RGBA canvas in memory, so that tests know every pixel they encode. */
 export interface Canvas {
@@ -44,18 +46,6 @@ export function toSharp(c: Canvas, channels: 1 | 3 | 4 = 4): sharp.Sharp {
 
 export const luminance = (r: number, g: number, b: number) => Math.round(0.299 * r + 0.587 * g + 0.114 * b);
 
-export function pngChunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0, data.length);
-  out.set(Buffer.from(type, 'latin1'), 4);
-  out.set(data, 8);
-  dv.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-  return out;
-}
-
-export const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-
 /** A PNG signature and a valid IHDR declaring the given size, with no image data after it. */
 export function pngHeader(width: number, height: number): Uint8Array {
   const ihdr = new Uint8Array(13);
@@ -66,27 +56,47 @@ export function pngHeader(width: number, height: number): Uint8Array {
   return Buffer.concat([Buffer.from(PNG_SIGNATURE), pngChunk('IHDR', ihdr)]);
 }
 
-/** JPEG start, a JFIF APP0 segment, then a baseline frame header (SOF0) declaring the size. */
+/**
+ * The headers of a baseline grey JPEG declaring the size, up to its first scan and no further:
+ * all that libjpeg reads for the header (sharp's metadata), none of the data the size needs.
+ */
 export function jpegHeader(width: number, height: number): Uint8Array {
-  const app0 = [0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0];
-  const sof0 = [0xff, 0xc0, 0, 11, 8, height >> 8, height & 0xff, width >> 8, width & 0xff, 1, 1, 0x11, 0];
-  return Uint8Array.from([0xff, 0xd8, ...app0, ...sof0]);
+  const app0 = [0x4a, 0x46, 0x49, 0x46, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0];
+  return Uint8Array.from([
+    0xff,
+    0xd8,
+    ...jpegSegment(0xe0, app0),
+    ...jpegSegment(0xdb, [0, ...Array<number>(64).fill(1)]),
+    ...jpegSegment(0xc0, [8, height >> 8, height & 0xff, width >> 8, width & 0xff, 1, 1, 0x11, 0]),
+    ...jpegSegment(0xc4, [0x00, 1, ...Array<number>(15).fill(0), 0]),
+    ...jpegSegment(0xc4, [0x10, 1, ...Array<number>(15).fill(0), 0]),
+    ...jpegSegment(0xda, [1, 1, 0x00, 0, 63, 0]),
+  ]);
 }
 
+/** A GIF whose logical screen and only frame declare the size, over a few bytes of image data. */
 export function gifHeader(width: number, height: number): Uint8Array {
-  return Uint8Array.from([...Buffer.from('GIF89a'), width & 0xff, width >> 8, height & 0xff, height >> 8, 0, 0, 0]);
+  return gifWithFrame([width, height], [width, height]);
 }
 
-/** An extended WebP (VP8X) header, whose 24-bit fields can declare sizes far beyond the limit. */
+/**
+ * An extended WebP (VP8X) header, whose 24-bit fields can declare sizes far beyond the limit,
+ * then the 5-byte header of a lossless bitstream (VP8L) of the same size (14-bit fields: WebP
+ * images are at most 16383×16383) and none of its data.
+ */
 export function webpHeader(width: number, height: number): Uint8Array {
-  const out = new Uint8Array(32);
+  const out = new Uint8Array(44);
   const dv = new DataView(out.buffer);
   out.set(Buffer.from('RIFF'), 0);
-  dv.setUint32(4, 24, true);
+  dv.setUint32(4, out.length - 8, true);
   out.set(Buffer.from('WEBPVP8X'), 8);
   dv.setUint32(16, 10, true);
   dv.setUint32(24, width - 1, true); // 24-bit fields; the next write overwrites the 4th byte
   dv.setUint32(27, (height - 1) & 0xffffff, true);
+  out.set(Buffer.from('VP8L'), 30);
+  dv.setUint32(34, 5, true);
+  out[38] = 0x2f; // the VP8L signature
+  dv.setUint32(39, ((width - 1) & 0x3fff) | (((height - 1) & 0x3fff) << 14), true);
   return out;
 }
 

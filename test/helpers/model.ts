@@ -3,7 +3,6 @@
  * that a tiny MLP learns in a few epochs, then saved through the app's own model store.
  */
 import { randomBytes } from 'node:crypto';
-import { encode } from 'fast-png';
 import type { AppDeps } from '../../src/app.js';
 import type { ModelMetadata } from '../../src/models/store.js';
 import { initBackend } from '../../src/training/backend.js';
@@ -11,6 +10,7 @@ import type { LoadedDataset, Split } from '../../src/datasets/types.js';
 import { DEFAULT_PARAMS, type TrainingParams } from '../../src/training/params.js';
 import { train } from '../../src/training/trainer.js';
 import { createRng } from '../../src/rng.js';
+import { encodePng } from './png.js';
 
 export const SIDE = 28;
 export const PIXELS = SIDE * SIDE;
@@ -41,8 +41,7 @@ export function syntheticImage(k: number, variant = 0): Uint8Array {
 
 /** The synthetic image as an 8-bit grayscale PNG. */
 export function syntheticPng(k: number, variant = 0): Buffer {
-  const png = encode({ width: SIDE, height: SIDE, data: syntheticImage(k, variant), channels: 1, depth: 8 });
-  return Buffer.from(png.buffer, png.byteOffset, png.byteLength);
+  return encodePng({ width: SIDE, height: SIDE, data: syntheticImage(k, variant), channels: 1 });
 }
 
 /** `count` images with labels i mod 10; `offset` keeps train and test variants apart. */

@@ -4,7 +4,6 @@ import { PayloadTooLargeError } from '../../src/errors.js';
 import { decodeBmpGray } from '../../src/inference/bmp.js';
 import { boxShrink } from '../../src/inference/bmp-worker.js';
 import { decodeImage, inspectImage } from '../../src/inference/decode.js';
-import { decodeCost } from '../../src/inference/decode-cost.js';
 import { bmp } from '../helpers/images.js';
 
 const MiB = 1024 * 1024;
@@ -13,11 +12,8 @@ const blank = (side: number, channels: 3 | 4) =>
 
 describe('decode memory, told from the header', () => {
   it('tells the layouts decoded whole from those decoded in strips', async () => {
-    const cost = async (img: sharp.Sharp) => {
-      const buf = await img.toBuffer();
-      const { width, height } = inspectImage(buf, 4096 * 4096, 1024 * MiB);
-      return decodeCost(buf, inspectImage(buf, 4096 * 4096, 1024 * MiB).format, width, height);
-    };
+    const costOf = async (buf: Buffer) => (await inspectImage(buf, 4096 * 4096, 1024 * MiB)).cost;
+    const cost = async (img: sharp.Sharp) => costOf(await img.toBuffer());
     expect(await cost(blank(1000, 3).png())).toEqual({ bytes: 3_000_000 });
     expect(await cost(blank(1000, 3).png({ progressive: true }))).toEqual({
       bytes: 6_000_000,
@@ -39,6 +35,13 @@ describe('decode memory, told from the header', () => {
       ),
     ).toEqual(whole);
     expect(await cost(blank(1000, 3).gif())).toEqual({ bytes: 6_000_000, whole: 'a GIF' });
+    // Lossless behind an extended header (VP8X, for the ICC profile), and an animation without alpha.
+    const withProfile = await blank(1000, 3).withIccProfile('p3').webp({ lossless: true }).toBuffer();
+    expect(withProfile.subarray(12, 16).toString('latin1')).toBe('VP8X');
+    expect(await costOf(withProfile)).toEqual(whole);
+    const frames = Buffer.alloc(100 * 200 * 3).fill(0xff, 0, 100 * 100 * 3);
+    const animated = sharp(frames, { raw: { width: 100, height: 200, channels: 3, pageHeight: 100 } }).webp();
+    expect(await cost(animated)).toEqual({ bytes: 60_000, whole: whole.whole });
   });
 
   it('refuses an image decoded whole past MAX_DECODE_MEMORY with a 413 naming the estimate, before decoding', async () => {
@@ -55,10 +58,12 @@ describe('decode memory, told from the header', () => {
     // The same pixels in strips are decoded, and a lower setting refuses even those.
     const flat = await blank(4096, 4).png().toBuffer();
     expect((await decodeImage(flat, { maxSide: 512 })).width).toBe(512);
-    expect(() => inspectImage(flat, 4096 * 4096, 16 * MiB)).toThrow(/about 48 MiB of memory to decode; at most 16 MiB/);
+    await expect(inspectImage(flat, 4096 * 4096, 16 * MiB)).rejects.toThrow(
+      /about 48 MiB of memory to decode; at most 16 MiB/,
+    );
     // A 4096² progressive JPEG fits the default.
     const jpeg = await blank(4096, 3).jpeg({ progressive: true }).toBuffer();
-    expect(inspectImage(jpeg).cost).toEqual({ bytes: 4 * 4096 * 4096, whole: 'a progressive JPEG' });
+    expect((await inspectImage(jpeg)).cost).toEqual({ bytes: 4 * 4096 * 4096, whole: 'a progressive JPEG' });
   });
 });
 

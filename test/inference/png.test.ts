@@ -2,8 +2,9 @@ import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/errors.js';
-import { decodeImage } from '../../src/inference/decode.js';
+import { decodeImage, decodeWithSharp } from '../../src/inference/decode.js';
 import { decodeSimplePng, readPngLayout } from '../../src/inference/png.js';
+import { toGray } from '../../src/inference/pixels.js';
 import { pngChunk, PNG_SIGNATURE } from '../helpers/images.js';
 
 /** A noisy gradient, so that PNG encoders pick every row filter somewhere. */
@@ -92,6 +93,78 @@ describe('decodeSimplePng (the native-inflate fast path)', () => {
     const raw = new Uint8Array(4 * 5);
     raw[5] = 9; // row 1's filter byte
     expect(await refusal(greyPng(4, 4, raw))).toBe('image could not be decoded: PNG row 1 has unknown filter type 9');
+  });
+});
+
+describe('the inline decoder hands anything unusual to sharp', () => {
+  /** A 28×28 grey gradient; `extra` chunks go between IHDR and IDAT. */
+  const gradient = (...extra: Uint8Array[]) => {
+    const raw = new Uint8Array(28 * 29);
+    for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) raw[y * 29 + 1 + x] = x * 9;
+    return png(ihdr(28, 28), ...extra, pngChunk('IDAT', deflateSync(raw)), IEND);
+  };
+  /** The file with the CRC of its chunk of type `type` broken. */
+  function badCrc(file: Buffer, type: string): Buffer {
+    const out = Buffer.from(file);
+    const at = out.indexOf(type, 8, 'latin1') - 4;
+    out[at + 11 + out.readUInt32BE(at)]! ^= 0xff;
+    return out;
+  }
+  const text = pngChunk('tEXt', Buffer.from('Comment\0a digit'));
+
+  it('decodes text, time, density, gamma and chromaticity chunks itself, exactly like sharp', async () => {
+    const plain = [
+      text,
+      pngChunk('zTXt', Buffer.concat([Buffer.from('Comment\0\0'), deflateSync('a digit')])),
+      pngChunk('tIME', Uint8Array.from([7, 234, 12, 3, 7, 30, 0])),
+      pngChunk('pHYs', Uint8Array.from([0, 0, 11, 19, 0, 0, 11, 19, 1])),
+      pngChunk('gAMA', Uint8Array.from([0, 0, 0xb1, 0x8f])),
+      pngChunk('cHRM', new Uint8Array(32)),
+      pngChunk('sRGB', Uint8Array.from([0])),
+    ];
+    const file = gradient(...plain);
+    const inline = decodeSimplePng(file);
+    expect(inline).not.toBeNull();
+    expect(toGray(inline!)).toEqual(toGray(await decodeWithSharp(file)));
+    expect(inline!.data[5]).toBe(45);
+  });
+
+  it('leaves a profile (iCCP) and an orientation (eXIf) to sharp, which applies them', async () => {
+    const rotated = await sharp(pattern(48, 32, 3), { raw: { width: 48, height: 32, channels: 3 } })
+      .withMetadata({ orientation: 6 })
+      .png()
+      .toBuffer();
+    expect(rotated.includes('eXIf')).toBe(true);
+    expect(decodeSimplePng(rotated)).toBeNull();
+    expect(await decodeImage(rotated)).toMatchObject({ width: 32, height: 48 });
+    const profiled = await sharp(pattern(8, 8, 3), { raw: { width: 8, height: 8, channels: 3 } })
+      .withIccProfile('p3')
+      .png()
+      .toBuffer();
+    expect(profiled.includes('iCCP')).toBe(true);
+    expect(decodeSimplePng(profiled)).toBeNull();
+  });
+
+  it('leaves a file with a wrong CRC to sharp, whose answer is final: refused in IHDR, ignored in IDAT or text', async () => {
+    const good = gradient(text);
+    expect(decodeSimplePng(good)).not.toBeNull();
+    const expected = toGray(decodeSimplePng(good)!);
+    for (const type of ['IDAT', 'tEXt', 'IEND']) {
+      const file = badCrc(good, type);
+      expect(decodeSimplePng(file)).toBeNull();
+      expect((await decodeImage(file)).gray).toEqual(expected);
+    }
+    const badHeader = badCrc(good, 'IHDR');
+    expect(decodeSimplePng(badHeader)).toBeNull();
+    expect(await refusal(badHeader)).toBe(
+      'image could not be decoded: Input buffer has corrupt header: pngload_buffer: invalid chunk checksum',
+    );
+  });
+
+  it('a decompression bomb with a wrong CRC goes to sharp, which reads only the rows its header declares', async () => {
+    const bomb = badCrc(greyPng(28, 28, new Uint8Array(64 * 1024 * 1024)), 'IDAT');
+    const { width, height, gray } = await decodeImage(bomb);
+    expect([width, height, gray.every((v) => v === 0)]).toEqual([28, 28, true]);
   });
 });
 

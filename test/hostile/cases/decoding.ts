@@ -38,6 +38,12 @@ const idatOf = (raw: Uint8Array) => pngChunk('IDAT', deflateSync(raw, { level: 9
 const smallPng = once(() => png(ihdr(28, 28), idatOf(new Uint8Array(28 * 29)), IEND));
 /** 28×28 grey whose image data inflates to 256 MiB (a 260 KB body). */
 const pngBomb = once(() => png(ihdr(28, 28), idatOf(new Uint8Array(256 * 1024 * 1024)), IEND));
+/** The bomb with its IDAT CRC broken: the inline decoder leaves it to sharp, which reads only the declared rows. */
+const pngBombBadCrc = once(() => {
+  const file = Buffer.from(pngBomb());
+  file[file.length - 13]! ^= 0xff; // the last byte of the IDAT CRC, before the 12-byte IEND
+  return file;
+});
 /** A valid 4096×4096 grey PNG of zeros: 16.7 megapixels in ~16 KB. */
 const fullSizePng = once(() => png(ihdr(4096, 4096), idatOf(new Uint8Array(4096 * 4097)), IEND));
 
@@ -78,6 +84,11 @@ const file: CaseFile = {
       target: 'open',
       request: image('image/png', pngBomb),
       expect: { status: 400, code: 'INVALID_IMAGE', message: /inflates to more than the 812 bytes/ },
+    },
+    {
+      name: 'PNG IDAT bomb with a wrong CRC: decoded by sharp, 28×28 rows only',
+      request: image('image/png', pngBombBadCrc),
+      expect: { status: 200 },
     },
     {
       name: 'PNG declaring 4096×4096 over a few bytes of data',
@@ -136,6 +147,18 @@ const file: CaseFile = {
         once(() => manyScanJpeg(4096, 4096, 600)),
       ),
       expect: { status: 413, code: 'IMAGE_TOO_COMPLEX', message: /more than 100 scans/ },
+    },
+    {
+      name: 'JPEG with 500,000 empty APP1 segments before its first scan (2 MB)',
+      request: image('image/jpeg', () => {
+        const head = jpegHeader(28, 28);
+        return Buffer.concat([
+          head.subarray(0, 2),
+          Buffer.alloc(500_000 * 4, Buffer.from([0xff, 0xe1, 0, 2])),
+          head.subarray(2),
+        ]);
+      }),
+      expect: { status: 400, code: 'INVALID_IMAGE', message: /more than 1000 marker segments/ },
     },
     {
       name: 'BMP with a pixel-data offset past its end',
