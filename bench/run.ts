@@ -35,7 +35,7 @@ const row = (what: string, value: string, vs = '') => {
   console.error(`  ${what}: ${value} ${vs}`);
 };
 
-/** The wasm path's one-job figure before the native backend (README, full run of 2026-12-02). */
+/** The wasm path's one-job figure before the native backend (docs/performance.md, run of 2026-12-02). */
 const WASM_BEFORE = 24_477;
 
 async function main() {
