@@ -1,7 +1,7 @@
 /**
  * The PyTorch anchors of `npm run bench` (../shared/anchors), and which BLAS PyTorch multiplies
  * with: Debian's torch uses whatever libblas.so.3 the system selects, and against the reference
- * BLAS (libblas3, about 12× slower than OpenBLAS) a ratio flatters the service.
+ * BLAS (libblas3, far slower than OpenBLAS: docs/performance.md) a ratio flatters the service.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * The BMP decoder's worker thread: decodes one BMP at a time to 8-bit luminance, so that a
- * 4096×4096 file (~270 ms of JavaScript) never runs on the API's event loop.
+ * 4096×4096 file (long in JavaScript: docs/performance.md) never runs on the API's event loop.
  */
 import { parentPort } from 'node:worker_threads';
 import { DomainError } from '../errors.js';

@@ -55,8 +55,8 @@ export const DEFAULT_MAX_DECODE_BYTES = 64 * 1024 * 1024;
 export const DECODE_BUDGET_BYTES = 32 * 1024 * 1024;
 /**
  * Images up to this size are decoded on the calling thread: for the typical 28×28 canvas that
- * is several times cheaper than a round trip through sharp's thread pool (~1 ms) or a worker.
- * Around 128×128 the two cost the same; above it the work leaves the event loop.
+ * is several times cheaper than a round trip through sharp's thread pool or a worker.
+ * Around 128×128 the two cost the same (docs/performance.md); above it the work leaves the event loop.
  */
 const INLINE_MAX_PIXELS = 128 * 128;
 /** sharp gives up on one image after this long (time spent waiting for a thread not counted). */
@@ -74,7 +74,7 @@ sharp.cache(false);
 
 let sharedBmpPool: BmpPool | undefined;
 /** The process's BMP workers, started on the first large BMP. */
-// One thread: a 4096² BMP takes ~80 MB while it decodes, and BMPs are rare; two at once doubled the API's peak.
+// One thread: a large BMP takes much memory while it decodes, and BMPs are rare (docs/performance.md).
 const bmpPool = () => (sharedBmpPool ??= createBmpPool({ threads: 1 }));
 
 /**

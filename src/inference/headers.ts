@@ -27,8 +27,8 @@ export interface ImageLayout extends Dimensions {
 const BMP_HEADER_SIZES = new Set([12, 40, 52, 56, 64, 108, 124]);
 /**
  * Every scan of a progressive JPEG passes over the whole image again, and a valid file can hold
- * hundreds of them in a few kilobytes (a 56 KB 4096×4096 file with 694 scans takes 2.6 s to
- * decode). Encoders write about 10; 100 keeps a 16-megapixel decode under half a second.
+ * hundreds of them in a few kilobytes, each costing a pass. Encoders write about 10; 100 keeps
+ * a 16-megapixel decode short (docs/performance.md).
  */
 export const MAX_JPEG_SCANS = 100;
 /**

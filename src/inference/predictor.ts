@@ -56,10 +56,10 @@ interface Loaded {
 /** Most rows one forward pass takes; larger requests are split, smaller ones grouped. */
 const MAX_COALESCED_ROWS = 256;
 /**
- * A forward pass costs about 0.1–0.6 ns per row and parameter on the wasm backend (measured on
- * 2 shared vCPUs: 256 rows of a 2.9 M-parameter model in 65–170 ms). 64 M row-parameters keeps
- * one pass, which holds the event loop, within ~20 ms: 22 rows of that model, while the default
- * 784-128-64-10 network (109 k parameters) still runs 256 rows at once.
+ * A forward pass costs in proportion to rows × parameters (docs/performance.md). 64 M
+ * row-parameters keeps one pass, which holds the event loop, within ~20 ms: 22 rows of a
+ * 2.9 M-parameter model, while the default 784-128-64-10 network (109 k parameters) still runs
+ * 256 rows at once.
  */
 export const ROW_PARAMS_PER_PASS = 64_000_000;
 
@@ -232,7 +232,7 @@ export function createPredictor({
 
 /**
  * The first pass over fresh weights is several times slower than the next (the wasm backend
- * packs each weight matrix for XNNPACK on first use: ~45 ms for a 2.9 M-parameter model).
+ * packs each weight matrix for XNNPACK on first use: docs/performance.md).
  * Running one row through each layer on its own turn spreads that over the layers.
  */
 async function warmUp(model: tf.LayersModel): Promise<void> {

@@ -21,7 +21,7 @@ export interface RequestLimits {
 }
 
 /** The digit ends up 20×20: a photo is first scaled down off the event loop, so the MNIST
- * conversion on it handles at most 512×512 pixels (~5 ms, not ~30 ms). */
+ * conversion on it handles at most 512×512 pixels (docs/performance.md). */
 const MAX_MNISTIFY_SIDE = 512;
 
 /** Decodes an image (PNG, JPEG, WebP, GIF or BMP) and converts it the way MNIST was made. */
@@ -60,7 +60,7 @@ export async function preprocessImages(
   const out: Uint8Array[] = new Array<Uint8Array>(bufs.length);
   let next = 0;
   // A few images of a batch at a time, each MNIST conversion on a turn of its own: a batch of
-  // large images never holds the event loop for more than one conversion (~1–20 ms).
+  // large images never holds the event loop for more than one conversion.
   const lane = async () => {
     for (let i = next++; i < inspected.length; i = next++) {
       try {

@@ -9,8 +9,8 @@ const n = (value: number) => value.toLocaleString('en-US');
 
 /**
  * The network's size and one step's activations, which need no dataset: a network past
- * MAX_MODEL_PARAMS or a batch past MAX_BATCH_UNITS would take a trainer process past about
- * 1 GB, and a step past the second would delay a cancel or a run-time limit by seconds.
+ * MAX_MODEL_PARAMS or a batch past MAX_BATCH_UNITS would take a trainer process's memory too
+ * far, and a step past the second would delay a cancel or a run-time limit (docs/performance.md).
  */
 export function checkShape(params: TrainingParams, limits: Pick<JobLimits, 'MAX_MODEL_PARAMS' | 'MAX_BATCH_UNITS'>) {
   const count = parameterCount(params.hiddenLayers);

@@ -20,7 +20,7 @@ export function parseStorageUrl(url: string, dataDir: string): StorageTarget {
 
 /**
  * The S3 storage, with the AWS SDK loaded on first use: importing it costs every process
- * (API, worker, each training process) about a quarter of a second and 25 MB, which a
+ * (API, worker, each training process) start-up time and memory (docs/performance.md), which a
  * deployment on the filesystem should not pay.
  */
 export function lazyS3Storage(opts: S3StorageOptions): ObjectStorage {

@@ -22,7 +22,7 @@ export function readGradients(grads: tf.Tensor[], into: Float32Array): Float32Ar
 /**
  * Loss and gradients of the MLP by hand-written backpropagation instead of the autodiff tape.
  * On the wasm backend only plain matMul takes the fast XNNPACK path; a matMul with a transpose
- * flag (which the tape's matMul gradient uses) is ~10× slower. So every transpose here is
+ * flag (which the tape's matMul gradient uses) is far slower (docs/performance.md). So every transpose here is
  * explicit, and the input's transpose `xT` is assembled by the caller in JavaScript, where it
  * costs almost nothing, rather than transposed on the device.
  */

@@ -8,8 +8,8 @@ import { CLASSES, INPUT_SIZE } from './network.js';
  * The training step in one call to the OpenBLAS addon: it gathers and normalises the batch,
  * runs forward, softmax cross-entropy and backpropagation through cblas_sgemm and updates the
  * parameters, all in the Float32Arrays the network and optimizer own here. (Doing bias,
- * activations and the update in JavaScript between BLAS calls measured slower: ~10 native
- * calls per step instead of one, and JS loops where C's vectorise.)
+ * activations and the update in JavaScript between BLAS calls measured slower, see
+ * docs/performance.md: ~10 native calls per step instead of one, and JS loops where C's vectorise.)
  */
 export function createNativeEngine({ net, optimizer, params, train, order }: EngineSetup): Engine {
   const addon = loadNative();

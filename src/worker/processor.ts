@@ -33,8 +33,8 @@ const SLOT_RETRY_MS = 1000;
 
 // Training takes whatever CPU it is given; at the lowest priority it yields at once to the
 // processes that must answer promptly on the same machine: the worker renewing job locks, an API
-// replica. Alone on a core it trains as fast as at any priority. (Against nice 10: GET p90 while
-// two jobs train 5.2 ms instead of 6.7, p99 12–14 ms instead of 14–16.)
+// replica. Alone on a core it trains as fast as at any priority (measured against nice 10:
+// docs/performance.md).
 try {
   setPriority(19);
 } catch {

@@ -50,8 +50,7 @@ export function createTrainingWorker({
     concurrency,
     useWorkerThreads: false,
     // Trainers collect garbage on their own thread. V8's helper threads for GC otherwise compete
-    // with the other trainer for the cores: two jobs at once on two cores went from about 1.5× to
-    // 1.7× one job's throughput (two trainer processes on Fashion-MNIST).
+    // with the other trainer for the cores, and two jobs at once scale worse (docs/performance.md).
     workerForkOptions: {
       execArgv: [...process.execArgv.filter((arg) => !arg.startsWith('--inspect')), '--single-threaded-gc'],
     },

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
-import { pngChunk, PNG_SIGNATURE } from '../helpers/png.js';
+import { pngChunk, PNG_SIGNATURE } from './png.js';
 
-export { pngChunk, PNG_SIGNATURE } from '../helpers/png.js';
+export { pngChunk, PNG_SIGNATURE } from './png.js';
 
 /** An RGBA canvas in memory, so that tests know every pixel they encode. */
 export interface Canvas {

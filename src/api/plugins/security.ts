@@ -45,7 +45,7 @@ export const HELMET_OPTIONS: HelmetOptions = {
 /**
  * The headers helmet sets with these options, worked out once. They are the same on every
  * response (no nonces), and @fastify/helmet would rebuild helmet's middleware, parsing the
- * policy again, on every request: about 6 % of the CPU of a prediction.
+ * policy again, on every request: a measurable share of a prediction's CPU (docs/performance.md).
  */
 export function helmetHeaders(options: HelmetOptions): [string, string][] {
   const headers: [string, string][] = [];

@@ -17,8 +17,8 @@ type PredictJson = { pixels?: unknown; instances?: unknown[] };
 
 /**
  * Bytes a JSON pixel value may take: "255," is 4, ", " separators or one decimal make 6–8.
- * With the default MAX_BATCH (256) a full batch may be 1.67 MB, parsed in about 10 ms, where
- * MAX_UPLOAD_BYTES (10 MiB) would let a body cost ~1 s before it is refused.
+ * With the default MAX_BATCH (256) a full batch may be 1.67 MB, far cheaper to parse than a body
+ * of MAX_UPLOAD_BYTES (10 MiB) before it is refused (docs/performance.md).
  */
 const JSON_BYTES_PER_VALUE = 8;
 const JSON_SLACK_BYTES = 64 * 1024;
