@@ -40,6 +40,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<() =>
     if (worker.cancelJob(jobId, ABORT_CANCEL)) logger.info({ jobId }, 'cancelling training job');
   });
   // A cancel requested while no worker held the job (it was being taken over) applies now.
+  // Not awaited (an event handler); a failed read is a Redis outage, which the connection reports.
   worker.on('active', (job) => {
     void isCancelRequested(connection, config.QUEUE_PREFIX, job.id!).then(
       (cancelled) => cancelled && worker.cancelJob(job.id!, ABORT_CANCEL),
@@ -137,6 +138,7 @@ function startSweeper(models: ModelStore, datasets: DatasetStore, logger: Logger
       (removed) => removed > 0 && logger.info({ removed }, 'removed files of dataset uploads never committed'),
       (err: unknown) => logger.warn({ err: (err as Error).message }, 'dataset sweep failed'),
     );
+    // Both sweeps log their own failures; a timer has no one to wait for them.
     void Promise.all([models_, datasets_]).finally(() => (running = false));
   };
   const first = setTimeout(sweep, 60_000).unref();
@@ -154,6 +156,7 @@ function startHeartbeat(file: string, worker: TrainingWorker, connection: Redis)
   const beat = () => {
     if (worker.isRunning() && connection.status === 'ready') {
       const now = new Date();
+      // A failed write shows as the file's age, which is what the healthcheck reads.
       void writeFile(file, now.toISOString()).catch(() => {});
     }
   };
