@@ -11,5 +11,17 @@ export default defineConfig({
     // Two cores: run files in at most two forks so training tests do not starve each other.
     pool: 'forks',
     maxWorkers: 2,
+    // Collected by `npm test` (--coverage). Code that runs only in worker and API child processes
+    // is not seen here, so the thresholds are what this process measures, not all that is tested.
+    coverage: {
+      provider: 'v8',
+      include: ['src/**'],
+      reporter: ['text-summary', 'json-summary'],
+      reportsDirectory: 'coverage',
+      // The figures are worth seeing when a test failed too (the run fails either way).
+      reportOnFailure: true,
+      // Measured in-process: 89.97% lines, 88.67% statements, 88.1% functions, 80.19% branches.
+      thresholds: { lines: 88, statements: 87, functions: 87, branches: 79 },
+    },
   },
 });

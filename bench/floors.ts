@@ -4,7 +4,7 @@ import { fmt, pct, type Report } from './lib.js';
 import { RUNS, type PredictFigures } from './predict.js';
 import type { TrainedFigures } from './training.js';
 
-/** The wasm path's one-job figure before the native backend (README, full run of 2026-12-02). */
+/** The wasm path's one-job figure before the native backend (docs/performance.md, run of 2026-12-02). */
 const WASM_BEFORE = 24_477;
 
 export function floors(opts: {

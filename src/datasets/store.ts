@@ -151,6 +151,7 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
       const ticket = await quota.enter(owner);
       if (Date.now() - stagingSweptAt > STAGING_SWEEP_EVERY_MS) {
         stagingSweptAt = Date.now();
+        // Best effort, and the upload does not wait for it: a file left now is swept next time.
         void sweepStaging(stagingDir).catch(() => {});
       }
       const upload = {

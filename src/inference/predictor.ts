@@ -98,7 +98,8 @@ export function createPredictor({
     max: cacheSize,
     ...(cacheBytes ? { maxSize: cacheBytes } : {}),
     // Freed on a later turn, and only once no queued rows need it: predictions already queued
-    // for this model still run on it instead of on freed weights.
+    // for this model still run on it instead of on freed weights. A load that failed was reported
+    // to the requests that awaited it; it has nothing to free.
     dispose: (entry) =>
       void entry
         .then((l) => {

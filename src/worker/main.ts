@@ -43,6 +43,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<() =>
     if (worker.cancelJob(jobId, ABORT_CANCEL)) logger.info({ jobId }, 'cancelling training job');
   });
   // A cancel requested while no worker held the job (it was being taken over) applies now.
+  // Not awaited (an event handler); a failed read is a Redis outage, which the connection reports.
   worker.on('active', (job) => {
     void isCancelRequested(connection, config.QUEUE_PREFIX, job.id!).then(
       (cancelled) => cancelled && worker.cancelJob(job.id!, ABORT_CANCEL),
@@ -156,6 +157,7 @@ function startSweeper(
     if (running) return; // a sweep of a large bucket still going
     running = true;
     // Every tenant's prefix in turn: the default tenant's at the root, the others' under tenants/.
+    // Each sweep logs its own failures; a timer has no one to wait for them.
     void storedTenants(storage)
       .catch(() => [])
       .then(async (tenants) => {
@@ -178,6 +180,7 @@ function startHeartbeat(file: string, worker: TrainingWorker, connection: Redis)
   const beat = () => {
     if (worker.isRunning() && connection.status === 'ready') {
       const now = new Date();
+      // A failed write shows as the file's age, which is what the healthcheck reads.
       void writeFile(file, now.toISOString()).catch(() => {});
     }
   };

@@ -82,8 +82,11 @@ export function createTrainingWorker({
     if (!job) return;
     const final = isFinalFailure(job, err);
     logger.warn({ jobId: job.id, attemptsMade: job.attemptsMade, final, err: err.message }, 'training job failed');
-    // No attempt follows: the checkpoint has nothing left to resume.
-    if (final) void checkpoints.remove(job.id!).catch(() => {});
+    // No attempt follows: the checkpoint has nothing left to resume. Event handlers are not awaited.
+    if (final)
+      void checkpoints
+        .remove(job.id!)
+        .catch((e: unknown) => logger.warn({ jobId: job.id, err: (e as Error).message }, 'checkpoint not removed'));
   });
   worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
   return worker;

@@ -83,6 +83,7 @@ export function watchJob(id: string, handlers: JobWatchHandlers): () => void {
     }
   }
 
+  // Runs until stopped; every failure goes to handlers.onError.
   void (async () => {
     try {
       job = await api<TrainingJob>(path, { signal, cache: 'no-store' });

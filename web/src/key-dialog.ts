@@ -32,7 +32,7 @@ export function createKeyDialog(onChange: () => void) {
 
   byId('key-button').addEventListener('click', () => {
     const reason = apiKey.get() ? 'Replace or forget the saved API key.' : 'Enter an API key.';
-    void askForKey(reason, true).then(onChange);
+    void askForKey(reason, true).then(onChange); // the dialog's promise only resolves
   });
   return ask;
 }

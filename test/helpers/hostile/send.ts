@@ -43,6 +43,7 @@ export function send(ctx: HostileContext, req: HostileRequest, timeoutMs = 30_00
       // A server that refuses a body from its headers answers and closes while the rest is sent.
       if (!answered) resolve({ status: 0, headers: {}, text: err.message, json: undefined });
     });
+    // Not awaited: the answer may come mid-body; a failed write reaches r's 'error' listener.
     void writeBody(r, req.body, () => answered);
   });
 }

@@ -82,7 +82,9 @@ export function createJobView(handlers: {
     });
   }
 
-  cancel.addEventListener('click', async () => {
+  // A listener cannot wait for a promise; cancelCurrent shows its own failure in the panel.
+  cancel.addEventListener('click', () => void cancelCurrent());
+  async function cancelCurrent() {
     if (!current) return;
     cancel.disabled = true;
     try {
@@ -94,7 +96,7 @@ export function createJobView(handlers: {
       showError(errorEl, `Cancel failed: ${errorMessage(err)}`);
       cancel.disabled = false;
     }
-  });
+  }
 
   return { show, currentId: () => current?.id };
 }

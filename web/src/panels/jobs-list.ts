@@ -94,6 +94,7 @@ export function createJobsList(onSelect: (job: TrainingJob) => void) {
     timer = setTimeout(tick, active ? ACTIVE_MS : IDLE_MS);
   }
 
+  // refresh shows its own errors and schedules the next tick: nothing waits for it.
   function tick() {
     if (document.hidden) timer = setTimeout(tick, ACTIVE_MS);
     else void refresh();

@@ -127,8 +127,12 @@ export function createNewJobForm(onCreated: (job: TrainingJob) => void, announce
     return true;
   }
 
-  form.addEventListener('submit', async (event) => {
+  // A listener cannot wait for a promise; submitJob shows its own errors beside the form.
+  form.addEventListener('submit', (event) => {
     event.preventDefault();
+    void submitJob();
+  });
+  async function submitJob() {
     clearErrors();
     const { body, problems } = readBody(form, params);
     const [first] = Object.entries(problems);
@@ -149,7 +153,7 @@ export function createNewJobForm(onCreated: (job: TrainingJob) => void, announce
     } finally {
       submit.disabled = false;
     }
-  });
+  }
   form.addEventListener('reset', () => clearErrors());
 
   async function loadDatasets() {

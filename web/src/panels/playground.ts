@@ -127,12 +127,16 @@ export function createPlayground(announce: (text: string) => void) {
     }
   }
 
-  byId('predict-drawing').addEventListener('click', async () => {
+  // A listener cannot wait for a promise: the drawing's encoding failure is shown like a prediction's.
+  byId('predict-drawing').addEventListener('click', () => {
     if (pad.isEmpty()) {
       showError(errorEl, 'Draw a digit first.');
       return;
     }
-    await predict(await pad.png());
+    pad
+      .png()
+      .then(predict)
+      .catch((err: unknown) => showError(errorEl, errorMessage(err)));
   });
   byId('clear-drawing').addEventListener('click', () => {
     pad.clear();
@@ -146,7 +150,7 @@ export function createPlayground(announce: (text: string) => void) {
       showError(errorEl, `${file.name} is not a PNG, JPEG, WebP, GIF or BMP image.`);
       return;
     }
-    void predict(file);
+    void predict(file); // it shows its own errors
   });
 
   return {
