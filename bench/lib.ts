@@ -1,6 +1,5 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 
 /** Small helpers for the benchmark: processes, ports, polling, wrk, /proc readings, table rows. */
 
@@ -13,16 +12,7 @@ export interface Proc {
 }
 
 /** A TCP port free at the time of asking, for a process that must be told its port up front. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
+export { freePort } from '../test/helpers/net.js';
 
 export async function start(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: string, cwd?: string) {
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
