@@ -5,6 +5,7 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import {
   CANCELLED_REASON,
   type CreateTrainingJob,
+  isProgress,
   type JobState,
   type Progress,
   type TrainingJob,
@@ -23,25 +24,11 @@ import { createTombstones } from './tombstones.js';
 import { TRAIN_JOB, type TrainingQueue } from './training-queue.js';
 import { RESOURCE_ID } from '../schemas/common.js';
 import { prefixOf } from './keys.js';
+import { BULL_KEYS, BULL_STATES, toJobState } from './bull-states.js';
 
 export const DEFAULT_DATASET = 'mnist-sample';
 
-/** The BullMQ states behind each state the API shows. */
-const BULL_STATES: Record<Exclude<JobState, 'cancelled'>, JobType[]> = {
-  queued: ['waiting', 'prioritized', 'delayed', 'paused', 'waiting-children'],
-  running: ['active'],
-  completed: ['completed'],
-  failed: ['failed'],
-};
-
-const BULL_KEYS = Object.keys(BULL_STATES) as (keyof typeof BULL_STATES)[];
-
-export function toJobState(bullState: string): JobState {
-  for (const [state, types] of Object.entries(BULL_STATES)) {
-    if ((types as string[]).includes(bullState)) return state as JobState;
-  }
-  return 'queued';
-}
+export { toJobState };
 
 type TrainingBullJob = Job<TrainingJobData, TrainingJobResult>;
 
@@ -256,10 +243,6 @@ export function createJobService({
       return (await activeJobs()).some((j) => j?.data?.dataset === datasetId);
     },
   };
-}
-
-function isProgress(value: unknown): value is Progress {
-  return typeof value === 'object' && value !== null && Array.isArray((value as Progress).history);
 }
 
 const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : null);

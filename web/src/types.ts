@@ -1,4 +1,5 @@
-// Types only: the shapes come from the service's own schemas, so a change there fails this build.
+// Types from the service's own schemas, so a change there fails this build; values only from
+// schema files that import no schema library (job-states.ts).
 import type { Static } from '@sinclair/typebox';
 import type { DatasetResource } from '../../src/schemas/dataset.js';
 import type { JobState, Progress, TrainingJob } from '../../src/schemas/job.js';
@@ -28,5 +29,4 @@ export interface ParamSchema {
   items?: ParamSchema;
 }
 
-export const FINAL_STATES: readonly JobState[] = ['completed', 'failed', 'cancelled'];
-export const isFinal = (state: JobState) => FINAL_STATES.includes(state);
+export { FINAL_JOB_STATES, isFinal } from '../../src/schemas/job-states.js';
