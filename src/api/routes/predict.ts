@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyError, FastifyRequest } from 'fastify';
 import { BadRequestError, PayloadTooLargeError } from '../../errors.js';
 import { pixelsFromJson, preprocessImages } from '../../inference/preprocess.js';
-import { IdParams } from '../../schemas/common.js';
+import { IdParams, fieldError } from '../../schemas/common.js';
 import { predictJsonSchema, PredictQuery, PredictResponseSchema } from '../../schemas/predict.js';
 import { createBodyBudget } from '../body-budget.js';
 import { parseJson } from '../json-body.js';
@@ -115,6 +115,7 @@ const predict: FastifyPluginAsyncTypebox = async (app) => {
           throw new BadRequestError(
             `unexpected field "${part.fieldname}"; send files in fields named "image"`,
             'UNEXPECTED_FIELD',
+            [fieldError(part.fieldname, 'is not expected: send files in fields named "image"')],
           );
         }
         if (images.length === config.MAX_BATCH) throw tooMany(`more than ${config.MAX_BATCH}`);
@@ -128,7 +129,11 @@ const predict: FastifyPluginAsyncTypebox = async (app) => {
         }
         images.push(buf);
       }
-      if (images.length === 0) throw new BadRequestError('no file in a field named "image"', 'MISSING_FIELD');
+      if (images.length === 0) {
+        throw new BadRequestError('no file in a field named "image"', 'MISSING_FIELD', [
+          fieldError('image', 'is required'),
+        ]);
+      }
       return preprocessImages(images, pixelLimits, (i) => `image[${i}]`);
     }
     if (Buffer.isBuffer(request.body)) {
