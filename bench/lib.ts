@@ -1,7 +1,7 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 
-export { freePort } from '../test/helpers/redis-server.js';
+export { freePort } from '../test/helpers/net.js';
 
 /** Small helpers for the benchmark: processes, polling, wrk, /proc readings. */
 

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { BACKEND_CHOICES } from './schemas/training-backends.js';
 
 /**
  * Every setting comes from the environment, is validated once at start-up and is then
@@ -52,13 +53,7 @@ export const ConfigSchema = Type.Object({
     'How long the model listing (and so the default model of /v1/predict) is reused before storage is listed again',
   ),
   TRAINING_BACKEND: Type.Union(
-    [
-      Type.Literal('auto'),
-      Type.Literal('native'),
-      Type.Literal('tensorflow'),
-      Type.Literal('wasm'),
-      Type.Literal('cpu'),
-    ],
+    BACKEND_CHOICES.map((c) => Type.Literal(c)),
     {
       default: 'auto',
       description:

@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import zlib from 'node:zlib';
 import { InvalidInputError } from '../errors.js';
+import { IMAGE_SIDE, INPUT_SIZE } from '../schemas/image-shape.js';
 import type { Split } from './types.js';
 
 /**
@@ -11,8 +12,6 @@ import type { Split } from './types.js';
 
 export const IDX_IMAGES_MAGIC = 0x00000803;
 export const IDX_LABELS_MAGIC = 0x00000801;
-export const IMAGE_SIDE = 28;
-export const IMAGE_PIXELS = IMAGE_SIDE * IMAGE_SIDE;
 const IMAGES_HEADER = 16;
 const LABELS_HEADER = 8;
 const UBYTE = 0x08;
@@ -73,7 +72,7 @@ export function readImagesHeader(buf: Uint8Array, what: string): IdxHeader {
     );
   }
   // At most 2^32 × 784 ≈ 3.4e12: exact in a double, so no overflow in this check.
-  return { count, bytes: IMAGES_HEADER + count * IMAGE_PIXELS };
+  return { count, bytes: IMAGES_HEADER + count * INPUT_SIZE };
 }
 
 /** Checks a label file's magic from its first bytes (at least 8, or all there are). */

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { pingRedis } from '../../src/queue/redis.js';
+import { freePort } from './net.js';
 
 /**
  * A private redis-server a test may kill and restart: outages are tested against it, never
@@ -63,15 +63,4 @@ export async function startPrivateRedis(opts: { aofDir?: string } = {}): Promise
       await exited;
     },
   };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
 }

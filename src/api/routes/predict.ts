@@ -5,12 +5,11 @@ import type { FastifyError, FastifyRequest } from 'fastify';
 import { BadRequestError, PayloadTooLargeError } from '../../errors.js';
 import { pixelsFromJson, preprocessImages } from '../../inference/preprocess.js';
 import { IdParams, fieldError } from '../../schemas/common.js';
+import { IMAGE_TYPES } from '../../schemas/image-types.js';
 import { predictJsonSchema, PredictQuery, PredictResponseSchema } from '../../schemas/predict.js';
 import { createBodyBudget } from '../body-budget.js';
 import { parseJson } from '../json-body.js';
 import { binary, errors, ref } from '../schemas.js';
-
-export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'image/bmp'];
 
 type PredictJson = { pixels?: unknown; instances?: unknown[] };
 
@@ -47,7 +46,7 @@ const count = (n: number) => n.toLocaleString('en-US');
 const predict: FastifyPluginAsyncTypebox = async (app) => {
   const { predictor, config } = app.deps;
   // Raw image bodies are parsed only for these routes; elsewhere they are a 415.
-  app.addContentTypeParser(IMAGE_TYPES, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser([...IMAGE_TYPES], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   // JSON bodies get a limit of their own, sized from MAX_BATCH, refused from Content-Length before a byte is parsed.
   const jsonLimit = predictJsonLimit(config.MAX_BATCH, config.MAX_UPLOAD_BYTES);
   app.removeContentTypeParser('application/json');
