@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import type { Caller } from '../api-keys.js';
 import { createAuthFailures } from '../auth-failures.js';
 import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from '../../errors.js';
-import { errors } from '../schemas.js';
+import { errors } from '../route-schemas.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -11,7 +11,7 @@ import { IdParams, fieldError } from '../../schemas/common.js';
 import { DatasetSchema } from '../../schemas/dataset.js';
 import { UPLOAD_FIELDS as FILE_FIELDS } from '../../datasets/upload.js';
 import type { UploadField as FileField } from '../../datasets/types.js';
-import { binary, errors, list, ref } from '../schemas.js';
+import { binary, errors, list, ref } from '../route-schemas.js';
 
 /** Room for gzip's framing on top of MAX_DATASET_BYTES: incompressible data grows a little. */
 const GZIP_SLACK = (bytes: number) => 64 * 1024 + Math.ceil(bytes / 1000);

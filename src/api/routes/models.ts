@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { IdParams } from '../../schemas/common.js';
 import { ModelSchema } from '../../schemas/model.js';
 import type { ModelFile, ModelStore } from '../../models/store.js';
-import { errors, list, ref } from '../schemas.js';
+import { errors, list, ref } from '../route-schemas.js';
 
 /**
  * Model files never change once saved. With API keys they are for their callers only: `private`

@@ -9,7 +9,7 @@ import { IMAGE_TYPES } from '../../schemas/image-types.js';
 import { predictJsonSchema, PredictQuery, PredictResponseSchema } from '../../schemas/predict.js';
 import { createBodyBudget } from '../body-budget.js';
 import { parseJson } from '../json-body.js';
-import { binary, errors, ref } from '../schemas.js';
+import { binary, errors, ref } from '../route-schemas.js';
 
 type PredictJson = { pixels?: unknown; instances?: unknown[] };
 

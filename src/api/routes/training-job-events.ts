@@ -6,7 +6,7 @@ import { IdParams } from '../../schemas/common.js';
 import { isFinal } from '../../schemas/job.js';
 import { STREAM_ID, compareIds } from '../../queue/job-events.js';
 import { finalEventId, openJobFeed, type FeedEvent } from '../../queue/job-feed.js';
-import { errors } from '../schemas.js';
+import { errors } from '../route-schemas.js';
 import { STREAM_RETRY_AFTER_S, createStreamSlots } from '../stream-slots.js';
 
 const DEFAULT_HEARTBEAT_MS = 15_000;
