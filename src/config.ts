@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { BACKEND_CHOICES } from './schemas/training-backends.js';
 
 /**
  * Every setting comes from the environment, is validated once at start-up and is then
@@ -51,13 +52,7 @@ export const ConfigSchema = Type.Object({
     "how long the API reuses the model listing (`/v1/predict`'s default model)",
   ),
   TRAINING_BACKEND: Type.Union(
-    [
-      Type.Literal('auto'),
-      Type.Literal('native'),
-      Type.Literal('tensorflow'),
-      Type.Literal('wasm'),
-      Type.Literal('cpu'),
-    ],
+    BACKEND_CHOICES.map((c) => Type.Literal(c)),
     {
       default: 'auto',
       description: '`auto`, `native`, `tensorflow`, `wasm` or `cpu`: what trains; `auto` tries them in that order',

@@ -1,6 +1,8 @@
+import type { FieldError } from './schemas/common.js';
+
 /**
  * Domain errors. Domain code throws these; the API's single error handler maps them to
- * HTTP statuses and the one error shape `{statusCode, error, message, code}`. The worker
+ * HTTP statuses and the one error shape `{statusCode, error, message, code, errors}`. The worker
  * maps `isPermanent` errors to BullMQ's UnrecoverableError so bad input is not retried.
  */
 export class DomainError extends Error {
@@ -11,6 +13,8 @@ export class DomainError extends Error {
   constructor(
     message: string,
     readonly code: string,
+    /** The fields the request was refused for, answered as the error shape's `errors`. */
+    readonly fields?: FieldError[],
   ) {
     super(message);
     this.name = new.target.name;

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { IMAGE_SHAPE } from '../schemas/image-shape.js';
 import { UnavailableError } from '../errors.js';
+import { DATASET_UNAVAILABLE } from './errors.js';
 import { findIdxFile, readIdxFile, readIdxPair } from './idx-files.js';
 import type { DatasetInfo, LoadedDataset } from './types.js';
 
@@ -78,10 +79,7 @@ export async function loadIdxDir(
   const read = (name: string) =>
     readIdxFile(join(dir, name)).catch((err: unknown) => {
       const code = (err as NodeJS.ErrnoException | null)?.code ?? 'error';
-      throw new UnavailableError(
-        `dataset "${id}": could not read ${name} in ${where} (${code})`,
-        'DATASET_UNAVAILABLE',
-      );
+      throw new UnavailableError(`dataset "${id}": could not read ${name} in ${where} (${code})`, DATASET_UNAVAILABLE);
     });
   const [trainImages, trainLabels, testImages, testLabels] = await Promise.all([
     read(IDX_FILE_NAMES.trainImages),

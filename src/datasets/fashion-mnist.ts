@@ -1,4 +1,5 @@
 import { ConflictError } from '../errors.js';
+import { DATASET_UNAVAILABLE } from './errors.js';
 import { builtinInfo, loadIdxDir, missingIdxFile, type BuiltinDataset } from './builtin.js';
 import type { LoadedDataset } from './types.js';
 
@@ -50,7 +51,7 @@ export function fashionMnistDataset(dir: string): BuiltinDataset {
       if (missing !== undefined) {
         throw new ConflictError(
           `dataset "${FASHION_MNIST_ID}" is unavailable: ${missingNote(missing)}`,
-          'DATASET_UNAVAILABLE',
+          DATASET_UNAVAILABLE,
         );
       }
       const dataset = await loadIdxDir(dir, FASHION_MNIST_ID, FASHION_MNIST_LABELS, 'FASHION_MNIST_DIR');

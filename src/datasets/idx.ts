@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../errors.js';
-import { IMAGE_SIDE, INPUT_SIZE as IMAGE_PIXELS } from '../schemas/image-shape.js';
+import { IMAGE_SIDE, INPUT_SIZE } from '../schemas/image-shape.js';
 import type { Split } from './types.js';
 
 /**
@@ -70,7 +70,7 @@ export function readImagesHeader(buf: Uint8Array, what: string): IdxHeader {
     );
   }
   // At most 2^32 × 784 ≈ 3.4e12: exact in a double, so no overflow in this check.
-  return { count, bytes: IMAGES_HEADER + count * IMAGE_PIXELS };
+  return { count, bytes: IMAGES_HEADER + count * INPUT_SIZE };
 }
 
 /** Checks a label file's magic from its first bytes (at least 8, or all there are). */

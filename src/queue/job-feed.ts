@@ -1,15 +1,19 @@
 import { NotFoundError } from '../errors.js';
-import type { JobState, Progress, TrainingJob } from '../schemas/job.js';
+import {
+  isFinal,
+  isProgress,
+  type FinalJobState,
+  type JobState,
+  type Progress,
+  type TrainingJob,
+} from '../schemas/job.js';
 import { MAX_RESUME_SCAN, compareIds, type JobEventHub, type QueueEvent } from './job-events.js';
 import type { JobService } from './jobs.js';
-
-export const FINAL_STATES = ['completed', 'failed', 'cancelled'] as const;
-export type FinalState = (typeof FINAL_STATES)[number];
 
 export type FeedEvent =
   | { id: string; event: 'state'; data: { state: JobState } }
   | { id: string; event: 'progress'; data: Progress }
-  | { id: string; event: FinalState; data: TrainingJob };
+  | { id: string; event: FinalJobState; data: TrainingJob };
 
 export interface FeedOptions {
   hub: JobEventHub;
@@ -29,8 +33,6 @@ export interface FeedOptions {
 export interface JobFeed {
   close(): void;
 }
-
-export const isFinal = (state: string): state is FinalState => (FINAL_STATES as readonly string[]).includes(state);
 
 /**
  * A finished job's events get ids from its record, so that a reconnect is answered without
@@ -102,7 +104,7 @@ export function openJobFeed({ hub, jobs, jobId, job: known, lastEventId, send, e
   }
 
   /** A finished job from its record: its final event, after its state and progress on a fresh connect. */
-  function finished(job: TrainingJob & { state: FinalState }, resuming: boolean): void {
+  function finished(job: TrainingJob & { state: FinalJobState }, resuming: boolean): void {
     if (!resuming) {
       emit({ id: finishedId(job), event: 'state', data: { state: job.state } });
       if (job.progress.epoch > 0) emit({ id: finishedId(job), event: 'progress', data: job.progress });
@@ -117,7 +119,7 @@ export function openJobFeed({ hub, jobs, jobId, job: known, lastEventId, send, e
       if (isProgress(e.data)) emit({ id: e.id, event: 'progress', data: e.data });
     } else if (Object.hasOwn(STATE_OF, e.event)) {
       emit({ id: e.id, event: 'state', data: { state: STATE_OF[e.event]! } });
-    } else if (e.event === 'completed' || e.event === 'failed' || e.event === 'cancelled') {
+    } else if (isFinal(e.event)) {
       await settle(e.id);
     }
   }
@@ -176,8 +178,4 @@ export function openJobFeed({ hub, jobs, jobId, job: known, lastEventId, send, e
       unsubscribe();
     },
   };
-}
-
-function isProgress(value: unknown): value is Progress {
-  return typeof value === 'object' && value !== null && Array.isArray((value as Progress).history);
 }

@@ -6,6 +6,7 @@ import {
   CANCELLED_REASON,
   JOB_STATES,
   type CreateTrainingJob,
+  isProgress,
   type JobState,
   type Progress,
   type TrainingJob,
@@ -26,25 +27,11 @@ import { RESOURCE_ID } from '../schemas/common.js';
 import { prefixOf } from './keys.js';
 import { createTenantJobIndex } from './tenant-jobs.js';
 import { DEFAULT_TENANT } from '../schemas/tenant.js';
+import { BULL_KEYS, BULL_STATES, toJobState } from './bull-states.js';
 
 export const DEFAULT_DATASET = 'mnist-sample';
 
-/** The BullMQ states behind each state the API shows. */
-const BULL_STATES: Record<Exclude<JobState, 'cancelled'>, JobType[]> = {
-  queued: ['waiting', 'prioritized', 'delayed', 'paused', 'waiting-children'],
-  running: ['active'],
-  completed: ['completed'],
-  failed: ['failed'],
-};
-
-const BULL_KEYS = Object.keys(BULL_STATES) as (keyof typeof BULL_STATES)[];
-
-export function toJobState(bullState: string): JobState {
-  for (const [state, types] of Object.entries(BULL_STATES)) {
-    if ((types as string[]).includes(bullState)) return state as JobState;
-  }
-  return 'queued';
-}
+export { toJobState };
 
 type TrainingBullJob = Job<TrainingJobData, TrainingJobResult>;
 
@@ -337,10 +324,6 @@ export function createJobService({
     tenants: () => index.tenants(),
     registerTenant: (tenant) => index.register(tenant),
   };
-}
-
-function isProgress(value: unknown): value is Progress {
-  return typeof value === 'object' && value !== null && Array.isArray((value as Progress).history);
 }
 
 const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : null);

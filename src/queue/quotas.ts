@@ -2,8 +2,7 @@ import type { Redis } from 'ioredis';
 import { TooManyRequestsError } from '../errors.js';
 import type { TrainingQueue } from './training-queue.js';
 import { serviceKeys } from './keys.js';
-
-const QUEUED_STATES = new Set(['waiting', 'prioritized', 'delayed', 'paused', 'waiting-children']);
+import { isQueuedBullState } from './bull-states.js';
 
 export interface QueuedQuota {
   /** Throws a 429 when `owner` already has `max` jobs waiting in the queue. */
@@ -34,7 +33,7 @@ export function createQueuedQuota({
       if (max <= 0 || (await redis.scard(key(owner))) < max) return;
       const ids = await redis.smembers(key(owner));
       const states = await Promise.all(ids.map((id) => queue.getJobState(id)));
-      const gone = ids.filter((_, i) => !QUEUED_STATES.has(states[i]!));
+      const gone = ids.filter((_, i) => !isQueuedBullState(states[i]!));
       if (gone.length > 0) await redis.srem(key(owner), ...gone);
       if (ids.length - gone.length >= max) {
         throw new TooManyRequestsError(

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { IMAGE_SIDE } from './image-shape.js';
 import { IsoDate, Nullable } from './common.js';
 import { TenantShown } from './tenant.js';
 
@@ -12,7 +13,7 @@ export const DatasetSchema = Type.Object(
     note: Type.Optional(Type.String({ description: 'Why it is unavailable, or how it will be fetched' })),
     trainSize: Type.Integer(),
     testSize: Type.Integer(),
-    imageShape: Type.Tuple([Type.Literal(28), Type.Literal(28)]),
+    imageShape: Type.Tuple([Type.Literal(IMAGE_SIDE), Type.Literal(IMAGE_SIDE)]),
     classes: Type.Literal(10),
     labels: Type.Array(Type.String(), { description: 'Class names, index = label' }),
     createdAt: Nullable(IsoDate),

@@ -3,12 +3,12 @@ import { StringEnum, TrainingParamsSchema, trainingParamInputs } from './trainin
 import { IsoDate, Nullable } from './common.js';
 import { ModelMetricsSchema } from './model.js';
 import { TenantFilter, TenantSchema, TenantShown } from './tenant.js';
+import { JOB_STATES } from './job-states.js';
 
-export const JOB_STATES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export { FINAL_JOB_STATES, JOB_STATES, isFinal, type FinalJobState, type JobState } from './job-states.js';
 
 /** The failure reason that marks a job as cancelled rather than failed. */
 export const CANCELLED_REASON = 'cancelled by request';
-export type JobState = (typeof JOB_STATES)[number];
 
 /** The highest run-time limit any job may have (30 days); JOB_TIMEOUT_SECONDS sets the usual one. */
 export const MAX_TIMEOUT_SECONDS = 30 * 86_400;
@@ -92,6 +92,11 @@ export type EpochRecord = Static<typeof EpochRecordSchema>;
 export type Progress = Static<typeof ProgressSchema>;
 export type TrainingJob = Static<typeof TrainingJobSchema>;
 export type CreateTrainingJob = Static<typeof CreateTrainingJobSchema>;
+
+/** Whether a job's progress as BullMQ holds it (any JSON a worker reported) has the shape of Progress. */
+export function isProgress(value: unknown): value is Progress {
+  return typeof value === 'object' && value !== null && Array.isArray((value as Progress).history);
+}
 
 /** What a queued job carries to the worker (validated again there). */
 export const TrainingJobDataSchema = Type.Object({

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { CLASSES, IMAGE_SIDE } from './image-shape.js';
 import { TrainingParamsSchema } from './training-params.js';
 import { IsoDate } from './common.js';
 import { TenantShown } from './tenant.js';
@@ -15,14 +16,14 @@ export const ModelMetricsSchema = Type.Object({
   testAccuracy: Type.Number({ minimum: 0, maximum: 1 }),
   // Optional: models stored before these were computed have only the two figures above.
   confusionMatrix: Type.Optional(
-    Type.Array(Type.Array(Type.Integer({ minimum: 0 }), { minItems: 10, maxItems: 10 }), {
-      minItems: 10,
-      maxItems: 10,
+    Type.Array(Type.Array(Type.Integer({ minimum: 0 }), { minItems: CLASSES, maxItems: CLASSES }), {
+      minItems: CLASSES,
+      maxItems: CLASSES,
       description: 'Test split counts: row = true class, column = predicted class',
     }),
   ),
   perClass: Type.Optional(
-    Type.Array(ClassMetricsSchema, { minItems: 10, maxItems: 10, description: 'Per class, index = class' }),
+    Type.Array(ClassMetricsSchema, { minItems: CLASSES, maxItems: CLASSES, description: 'Per class, index = class' }),
   ),
 });
 
@@ -40,8 +41,12 @@ export const ModelSchema = Type.Object(
       description: 'What trained it: native (the OpenBLAS addon) or a TensorFlow.js backend',
       examples: ['native'],
     }),
-    inputShape: Type.Tuple([Type.Literal(28), Type.Literal(28)]),
-    labels: Type.Array(Type.String(), { description: 'Class names, index = class', minItems: 10, maxItems: 10 }),
+    inputShape: Type.Tuple([Type.Literal(IMAGE_SIDE), Type.Literal(IMAGE_SIDE)]),
+    labels: Type.Array(Type.String(), {
+      description: 'Class names, index = class',
+      minItems: CLASSES,
+      maxItems: CLASSES,
+    }),
     sizeBytes: Type.Integer({ description: 'model.json plus weights' }),
   },
   { $id: 'Model', title: 'Model' },

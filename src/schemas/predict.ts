@@ -1,9 +1,10 @@
 import { Type } from '@sinclair/typebox';
+import { CLASSES, INPUT_SIZE } from './image-shape.js';
 import { StringEnum } from './training-params.js';
 
 // Checked in detail by the handler (pixelsFromJson), whose messages name the bad value.
 const Pixels = Type.Array(Type.Unknown(), {
-  maxItems: 784,
+  maxItems: INPUT_SIZE,
   description:
     'One 28×28 grayscale image, white digit on black as in MNIST: 784 numbers 0–255 (row-major), or 28 rows of 28',
 });
@@ -33,9 +34,13 @@ export const predictJsonSchema = (maxBatch: number) =>
 
 export const PredictionSchema = Type.Object({
   label: Type.String({ description: 'Most likely class name' }),
-  class: Type.Integer({ minimum: 0, maximum: 9, description: 'Its index' }),
+  class: Type.Integer({ minimum: 0, maximum: CLASSES - 1, description: 'Its index' }),
   confidence: Type.Number({ minimum: 0, maximum: 1 }),
-  probabilities: Type.Array(Type.Number(), { minItems: 10, maxItems: 10, description: 'One per class, summing to 1' }),
+  probabilities: Type.Array(Type.Number(), {
+    minItems: CLASSES,
+    maxItems: CLASSES,
+    description: 'One per class, summing to 1',
+  }),
   input: Type.Optional(
     Type.Array(Type.Integer({ minimum: 0, maximum: 255 }), {
       description: 'With ?debug=1: the 784 pixels the model saw after preprocessing',

@@ -1,9 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { loadNative } from './native.js';
+import {
+  TFJS_BACKENDS,
+  type BackendChoice,
+  type BackendName,
+  type TfjsBackendName,
+} from '../schemas/training-backends.js';
 
-export type BackendChoice = 'auto' | 'native' | 'tensorflow' | 'wasm' | 'cpu';
-export type BackendName = 'native' | 'tensorflow' | 'wasm' | 'cpu';
-export type TfjsBackendName = Exclude<BackendName, 'native'>;
+export type { BackendChoice, BackendName, TfjsBackendName };
 
 export interface BackendInfo {
   /** What trains: the OpenBLAS addon, or a TensorFlow.js backend. */
@@ -30,8 +34,6 @@ export function initBackend(choice: BackendChoice): Promise<BackendInfo> {
 /** The backend `initBackend` chose, once it has (the trainer's default). */
 export const currentBackend = (): BackendName | undefined => resolved?.name;
 
-const TFJS_ORDER: TfjsBackendName[] = ['tensorflow', 'wasm', 'cpu'];
-
 async function pick(choice: BackendChoice): Promise<BackendInfo> {
   const skipped: string[] = [];
   const wantNative = choice === 'auto' || choice === 'native';
@@ -45,7 +47,7 @@ async function pick(choice: BackendChoice): Promise<BackendInfo> {
       if (choice === 'native') throw new Error(`TRAINING_BACKEND=native is not usable here (${skipped[0]})`);
     }
   }
-  const order = wantNative ? TFJS_ORDER : [choice as TfjsBackendName];
+  const order = wantNative ? TFJS_BACKENDS : [choice as TfjsBackendName];
   // Beside the addon the tfjs backend only serves predictions: the reasons it fell back are noise.
   const tfjsSkipped: string[] = [];
   for (const name of order) {

@@ -13,6 +13,7 @@ import {
   type TrainingJobResult,
 } from '../schemas/job.js';
 import type { DatasetStore } from '../datasets/types.js';
+import { isDatasetLoadFailure } from '../datasets/errors.js';
 import { TrainingAbortedError, train } from '../training/trainer.js';
 import { compileChecker } from '../validation.js';
 import type { Static } from '@sinclair/typebox';
@@ -132,7 +133,7 @@ export async function runTrainingJob(
       throw err.reason === ABORT_TIMEOUT ? timedOut() : new PermanentJobError(CANCELLED_REASON);
     }
     // A dataset that cannot be had (missing files, an offline download) fails the job at once.
-    if (err instanceof DomainError && (err.isPermanent || err.code.startsWith('DATASET_'))) {
+    if ((err instanceof DomainError && err.isPermanent) || isDatasetLoadFailure(err)) {
       await deps.checkpoints.remove(job.id);
       throw new PermanentJobError(err.message);
     }

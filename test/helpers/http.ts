@@ -22,7 +22,10 @@ export async function multipart(
   };
 }
 
-/** Asserts the one error shape `{statusCode, error, message, code}` and what the message says. */
+/**
+ * Asserts the one error shape `{statusCode, error, message, code, errors?}` and what the message
+ * says; `errors`, where present, is a list of `{path, message}`.
+ */
 export function expectError(
   res: { statusCode: number; json(): unknown },
   status: number,
@@ -31,6 +34,9 @@ export function expectError(
 ): void {
   expect(res.statusCode).toBe(status);
   const body = res.json() as Record<string, unknown>;
-  expect(body).toEqual({ statusCode: status, error: expect.any(String), message: expect.any(String), code });
+  const fields = Array.isArray(body.errors)
+    ? { errors: body.errors.map(() => ({ path: expect.any(String), message: expect.any(String) })) }
+    : {};
+  expect(body).toEqual({ statusCode: status, error: expect.any(String), message: expect.any(String), code, ...fields });
   expect(body.message).toMatch(message);
 }

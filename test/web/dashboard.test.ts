@@ -78,7 +78,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await epochs.fill('0');
     await epochs.press('Enter');
     await page.locator('#err-epochs').waitFor({ state: 'visible' });
-    expect(await text('#err-epochs')).toBe('epochs must be >= 1');
+    expect(await text('#err-epochs')).toBe('Epochs must be >= 1');
     expect(await epochs.getAttribute('aria-invalid')).toBe('true');
     expect(await page.locator('#form-error').isHidden()).toBe(true);
     expect(await listJobs()).toEqual([]);

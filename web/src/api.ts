@@ -1,11 +1,14 @@
+import type { ErrorBody, FieldError } from './types.js';
+
 const KEY_STORAGE = 'trainyard.apiKey';
 
-/** A non-2xx answer, carrying the service's error message and code. */
+/** A non-2xx answer, carrying the service's error message, code and the fields it names. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
     readonly code?: string,
+    readonly fields: FieldError[] = [],
   ) {
     super(message);
     this.name = 'ApiError';
@@ -80,8 +83,8 @@ export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
     body = undefined;
   }
   if (!res.ok) {
-    const err = body as { message?: string; code?: string } | undefined;
-    throw new ApiError(res.status, err?.message ?? `${res.status} ${res.statusText}`, err?.code);
+    const err = body as Partial<ErrorBody> | undefined;
+    throw new ApiError(res.status, err?.message ?? `${res.status} ${res.statusText}`, err?.code, err?.errors);
   }
   return body as T;
 }

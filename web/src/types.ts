@@ -1,11 +1,13 @@
-// Types only: the shapes come from the service's own schemas, so a change there fails this build.
+// Types from the service's own schemas, so a change there fails this build; values only from
+// schema files that import no schema library (job-states.ts).
 import type { Static } from '@sinclair/typebox';
+import type { ErrorBody, FieldError } from '../../src/schemas/common.js';
 import type { DatasetResource } from '../../src/schemas/dataset.js';
 import type { JobState, Progress, TrainingJob } from '../../src/schemas/job.js';
 import type { ModelMetadata } from '../../src/schemas/model.js';
 import type { PredictResponseSchema } from '../../src/schemas/predict.js';
 
-export type { DatasetResource, JobState, Progress, TrainingJob };
+export type { DatasetResource, ErrorBody, FieldError, JobState, Progress, TrainingJob };
 
 /** Models stored before per-class metrics were computed have no confusionMatrix or perClass. */
 export type Model = ModelMetadata;
@@ -28,5 +30,4 @@ export interface ParamSchema {
   items?: ParamSchema;
 }
 
-export const FINAL_STATES: readonly JobState[] = ['completed', 'failed', 'cancelled'];
-export const isFinal = (state: JobState) => FINAL_STATES.includes(state);
+export { FINAL_JOB_STATES, isFinal } from '../../src/schemas/job-states.js';

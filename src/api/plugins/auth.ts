@@ -4,7 +4,7 @@ import { hasScope, quotaOwnerOf, type Caller } from '../api-keys.js';
 import { DEFAULT_TENANT } from '../../schemas/tenant.js';
 import { createAuthFailures } from '../auth-failures.js';
 import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from '../../errors.js';
-import { errors } from '../schemas.js';
+import { errors } from '../route-schemas.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

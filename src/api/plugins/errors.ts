@@ -1,27 +1,24 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { ReplyError } from 'ioredis';
+// ioredis's index does not re-export this class; its errors module declares it.
+import { MaxRetriesPerRequestError } from 'ioredis/built/errors/index.js';
 import { STATUS_CODES } from 'node:http';
 import { DomainError } from '../../errors.js';
+import type { ErrorBody, FieldError } from '../../schemas/common.js';
 
-interface ErrorBody {
-  statusCode: number;
-  error: string;
-  message: string;
-  code?: string;
-}
-
-const body = (statusCode: number, message: string, code?: string): ErrorBody => ({
+const body = (statusCode: number, message: string, code?: string, errors?: FieldError[]): ErrorBody => ({
   statusCode,
   error: STATUS_CODES[statusCode] ?? 'Error',
   message,
   ...(code ? { code } : {}),
+  ...(errors?.length ? { errors } : {}),
 });
 
 /** Fastify's and plugins' own error codes, with messages a client can act on. */
 function fromFastify(err: FastifyError, limit: number, contentType: string): ErrorBody | undefined {
+  // Schema validation arrives as a BadRequestError (api/validation-errors.ts), a domain error.
   switch (err.code) {
-    case 'FST_ERR_VALIDATION':
-      return body(400, err.message, 'VALIDATION_ERROR');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return body(
         413,
@@ -74,25 +71,33 @@ export function frameworkErrors(maxParamLength: number) {
   };
 }
 
+/** Redis's own error codes, the first word of its reply, for a server temporarily unable to serve. */
+const REDIS_BUSY_REPLY = /^(LOADING|BUSY|OOM|MISCONF|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)\b/;
+/** Socket errors of a Redis that cannot be reached. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT']);
+/**
+ * ioredis rejects these with plain Errors, no class or code of their own (ioredis itself tells
+ * the first apart by its message): a closed connection, no offline queue while disconnected,
+ * and a Redis that holds the connection but does not answer within the command timeout.
+ */
+const IOREDIS_PLAIN_MESSAGES = ['Connection is closed.', "Stream isn't writeable", 'Command timed out'];
+
 /**
  * ioredis failures while Redis is away or cannot serve: the client should come back later, not
- * give up. "Command timed out" is a Redis that holds the connection but does not answer;
- * the replies matched by prefix are Redis saying it is temporarily unable (loading its data
- * after a restart, out of memory, a replica after failover), none of them the request's fault.
+ * give up. A reply error is Redis answering; only the codes above say it is temporarily unable
+ * (loading its data after a restart, out of memory, a replica after failover), not the request's fault.
  */
 function isRedisDown(err: Error): boolean {
-  return (
-    err.name === 'MaxRetriesPerRequestError' ||
-    (err.name === 'ReplyError' &&
-      /^(LOADING|BUSY|OOM|MISCONF|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)\b/.test(err.message)) ||
-    /Connection is closed|Stream isn't writeable|Command timed out|ECONNREFUSED|ETIMEDOUT|Reached the max retries/.test(
-      err.message,
-    )
-  );
+  if (err instanceof MaxRetriesPerRequestError) return true;
+  if (err instanceof ReplyError) return REDIS_BUSY_REPLY.test(err.message);
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code !== undefined && UNREACHABLE.has(code)) return true;
+  const message = String(err.message);
+  return IOREDIS_PLAIN_MESSAGES.some((m) => message.startsWith(m));
 }
 
 /**
- * The one error handler: every error leaves as `{statusCode, error, message, code}`. Domain
+ * The one error handler: every error leaves as `{statusCode, error, message, code, errors}`. Domain
  * errors carry their status; anything unexpected is logged and answered without internals (no
  * message, no path), naming only the request id.
  */
@@ -103,7 +108,7 @@ export default fp(async function errors(app: FastifyInstance) {
     // A domain error without a status of its own (500) is a fault of the service, not of the
     // request: answered like any unexpected error below, keeping its code.
     if (err instanceof DomainError && err.statusCode !== 500) {
-      out = body(err.statusCode, err.message, err.code);
+      out = body(err.statusCode, err.message, err.code, err.fields);
       // A busy or unreachable part (a decoder pool, storage): come back soon, not never.
       if (err.statusCode === 503 && !reply.hasHeader('retry-after')) void reply.header('retry-after', '5');
     } else out = fromFastify(err, limit, String(request.headers['content-type'] ?? 'none'));

@@ -4,7 +4,7 @@ import errors from './errors.js';
 import metrics from './metrics.js';
 import multipart from './multipart.js';
 import rateLimit from './rate-limit.js';
-import schemas from './schemas.js';
+import sharedSchemas from './shared-schemas.js';
 import security from './security.js';
 
 /**
@@ -12,4 +12,4 @@ import security from './security.js';
  * works the same from compiled JS and from TypeScript under the test runner. The order matters:
  * metrics time every response, auth identifies the caller that rate limits count against.
  */
-export const plugins = [errors, schemas, docs, security, metrics, auth, rateLimit, multipart];
+export const plugins = [errors, sharedSchemas, docs, security, metrics, auth, rateLimit, multipart];

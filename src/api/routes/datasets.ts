@@ -7,11 +7,11 @@ import {
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
 } from '../../errors.js';
-import { IdParams } from '../../schemas/common.js';
+import { IdParams, fieldError } from '../../schemas/common.js';
 import { DatasetSchema } from '../../schemas/dataset.js';
 import { UPLOAD_FIELDS as FILE_FIELDS } from '../../datasets/upload.js';
 import type { UploadField as FileField } from '../../datasets/types.js';
-import { binary, errors, list, ref } from '../schemas.js';
+import { binary, errors, list, ref } from '../route-schemas.js';
 import { TenantQuery } from '../../schemas/tenant.js';
 import { allShownTo, callerTenant, knownTenants, listScope, locate, shownTo } from '../tenancy.js';
 import type { FastifyRequest } from 'fastify';
@@ -106,6 +106,11 @@ const datasets: FastifyPluginAsyncTypebox = async (app) => {
               throw new BadRequestError(
                 `unexpected field "${part.fieldname}"; expected one "name"`,
                 'UNEXPECTED_FIELD',
+                [
+                  part.fieldname === 'name'
+                    ? fieldError('name', 'is given more than once')
+                    : fieldError(part.fieldname, 'is not expected: the one text field is "name"'),
+                ],
               );
             }
             // A value over fieldSize arrives cut off: no name of 1–100 characters is that long.
@@ -117,6 +122,11 @@ const datasets: FastifyPluginAsyncTypebox = async (app) => {
             throw new BadRequestError(
               `unexpected file field "${part.fieldname}"; expected one each of ${FILE_FIELDS.join(', ')}`,
               'UNEXPECTED_FIELD',
+              [
+                seen.has(field)
+                  ? fieldError(field, 'is given more than once')
+                  : fieldError(part.fieldname, `is not expected: one file each of ${FILE_FIELDS.join(', ')}`),
+              ],
             );
           }
           seen.add(field);
@@ -134,11 +144,15 @@ const datasets: FastifyPluginAsyncTypebox = async (app) => {
           if (part.file.truncated) throw tooLarge();
         }
         const missing = FILE_FIELDS.filter((f) => !seen.has(f));
-        if (missing.length > 0)
-          throw new BadRequestError(`missing file field(s): ${missing.join(', ')}`, 'MISSING_FIELD');
+        if (missing.length > 0) {
+          const fields = missing.map((f) => fieldError(f, 'is required'));
+          throw new BadRequestError(`missing file field(s): ${missing.join(', ')}`, 'MISSING_FIELD', fields);
+        }
         const trimmed = name?.trim();
         if (!trimmed || trimmed.length > 100) {
-          throw new BadRequestError('field "name" is required (1–100 characters)', 'MISSING_FIELD');
+          throw new BadRequestError('field "name" is required (1–100 characters)', 'MISSING_FIELD', [
+            fieldError('name', 'is required (1–100 characters)'),
+          ]);
         }
         const created = await session.commit(trimmed);
         await jobs.registerTenant(tenant);

@@ -6,7 +6,7 @@ import { ModelSchema } from '../../schemas/model.js';
 import type { ModelFile, ModelFileRef } from '../../models/store.js';
 import { TenantQuery } from '../../schemas/tenant.js';
 import { allShownTo, knownTenants, listScope, locate, shownTo } from '../tenancy.js';
-import { errors, list, ref } from '../schemas.js';
+import { errors, list, ref } from '../route-schemas.js';
 
 /**
  * Model files never change once saved. With API keys they are for their callers only: `private`

@@ -4,14 +4,13 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyError, FastifyRequest } from 'fastify';
 import { BadRequestError, PayloadTooLargeError } from '../../errors.js';
 import { pixelsFromJson, preprocessImages } from '../../inference/preprocess.js';
-import { IdParams } from '../../schemas/common.js';
+import { IdParams, fieldError } from '../../schemas/common.js';
+import { IMAGE_TYPES } from '../../schemas/image-types.js';
 import { predictJsonSchema, PredictQuery, PredictResponseSchema } from '../../schemas/predict.js';
 import { createBodyBudget } from '../body-budget.js';
 import { parseJson } from '../json-body.js';
-import { binary, errors, ref } from '../schemas.js';
+import { binary, errors, ref } from '../route-schemas.js';
 import { callerTenant, isAdmin, locate } from '../tenancy.js';
-
-export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'image/bmp'];
 
 type PredictJson = { pixels?: unknown; instances?: unknown[] };
 
@@ -48,7 +47,7 @@ const count = (n: number) => n.toLocaleString('en-US');
 const predict: FastifyPluginAsyncTypebox = async (app) => {
   const { predictor, config, models } = app.deps;
   // Raw image bodies are parsed only for these routes; elsewhere they are a 415.
-  app.addContentTypeParser(IMAGE_TYPES, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser([...IMAGE_TYPES], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   // JSON bodies get a limit of their own, sized from MAX_BATCH, refused from Content-Length before a byte is parsed.
   const jsonLimit = predictJsonLimit(config.MAX_BATCH, config.MAX_UPLOAD_BYTES);
   app.removeContentTypeParser('application/json');
@@ -116,6 +115,7 @@ const predict: FastifyPluginAsyncTypebox = async (app) => {
           throw new BadRequestError(
             `unexpected field "${part.fieldname}"; send files in fields named "image"`,
             'UNEXPECTED_FIELD',
+            [fieldError(part.fieldname, 'is not expected: send files in fields named "image"')],
           );
         }
         if (images.length === config.MAX_BATCH) throw tooMany(`more than ${config.MAX_BATCH}`);
@@ -129,7 +129,11 @@ const predict: FastifyPluginAsyncTypebox = async (app) => {
         }
         images.push(buf);
       }
-      if (images.length === 0) throw new BadRequestError('no file in a field named "image"', 'MISSING_FIELD');
+      if (images.length === 0) {
+        throw new BadRequestError('no file in a field named "image"', 'MISSING_FIELD', [
+          fieldError('image', 'is required'),
+        ]);
+      }
       return preprocessImages(images, pixelLimits, (i) => `image[${i}]`);
     }
     if (Buffer.isBuffer(request.body)) {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
 import { TenantQuery } from '../../schemas/tenant.js';
 import { TenantUsageSchema, WhoAmISchema, type TenantUsage } from '../../schemas/tenant-usage.js';
-import { errors, list, ref } from '../schemas.js';
+import { errors, list, ref } from '../route-schemas.js';
 import { callerTenant, knownTenants } from '../tenancy.js';
 
 const tenants: FastifyPluginAsyncTypebox = async (app) => {

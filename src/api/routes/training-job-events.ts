@@ -3,9 +3,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
 import { IdParams } from '../../schemas/common.js';
+import { isFinal } from '../../schemas/job.js';
 import { STREAM_ID, compareIds } from '../../queue/job-events.js';
-import { finalEventId, isFinal, openJobFeed, type FeedEvent } from '../../queue/job-feed.js';
-import { errors } from '../schemas.js';
+import { finalEventId, openJobFeed, type FeedEvent } from '../../queue/job-feed.js';
+import { errors } from '../route-schemas.js';
 import { STREAM_RETRY_AFTER_S, createStreamSlots } from '../stream-slots.js';
 import { idScope, shownTo } from '../tenancy.js';
 

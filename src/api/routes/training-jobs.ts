@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { IdParams } from '../../schemas/common.js';
 import { CreateTrainingJobSchema, ListJobsQuery, TrainingJobSchema } from '../../schemas/job.js';
-import { errors, list, ref } from '../schemas.js';
+import { errors, list, ref } from '../route-schemas.js';
 import { allShownTo, callerTenant, idScope, listScope, shownTo } from '../tenancy.js';
 
 const IdempotencyHeaders = Type.Object({

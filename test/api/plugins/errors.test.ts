@@ -1,11 +1,17 @@
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import Fastify from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis, ReplyError, type RedisOptions } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import errors from '../../../src/api/plugins/errors.js';
 import type { AppDeps } from '../../../src/api/deps.js';
 import { DomainError, UnavailableError } from '../../../src/errors.js';
+import { createRedis } from '../../../src/queue/redis.js';
 import { buildLoggedTestApp, type TestApp } from '../../helpers/app.js';
 import { makeIdxFiles } from '../../helpers/idx.js';
+import { freePort } from '../../helpers/net.js';
 import { multipart } from '../../helpers/http.js';
 
 /** An absolute path of this machine as it would appear in a message: `/segment/…`, or a `file:` URL. */
@@ -106,5 +112,68 @@ describe('the error handler', () => {
       code: 'DATASET_UNAVAILABLE',
       message: 'the dataset mirror is unreachable; retry later',
     });
+  });
+});
+
+describe('the error handler tells a Redis that is away from one that refuses the request', () => {
+  const app = Fastify({ logger: false });
+  const clients: Redis[] = [];
+  let closedUrl: string;
+  beforeAll(async () => {
+    closedUrl = `redis://127.0.0.1:${await freePort()}`;
+    const client = (url: string, opts: RedisOptions) => {
+      const c = new Redis(url, { lazyConnect: true, retryStrategy: () => 50, ...opts });
+      c.on('error', () => {});
+      clients.push(c);
+      return c;
+    };
+    app.decorate('deps', { config: { MAX_UPLOAD_BYTES: 1024 } } as AppDeps);
+    await app.register(errors);
+    // The API's own client: no offline queue, so a command while disconnected fails at once.
+    app.get('/api-client', async () => {
+      const c = createRedis(closedUrl, 'api');
+      c.on('error', () => {});
+      clients.push(c);
+      return c.get('k');
+    });
+    app.get('/max-retries', async () => client(closedUrl, { maxRetriesPerRequest: 0 }).get('k'));
+    app.get('/refused', async () => {
+      const socket = connect(Number(new URL(closedUrl).port), '127.0.0.1');
+      await once(socket, 'connect');
+    });
+    app.get('/wrong-type', async () => {
+      const c = client(inject('redisUrl'), {});
+      const key = `trainyard-test:errors:${randomUUID()}`;
+      await c.set(key, 'a string', 'EX', 60);
+      return c.lpush(key, 'x');
+    });
+    app.get('/loading', () => {
+      throw new ReplyError('LOADING Redis is loading the dataset in memory');
+    });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app.close();
+    for (const c of clients) c.disconnect();
+  });
+
+  it.each(['/api-client', '/max-retries', '/refused', '/loading'])(
+    '%s: 503 REDIS_UNAVAILABLE with Retry-After',
+    async (url) => {
+      const res = await app.inject({ url });
+      expect(res.json()).toEqual({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: 'the job store (Redis) is unavailable; retry shortly',
+        code: 'REDIS_UNAVAILABLE',
+      });
+      expect(res.headers['retry-after']).toBe('5');
+    },
+  );
+
+  it('a reply error that is no outage (WRONGTYPE) is a 500', async () => {
+    const res = await app.inject({ url: '/wrong-type' });
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toMatchObject({ code: 'INTERNAL' });
   });
 });

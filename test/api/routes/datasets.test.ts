@@ -225,6 +225,47 @@ describe('datasets routes', () => {
       expect(await list()).toEqual(before);
     });
 
+    it.each([
+      [
+        'missing file fields',
+        [['name', 'x'], ...without('testLabels').filter(([f]) => f !== 'trainImages')],
+        [
+          { path: '/trainImages', message: 'is required' },
+          { path: '/testLabels', message: 'is required' },
+        ],
+      ],
+      [
+        'a file field given twice',
+        [['name', 'x'], ['trainImages', good().trainImages], ...filesOf(good())],
+        [{ path: '/trainImages', message: 'is given more than once' }],
+      ],
+      [
+        'an unknown text field',
+        [['comment', 'hi'], ['name', 'x'], ...filesOf(good())],
+        [{ path: '/comment', message: 'is not expected: the one text field is "name"' }],
+      ],
+      [
+        'an unknown file field',
+        [['name', 'x'], ['validImages', good().testImages], ...filesOf(good())],
+        [
+          {
+            path: '/validImages',
+            message: 'is not expected: one file each of trainImages, trainLabels, testImages, testLabels',
+          },
+        ],
+      ],
+      [
+        'the name given twice',
+        [['name', 'x'], ['name', 'y'], ...filesOf(good())],
+        [{ path: '/name', message: 'is given more than once' }],
+      ],
+      ['a missing name', filesOf(good()), [{ path: '/name', message: 'is required (1–100 characters)' }]],
+    ] as [string, Part[], unknown[]][])('refuses %s, listing the fields in errors[]', async (_, parts, fields) => {
+      const res = await upload(parts);
+      expect(res.statusCode).toBe(400);
+      expect(res.json().errors).toEqual(fields);
+    });
+
     const late: Record<string, Part[]> = {
       'an unknown file field last': [['name', 'x'], ...filesOf(good()), ['validImages', good().testImages]],
       'an unknown text field last': [...filesOf(good()), ['name', 'x'], ['comment', 'hi']],
@@ -245,12 +286,18 @@ describe('datasets routes', () => {
         const before = await list();
         const res = await upload(late[name]!);
         expect([400, 413]).toContain(res.statusCode);
-        expect(res.json()).toEqual({
+        const { errors, ...rest } = res.json();
+        expect(rest).toEqual({
           statusCode: res.statusCode,
           error: expect.any(String),
           message: expect.stringMatching(/limit|unexpected/),
           code: expect.any(String),
         });
+        // A 400 names the surplus field; a 413 (a parser limit reached first) names none.
+        if (res.statusCode === 400)
+          expect(errors).toEqual([
+            { path: expect.stringMatching(/^\/(validImages|comment)$/), message: expect.any(String) },
+          ]);
         expect(await list()).toEqual(before);
       },
     );

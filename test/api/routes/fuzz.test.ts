@@ -155,7 +155,7 @@ function expectHandled(res: Answer): void {
   expect((s >= 200 && s < 300) || (s >= 400 && s < 500), `answered ${s}: ${res.body.slice(0, 300)}`).toBe(true);
   if (s < 400) return;
   const body = res.json() as Record<string, unknown>;
-  expect(Object.keys(body).every((k) => ['statusCode', 'error', 'message', 'code'].includes(k))).toBe(true);
+  expect(Object.keys(body).every((k) => ['statusCode', 'error', 'message', 'code', 'errors'].includes(k))).toBe(true);
   expect(body.statusCode).toBe(res.statusCode);
   expect(body.error).toBe(STATUS_CODES[res.statusCode]);
   expect(typeof body.message === 'string' && body.message.length > 0).toBe(true);

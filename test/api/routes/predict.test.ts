@@ -277,6 +277,9 @@ describe('predict routes', () => {
       const body = await multipart(parts);
       const res = await t.app.inject({ method: 'POST', url: '/v1/predict', ...body });
       expectError(res, 400, 'UNEXPECTED_FIELD', /"caption"/);
+      expect(res.json().errors).toEqual([
+        { path: '/caption', message: 'is not expected: send files in fields named "image"' },
+      ]);
     });
 
     it('refuses a text field after the image with a 4xx', async () => {
@@ -290,6 +293,7 @@ describe('predict routes', () => {
       const body = await multipart([]);
       const res = await t.app.inject({ method: 'POST', url: '/v1/predict', ...body });
       expectError(res, 400, 'MISSING_FIELD', /no file in a field named "image"/);
+      expect(res.json().errors).toEqual([{ path: '/image', message: 'is required' }]);
     });
 
     it.each([

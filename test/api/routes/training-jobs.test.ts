@@ -102,15 +102,14 @@ describe('training-jobs routes', () => {
       expect(body.message).toMatch(res.statusCode === 404 ? /not found|no route/ : /id/);
     });
 
-    it('refuses a 300-character id with a 4xx in the error shape', async () => {
+    it('refuses a 300-character id with a 400 in the error shape, naming the path parameter', async () => {
       const res = await t.app.inject({ method: 'GET', url: `/v1/training-jobs/${'a'.repeat(300)}` });
-      expect(res.statusCode).toBeGreaterThanOrEqual(400);
-      expect(res.statusCode).toBeLessThan(500);
       expect(res.json()).toEqual({
-        statusCode: res.statusCode,
-        error: expect.any(String),
-        message: expect.any(String),
-        code: expect.any(String),
+        statusCode: 400,
+        error: 'Bad Request',
+        message: 'params.id must NOT have more than 200 characters',
+        code: 'VALIDATION_ERROR',
+        errors: [{ path: '/id', message: 'must NOT have more than 200 characters' }],
       });
     });
 
@@ -208,6 +207,45 @@ describe('training-jobs routes', () => {
       const res = await post({ epochs: 1, epoch: 3 });
       expect(await listJobs()).toHaveLength(before);
       expectError(res, 400, 'VALIDATION_ERROR', /\bepoch\b/);
+    });
+
+    it.each([
+      ['epochs 0', { epochs: 0 }, 'body.epochs must be >= 1', { path: '/epochs', message: 'must be >= 1' }],
+      [
+        'hiddenLayers [8, 0]',
+        { hiddenLayers: [8, 0] },
+        'body.hiddenLayers.1 must be >= 1',
+        { path: '/hiddenLayers/1', message: 'must be >= 1' },
+      ],
+      [
+        'an unknown field',
+        { epochs: 1, 'a/b~c': 3 },
+        'body has an unknown field "a/b~c"',
+        { path: '/a~1b~0c', message: 'is not a known field' },
+      ],
+      [
+        'activation softplus',
+        { activation: 'softplus' },
+        'body.activation must be one of relu, tanh, sigmoid, elu',
+        { path: '/activation', message: 'must be one of relu, tanh, sigmoid, elu' },
+      ],
+    ])('%s → errors[] names the field by JSON pointer', async (_, payload, message, field) => {
+      const res = await post(payload);
+      expect(res.json()).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message,
+        code: 'VALIDATION_ERROR',
+        errors: [field],
+      });
+    });
+
+    it('a bad query parameter → errors[] names it by JSON pointer into the query', async () => {
+      const res = await t.app.inject({ method: 'GET', url: '/v1/training-jobs?limit=0' });
+      expect(res.json()).toMatchObject({
+        message: 'querystring.limit must be >= 1',
+        errors: [{ path: '/limit', message: 'must be >= 1' }],
+      });
     });
 
     const raw: [string, string, string, number, string, RegExp][] = [

@@ -12,6 +12,8 @@ const LABELS: Record<string, string> = {
   activation: 'Activation',
   seed: 'Seed',
 };
+// The form's other fields, as the page labels them: for messages about them.
+const FIELD_LABELS: Record<string, string> = { ...LABELS, dataset: 'Dataset', name: 'Name' };
 // Shown under "Network and seed"; the rest are in view.
 const MORE = new Set(['hiddenLayers', 'activation', 'seed']);
 
@@ -92,11 +94,23 @@ function readBody(form: HTMLFormElement, params: Record<string, ParamSchema>) {
   return { body, problems };
 }
 
-/** "body.epochs must be >= 1" → the field "epochs"; dataset errors carry a DATASET_ code instead. */
-function fieldOf(err: ApiError): string | undefined {
-  const match = /^body\.(\w+)/.exec(err.message);
-  if (match) return match[1];
-  if (err.code?.startsWith('DATASET_')) return 'dataset';
+/**
+ * The form field an error is about and what to show beside it: the first entry of the error's
+ * `errors` (a JSON pointer into the body: "/epochs", "/hiddenLayers/1"), or the dataset for
+ * errors about it (a missing or unavailable dataset carries a DATASET_ code and no fields).
+ */
+function fieldOf(err: ApiError): { name: string; message: string } | undefined {
+  const [first] = err.fields;
+  if (first) {
+    const [name = '', item] = first.path
+      .split('/')
+      .slice(1)
+      .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+    const label = FIELD_LABELS[name] ?? name;
+    const where = item === undefined ? label : `${label}, item ${Number(item) + 1},`;
+    return { name, message: `${where} ${first.message}` };
+  }
+  if (err.code?.startsWith('DATASET_')) return { name: 'dataset', message: err.message };
   return undefined;
 }
 
@@ -147,8 +161,8 @@ export function createNewJobForm(onCreated: (job: TrainingJob) => void, announce
       onCreated(job);
     } catch (err) {
       const field = err instanceof ApiError ? fieldOf(err) : undefined;
-      const message = errorMessage(err).replace(/^body\./, '');
-      if (!field || !fieldError(field, message)) showError(formError, message);
+      const message = field?.message ?? errorMessage(err);
+      if (!field || !fieldError(field.name, message)) showError(formError, message);
       announce(`The job was not started: ${message}`);
     } finally {
       submit.disabled = false;

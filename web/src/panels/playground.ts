@@ -1,11 +1,10 @@
 import { apiFetch, ApiError, errorMessage } from '../api.js';
 import { byId, h, showError } from '../dom.js';
 import { percent } from '../format.js';
+import { IMAGE_TYPES } from '../../../src/schemas/image-types.js';
 import type { Model, PredictResponse } from '../types.js';
 
 const BRUSH = 18;
-// The image types the predict routes accept (the upload field's accept list says the same).
-const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'image/bmp'];
 
 /** White strokes on black, like MNIST, drawn with any pointer (mouse, pen, touch). */
 function drawingPad(canvas: HTMLCanvasElement) {
@@ -143,6 +142,7 @@ export function createPlayground(announce: (text: string) => void) {
     announce('Drawing cleared.');
   });
   const upload = byId<HTMLInputElement>('upload');
+  upload.accept = IMAGE_TYPES.join(',');
   upload.addEventListener('change', () => {
     const file = upload.files?.[0];
     if (!file) return;

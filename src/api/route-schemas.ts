@@ -1,3 +1,4 @@
+// What routes write in their schemas: references to the shared shapes, lists, error responses, binary bodies.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ErrorSchema } from '../schemas/common.js';
 import { DatasetSchema } from '../schemas/dataset.js';
