@@ -11,8 +11,11 @@ import { serviceKeys } from './keys.js';
 export function createTenantJobIndex(redis: Redis, prefix: string) {
   const keys = serviceKeys(prefix);
   return {
+    // Plain commands, not MULTI: Redis refusing a write (maxmemory, a replica) then answers with
+    // its own error, which the API maps to a 503, instead of MULTI's EXECABORT.
     async add(tenant: string, jobId: string, createdAt: number): Promise<void> {
-      await redis.multi().zadd(keys.tenantJobs(tenant), createdAt, jobId).sadd(keys.tenants, tenant).exec();
+      await redis.zadd(keys.tenantJobs(tenant), createdAt, jobId);
+      await redis.sadd(keys.tenants, tenant);
     },
     /** Ids newest first, `count` from position `from`. */
     page: (tenant: string, from: number, count: number) =>
@@ -35,12 +38,13 @@ export function createTenantJobIndex(redis: Redis, prefix: string) {
       if (await redis.exists(keys.tenantIndexBuilt)) return;
       const jobs = await existing();
       for (let i = 0; i < jobs.length; i += 500) {
-        const tx = redis.multi();
+        const batch = redis.pipeline();
         for (const job of jobs.slice(i, i + 500)) {
           const tenant = job.tenant ?? DEFAULT_TENANT;
-          tx.zadd(keys.tenantJobs(tenant), job.createdAt, job.id).sadd(keys.tenants, tenant);
+          batch.zadd(keys.tenantJobs(tenant), job.createdAt, job.id).sadd(keys.tenants, tenant);
         }
-        await tx.exec();
+        const failed = (await batch.exec())?.find(([err]) => err)?.[0];
+        if (failed) throw failed;
       }
       await redis.set(keys.tenantIndexBuilt, '1');
     },

@@ -9,6 +9,7 @@ import { createJobView } from './panels/job-view.js';
 import { createModelsPanel } from './panels/models.js';
 import { createNewJobForm } from './panels/new-job.js';
 import { createPlayground } from './panels/playground.js';
+import { createTenantBadge } from './tenant.js';
 
 const status = byId('status');
 /** One polite live region for everything worth hearing: queued, finished, predicted. */
@@ -40,15 +41,22 @@ const form = createNewJobForm((job) => {
   void jobs.refresh();
 }, announce);
 
+const tenant = createTenantBadge(() => {
+  void jobs.refresh();
+  void models.refresh();
+});
+
 // After a key is entered (or forgotten), load everything again with it.
 setKeyPrompt(
   createKeyDialog(() => {
+    void tenant.refresh();
     void form.loadDatasets();
     void jobs.refresh();
     void models.refresh();
   }),
 );
 
+void tenant.refresh();
 void form.loadDatasets();
 void jobs.refresh();
 void models.refresh();

@@ -2,6 +2,7 @@ import { api, errorMessage } from '../api.js';
 import { byId, h } from '../dom.js';
 import { eta, progressText } from '../format.js';
 import { isFinal, type ListOf, type TrainingJob } from '../types.js';
+import { tenantQuery } from '../tenant.js';
 
 const ACTIVE_MS = 2000;
 const IDLE_MS = 10_000;
@@ -83,7 +84,7 @@ export function createJobsList(onSelect: (job: TrainingJob) => void) {
     clearTimeout(timer);
     let active = false;
     try {
-      const { items } = await api<ListOf<TrainingJob>>('/v1/training-jobs?limit=20');
+      const { items } = await api<ListOf<TrainingJob>>(`/v1/training-jobs?limit=20${tenantQuery()}`);
       render(items);
       empty.textContent = 'No training jobs yet.';
       active = items.some((j) => !isFinal(j.state));

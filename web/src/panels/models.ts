@@ -2,6 +2,7 @@ import { api, errorMessage } from '../api.js';
 import { byId, h } from '../dom.js';
 import { dateTime, fixed, percent } from '../format.js';
 import type { ListOf, Model } from '../types.js';
+import { tenantQuery } from '../tenant.js';
 
 const BLUE = [29, 78, 216];
 
@@ -84,7 +85,7 @@ export function createModelsPanel(onModels: (models: Model[]) => void) {
 
   async function refresh() {
     try {
-      const { items } = await api<ListOf<Model>>('/v1/models');
+      const { items } = await api<ListOf<Model>>(`/v1/models?${tenantQuery().slice(1)}`);
       tableEl.hidden = items.length === 0;
       empty.hidden = items.length > 0;
       empty.textContent = 'No models yet: a completed job stores one.';

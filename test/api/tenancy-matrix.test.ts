@@ -1,0 +1,239 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp } from '../helpers/app.js';
+import { makeIdxFiles } from '../helpers/idx.js';
+import { multipart } from '../helpers/http.js';
+import { storeTrainedModel, syntheticPng } from '../helpers/model.js';
+
+/**
+ * Every /v1 route of the OpenAPI document × every kind of caller, with the status each must get
+ * on a resource of tenant A. The routes come from the app itself: a route added without a row
+ * here fails the first test.
+ */
+const KEYS = {
+  owner: 'tenant-a-train-key-0123456789',
+  ownerPredict: 'tenant-a-predict-key-012345',
+  otherTrain: 'tenant-b-train-key-0123456789',
+  otherPredict: 'tenant-b-predict-key-012345',
+  admin: 'operator-admin-key-0123456789',
+} as const;
+type Who = keyof typeof KEYS | 'none';
+const WHO: Who[] = ['owner', 'otherTrain', 'otherPredict', 'ownerPredict', 'admin', 'none'];
+const API_KEYS = [
+  `${KEYS.owner}:train+predict:team-a`,
+  `${KEYS.ownerPredict}:predict:team-a`,
+  `${KEYS.otherTrain}:train:team-b`,
+  `${KEYS.otherPredict}:predict:team-b`,
+  `${KEYS.admin}:admin:ops`,
+].join(',');
+
+// Statuses in the order of WHO: owner, other tenant's train key, other tenant's predict key,
+// owner's predict key, admin, no key.
+const row = (...s: number[]) => Object.fromEntries(WHO.map((w, i) => [w, s[i]!])) as Record<Who, number>;
+const EXPECTED: Record<string, Record<Who, number>> = {
+  'GET /v1/training-jobs': row(200, 200, 403, 403, 200, 401),
+  'POST /v1/training-jobs': row(202, 202, 403, 403, 202, 401),
+  'GET /v1/training-jobs/{id}': row(200, 404, 403, 403, 200, 401),
+  'DELETE /v1/training-jobs/{id}': row(204, 404, 403, 403, 204, 401),
+  'POST /v1/training-jobs/{id}/cancel': row(202, 404, 403, 403, 202, 401),
+  'GET /v1/training-jobs/{id}/events': row(200, 404, 403, 403, 200, 401),
+  'GET /v1/datasets': row(200, 200, 403, 403, 200, 401),
+  'POST /v1/datasets': row(201, 201, 403, 403, 201, 401),
+  'GET /v1/datasets/{id}': row(200, 404, 403, 403, 200, 401),
+  'DELETE /v1/datasets/{id}': row(204, 404, 403, 403, 204, 401),
+  'GET /v1/models': row(200, 200, 200, 200, 200, 401),
+  'GET /v1/models/{id}': row(200, 404, 404, 200, 200, 401),
+  'DELETE /v1/models/{id}': row(204, 404, 403, 403, 204, 401),
+  'GET /v1/models/{id}/model.json': row(200, 404, 404, 200, 200, 401),
+  'GET /v1/models/{id}/weights.bin': row(200, 404, 404, 200, 200, 401),
+  'POST /v1/predict': row(200, 404, 404, 200, 200, 401),
+  'POST /v1/models/{id}/predict': row(200, 404, 404, 200, 200, 401),
+  'GET /v1/whoami': row(200, 200, 200, 200, 200, 401),
+  'GET /v1/admin/tenants': row(403, 403, 403, 403, 200, 401),
+};
+
+describe('tenant isolation, route by route', () => {
+  let t: TestApp;
+  const asA = { authorization: `Bearer ${KEYS.owner}` };
+  const headersOf = (who: Who) => (who === 'none' ? {} : { authorization: `Bearer ${KEYS[who]}` });
+  let shared: { job: string; finishedJob: string; dataset: string; model: string };
+
+  const newJob = async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/v1/training-jobs', headers: asA, payload: { epochs: 1 } });
+    expect(res.statusCode).toBe(202);
+    return (res.json() as { id: string }).id;
+  };
+  const cancelledJob = async () => {
+    const id = await newJob();
+    const res = await t.app.inject({ method: 'POST', url: `/v1/training-jobs/${id}/cancel`, headers: asA });
+    expect(res.json()).toMatchObject({ state: 'cancelled' });
+    return id;
+  };
+  const uploadBody = async () => multipart([['name', 'digits of A'], ...Object.entries(makeIdxFiles(20, 10))]);
+  const newDataset = async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/v1/datasets', ...(await withAuth(await uploadBody())) });
+    expect(res.statusCode).toBe(201);
+    return (res.json() as { id: string }).id;
+  };
+  const withAuth = async (m: { headers: Record<string, string>; payload: Buffer }) => ({
+    ...m,
+    headers: { ...m.headers, ...asA },
+  });
+  const newModel = async () => (await storeTrainedModel({ models: t.deps.models.forTenant('team-a') })).id;
+
+  beforeAll(async () => {
+    t = await buildTestApp({ API_KEYS });
+    shared = {
+      job: await newJob(),
+      finishedJob: await cancelledJob(),
+      dataset: await newDataset(),
+      model: await newModel(),
+    };
+  });
+  afterAll(() => t.close());
+
+  /** Every /v1 route: those the OpenAPI document lists, and the HEAD twin of each GET that has one. */
+  function routesOfTheApp(): string[] {
+    const doc = t.app.swagger() as { paths: Record<string, Record<string, unknown>> };
+    const documented = Object.entries(doc.paths)
+      .filter(([path]) => path.startsWith('/v1/'))
+      .flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
+    const heads = documented
+      .filter((r) => r.startsWith('GET '))
+      .map((r) => r.slice('GET '.length))
+      .filter((path) => t.app.hasRoute({ method: 'HEAD', url: path.replace('{id}', ':id') }))
+      .map((path) => `HEAD ${path}`);
+    return [...new Set([...documented, ...heads])].sort();
+  }
+
+  /** What a route must answer each caller; a HEAD route answers as its GET. */
+  const expected = (route: string) => EXPECTED[route] ?? EXPECTED[route.replace(/^HEAD /, 'GET ')];
+
+  it('has an expectation for every /v1 route the app serves, and none for a route it does not', () => {
+    const routes = routesOfTheApp();
+    expect(routes.filter((r) => !r.startsWith('HEAD '))).toEqual(Object.keys(EXPECTED).sort());
+    expect(routes.filter((r) => expected(r) === undefined)).toEqual([]);
+  });
+
+  /** The request for one cell: destructive routes get a fresh resource of A each time. */
+  async function request(route: string, who: Who) {
+    const [method, template] = route.split(' ') as [string, string];
+    let id = template.startsWith('/v1/training-jobs')
+      ? shared.job
+      : template.startsWith('/v1/datasets')
+        ? shared.dataset
+        : shared.model;
+    if (route === 'POST /v1/training-jobs/{id}/cancel') id = await newJob();
+    if (route === 'DELETE /v1/training-jobs/{id}' || route.endsWith('/events')) id = await cancelledJob();
+    if (route === 'DELETE /v1/datasets/{id}') id = await newDataset();
+    if (route === 'DELETE /v1/models/{id}') id = await newModel();
+    const url = template.replace('{id}', id);
+    const headers = headersOf(who);
+    if (route === 'POST /v1/training-jobs') return t.app.inject({ method, url, headers, payload: { epochs: 1 } });
+    if (route === 'POST /v1/datasets') {
+      const body = await uploadBody();
+      return t.app.inject({ method, url, headers: { ...body.headers, ...headers }, payload: body.payload });
+    }
+    if (route.includes('predict')) {
+      const query = route === 'POST /v1/predict' ? `?model=${shared.model}` : '';
+      return t.app.inject({
+        method,
+        url: `${url}${query}`,
+        headers: { ...headers, 'content-type': 'image/png' },
+        payload: syntheticPng(3),
+      });
+    }
+    return t.app.inject({ method: method as 'GET', url, headers });
+  }
+
+  it('answers every route on every HEAD twin as on its GET', async () => {
+    for (const route of routesOfTheApp().filter((r) => r.startsWith('HEAD '))) {
+      const statuses = expected(route)!;
+      for (const who of WHO) {
+        const res = await request(route, who);
+        expect({ route, who, status: res.statusCode }).toEqual({ route, who, status: statuses[who] });
+      }
+    }
+  });
+
+  for (const [route, statuses] of Object.entries(EXPECTED)) {
+    it(`${route}: ${WHO.map((w) => `${w} ${statuses[w]}`).join(', ')}`, async () => {
+      for (const who of WHO) {
+        const res = await request(route, who);
+        expect({ who, status: res.statusCode }).toEqual({ who, status: statuses[who] });
+        // A refusal for another tenant's resource says exactly what an unknown id says.
+        if (res.statusCode === 404 && res.body)
+          expect(res.json()).toMatchObject({ statusCode: 404, code: expect.stringMatching(/_NOT_FOUND$/) });
+      }
+    });
+  }
+
+  it("lists show the caller's tenant only; an admin sees every tenant, and ?tenant= filters", async () => {
+    const ids = async (url: string, who: Who) =>
+      ((await t.app.inject({ url, headers: headersOf(who) })).json() as { items: { id: string }[] }).items.map(
+        (i) => i.id,
+      );
+    expect(await ids('/v1/training-jobs', 'owner')).toContain(shared.job);
+    expect(await ids('/v1/training-jobs', 'otherTrain')).not.toContain(shared.job);
+    expect(await ids('/v1/training-jobs?tenant=team-a', 'admin')).toContain(shared.job);
+    expect(await ids('/v1/training-jobs?tenant=team-b', 'admin')).not.toContain(shared.job);
+    expect(await ids('/v1/datasets', 'owner')).toContain(shared.dataset);
+    expect(await ids('/v1/datasets', 'otherTrain')).not.toContain(shared.dataset);
+    expect(await ids('/v1/datasets', 'admin')).toContain(shared.dataset);
+    expect(await ids('/v1/models', 'ownerPredict')).toContain(shared.model);
+    expect(await ids('/v1/models', 'otherPredict')).not.toContain(shared.model);
+    expect(await ids('/v1/models', 'admin')).toContain(shared.model);
+    const forbidden = await t.app.inject({ url: '/v1/models?tenant=team-a', headers: headersOf('otherTrain') });
+    expect(forbidden.statusCode).toBe(403);
+    expect(forbidden.json()).toMatchObject({ code: 'TENANT_FORBIDDEN' });
+  });
+
+  it('shows the owning tenant to admins only', async () => {
+    const asOwner = (await t.app.inject({ url: `/v1/models/${shared.model}`, headers: asA })).json();
+    const asAdmin = (await t.app.inject({ url: `/v1/models/${shared.model}`, headers: headersOf('admin') })).json();
+    expect(asOwner).not.toHaveProperty('tenant');
+    expect(asAdmin).toMatchObject({ id: shared.model, tenant: 'team-a' });
+    const job = (await t.app.inject({ url: `/v1/training-jobs/${shared.job}`, headers: headersOf('admin') })).json();
+    expect(job).toMatchObject({ tenant: 'team-a' });
+  });
+
+  it("cannot train on another tenant's dataset: 404, as for a dataset that does not exist", async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/training-jobs',
+      headers: headersOf('otherTrain'),
+      payload: { dataset: shared.dataset, epochs: 1 },
+    });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toMatchObject({ code: 'DATASET_NOT_FOUND' });
+  });
+
+  it('namespaces idempotency keys by tenant: the same key from two tenants makes two jobs', async () => {
+    const post = (who: Who, epochs: number) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/v1/training-jobs',
+        headers: { ...headersOf(who), 'idempotency-key': 'nightly-run-1' },
+        payload: { epochs },
+      });
+    const a = await post('owner', 1);
+    const b = await post('otherTrain', 2); // another body: no 409, it is B's own key
+    const again = await post('owner', 1);
+    expect([a.statusCode, b.statusCode, again.statusCode]).toEqual([202, 202, 200]);
+    expect(a.json().id).not.toBe(b.json().id);
+    expect(again.json().id).toBe(a.json().id);
+  });
+
+  it('tells each key its tenant and scopes, and admins the usage of every tenant', async () => {
+    const me = (await t.app.inject({ url: '/v1/whoami', headers: headersOf('ownerPredict') })).json();
+    expect(me).toMatchObject({ tenant: 'team-a', scopes: ['predict'], keyed: true });
+    const usage = (await t.app.inject({ url: '/v1/admin/tenants', headers: headersOf('admin') })).json() as {
+      items: { tenant: string; jobs: Record<string, number>; datasets: { count: number }; models: { count: number } }[];
+    };
+    expect(usage.items.map((u) => u.tenant)).toEqual(['default', 'ops', 'team-a', 'team-b']);
+    const a = usage.items.find((u) => u.tenant === 'team-a')!;
+    expect(a.jobs.queued).toBeGreaterThanOrEqual(1);
+    expect(a.jobs.cancelled).toBeGreaterThanOrEqual(1);
+    expect(a.datasets.count).toBeGreaterThanOrEqual(1);
+    expect(a.models.count).toBeGreaterThanOrEqual(1);
+  });
+});

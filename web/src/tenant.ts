@@ -1,0 +1,53 @@
+import { api } from './api.js';
+import { byId } from './dom.js';
+
+interface WhoAmI {
+  caller: string;
+  tenant: string;
+  scopes: string[];
+  keyed: boolean;
+}
+
+/** The tenant filter an admin picked ('' for every tenant); other keys always see their own tenant. */
+let filter = '';
+
+/** `&tenant=…` for the listings while an admin filters by tenant, else nothing. */
+export const tenantQuery = (): string => (filter ? `&tenant=${encodeURIComponent(filter)}` : '');
+
+/**
+ * Shows which tenant the key belongs to, and for admin keys a tenant filter over the listings.
+ * Runs again whenever the key changes; `onFilter` reloads what the filter narrows.
+ */
+export function createTenantBadge(onFilter: () => void) {
+  const badge = byId('tenant-badge');
+  const select = byId<HTMLSelectElement>('tenant-filter');
+  select.addEventListener('change', () => {
+    filter = select.value;
+    onFilter();
+  });
+
+  return {
+    async refresh(): Promise<void> {
+      try {
+        const me = await api<WhoAmI>('/v1/whoami');
+        badge.textContent = me.keyed ? `Tenant: ${me.tenant}` : 'Open mode (no API keys)';
+        badge.hidden = false;
+        const admin = me.scopes.includes('admin');
+        select.hidden = !admin;
+        if (!admin) {
+          filter = '';
+          return;
+        }
+        const { items } = await api<{ items: { tenant: string }[] }>('/v1/admin/tenants');
+        select.replaceChildren(
+          new Option('All tenants', ''),
+          ...items.map((u) => new Option(u.tenant, u.tenant, false, u.tenant === filter)),
+        );
+      } catch {
+        // Without a valid key there is no tenant to show; the key dialog says why.
+        badge.hidden = true;
+        select.hidden = true;
+      }
+    },
+  };
+}
