@@ -98,11 +98,13 @@ export const ConfigSchema = Type.Object({
   JOB_RETENTION_DAYS: Int(1, 3650, 7, 'days finished jobs are kept (at most 1,000 of each outcome)'),
   API_KEYS: Type.String({
     default: '',
-    description: 'comma-separated `key:scope` entries, scope `train` or `predict`; empty: the API is open',
+    description:
+      'comma-separated `key:scopes:tenant` entries (scopes `train`, `predict`, `admin` joined by `+`; the older `key:scope` is tenant `default`); empty: the API is open',
   }),
   API_KEYS_FILE: Type.String({
     default: '',
-    description: 'a file of `key:scope` entries, one per line or comma-separated (`#` comments), added to `API_KEYS`',
+    description:
+      'a file of entries as in `API_KEYS`, one per line or comma-separated (`#` comments), a key may be written `sha256:<hex>`; re-read on SIGHUP',
   }),
   METRICS_KEY: Type.String({
     default: '',
