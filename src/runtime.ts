@@ -7,7 +7,7 @@ import { createApiMetrics } from './metrics/api-metrics.js';
 import { createQueuedQuota } from './queue/quotas.js';
 import { createCheckpointStore } from './models/checkpoints.js';
 import { createModelStore } from './models/store.js';
-import { createJobService } from './queue/jobs.js';
+import { createJobService } from './queue/job-service.js';
 import { createJobEventHub } from './queue/job-events.js';
 import { createRedis, whenReady } from './queue/redis.js';
 import { createTrainingQueue } from './queue/training-queue.js';

@@ -5,7 +5,7 @@ import type { Keyring } from './api-keys.js';
 import type { Predictor } from '../inference/predictor.js';
 import type { ModelStore } from '../models/store.js';
 import type { JobEventHub } from '../queue/job-events.js';
-import type { JobService } from '../queue/jobs.js';
+import type { JobService } from '../queue/job-service.js';
 import type { DatasetStore } from '../datasets/types.js';
 import type { ObjectStorage } from '../storage/types.js';
 

@@ -8,7 +8,7 @@ import { createPredictor } from '../inference/predictor.js';
 import { createApiMetrics } from '../metrics/api-metrics.js';
 import { createModelStore } from '../models/store.js';
 import type { JobEventHub } from '../queue/job-events.js';
-import type { JobService } from '../queue/jobs.js';
+import type { JobService } from '../queue/job-service.js';
 import { datasetStoreFromConfig, storageFromConfig } from '../stores.js';
 
 export const OPENAPI_FILE = fileURLToPath(new URL('../../openapi.yaml', import.meta.url));

@@ -8,7 +8,7 @@ import {
   type TrainingJob,
 } from '../schemas/job.js';
 import { MAX_RESUME_SCAN, compareIds, type JobEventHub, type QueueEvent } from './job-events.js';
-import type { JobService } from './jobs.js';
+import type { JobService } from './job-service.js';
 
 export type FeedEvent =
   | { id: string; event: 'state'; data: { state: JobState } }

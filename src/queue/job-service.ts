@@ -1,17 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { Job, JobType } from 'bullmq';
+import type { JobType } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ConflictError, NotFoundError } from '../errors.js';
 import {
-  CANCELLED_REASON,
   JOB_STATES,
   type CreateTrainingJob,
-  isProgress,
   type JobState,
-  type Progress,
   type TrainingJob,
   type TrainingJobData,
-  type TrainingJobResult,
 } from '../schemas/job.js';
 import type { DatasetStore } from '../datasets/types.js';
 import { DEFAULT_PARAMS, withDefaults } from '../training/params.js';
@@ -28,42 +24,12 @@ import { prefixOf } from './keys.js';
 import { createTenantJobIndex } from './tenant-jobs.js';
 import { DEFAULT_TENANT } from '../schemas/tenant.js';
 import { BULL_KEYS, BULL_STATES, toJobState } from './bull-states.js';
+import { toJobResource } from './job-resource.js';
 
 export const DEFAULT_DATASET = 'mnist-sample';
 
 export { toJobState };
-
-type TrainingBullJob = Job<TrainingJobData, TrainingJobResult>;
-
-/** The job resource the API shows, from BullMQ's record of it. */
-export function toJobResource(job: TrainingBullJob, bullState: JobState): TrainingJob {
-  let state = bullState;
-  const { params } = job.data;
-  const progress = isProgress(job.progress) ? job.progress : emptyProgress(params.epochs);
-  if (state === 'failed' && job.failedReason === CANCELLED_REASON) state = 'cancelled';
-  const finished = state === 'completed' || state === 'failed' || state === 'cancelled';
-  const result = state === 'completed' ? job.returnvalue : undefined;
-  return {
-    id: job.id!,
-    name: job.data.name,
-    tenant: job.data.tenant ?? DEFAULT_TENANT,
-    state,
-    dataset: job.data.dataset,
-    params,
-    timeoutSeconds: job.data.timeoutSeconds ?? null,
-    createdAt: iso(job.timestamp)!,
-    startedAt: iso(job.processedOn),
-    finishedAt: finished ? iso(job.finishedOn) : null,
-    progress,
-    modelId: result?.modelId ?? null,
-    metrics: result?.metrics ?? null,
-    error: state === 'failed' ? { message: job.failedReason || 'training failed' } : null,
-  };
-}
-
-export function emptyProgress(epochs: number): Progress {
-  return { epoch: 0, epochs, loss: null, accuracy: null, samplesPerSecond: null, history: [] };
-}
+export { emptyProgress, toJobResource } from './job-resource.js';
 
 /**
  * Which tenant's jobs a call may see: a tenant's name, or undefined for an admin, who sees
@@ -325,5 +291,3 @@ export function createJobService({
     registerTenant: (tenant) => index.register(tenant),
   };
 }
-
-const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : null);
