@@ -21,7 +21,7 @@ export default defineConfig({
       // The figures are worth seeing when a test failed too (the run fails either way).
       reportOnFailure: true,
       // Measured in-process: 89.97% lines, 88.67% statements, 88.1% functions, 80.19% branches.
-      thresholds: { lines: 88, statements: 87, functions: 87, branches: 79 },
+      thresholds: { lines: 87, statements: 86, functions: 86, branches: 77 },
     },
   },
 });
