@@ -22,6 +22,17 @@ export const IDX_FILE_NAMES = {
   testLabels: 't10k-labels-idx1-ubyte',
 } as const;
 
+/** The four files of a dataset in IDX_FILE_NAMES order, read at once with `read`. */
+export async function readFourIdxFiles<T>(read: (name: string) => Promise<T>) {
+  const [trainImages, trainLabels, testImages, testLabels] = await Promise.all([
+    read(IDX_FILE_NAMES.trainImages),
+    read(IDX_FILE_NAMES.trainLabels),
+    read(IDX_FILE_NAMES.testImages),
+    read(IDX_FILE_NAMES.testLabels),
+  ]);
+  return { trainImages, trainLabels, testImages, testLabels };
+}
+
 export const DIGIT_LABELS: readonly string[] = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
 /**
@@ -81,12 +92,7 @@ export async function loadIdxDir(
       const code = (err as NodeJS.ErrnoException | null)?.code ?? 'error';
       throw new UnavailableError(`dataset "${id}": could not read ${name} in ${where} (${code})`, DATASET_UNAVAILABLE);
     });
-  const [trainImages, trainLabels, testImages, testLabels] = await Promise.all([
-    read(IDX_FILE_NAMES.trainImages),
-    read(IDX_FILE_NAMES.trainLabels),
-    read(IDX_FILE_NAMES.testImages),
-    read(IDX_FILE_NAMES.testLabels),
-  ]);
+  const { trainImages, trainLabels, testImages, testLabels } = await readFourIdxFiles(read);
   return {
     id,
     train: readIdxPair(trainImages, trainLabels, 'train', BUILTIN_MAX_BYTES),

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { IDX_FILE_NAMES, type BuiltinDataset } from './builtin.js';
+import { readFourIdxFiles, type BuiltinDataset } from './builtin.js';
 import { fashionMnistDataset } from './fashion-mnist.js';
 import { parseIdxPair } from './idx.js';
 import { mnistSampleDataset } from './mnist-sample.js';
@@ -171,12 +171,7 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
         if (!bytes) throw notFound(id); // deleted between get() and here
         return bytes;
       };
-      const [trainImages, trainLabels, testImages, testLabels] = await Promise.all([
-        read(IDX_FILE_NAMES.trainImages),
-        read(IDX_FILE_NAMES.trainLabels),
-        read(IDX_FILE_NAMES.testImages),
-        read(IDX_FILE_NAMES.testLabels),
-      ]);
+      const { trainImages, trainLabels, testImages, testLabels } = await readFourIdxFiles(read);
       return {
         id,
         train: parseIdxPair(trainImages, trainLabels, 'train'),
