@@ -142,11 +142,19 @@ export function createJobService({
       .slice(0, limit);
   }
 
-  /** The job as it is now, from BullMQ or the tombstones, whoever owns it; undefined when gone. */
-  async function find(id: string): Promise<TrainingJob | undefined> {
+  /**
+   * The job as it is now, from BullMQ or the tombstones; undefined when gone or owned by a tenant
+   * outside `scope`. The owner is read before the state: another tenant's job costs no more work
+   * than a missing one.
+   */
+  async function find(id: string, scope: TenantScope): Promise<TrainingJob | undefined> {
     const job = await queue.getJob(id);
-    if (job) return toJobResource(job, toJobState(await job.getState()));
-    return tombstones.get(id);
+    if (job) {
+      if (scope !== undefined && (job.data.tenant ?? DEFAULT_TENANT) !== scope) return undefined;
+      return toJobResource(job, toJobState(await job.getState()));
+    }
+    const cancelled = await tombstones.get(id);
+    return scope === undefined || cancelled?.tenant === scope ? cancelled : undefined;
   }
 
   /** One tenant's jobs: read from its index page by page, dropping ids whose job is gone. */
@@ -156,9 +164,9 @@ export function createJobService({
     const page = Math.max(limit, 50);
     for (let from = 0; found.length < limit; from += page) {
       const ids = await index.page(tenant, from, page);
-      const jobs = await Promise.all(ids.map(find));
+      const jobs = await Promise.all(ids.map((id) => find(id, tenant)));
       const gone = ids.filter((_, i) => jobs[i] === undefined);
-      found.push(...jobs.filter((j): j is TrainingJob => !!j && j.tenant === tenant && (!state || j.state === state)));
+      found.push(...jobs.filter((j): j is TrainingJob => !!j && (!state || j.state === state)));
       if (ids.length < page) break;
       if (gone.length > 0) {
         await index.drop(tenant, gone);
@@ -199,25 +207,19 @@ export function createJobService({
     return toJobResource(job, 'queued');
   }
 
-  const visible = (job: TrainingJob | undefined, scope: TenantScope): job is TrainingJob =>
-    !!job && (scope === undefined || (job.tenant ?? DEFAULT_TENANT) === scope);
-
   return {
     async submit(input, { idempotencyKey, owner, tenant = DEFAULT_TENANT } = {}) {
       if (!idempotencyKey) return { job: await create(input, randomUUID(), owner, tenant), replayed: false };
       // Defaults filled in, so that leaving a field out and sending its default are one request.
       const request = { dataset: DEFAULT_DATASET, ...DEFAULT_PARAMS, ...input };
-      const findOwn = async (id: string) => {
-        const job = await find(id);
-        return visible(job, tenant) ? job : undefined;
-      };
+      const findOwn = (id: string) => find(id, tenant);
       return idempotency.once(idempotencyKey, request, (jobId) => create(input, jobId, owner, tenant), findOwn, tenant);
     },
 
     async get(id, scope) {
       if (!RESOURCE_ID.test(id)) throw notFound(id);
-      const job = await find(id);
-      if (!visible(job, scope)) throw notFound(id);
+      const job = await find(id, scope);
+      if (!job) throw notFound(id);
       return job;
     },
 
