@@ -4,8 +4,9 @@ import { InvalidInputError } from '../errors.js';
 export const undecodable = (why: string) =>
   new InvalidInputError(`image could not be decoded: ${why}`, 'INVALID_IMAGE');
 
-export const SIDE = 28;
-export const PIXELS = SIDE * SIDE;
+import { IMAGE_SIDE as SIDE, INPUT_SIZE as PIXELS } from '../schemas/image-shape.js';
+
+export { SIDE, PIXELS };
 
 /** Decoded samples before grayscale conversion: interleaved channels (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA). */
 export interface Raster {

@@ -22,7 +22,12 @@ export default fp(async function docs(app: FastifyInstance) {
           bearerAuth: {
             type: 'http',
             scheme: 'bearer',
-            description: 'An API key from API_KEYS; needed on /v1 routes only when API_KEYS is set',
+            description:
+              'An API key from API_KEYS; needed on /v1 routes only when API_KEYS is set. Each key names a tenant ' +
+              '(`key:scopes:tenant`; the older `key:scope` is tenant `default`) and carries scopes: `predict` ' +
+              'calls the predict routes and reads models, `train` every route but /v1/admin, `admin` everything ' +
+              "on every tenant. A key sees and creates its own tenant's jobs, datasets and models only: another " +
+              "tenant's resource answers 404, exactly as an id that does not exist.",
           },
         },
       },
