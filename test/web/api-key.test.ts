@@ -6,6 +6,8 @@ import { startApi, type RunningProcess } from '../helpers/processes.js';
 import { collectErrors, configOnFreePort, hasChromium, launchChromium, withStrictCsp } from '../helpers/browser.js';
 
 const KEY = 'dashboard-key-0123456789abcdef';
+const TEAM_KEY = 'team-a-dashboard-key-0123456';
+const ADMIN_KEY = 'operator-dashboard-key-01234';
 
 /** The dashboard's API key flow, in Chromium against the real API with keys (skipped without Chromium). */
 describe.skipIf(!hasChromium)('dashboard API key', () => {
@@ -15,7 +17,9 @@ describe.skipIf(!hasChromium)('dashboard API key', () => {
   let base: string;
 
   beforeAll(async () => {
-    ({ config, base } = await configOnFreePort({ API_KEYS: `${KEY}:train` }));
+    ({ config, base } = await configOnFreePort({
+      API_KEYS: `${KEY}:train,${TEAM_KEY}:train+predict:team-a,${ADMIN_KEY}:admin:ops`,
+    }));
     [api, browser] = await Promise.all([startApi(config), launchChromium()]);
   });
 
@@ -59,5 +63,34 @@ describe.skipIf(!hasChromium)('dashboard API key', () => {
     expect(await dialog.isVisible()).toBe(false);
     expect(errors).toEqual([]);
     await context.close();
+  });
+
+  it("shows the key's tenant, and gives admin keys a tenant filter over the listings", async () => {
+    const open = async (key: string) => {
+      const context = await browser.newContext();
+      await context.addInitScript((k) => localStorage.setItem('trainyard.apiKey', k), key);
+      const page = await context.newPage();
+      await withStrictCsp(page, `${base}/`);
+      const listed: string[] = [];
+      page.on('request', (r) => {
+        if (new URL(r.url()).pathname === '/v1/training-jobs') listed.push(r.url());
+      });
+      await page.goto(base);
+      await page.locator('#tenant-badge:not([hidden])').waitFor();
+      return { context, page, listed };
+    };
+    const team = await open(TEAM_KEY);
+    expect(await team.page.locator('#tenant-badge').textContent()).toBe('Tenant: team-a');
+    expect(await team.page.locator('#tenant-filter').isHidden()).toBe(true);
+    await team.context.close();
+
+    const admin = await open(ADMIN_KEY);
+    expect(await admin.page.locator('#tenant-badge').textContent()).toBe('Tenant: ops');
+    const filter = admin.page.locator('#tenant-filter');
+    await filter.locator('option[value="team-a"]').waitFor({ state: 'attached' });
+    expect(await filter.locator('option').allTextContents()).toEqual(['All tenants', 'default', 'ops', 'team-a']);
+    await filter.selectOption('team-a');
+    await expect.poll(() => admin.listed.some((u) => u.includes('tenant=team-a'))).toBe(true);
+    await admin.context.close();
   });
 });
