@@ -151,7 +151,14 @@ export function createJobService({
     const job = await queue.getJob(id);
     if (job) {
       if (scope !== undefined && (job.data.tenant ?? DEFAULT_TENANT) !== scope) return undefined;
-      return toJobResource(job, toJobState(await job.getState()));
+      const state = toJobState(await job.getState());
+      // The record was read before the job finished, the state after: read the record again,
+      // or a completed job would show no model and no metrics.
+      if ((state === 'completed' || state === 'failed') && !job.finishedOn) {
+        const done = await queue.getJob(id);
+        if (done) return toJobResource(done, state);
+      }
+      return toJobResource(job, state);
     }
     const cancelled = await tombstones.get(id);
     return scope === undefined || cancelled?.tenant === scope ? cancelled : undefined;
