@@ -40,6 +40,8 @@ export function compareIds(a: string, b: string): number {
 }
 
 export const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+/** The largest sequence number of a stream id (64 bits unsigned). */
+const MAX_SEQ = 18446744073709551615n;
 
 function fromFields(id: string, fields: Record<string, string | undefined>): QueueEvent | undefined {
   const { event, jobId } = fields;
@@ -79,6 +81,11 @@ export interface JobEventHub {
   latestId(): Promise<string>;
   /** The id of the oldest entry still kept (undefined while the stream is empty). */
   oldestId(): Promise<string | undefined>;
+  /**
+   * A position in the stream from Redis' clock: every entry added from now on lies past it. A
+   * client shown it learns the time, not how far the stream, shared by every tenant, has moved.
+   */
+  nowId(): Promise<string>;
   subscriberCount(): number;
   close(): Promise<void>;
 }
@@ -160,6 +167,13 @@ export async function createJobEventHub({
 
     async oldestId() {
       return (await redis.xrange(key, '-', '+', 'COUNT', 1))[0]?.[0];
+    },
+
+    async nowId() {
+      const [seconds, micros] = await redis.time();
+      const ms = BigInt(seconds) * 1000n + BigInt(micros) / 1000n;
+      // The end of the previous millisecond: entries added later in this one still lie past it.
+      return `${ms - 1n}-${MAX_SEQ}`;
     },
 
     subscriberCount() {

@@ -141,7 +141,8 @@ export function openJobFeed({ hub, jobs, jobId, job: known, lastEventId, send, e
   }
 
   async function snapshot(): Promise<void> {
-    cursor = await hub.latestId();
+    // Not the stream's newest id: that would tell this tenant when any other tenant's job moved.
+    cursor = await hub.nowId();
     const job = await jobs.get(jobId);
     if (isFinal(job.state)) return finished({ ...job, state: job.state }, lastEventId !== undefined);
     emit({ id: cursor, event: 'state', data: { state: job.state } });

@@ -11,6 +11,12 @@ const BUDGETS: Record<string, Budget> = {
   'POST /v1/models/:id/predict': 'predict',
   'POST /v1/training-jobs': 'train',
   'POST /v1/datasets': 'train',
+  // Changes that cost Redis work and write records: on the train budget too, so that a loop of
+  // cancels or deletes cannot flood Redis while submissions are held back.
+  'POST /v1/training-jobs/:id/cancel': 'train',
+  'DELETE /v1/training-jobs/:id': 'train',
+  'DELETE /v1/datasets/:id': 'train',
+  'DELETE /v1/models/:id': 'train',
 };
 
 const SETTINGS: Record<Budget, string> = {
@@ -31,8 +37,9 @@ function budgetOf(request: FastifyRequest): Budget | undefined {
 /**
  * Per-caller budgets per minute, counted in Redis so every API replica shares them: one for
  * predictions, one for job submissions and dataset uploads, one for reads (an event stream
- * counts once, when it opens). The caller is the API key's id (set by the auth plugin) or the
- * client's IP. When Redis cannot be reached the limit is not applied rather than failing
+ * counts once, when it opens). The budget is the quota owner's (set by the auth plugin): a
+ * named tenant's keys share one budget, so that minting more keys buys a tenant no more; keys
+ * of the default tenant count one by one, and without keys each client IP does. When Redis cannot be reached the limit is not applied rather than failing
  * predictions and model reads, which do not otherwise need Redis.
  */
 export default fp(async function limits(app: FastifyInstance) {
@@ -53,7 +60,7 @@ export default fp(async function limits(app: FastifyInstance) {
       return budget === undefined || perMinute[budget] <= 0;
     },
     max: (request) => perMinute[budgetOf(request)!],
-    keyGenerator: (request) => `${budgetOf(request)}:${request.caller?.id ?? `ip:${request.ip}`}`,
+    keyGenerator: (request) => `${budgetOf(request)}:${request.caller?.quotaOwner ?? `ip:${request.ip}`}`,
     errorResponseBuilder: (request, context) =>
       new TooManyRequestsError(
         `rate limit reached: ${context.max} ${budgetOf(request)} requests per minute (${SETTINGS[budgetOf(request)!]}); retry in ${context.after}`,

@@ -77,6 +77,59 @@ describe('rate limits', () => {
   });
 });
 
+describe('budgets of a named tenant', () => {
+  const prefix = `ty-test-${randomBytes(4).toString('hex')}`;
+  const A1 = 'team-a-key-one-aaaaaaaaaa';
+  const A2 = 'team-a-key-two-aaaaaaaaaa';
+  const B = 'team-b-key-bbbbbbbbbbbbbb';
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp({
+      QUEUE_PREFIX: prefix,
+      API_KEYS: `${A1}:train:team-a,${A2}:train:team-a,${B}:train:team-b`,
+      RATE_LIMIT_TRAIN_PER_MINUTE: '3',
+    });
+  });
+  afterAll(() => t.close());
+  const as = (key: string) => ({ authorization: `Bearer ${key}` });
+
+  it("share one budget across the tenant's keys, and cancels and deletes draw on it", async () => {
+    const first = await t.app.inject({
+      method: 'POST',
+      url: '/v1/training-jobs',
+      payload: { epochs: 1 },
+      headers: as(A1),
+    });
+    expect(first.statusCode).toBe(202);
+    expect(
+      (await t.app.inject({ method: 'POST', url: '/v1/training-jobs', payload: { epochs: 1 }, headers: as(A2) }))
+        .statusCode,
+    ).toBe(202);
+    const id = first.json<{ id: string }>().id;
+    // The third change of team-a is its cancel; the fourth, by either key, is refused.
+    expect(
+      (await t.app.inject({ method: 'POST', url: `/v1/training-jobs/${id}/cancel`, headers: as(A2) })).statusCode,
+    ).toBe(202);
+    expectError(
+      await t.app.inject({ method: 'DELETE', url: `/v1/training-jobs/${id}`, headers: as(A1) }),
+      429,
+      'RATE_LIMITED',
+      /3 train requests per minute/,
+    );
+    expectError(
+      await t.app.inject({ method: 'POST', url: '/v1/training-jobs', payload: { epochs: 1 }, headers: as(A2) }),
+      429,
+      'RATE_LIMITED',
+      /3 train requests per minute/,
+    );
+    // Another tenant's budget is untouched.
+    expect(
+      (await t.app.inject({ method: 'POST', url: '/v1/training-jobs', payload: { epochs: 1 }, headers: as(B) }))
+        .statusCode,
+    ).toBe(202);
+  });
+});
+
 describe('the read budget', () => {
   const prefix = `ty-test-${randomBytes(4).toString('hex')}`;
   let one: TestApp;
