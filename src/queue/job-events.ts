@@ -170,7 +170,7 @@ export async function createJobEventHub({
     },
 
     async nowId() {
-      const [seconds, micros] = await redis.time();
+      const [seconds = 0, micros = 0] = await redis.time();
       const ms = BigInt(seconds) * 1000n + BigInt(micros) / 1000n;
       // The end of the previous millisecond: entries added later in this one still lie past it.
       return `${ms - 1n}-${MAX_SEQ}`;
