@@ -22,11 +22,15 @@ import { TRAIN_JOB, type TrainingQueue } from './training-queue.js';
 import { RESOURCE_ID } from '../schemas/common.js';
 import { prefixOf } from './keys.js';
 import { createTenantJobIndex } from './tenant-jobs.js';
+import { STATE_CHUNK, createStateClassifier } from './tenant-states.js';
 import { DEFAULT_TENANT } from '../schemas/tenant.js';
 import { BULL_KEYS, BULL_STATES, toJobState } from './bull-states.js';
 import { toJobResource } from './job-resource.js';
 
 export const DEFAULT_DATASET = 'mnist-sample';
+/** How many of a tenant's newest jobs a listing by state looks through, and a count counts. */
+export const MAX_STATE_SCAN = 20_000;
+const MAX_COUNT_SCAN = 100_000;
 
 export { toJobState };
 export { emptyProgress, toJobResource } from './job-resource.js';
@@ -88,7 +92,8 @@ export function createJobService({
   const redis = async () => client;
   const tombstones = createTombstones(redis, prefixOf(queue), retentionDays);
   const idempotency = createIdempotency(redis, prefixOf(queue));
-  const index = createTenantJobIndex(client, prefixOf(queue));
+  const index = createTenantJobIndex(client, prefixOf(queue), retentionDays);
+  const classify = createStateClassifier(client, queue, prefixOf(queue));
   const notFound = (id: string) => new NotFoundError(`training job "${id}" not found`, 'JOB_NOT_FOUND');
   let backfilled: Promise<void> | undefined;
   const indexed = () =>
@@ -167,13 +172,14 @@ export function createJobService({
   /** One tenant's jobs: read from its index page by page, dropping ids whose job is gone. */
   async function listTenant(tenant: string, state: JobState | undefined, limit: number): Promise<TrainingJob[]> {
     await indexed();
+    if (state) return listTenantIn(tenant, state, limit);
     const found: TrainingJob[] = [];
     const page = Math.max(limit, 50);
     for (let from = 0; found.length < limit; from += page) {
       const ids = await index.page(tenant, from, page);
       const jobs = await Promise.all(ids.map((id) => find(id, tenant)));
       const gone = ids.filter((_, i) => jobs[i] === undefined);
-      found.push(...jobs.filter((j): j is TrainingJob => !!j && (!state || j.state === state)));
+      found.push(...jobs.filter((j): j is TrainingJob => !!j));
       if (ids.length < page) break;
       if (gone.length > 0) {
         await index.drop(tenant, gone);
@@ -181,6 +187,45 @@ export function createJobService({
       }
     }
     return found.slice(0, limit);
+  }
+
+  /**
+   * One tenant's jobs in one state, newest first: its index read a thousand ids at a time and
+   * sorted by BullMQ's finished sets, so that only the jobs shown (and the few queued or running
+   * ones) are read whole. At most MAX_STATE_SCAN of the tenant's newest jobs are looked through.
+   */
+  async function listTenantIn(tenant: string, state: JobState, limit: number): Promise<TrainingJob[]> {
+    const found: TrainingJob[] = [];
+    const gone: string[] = [];
+    for (let from = 0; found.length < limit && from < MAX_STATE_SCAN; from += STATE_CHUNK) {
+      const ids = await index.page(tenant, from, STATE_CHUNK);
+      const { finished, open } = await classify(ids);
+      const wanted = state === 'queued' || state === 'running' ? open : ids.filter((id) => finished.get(id) === state);
+      for (let i = 0; i < wanted.length && found.length < limit; i += 50) {
+        const jobs = await Promise.all(wanted.slice(i, i + 50).map((id) => find(id, tenant)));
+        jobs.forEach((job, j) => (job ? job.state === state && found.push(job) : gone.push(wanted[i + j]!)));
+      }
+      if (ids.length < STATE_CHUNK) break;
+    }
+    await index.drop(tenant, gone);
+    return found.slice(0, limit);
+  }
+
+  /** A tenant's jobs by state: finished ones counted from BullMQ's sets, open ones read one by one. */
+  async function countTenant(tenant: string): Promise<Record<JobState, number>> {
+    await indexed();
+    const counted = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
+    const gone: string[] = [];
+    for (let from = 0; from < MAX_COUNT_SCAN; from += STATE_CHUNK) {
+      const ids = await index.page(tenant, from, STATE_CHUNK);
+      const { finished, open } = await classify(ids);
+      for (const state of finished.values()) counted[state]++;
+      const jobs = await Promise.all(open.map((id) => find(id, tenant)));
+      jobs.forEach((job, i) => (job ? counted[job.state]++ : gone.push(open[i]!)));
+      if (ids.length < STATE_CHUNK) break;
+    }
+    await index.drop(tenant, gone);
+    return counted;
   }
 
   /** Queues a new job; a replayed idempotent request never gets here, so it is not held to the quota. */
@@ -271,12 +316,7 @@ export function createJobService({
     },
 
     async counts(tenant) {
-      if (tenant !== undefined) {
-        const jobs = await listTenant(tenant, undefined, Number.MAX_SAFE_INTEGER);
-        const counted = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
-        for (const job of jobs) counted[job.state]++;
-        return counted;
-      }
+      if (tenant !== undefined) return countTenant(tenant);
       const bull = await queue.getJobCounts(...Object.values(BULL_STATES).flat());
       const sum = (types: JobType[]) => types.reduce((n, t) => n + (bull[t] ?? 0), 0);
       return {

@@ -8,13 +8,17 @@ import { serviceKeys } from './keys.js';
  * of tenants or their jobs. BullMQ keeps the jobs themselves; an id whose job is gone is dropped
  * when a listing meets it. A set of tenant names serves admins.
  */
-export function createTenantJobIndex(redis: Redis, prefix: string) {
+export function createTenantJobIndex(redis: Redis, prefix: string, retentionDays = 7) {
   const keys = serviceKeys(prefix);
+  const retentionMs = retentionDays * 86_400_000;
   return {
     // Plain commands, not MULTI: Redis refusing a write (maxmemory, a replica) then answers with
     // its own error, which the API maps to a 503, instead of MULTI's EXECABORT.
     async add(tenant: string, jobId: string, createdAt: number): Promise<void> {
       await redis.zadd(keys.tenantJobs(tenant), createdAt, jobId);
+      // Jobs made twice the retention ago have finished and been forgotten by BullMQ and the
+      // tombstones (retention counts from the end of a job): trimmed, so the index stays bounded.
+      await redis.zremrangebyscore(keys.tenantJobs(tenant), 0, createdAt - 2 * retentionMs);
       await redis.sadd(keys.tenants, tenant);
     },
     /** Ids newest first, `count` from position `from`. */
