@@ -118,13 +118,13 @@ export const ConfigSchema = Type.Object({
     0,
     10_000_000,
     6000,
-    'predict requests per minute per key (per IP without keys), shared by all API replicas; 0: no limit',
+    'predict requests per minute per tenant (per key in `default`, per IP without keys), shared by all API replicas; 0: no limit',
   ),
   RATE_LIMIT_TRAIN_PER_MINUTE: Int(
     0,
     1_000_000,
     30,
-    'job submissions and dataset uploads per minute per key (or IP); 0: no limit',
+    'job submissions, dataset uploads, cancels and deletes per minute per tenant (per key in `default`, per IP without keys); 0: no limit',
   ),
   MAX_QUEUED_JOBS_PER_KEY: Int(
     0,
@@ -265,7 +265,7 @@ export const ConfigSchema = Type.Object({
     0,
     10_000_000,
     1200,
-    'GET requests to `/v1` per minute per key (per IP without keys), shared by all API replicas; an event stream counts once; 0: no limit',
+    'GET requests to `/v1` per minute per tenant (per key in `default`, per IP without keys), shared by all API replicas; an event stream counts once; 0: no limit',
   ),
   AUTH_FAILURES_PER_MINUTE: Int(
     0,

@@ -29,15 +29,22 @@ export async function startApi(config: Config, logger: Logger): Promise<() => Pr
 
 /**
  * SIGHUP re-reads API_KEYS_FILE (and API_KEYS): keys and tenants are added or revoked without a
- * restart. A file that does not parse, or holds no key, leaves the current keys in place.
+ * restart. A file that does not parse, or holds no key, leaves the current keys in place; keys
+ * the new file lacks are logged as revoked (a warning), and their open event streams end.
  */
 function reloadKeysOnHangup(config: Config, keyring: Keyring, logger: Logger): void {
   process.on('SIGHUP', () => {
     try {
       const next = keyringFromConfig(config);
       if (!next) throw new ConfigError('API_KEYS/API_KEYS_FILE hold no key');
+      const before = new Set(keyring.ids());
+      const after = new Set(next.ids());
+      const revoked = [...before].filter((id) => !after.has(id));
+      const added = [...after].filter((id) => !before.has(id));
       keyring.replace(next);
-      logger.info({ keys: next.size, tenants: next.tenants() }, 'API keys re-read');
+      // A file caught half-written (not replaced by a rename) revokes keys silently: say which.
+      const log = revoked.length > 0 ? logger.warn.bind(logger) : logger.info.bind(logger);
+      log({ keys: next.size, tenants: next.tenants(), added, revoked }, 'API keys re-read');
     } catch (err) {
       logger.error({ err: (err as Error).message }, 'API keys not re-read: the current keys stay');
     }

@@ -28,6 +28,10 @@ export interface Keyring {
   verify(presented: string): Caller | undefined;
   /** The tenants the keys name, sorted. */
   tenants(): string[];
+  /** The callers' ids (`key:<digest prefix>`), for telling which keys a re-read added or revoked. */
+  ids(): string[];
+  /** Whether a caller's key is still held: a stream opened with a revoked key is ended. */
+  holds(callerId: string): boolean;
   /** Takes the keys of another keyring (a re-read keys file); callers with removed keys are refused from then on. */
   replace(next: Keyring): void;
 }
@@ -117,6 +121,8 @@ function keyring(initial: StoredKey[]): Keyring {
       return found;
     },
     tenants: () => [...new Set(keys.map((k) => k.caller.tenant))].sort(),
+    ids: () => keys.map((k) => k.caller.id),
+    holds: (callerId: string) => keys.some((k) => k.caller.id === callerId),
     replace(next: Keyring) {
       keys = (next as typeof ring).keys();
     },

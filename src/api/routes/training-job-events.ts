@@ -48,7 +48,7 @@ const EXAMPLE =
 const format = ({ id, event, data }: FeedEvent) => `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 
 const trainingJobEvents: FastifyPluginAsyncTypebox = async (app) => {
-  const { jobs, jobEvents: hub, config, eventsHeartbeatMs = DEFAULT_HEARTBEAT_MS } = app.deps;
+  const { jobs, jobEvents: hub, config, keyring, eventsHeartbeatMs = DEFAULT_HEARTBEAT_MS } = app.deps;
   const slots = createStreamSlots({ perCaller: config.MAX_EVENT_STREAMS_PER_KEY, total: config.MAX_EVENT_STREAMS });
   const takeSlot = (caller: string, reply: FastifyReply) => {
     try {
@@ -103,7 +103,11 @@ const trainingJobEvents: FastifyPluginAsyncTypebox = async (app) => {
       const write = (text: string) => {
         if (!stream.writableEnded) stream.write(text);
       };
-      const heartbeat = setInterval(() => write(': ping\n\n'), eventsHeartbeatMs);
+      const heartbeat = setInterval(() => {
+        // A key revoked by a re-read keys file keeps no stream open past the next heartbeat.
+        if (keyring && request.caller && !keyring.holds(request.caller.id)) return end();
+        write(': ping\n\n');
+      }, eventsHeartbeatMs);
       const end = () => {
         if (!open.delete(end)) return;
         release();

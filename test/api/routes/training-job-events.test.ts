@@ -8,6 +8,7 @@ import type { Config } from '../../../src/config.js';
 import { STREAM_ID, compareIds } from '../../../src/queue/job-events.js';
 import { finalEventId } from '../../../src/queue/job-feed.js';
 import { createApiDeps } from '../../../src/runtime.js';
+import { keyringFromConfig } from '../../../src/api/api-keys.js';
 import type { TrainingJob } from '../../../src/schemas/job.js';
 import { testConfig } from '../../helpers/app.js';
 import { startWorker, waitFor, type RunningProcess } from '../../helpers/processes.js';
@@ -329,5 +330,41 @@ describe('GET /v1/training-jobs/:id/events: open streams per key and in all', ()
     const again = [await open(next.id, KEYS.a), await open(next.id, KEYS.a)];
     expect(again.map((c) => c.status)).toEqual([200, 200]);
     again.forEach((c) => c.abort());
+  });
+});
+
+describe('GET /v1/training-jobs/:id/events with a key revoked meanwhile', () => {
+  const KEEP = 'team-a-kept-key-aaaaaaaaaa';
+  const DROP = 'team-a-dropped-key-aaaaaaa';
+  let config: Config;
+  let s: Awaited<ReturnType<typeof startApp>>;
+  beforeAll(async () => {
+    config = await testConfig({ API_KEYS: `${KEEP}:train:team-a,${DROP}:train:team-a` });
+    s = await startApp(config, { eventsHeartbeatMs: 50 });
+  });
+  afterAll(async () => {
+    await s.app.close();
+    await s.closeDeps();
+    await rm(config.DATA_DIR, { recursive: true, force: true });
+  });
+
+  it("ends the revoked key's stream at its next heartbeat and keeps the other's open", async () => {
+    const auth = (key: string) => ({ authorization: `Bearer ${key}` });
+    const created = await s.app.inject({ method: 'POST', url: '/v1/training-jobs', payload: {}, headers: auth(KEEP) });
+    const job = created.json<TrainingJob>();
+    const kept = await connectSse(`${s.base}/v1/training-jobs/${job.id}/events`, auth(KEEP));
+    const dropped = await connectSse(`${s.base}/v1/training-jobs/${job.id}/events`, auth(DROP));
+    expect([kept.status, dropped.status]).toEqual([200, 200]);
+    expect((await dropped.next())?.event).toBe('state');
+    s.deps.keyring!.replace(keyringFromConfig({ API_KEYS: `${KEEP}:train:team-a`, API_KEYS_FILE: '' })!);
+    expect(await dropped.rest()).toEqual([]); // the server ended it
+    expect((await kept.next())?.event).toBe('state');
+    const pings = kept.comments.length;
+    const pending = kept.next(); // reads on: heartbeats keep coming to the kept key
+    await waitFor(async () => (kept.comments.length > pings + 2 ? true : undefined), 10_000, 20);
+    const res = await s.app.inject({ url: `/v1/training-jobs/${job.id}`, headers: auth(DROP) });
+    expect(res.statusCode).toBe(401);
+    kept.abort();
+    expect(await pending).toBeUndefined();
   });
 });
