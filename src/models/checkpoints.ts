@@ -2,12 +2,16 @@ import { UnavailableError } from '../errors.js';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../training/checkpoint.js';
 import { RESOURCE_ID } from '../schemas/common.js';
 import type { ObjectStorage } from '../storage/types.js';
+import { tenantStorage } from '../storage/prefixed.js';
+import { DEFAULT_TENANT } from '../schemas/tenant.js';
 
 export interface CheckpointStore {
   save(jobId: string, checkpoint: Checkpoint): Promise<void>;
   /** The job's last checkpoint, or undefined when there is none or it cannot be read; throws while storage is unavailable. */
   load(jobId: string): Promise<Checkpoint | undefined>;
   remove(jobId: string): Promise<void>;
+  /** A tenant's checkpoints, under its storage prefix (the default tenant's at the root, as before tenants). */
+  forTenant(tenant: string): CheckpointStore;
 }
 
 /**
@@ -15,7 +19,17 @@ export interface CheckpointStore {
  * whichever worker takes a job over finds it. Each save replaces the object whole (a rename
  * on disk, a single PUT on S3), so a crash mid-write leaves the previous checkpoint intact.
  */
-export function createCheckpointStore({ storage }: { storage: ObjectStorage }): CheckpointStore {
+export function createCheckpointStore({ storage: root }: { storage: ObjectStorage }): CheckpointStore {
+  const views = new Map<string, CheckpointStore>();
+  const forTenant = (tenant: string): CheckpointStore => {
+    let view = views.get(tenant);
+    if (!view) views.set(tenant, (view = tenantCheckpoints(tenantStorage(root, tenant), forTenant)));
+    return view;
+  };
+  return forTenant(DEFAULT_TENANT);
+}
+
+function tenantCheckpoints(storage: ObjectStorage, forTenant: (tenant: string) => CheckpointStore): CheckpointStore {
   const key = (jobId: string) => {
     if (!RESOURCE_ID.test(jobId)) throw new Error(`invalid job id for a checkpoint: ${jobId}`);
     return `checkpoints/${jobId}.ckpt`;
@@ -38,5 +52,6 @@ export function createCheckpointStore({ storage }: { storage: ObjectStorage }): 
     async remove(jobId) {
       await storage.delete(key(jobId));
     },
+    forTenant,
   };
 }

@@ -80,7 +80,7 @@ export function createJobService({
   redis: Redis;
   limits: JobLimits;
   quota?: QueuedQuota;
-  checkpoints?: Pick<CheckpointStore, 'remove'>;
+  checkpoints?: { forTenant(tenant: string): Pick<CheckpointStore, 'remove'> };
   queue: TrainingQueue;
   /** The datasets of a tenant: a job trains only on its own tenant's uploads or the built-ins. */
   datasets: { forTenant(tenant: string): Pick<DatasetStore, 'get'> };
@@ -298,7 +298,7 @@ export function createJobService({
           await tombstones.put(cancelled);
           // After the tombstone: a reader of the events stream finds the cancelled job in place.
           await publishCancelled(client, prefixOf(queue), id);
-          await checkpoints?.remove(id); // an earlier attempt may have left one
+          await checkpoints?.forTenant(current.tenant ?? DEFAULT_TENANT).remove(id); // an earlier attempt may have left one
           return cancelled;
         }
       }

@@ -76,19 +76,20 @@ export async function runTrainingJob(
     parent: signal,
     record: (runMs) => job.recordRunTime(runMs),
   });
+  // The tenant comes from the job's data, checked against the tenant pattern above.
+  const tenant = data.tenant ?? DEFAULT_TENANT;
+  const checkpoints = deps.checkpoints.forTenant(tenant);
   try {
     if (clock.spentMs() >= limitSeconds * 1000) throw new TrainingAbortedError(ABORT_TIMEOUT);
     checkShape(data.params, deps.limits);
-    // The tenant comes from the job's data, checked against the tenant pattern above.
-    const tenant = data.tenant ?? DEFAULT_TENANT;
     const dataset = await deps.datasets.forTenant(tenant).load(data.dataset);
     checkWork(data.params, dataset.train.count, deps.limits);
-    const resumeFrom = await deps.checkpoints.load(job.id);
+    const resumeFrom = await checkpoints.load(job.id);
     const history: Progress['history'] = [...(resumeFrom?.history ?? [])];
     const outcome = await train(dataset, data.params, {
       signal: clock.signal,
       resumeFrom,
-      onCheckpoint: (checkpoint) => deps.checkpoints.save(job.id, checkpoint),
+      onCheckpoint: (checkpoint) => checkpoints.save(job.id, checkpoint),
       onEpoch: async ({ epochs, samplesPerSecond, ...record }) => {
         history.splice(record.epoch - 1, history.length, record);
         const { epoch, loss, accuracy, valLoss, valAccuracy } = record;
@@ -119,7 +120,7 @@ export async function runTrainingJob(
         },
         outcome.model,
       );
-      await deps.checkpoints.remove(job.id);
+      await checkpoints.remove(job.id);
       return { modelId: saved.id, metrics: saved.metrics };
     } finally {
       outcome.model.dispose();
@@ -129,12 +130,12 @@ export async function runTrainingJob(
       throw new HandBackError('worker shutting down');
     }
     if (err instanceof TrainingAbortedError) {
-      await deps.checkpoints.remove(job.id);
+      await checkpoints.remove(job.id);
       throw err.reason === ABORT_TIMEOUT ? timedOut() : new PermanentJobError(CANCELLED_REASON);
     }
     // A dataset that cannot be had (missing files, an offline download) fails the job at once.
     if ((err instanceof DomainError && err.isPermanent) || isDatasetLoadFailure(err)) {
-      await deps.checkpoints.remove(job.id);
+      await checkpoints.remove(job.id);
       throw new PermanentJobError(err.message);
     }
     throw err;

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { CheckpointStore } from '../models/checkpoints.js';
 import type { Progress, TrainingJobData, TrainingJobResult } from '../schemas/job.js';
 import { TRAINING_QUEUE, type TrainJobName } from '../queue/training-queue.js';
+import { DEFAULT_TENANT, TENANT_NAME } from '../schemas/tenant.js';
 
 export type TrainingWorker = Worker<TrainingJobData, TrainingJobResult, TrainJobName>;
 
@@ -13,7 +14,7 @@ export interface WorkerSettings {
   prefix: string;
   concurrency: number;
   logger: Logger;
-  checkpoints: Pick<CheckpointStore, 'remove'>;
+  checkpoints: { forTenant(tenant: string): Pick<CheckpointStore, 'remove'> };
   /** A dead worker's job is taken over within about lockMs + stalledCheckMs. */
   lockMs: number;
   stalledCheckMs: number;
@@ -85,12 +86,17 @@ export function createTrainingWorker({
     // No attempt follows: the checkpoint has nothing left to resume. Event handlers are not awaited.
     if (final)
       void checkpoints
+        .forTenant(jobTenant(job.data))
         .remove(job.id!)
         .catch((e: unknown) => logger.warn({ jobId: job.id, err: (e as Error).message }, 'checkpoint not removed'));
   });
   worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
   return worker;
 }
+
+/** The tenant a job's data names, when it is one; the job's own checks ran in its training process. */
+const jobTenant = (data: Partial<TrainingJobData> | undefined): string =>
+  typeof data?.tenant === 'string' && TENANT_NAME.test(data.tenant) ? data.tenant : DEFAULT_TENANT;
 
 /** Whether a failed attempt is the job's last: BullMQ retries it otherwise. */
 export function isFinalFailure(job: Pick<Job, 'attemptsMade' | 'opts'>, err: Error): boolean {

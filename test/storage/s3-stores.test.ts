@@ -132,6 +132,18 @@ describe('checkpoints on S3', () => {
     await store.remove('job-1'); // already gone: no error
   });
 
+  it("keeps a tenant's checkpoints under its own prefix, out of every other tenant's reach", async () => {
+    const storage = s3.storage(prefix());
+    const store = createCheckpointStore({ storage });
+    await store.forTenant('team-a').save('job-3', checkpoint(3));
+    expect(await storage.list('tenants/team-a/checkpoints/')).toEqual(['tenants/team-a/checkpoints/job-3.ckpt']);
+    expect(await store.load('job-3')).toBeUndefined();
+    expect(await store.forTenant('team-b').load('job-3')).toBeUndefined();
+    expect(await createCheckpointStore({ storage }).forTenant('team-a').load('job-3')).toEqual(checkpoint(3));
+    await store.forTenant('team-a').remove('job-3');
+    expect(await storage.list('tenants/')).toEqual([]);
+  });
+
   it('treats an unreadable checkpoint as none', async () => {
     const storage = s3.storage(prefix());
     await storage.put('checkpoints/job-2.ckpt', Buffer.from([200, 0, 0, 0, 123]));
