@@ -69,12 +69,17 @@ RUN set -eu; \
 FROM base AS runtime
 ENV NODE_ENV=production \
     DATA_DIR=/data
-# OpenBLAS's shared library only (the pthread build), which the addon links against; apt's
-# caches go (about 110 MB where the base image does not clean them itself).
+# OpenBLAS's shared library only (the pthread build), which the addon links against; jemalloc,
+# which hands back what libvips frees after a large image (glibc's malloc keeps much of it:
+# sharp's own advice); Fashion-MNIST, so that the built-in dataset is there. apt's caches go
+# (about 110 MB where the base image does not clean them itself).
 RUN apt-get update -qq \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libopenblas0-pthread >/dev/null \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+       libopenblas0-pthread libjemalloc2 dataset-fashion-mnist >/dev/null \
+    && ln -s "$(find /usr/lib -name libjemalloc.so.2 | head -n 1)" /usr/local/lib/libjemalloc.so.2 \
     && apt-get clean \
     && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
+ENV LD_PRELOAD=/usr/local/lib/libjemalloc.so.2
 # A named volume mounted on /data starts as a copy of this directory, ownership included.
 RUN mkdir -p /data && chown node:node /data
 COPY package.json ./

@@ -1,5 +1,5 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 
 /** Small helpers for the benchmark: processes, ports, polling, wrk, /proc readings, table rows. */
 
@@ -13,6 +13,24 @@ export interface Proc {
 
 /** A TCP port free at the time of asking, for a process that must be told its port up front. */
 export { freePort } from '../test/helpers/net.js';
+
+const JEMALLOC = [
+  '/usr/local/lib/libjemalloc.so.2',
+  '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2',
+  '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2',
+];
+
+/**
+ * The service's processes run with jemalloc, as the Docker image runs them, when the library is
+ * here (Debian's libjemalloc2): glibc's malloc keeps much of what libvips frees while it decodes
+ * large images. The anchors keep their defaults.
+ */
+export function serviceAllocator(): { env: Record<string, string>; name: string } {
+  const lib = JEMALLOC.find((path) => existsSync(path));
+  return lib
+    ? { env: { LD_PRELOAD: lib }, name: 'jemalloc' }
+    : { env: {}, name: 'glibc malloc (libjemalloc2 not installed)' };
+}
 
 export async function start(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: string, cwd?: string) {
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });

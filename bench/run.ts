@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { freePort, hasCommand, start, waitHttp, type Proc, type Row } from './lib.js';
+import { freePort, hasCommand, serviceAllocator, start, waitHttp, type Proc, type Row } from './lib.js';
 import { attackRows, underAttack } from './under-attack.js';
 import { benchAnchors, hasTorch as torchInstalled, python } from './anchors.js';
 import { benchBackends } from './training.js';
@@ -40,6 +40,7 @@ async function main() {
   const work = mkdtempSync(join(tmpdir(), 'trainyard-bench-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
+  const allocator = serviceAllocator();
   const env = {
     PORT: String(port),
     DATA_DIR: work,
@@ -53,8 +54,11 @@ async function main() {
     // The bench polls jobs far faster than any client should (it times their start).
     RATE_LIMIT_READ_PER_MINUTE: '0',
     WORKER_METRICS_PORT: '0',
+    ...allocator.env,
   };
-  console.error(`bench (${full ? 'full' : 'quick'}): ${dataset}, ${EPOCHS} epoch(s), ${cpus().length} cores`);
+  console.error(
+    `bench (${full ? 'full' : 'quick'}): ${dataset}, ${EPOCHS} epoch(s), ${cpus().length} cores, service allocator ${allocator.name}`,
+  );
   const procs: Proc[] = [];
   try {
     const api = await start(process.execPath, ['dist/server.js'], env, '', root);

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCorpus, runCase, startArena } from '../test/helpers/hostile/harness.js';
 import sharp from 'sharp';
-import { fmt, rssMb, sampleRss, sleep, wrk, type LoadResult, type Row } from './lib.js';
+import { fmt, rssMb, sampleRss, serviceAllocator, sleep, wrk, type LoadResult, type Row } from './lib.js';
 
 export interface AttackFigures {
   cases: number;
@@ -41,6 +41,7 @@ export async function underAttack(opts: { work: string; png: string; seconds: nu
     ...env,
     RATE_LIMIT_PREDICT_PER_MINUTE: '0',
     LOG_LEVEL: 'error',
+    ...serviceAllocator().env,
   });
   try {
     const api = arena.apis.keyed;
