@@ -81,9 +81,27 @@ module.exports = {
     {
       name: 'dashboard-uses-only-schemas',
       severity: 'error',
-      comment: 'The dashboard runs in the browser: of the service it may know only the schemas (as types).',
+      comment:
+        'The dashboard runs in the browser: of the service it may know only the schemas and the ' +
+        "client's generated API types.",
       from: { path: '^web/src/' },
-      to: { path: '^src/', pathNot: '^src/schemas/' },
+      to: { path: '^src/', pathNot: ['^src/schemas/', '^src/client/api-types[.]ts$'] },
+    },
+    {
+      name: 'client-stands-alone',
+      severity: 'error',
+      comment:
+        'The typed client is a library for users (`trainyard/client`): it speaks HTTP and knows the ' +
+        'API from its generated types only, never the server code.',
+      from: { path: '^src/client/' },
+      to: { path: '^src/', pathNot: '^src/client/' },
+    },
+    {
+      name: 'cli-speaks-through-the-client',
+      severity: 'error',
+      comment: 'The trainyard command is a client of the API like any other: it reaches it through src/client only.',
+      from: { path: '^src/cli/trainyard' },
+      to: { path: '^src/', pathNot: ['^src/client/', '^src/cli/trainyard'] },
     },
     {
       name: 'dashboard-imports-schema-types-only',
@@ -105,7 +123,8 @@ module.exports = {
       comment:
         'The image installs only dependencies (npm ci --omit=dev): a devDependency imported ' +
         'from src/ works in tests and fails in production.',
-      from: { path: '^src/' },
+      // The client types' generator runs only on a development checkout (`npm run openapi`).
+      from: { path: '^src/', pathNot: '^src/cli/client-types[.]ts$' },
       to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'], pathNot: '^node_modules/@types/' },
     },
     {

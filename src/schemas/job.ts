@@ -33,6 +33,16 @@ export const ProgressSchema = Type.Object({
   valAccuracy: Type.Optional(Type.Number()),
   samplesPerSecond: Nullable(Type.Number({ description: 'Training throughput of the last epoch' })),
   history: Type.Array(EpochRecordSchema),
+  current: Type.Optional(
+    Type.Object(
+      {
+        epoch: Type.Integer({ minimum: 1 }),
+        samples: Type.Integer({ minimum: 0, description: 'Training samples of this epoch done so far' }),
+        samplesTotal: Type.Integer({ minimum: 0 }),
+      },
+      { description: 'The epoch under way, reported about once a second while it runs' },
+    ),
+  ),
 });
 
 export const TrainingJobSchema = Type.Object(

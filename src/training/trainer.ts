@@ -18,6 +18,12 @@ export interface EpochReport extends EpochRecord {
   samplesPerSecond: number;
 }
 
+export interface EpochSamples {
+  epoch: number;
+  samples: number;
+  samplesTotal: number;
+}
+
 export interface TrainOutcome {
   model: tf.Sequential;
   history: EpochRecord[];
@@ -30,6 +36,8 @@ export interface TrainHooks {
   onEpoch?: (report: EpochReport) => void | Promise<void>;
   /** Checked between batches: training stops after the current batch once it is aborted. */
   signal?: AbortSignal;
+  /** Within an epoch, about once a second: the samples of the running epoch trained so far. */
+  onSamples?: (report: EpochSamples) => void;
   /** Called after every epoch, before onEpoch, with the state to resume from. */
   onCheckpoint?: (checkpoint: Checkpoint) => Promise<void>;
   /** A checkpoint of this same run: training continues after its epoch. Others are ignored. */
@@ -40,6 +48,8 @@ export interface TrainHooks {
 
 /** How often a training loop gives its event loop a turn (IPC, abort messages, timers). */
 const YIELD_EVERY_MS = 50;
+/** How often `onSamples` hears how far the running epoch has got. */
+const SAMPLES_EVERY_MS = 1000;
 
 export class TrainingAbortedError extends Error {
   constructor(readonly reason: unknown) {
@@ -86,12 +96,17 @@ export async function train(
       const started = performance.now();
       let lastYield = started;
       shuffle(trainIdx, rng);
+      let lastReport = started;
       for (let from = 0; from < trainIdx.length; from += batch) {
         engine.step(from, Math.min(batch, trainIdx.length - from));
         if (performance.now() - lastYield > YIELD_EVERY_MS) {
           await new Promise((resolve) => setImmediate(resolve));
           lastYield = performance.now();
           checkAbort();
+          if (hooks.onSamples && lastYield - lastReport >= SAMPLES_EVERY_MS) {
+            lastReport = lastYield;
+            hooks.onSamples({ epoch, samples: Math.min(from + batch, trainIdx.length), samplesTotal: trainIdx.length });
+          }
         }
       }
       const [lossSum, correct] = await engine.takeTotals();

@@ -86,6 +86,16 @@ export async function runTrainingJob(
     checkWork(data.params, dataset.train.count, deps.limits);
     const resumeFrom = await checkpoints.load(job.id);
     const history: Progress['history'] = [...(resumeFrom?.history ?? [])];
+    // The last epoch's report, which the reports within the next epoch repeat beside `current`.
+    const resumed = history.at(-1);
+    let last: Progress = {
+      epoch: history.length,
+      epochs: data.params.epochs,
+      loss: resumed?.loss ?? null,
+      accuracy: resumed?.accuracy ?? null,
+      samplesPerSecond: null,
+      history,
+    };
     const outcome = await train(dataset, data.params, {
       signal: clock.signal,
       resumeFrom,
@@ -93,7 +103,7 @@ export async function runTrainingJob(
       onEpoch: async ({ epochs, samplesPerSecond, ...record }) => {
         history.splice(record.epoch - 1, history.length, record);
         const { epoch, loss, accuracy, valLoss, valAccuracy } = record;
-        await job.updateProgress({
+        last = {
           epoch,
           epochs,
           loss,
@@ -101,8 +111,11 @@ export async function runTrainingJob(
           ...(valLoss === undefined ? {} : { valLoss, valAccuracy }),
           samplesPerSecond,
           history,
-        });
+        };
+        await job.updateProgress(last);
       },
+      // Not awaited: a report that fails (Redis away a moment) is superseded by the next one.
+      onSamples: (current) => void job.updateProgress({ ...last, current }).catch(() => {}),
     });
     try {
       const saved = await deps.models.forTenant(tenant).save(

@@ -1,18 +1,18 @@
-// Types from the service's own schemas, so a change there fails this build; values only from
+// The API's types as the typed client has them, generated from openapi.yaml (src/client), so
+// that the dashboard, the CLI and the client share one description of the API; values only from
 // schema files that import no schema library (job-states.ts).
-import type { Static } from '@sinclair/typebox';
-import type { ErrorBody, FieldError } from '../../src/schemas/common.js';
-import type { DatasetResource } from '../../src/schemas/dataset.js';
-import type { JobState, Progress, TrainingJob } from '../../src/schemas/job.js';
-import type { ModelMetadata } from '../../src/schemas/model.js';
-import type { PredictResponseSchema } from '../../src/schemas/predict.js';
+import type { components } from '../../src/client/api-types.js';
 
-export type { DatasetResource, ErrorBody, FieldError, JobState, Progress, TrainingJob };
-
+type Schemas = components['schemas'];
+export type TrainingJob = Schemas['TrainingJob'];
+export type JobState = TrainingJob['state'];
+export type Progress = TrainingJob['progress'];
+export type DatasetResource = Schemas['Dataset'];
+export type ErrorBody = Schemas['Error'];
+export type FieldError = NonNullable<ErrorBody['errors']>[number];
 /** Models stored before per-class metrics were computed have no confusionMatrix or perClass. */
-export type Model = ModelMetadata;
-
-export type PredictResponse = Static<typeof PredictResponseSchema>;
+export type Model = Schemas['Model'];
+export type PredictResponse = Schemas['PredictResponse'];
 
 export interface ListOf<T> {
   items: T[];

@@ -27,7 +27,8 @@ const DESCRIPTION = `Server-Sent Events (text/event-stream). Every event has an 
 \`Last-Event-ID\` gets the events it missed, then live ones, none twice.
 
 - \`state\`: \`{"state": "queued" | "running" | ...}\` on every state change
-- \`progress\`: after each epoch, the same object as the job's \`progress\`
+- \`progress\`: after each epoch, the same object as the job's \`progress\`; within an epoch, about once a
+  second, the same with \`current\` (the samples of the running epoch done so far)
 - \`completed\` / \`failed\` / \`cancelled\`: the full job resource, as GET /v1/training-jobs/{id}
   answers it; the server then ends the stream
 

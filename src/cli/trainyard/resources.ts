@@ -1,0 +1,153 @@
+import { readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import type { UploadPart } from '../../client/index.js';
+import type { Context } from './jobs.js';
+import { UsageError, count, percent, print, printJson, table } from './output.js';
+
+/** Files a command reads are bounded: the service would refuse larger ones anyway. */
+const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
+const MAX_DATASET_FILE_BYTES = 4 * 1024 * 1024 * 1024;
+
+async function readBounded(path: string, max: number): Promise<Uint8Array> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isFile()) throw new UsageError(`${path}: no such file`);
+  if (info.size > max) throw new UsageError(`${path}: ${count(info.size)} bytes, more than ${count(max)}`);
+  return readFile(path);
+}
+
+/** The IDX field a file is, from its name as MNIST's files are named (train-images-idx3-ubyte.gz, t10k-labels…). */
+function idxField(path: string): string | undefined {
+  const name = basename(path).toLowerCase();
+  const split = /t10k|test/.test(name) ? 'test' : /train/.test(name) ? 'train' : undefined;
+  const kind = /images|idx3/.test(name) ? 'Images' : /labels|idx1/.test(name) ? 'Labels' : undefined;
+  return split && kind ? `${split}${kind}` : undefined;
+}
+
+export function resourceCommands(program: Command, ctx: Context): void {
+  program
+    .command('models')
+    .description('List models, newest first')
+    .action(async () => {
+      const models = await ctx.client().listModels();
+      const io = ctx.io();
+      if (io.json) return printJson(io, models);
+      table(
+        io,
+        ['ID', 'DATASET', 'TEST ACC', 'BACKEND', 'CREATED', 'NAME'],
+        models.map((m) => [m.id, m.dataset, percent(m.metrics.testAccuracy), m.backend, m.createdAt, m.name]),
+      );
+    });
+
+  program
+    .command('model <id>')
+    .description('Show one model: its metrics, parameters and the job that made it')
+    .action(async (id: string) => {
+      const m = await ctx.client().getModel(id);
+      const io = ctx.io();
+      if (io.json) return printJson(io, m);
+      table(
+        io,
+        ['FIELD', 'VALUE'],
+        [
+          ['id', m.id],
+          ['name', m.name],
+          ['dataset', m.dataset],
+          ['job', m.jobId],
+          ['backend', m.backend],
+          ['test accuracy', percent(m.metrics.testAccuracy)],
+          ['hidden layers', m.params.hiddenLayers.join(',')],
+          ['epochs', m.params.epochs],
+          ['seed', m.params.seed],
+          ['size', `${count(m.sizeBytes)} bytes`],
+          ['created', m.createdAt],
+        ],
+      );
+    });
+
+  const datasets = program
+    .command('datasets')
+    .description('List datasets (built-in and uploaded); `datasets upload` adds one');
+  datasets.action(async () => {
+    const list = await ctx.client().listDatasets();
+    const io = ctx.io();
+    if (io.json) return printJson(io, list);
+    table(
+      io,
+      ['ID', 'BUILT-IN', 'TRAIN', 'TEST', 'AVAILABLE', 'NAME'],
+      list.map((d) => [
+        d.id,
+        d.builtin ? 'yes' : 'no',
+        count(d.trainSize),
+        count(d.testSize),
+        d.available ? 'yes' : `no: ${d.note ?? ''}`,
+        d.name,
+      ]),
+    );
+  });
+  datasets
+    .command('upload <files...>')
+    .description('Upload four IDX files (train/test images and labels, .gz allowed), told apart by their names')
+    .requiredOption('--name <name>', "the dataset's name")
+    .action(async (files: string[], opts: { name: string }) => {
+      const fields = new Map<string, string>();
+      for (const file of files) {
+        const field = idxField(file);
+        if (!field)
+          throw new UsageError(
+            `${file}: cannot tell which IDX file this is (its name should say train or t10k/test, and images or labels)`,
+          );
+        if (fields.has(field)) throw new UsageError(`${file} and ${fields.get(field)} are both ${field}`);
+        fields.set(field, file);
+      }
+      const missing = ['trainImages', 'trainLabels', 'testImages', 'testLabels'].filter((f) => !fields.has(f));
+      if (missing.length > 0) throw new UsageError(`missing ${missing.join(', ')}: give the four IDX files`);
+      const parts: UploadPart[] = [];
+      for (const [field, file] of fields) {
+        parts.push({ field, filename: basename(file), data: await readBounded(file, MAX_DATASET_FILE_BYTES) });
+      }
+      const io = ctx.io();
+      const tty = !!io.out.isTTY && !io.json;
+      const bar = tty
+        ? new cliProgress.SingleBar(
+            { format: 'upload [{bar}] {percentage}% | {value}/{total} bytes', stream: io.out, hideCursor: true },
+            cliProgress.Presets.shades_classic,
+          )
+        : undefined;
+      bar?.start(1, 0);
+      try {
+        const dataset = await ctx.client().uploadDataset(opts.name, parts, (sent, total) => {
+          bar?.setTotal(total);
+          bar?.update(sent);
+        });
+        bar?.stop();
+        if (io.json) printJson(io, dataset);
+        else
+          print(
+            io,
+            `dataset ${dataset.id} stored: ${count(dataset.trainSize)} training and ${count(dataset.testSize)} test images`,
+          );
+      } finally {
+        bar?.stop();
+      }
+    });
+
+  program
+    .command('predict <images...>')
+    .description('Classify image files (PNG, JPEG, WebP, GIF, BMP) with a model, or the default one')
+    .option('--model <id>', 'the model to use (default: the service picks)')
+    .action(async (paths: string[], opts: { model?: string }) => {
+      const images = [];
+      for (const path of paths) images.push({ name: basename(path), data: await readBounded(path, MAX_IMAGE_BYTES) });
+      const answer = await ctx.client().predict(images, { model: opts.model });
+      const io = ctx.io();
+      if (io.json) return printJson(io, answer);
+      table(
+        io,
+        ['FILE', 'LABEL', 'CONFIDENCE'],
+        answer.predictions.map((p, i) => [paths[i], p.label, percent(p.confidence)]),
+      );
+      print(io, `model ${answer.modelId}`);
+    });
+}
