@@ -130,7 +130,7 @@ export const ConfigSchema = Type.Object({
     0,
     100_000,
     20,
-    'jobs one key (or IP) may have waiting in the queue; past it a submission is a 429; 0: no limit',
+    'jobs one tenant (one key within `default`, one IP without keys) may have waiting in the queue; past it a submission is a 429; 0: no limit',
   ),
   WORKER_METRICS_PORT: Int(0, 65535, 9464, "port of a worker's Prometheus `GET /metrics`; 0: not served"),
   FASHION_MNIST_DIR: Type.String({
@@ -168,20 +168,20 @@ export const ConfigSchema = Type.Object({
     1,
     100_000,
     20,
-    'uploaded datasets one key (or IP) may keep stored, uploads in flight included; past it an upload is a 429',
+    'uploaded datasets one tenant (one key within `default`, one IP without keys) may keep stored, uploads in flight included; past it an upload is a 429',
   ),
   MAX_DATASET_STORAGE_PER_KEY: Int(
     1024,
     1024 ** 4,
     1024 ** 3,
-    'bytes (uncompressed) of uploaded datasets one key (or IP) may keep stored or be uploading; past it a 413',
+    'bytes (uncompressed) of uploaded datasets one tenant (one key within `default`, one IP without keys) may keep stored or be uploading; past it a 413',
   ),
   MAX_DATASET_IMAGES: Int(1, 10_000_000, 250_000, 'most images (train + test) in one uploaded dataset; past it a 413'),
   MAX_UPLOADS_IN_FLIGHT_PER_KEY: Int(
     1,
     1000,
     2,
-    'dataset uploads one key (or IP) may have running at once; past it a 429 with `Retry-After`',
+    'dataset uploads one tenant (one key within `default`, one IP without keys) may have running at once; past it a 429 with `Retry-After`',
   ),
   MAX_UPLOADS_IN_FLIGHT: Int(
     1,
@@ -211,7 +211,7 @@ export const ConfigSchema = Type.Object({
     0,
     100_000,
     4,
-    'jobs one key (or IP) may have running at once; its others wait in the queue without using an attempt; 0: no limit',
+    'jobs one tenant (one key within `default`, one IP without keys) may have running at once; its others wait in the queue without using an attempt; 0: no limit',
   ),
   MAX_BATCH_UNITS: Int(
     1,
@@ -241,7 +241,7 @@ export const ConfigSchema = Type.Object({
     1024 * 1024,
     16 * 1024 ** 3,
     64 * 1024 * 1024,
-    'most bytes of prediction bodies the API reads at once, each counted at its `Content-Length` (chunked: as it arrives); one key may hold half; past it a 503 `SERVER_BUSY` with `Retry-After`',
+    'most bytes of prediction bodies the API reads at once, each counted at its `Content-Length` (chunked: as it arrives); one tenant (one key within `default`) may hold half; past it a 503 `SERVER_BUSY` with `Retry-After`',
   ),
   MODEL_CACHE_BYTES: Int(
     1024 * 1024,
@@ -253,7 +253,7 @@ export const ConfigSchema = Type.Object({
     0,
     100_000,
     10,
-    'event streams one API key (or IP without keys) may hold open on one API process; past it a 429 `TOO_MANY_STREAMS`; 0: no limit',
+    'event streams one tenant (one key within `default`, one IP without keys) may hold open on one API process; past it a 429 `TOO_MANY_STREAMS`; 0: no limit',
   ),
   MAX_EVENT_STREAMS: Int(
     0,

@@ -1,4 +1,4 @@
-import { keyringFromConfig, type Keyring } from './api/api-keys.js';
+import { keyringFromConfig, sameCaller, type Keyring } from './api/api-keys.js';
 import { buildApp } from './app.js';
 import { ConfigError, configOrExit, type Config } from './config.js';
 import { createLogger } from './logger.js';
@@ -37,14 +37,18 @@ function reloadKeysOnHangup(config: Config, keyring: Keyring, logger: Logger): v
     try {
       const next = keyringFromConfig(config);
       if (!next) throw new ConfigError('API_KEYS/API_KEYS_FILE hold no key');
-      const before = new Set(keyring.ids());
-      const after = new Set(next.ids());
-      const revoked = [...before].filter((id) => !after.has(id));
-      const added = [...after].filter((id) => !before.has(id));
+      const before = new Map(keyring.callers().map((c) => [c.id, c]));
+      const after = new Map(next.callers().map((c) => [c.id, c]));
+      const revoked = [...before.keys()].filter((id) => !after.has(id));
+      const added = [...after.keys()].filter((id) => !before.has(id));
+      // A key moved to another tenant or given other scopes: its streams end as a revoked key's do.
+      const changed = [...after.values()]
+        .filter((c) => before.has(c.id) && !sameCaller(before.get(c.id)!, c))
+        .map((c) => c.id);
       keyring.replace(next);
       // A file caught half-written (not replaced by a rename) revokes keys silently: say which.
-      const log = revoked.length > 0 ? logger.warn.bind(logger) : logger.info.bind(logger);
-      log({ keys: next.size, tenants: next.tenants(), added, revoked }, 'API keys re-read');
+      const log = revoked.length + changed.length > 0 ? logger.warn.bind(logger) : logger.info.bind(logger);
+      log({ keys: next.size, tenants: next.tenants(), added, revoked, changed }, 'API keys re-read');
     } catch (err) {
       logger.error({ err: (err as Error).message }, 'API keys not re-read: the current keys stay');
     }

@@ -28,10 +28,10 @@ export interface Keyring {
   verify(presented: string): Caller | undefined;
   /** The tenants the keys name, sorted. */
   tenants(): string[];
-  /** The callers' ids (`key:<digest prefix>`), for telling which keys a re-read added or revoked. */
-  ids(): string[];
-  /** Whether a caller's key is still held: a stream opened with a revoked key is ended. */
-  holds(callerId: string): boolean;
+  /** The callers (id `key:<digest prefix>`, tenant, scopes), for telling what a re-read changed. */
+  callers(): Caller[];
+  /** Whether a caller's key is still held with the same tenant and scopes: a stream opened otherwise is ended. */
+  holds(caller: Caller): boolean;
   /** Takes the keys of another keyring (a re-read keys file); callers with removed keys are refused from then on. */
   replace(next: Keyring): void;
 }
@@ -105,6 +105,10 @@ export function parseApiKeys(text: string, source: string): Keyring {
   return keyring(keys);
 }
 
+/** One key with the same tenant and scopes: a re-read that moves a key or narrows it makes another caller. */
+export const sameCaller = (a: Caller, b: Caller): boolean =>
+  a.id === b.id && a.tenant === b.tenant && [...a.scopes].sort().join('+') === [...b.scopes].sort().join('+');
+
 function keyring(initial: StoredKey[]): Keyring {
   let keys = initial;
   const ring = {
@@ -121,8 +125,8 @@ function keyring(initial: StoredKey[]): Keyring {
       return found;
     },
     tenants: () => [...new Set(keys.map((k) => k.caller.tenant))].sort(),
-    ids: () => keys.map((k) => k.caller.id),
-    holds: (callerId: string) => keys.some((k) => k.caller.id === callerId),
+    callers: () => keys.map((k) => k.caller),
+    holds: (caller: Caller) => keys.some((k) => sameCaller(k.caller, caller)),
     replace(next: Keyring) {
       keys = (next as typeof ring).keys();
     },

@@ -25,7 +25,7 @@ export function createBodyBudget(total: number): BodyBudget {
       // A body larger than the whole budget is still read once nothing else is (its own limit bounds it).
       if (mine > 0 && mine + bytes > perCaller)
         throw new UnavailableError(
-          `your requests already have ${mib(mine)} of bodies being read, at most ${mib(perCaller)} per key (half of MAX_PREDICT_BODY_BYTES); retry shortly`,
+          `your requests already have ${mib(mine)} of bodies being read, at most ${mib(perCaller)} per tenant (half of MAX_PREDICT_BODY_BYTES); retry shortly`,
           'SERVER_BUSY',
         );
       if (all > 0 && all + bytes > total)

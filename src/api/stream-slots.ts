@@ -27,7 +27,7 @@ export function createStreamSlots({ perCaller, total }: { perCaller: number; tot
       const mine = byCaller.get(caller) ?? 0;
       if (perCaller > 0 && mine >= perCaller) {
         throw new TooManyRequestsError(
-          `you already have ${mine} event streams open, the limit per key (MAX_EVENT_STREAMS_PER_KEY is ${perCaller}); close one, or poll GET /v1/training-jobs/{id}`,
+          `you already have ${mine} event streams open, the limit per tenant (MAX_EVENT_STREAMS_PER_KEY is ${perCaller}); close one, or poll GET /v1/training-jobs/{id}`,
           'TOO_MANY_STREAMS',
         );
       }

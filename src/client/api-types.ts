@@ -675,7 +675,7 @@ export interface paths {
      *     epoch). A reconnect whose missed events are no longer kept, or lie too far back, gets the job's
      *     current state and progress, as a new connection does.
      *
-     *     Each API key (or client IP, without keys) may hold MAX_EVENT_STREAMS_PER_KEY streams open on one
+     *     Each tenant (each key within `default`, each client IP without keys) may hold MAX_EVENT_STREAMS_PER_KEY streams open on one
      *     server, and a server MAX_EVENT_STREAMS in all: past either, a 429 `TOO_MANY_STREAMS` with `Retry-After`.
      */
     get: {

@@ -58,8 +58,8 @@ export interface JobService {
   usesDataset(datasetId: string, tenant?: string): Promise<boolean>;
   /** A queued job is removed and cancelled at once; a running one stops after its current batch. */
   cancel(id: string, tenant?: TenantScope): Promise<TrainingJob>;
-  /** Forgets a finished job. */
-  remove(id: string, tenant?: TenantScope): Promise<void>;
+  /** Forgets a finished job; answers it as it was. */
+  remove(id: string, tenant?: TenantScope): Promise<TrainingJob>;
   /** How many jobs are in each state (for metrics); for one tenant, counted from its own index. */
   counts(tenant?: string): Promise<Record<JobState, number>>;
   /** Tenants that have submitted jobs or stored datasets. */
@@ -155,7 +155,10 @@ export function createJobService({
   async function find(id: string, scope: TenantScope): Promise<TrainingJob | undefined> {
     const job = await queue.getJob(id);
     if (job) {
-      if (scope !== undefined && (job.data.tenant ?? DEFAULT_TENANT) !== scope) return undefined;
+      if (scope !== undefined && (job.data.tenant ?? DEFAULT_TENANT) !== scope) {
+        await tombstones.get(id); // the reads of a missing id, so that the time taken tells nothing
+        return undefined;
+      }
       const state = toJobState(await job.getState());
       // The record was read before the job finished, the state after: read the record again,
       // or a completed job would show no model and no metrics.
@@ -313,6 +316,7 @@ export function createJobService({
       }
       if (!(await tombstones.remove(id))) await (await queue.getJob(id))?.remove();
       await index.drop(current.tenant ?? DEFAULT_TENANT, [id]);
+      return current;
     },
 
     async counts(tenant) {

@@ -60,7 +60,10 @@ export function createTrainingWorker({
     maxStalledCount: 2,
   });
   worker.on('active', (job) =>
-    logger.info({ jobId: job.id, dataset: job.data.dataset, params: job.data.params }, 'training job started'),
+    logger.info(
+      { jobId: job.id, tenant: jobTenant(job.data), dataset: job.data.dataset, params: job.data.params },
+      'training job started',
+    ),
   );
   worker.on('progress', (job, progress) => {
     const p = progress as Progress;
@@ -77,12 +80,18 @@ export function createTrainingWorker({
     );
   });
   worker.on('completed', (job, result) =>
-    logger.info({ jobId: job.id, modelId: result.modelId, metrics: result.metrics }, 'training job completed'),
+    logger.info(
+      { jobId: job.id, tenant: jobTenant(job.data), modelId: result.modelId, metrics: result.metrics },
+      'training job completed',
+    ),
   );
   worker.on('failed', (job, err) => {
     if (!job) return;
     const final = isFinalFailure(job, err);
-    logger.warn({ jobId: job.id, attemptsMade: job.attemptsMade, final, err: err.message }, 'training job failed');
+    logger.warn(
+      { jobId: job.id, tenant: jobTenant(job.data), attemptsMade: job.attemptsMade, final, err: err.message },
+      'training job failed',
+    );
     // No attempt follows: the checkpoint has nothing left to resume. Event handlers are not awaited.
     if (final)
       void checkpoints

@@ -10,7 +10,7 @@ describe('createBodyBudget', () => {
     const a1 = budget.take('a', 3 * MiB);
     expect(() => budget.take('a', 2 * MiB)).toThrow(UnavailableError);
     expect(() => budget.take('a', 2 * MiB)).toThrow(
-      'your requests already have 3.0 MiB of bodies being read, at most 4.0 MiB per key',
+      'your requests already have 3.0 MiB of bodies being read, at most 4.0 MiB per tenant',
     );
     const a2 = budget.take('a', 1 * MiB);
     budget.take('b', 3 * MiB);

@@ -49,14 +49,13 @@ const tenant = createTenantBadge(() => {
 // After a key is entered (or forgotten), load everything again with it.
 setKeyPrompt(
   createKeyDialog(() => {
-    void tenant.refresh();
-    void form.loadDatasets();
+    // The datasets after the tenant: an admin's are those of its own tenant.
+    void tenant.refresh().then(() => form.loadDatasets());
     void jobs.refresh();
     void models.refresh();
   }),
 );
 
-void tenant.refresh();
-void form.loadDatasets();
+void tenant.refresh().then(() => form.loadDatasets());
 void jobs.refresh();
 void models.refresh();

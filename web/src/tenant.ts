@@ -11,6 +11,15 @@ interface WhoAmI {
 /** The tenant filter an admin picked ('' for every tenant); other keys always see their own tenant. */
 let filter = '';
 
+/** The key's own tenant when it is an admin's (whose listings otherwise show every tenant). */
+let adminOwn = '';
+
+/**
+ * `?tenant=<own>` for an admin, whose jobs run in its own tenant: the datasets it can train on
+ * are the built-ins and its own tenant's, not every tenant's it can see.
+ */
+export const ownTenantQuery = (): string => (adminOwn ? `?tenant=${encodeURIComponent(adminOwn)}` : '');
+
 /** `&tenant=…` for the listings while an admin filters by tenant, else nothing. */
 export const tenantQuery = (): string => (filter ? `&tenant=${encodeURIComponent(filter)}` : '');
 
@@ -33,6 +42,7 @@ export function createTenantBadge(onFilter: () => void) {
         badge.textContent = me.keyed ? `Tenant: ${me.tenant}` : 'Open mode (no API keys)';
         badge.hidden = false;
         const admin = me.scopes.includes('admin');
+        adminOwn = admin ? me.tenant : '';
         select.hidden = !admin;
         if (!admin) {
           filter = '';
@@ -47,6 +57,7 @@ export function createTenantBadge(onFilter: () => void) {
         // Without a valid key there is no tenant to show; the key dialog says why.
         badge.hidden = true;
         select.hidden = true;
+        adminOwn = '';
       }
     },
   };

@@ -86,6 +86,7 @@ export default fp(async function auth(app: FastifyInstance) {
         scopes: ['train', 'predict'],
         quotaOwner: quotaOwnerOf(DEFAULT_TENANT, id),
       };
+      reply.log = request.log = request.log.child({ caller: id, tenant: DEFAULT_TENANT });
       return;
     }
     const token = bearerToken(request);

@@ -39,7 +39,7 @@ a finished job that missed the final event gets that event alone (the job it car
 epoch). A reconnect whose missed events are no longer kept, or lie too far back, gets the job's
 current state and progress, as a new connection does.
 
-Each API key (or client IP, without keys) may hold MAX_EVENT_STREAMS_PER_KEY streams open on one
+Each tenant (each key within \`default\`, each client IP without keys) may hold MAX_EVENT_STREAMS_PER_KEY streams open on one
 server, and a server MAX_EVENT_STREAMS in all: past either, a 429 \`TOO_MANY_STREAMS\` with \`Retry-After\`.`;
 
 const EXAMPLE =
@@ -105,8 +105,9 @@ const trainingJobEvents: FastifyPluginAsyncTypebox = async (app) => {
         if (!stream.writableEnded) stream.write(text);
       };
       const heartbeat = setInterval(() => {
-        // A key revoked by a re-read keys file keeps no stream open past the next heartbeat.
-        if (keyring && request.caller && !keyring.holds(request.caller.id)) return end();
+        // A key revoked, moved to another tenant or narrowed by a re-read keys file keeps no stream
+        // open past the next heartbeat.
+        if (keyring && request.caller && !keyring.holds(request.caller)) return end();
         write(': ping\n\n');
       }, eventsHeartbeatMs);
       const end = () => {

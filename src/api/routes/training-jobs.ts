@@ -120,8 +120,8 @@ const trainingJobs: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await jobs.remove(request.params.id, idScope(request));
-      request.log.info({ job: request.params.id }, 'training job deleted');
+      const job = await jobs.remove(request.params.id, idScope(request));
+      request.log.info({ job: job.id, owner: job.tenant }, 'training job deleted');
       return reply.status(204).send(null);
     },
   );

@@ -125,7 +125,7 @@ const file: CaseFile = {
         for (const t of refused) {
           expect(t).toMatch(/^HTTP\/1\.1 503 /);
           expect(t).toMatch(/"code":"SERVER_BUSY"/);
-          expect(t).toMatch(/of bodies being read, at most 32\.0 MiB per key \(half of MAX_PREDICT_BODY_BYTES\)/);
+          expect(t).toMatch(/of bodies being read, at most 32\.0 MiB per tenant \(half of MAX_PREDICT_BODY_BYTES\)/);
         }
         // The reservations go with the connections: the same key predicts again.
         await new Promise((r) => setTimeout(r, 300));

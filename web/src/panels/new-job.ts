@@ -1,5 +1,6 @@
 import { ApiError, api, errorMessage, postJson } from '../api.js';
 import { byId, h, showError } from '../dom.js';
+import { ownTenantQuery } from '../tenant.js';
 import type { DatasetResource, ListOf, ParamSchema, TrainingJob } from '../types.js';
 
 const LABELS: Record<string, string> = {
@@ -174,7 +175,7 @@ export function createNewJobForm(onCreated: (job: TrainingJob) => void, announce
     const select = byId<HTMLSelectElement>('dataset');
     const hint = byId('hint-dataset');
     try {
-      const { items } = await api<ListOf<DatasetResource>>('/v1/datasets');
+      const { items } = await api<ListOf<DatasetResource>>(`/v1/datasets${ownTenantQuery()}`);
       const previous = select.value;
       select.replaceChildren(
         ...items.map((d) =>
