@@ -30,7 +30,10 @@ export interface AttackFigures {
 const ATTACKERS = 3;
 const ATTACK_SECONDS = 30;
 
-const scrape = async (url: string) => (await fetch(`${url}/metrics`)).text();
+/** The keyed API's metrics, read with its admin key. */
+let adminKey = '';
+const scrape = async (url: string) =>
+  (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${adminKey}` } })).text();
 const sample = (text: string, name: string) => Number(new RegExp(`^${name} ([\\d.e+-]+)$`, 'm').exec(text)?.[1]);
 
 export async function underAttack(opts: { work: string; png: string; seconds: number }): Promise<AttackFigures> {
@@ -45,6 +48,7 @@ export async function underAttack(opts: { work: string; png: string; seconds: nu
   });
   try {
     const api = arena.apis.keyed;
+    adminKey = arena.keys.admin;
     const script = join(opts.work, 'attack-png.lua');
     writeFileSync(
       script,

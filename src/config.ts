@@ -108,7 +108,8 @@ export const ConfigSchema = Type.Object({
   }),
   METRICS_KEY: Type.String({
     default: '',
-    description: 'if set, `GET /metrics` of the API and of every worker needs `Authorization: Bearer <METRICS_KEY>`',
+    description:
+      "if set, `GET /metrics` of the API and of every worker needs `Authorization: Bearer <METRICS_KEY>` (the API's also takes an admin key, and needs one when API keys are set without this)",
   }),
   CORS_ORIGINS: Type.String({
     default: '',

@@ -8,7 +8,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Prometheus metrics (text format); needs `Authorization: Bearer <METRICS_KEY>` when that is set */
+    /** Prometheus metrics (text format); with API keys, needs `Authorization: Bearer` with METRICS_KEY or an admin key */
     get: {
       parameters: {
         query?: never;

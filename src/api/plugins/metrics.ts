@@ -7,12 +7,15 @@ import { bearerToken } from './auth.js';
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
 /**
- * Prometheus metrics at `GET /metrics`, open unless METRICS_KEY is set. Every response is
- * timed by route template (not by URL, which would make a series per id).
+ * Prometheus metrics at `GET /metrics`: with METRICS_KEY, that key or an admin key; with API
+ * keys but no METRICS_KEY, an admin key (the counts tell one tenant of another's activity); open
+ * only while the whole service is. Every response is timed by route template (not by URL, which
+ * would make a series per id).
  */
 export default fp(async function metrics(app: FastifyInstance) {
-  const { metrics, config } = app.deps;
+  const { metrics, config, keyring } = app.deps;
   const expected = config.METRICS_KEY ? digest(config.METRICS_KEY) : undefined;
+  const isAdminKey = (token: string) => !!keyring?.verify(token)?.scopes.includes('admin');
 
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpDuration.observe(
@@ -26,16 +29,24 @@ export default fp(async function metrics(app: FastifyInstance) {
     {
       schema: {
         tags: ['health'],
-        summary: 'Prometheus metrics (text format); needs `Authorization: Bearer <METRICS_KEY>` when that is set',
+        summary:
+          'Prometheus metrics (text format); with API keys, needs `Authorization: Bearer` with METRICS_KEY or an admin key',
         produces: ['text/plain'],
       },
     },
     async (request, reply) => {
-      if (expected) {
+      if (expected || keyring) {
         const token = bearerToken(request);
-        if (token === undefined || !timingSafeEqual(digest(token), expected)) {
+        const allowed =
+          token !== undefined && ((expected && timingSafeEqual(digest(token), expected)) || isAdminKey(token));
+        if (!allowed) {
           void reply.header('www-authenticate', 'Bearer realm="metrics"');
-          throw new UnauthorizedError('metrics need "Authorization: Bearer <METRICS_KEY>"', 'UNAUTHORIZED');
+          throw new UnauthorizedError(
+            expected
+              ? 'metrics need "Authorization: Bearer <METRICS_KEY>" or an admin key'
+              : 'metrics need an admin key ("Authorization: Bearer <key>"), or set METRICS_KEY for the scraper',
+            'UNAUTHORIZED',
+          );
         }
       }
       const text = await metrics.registry.metrics();

@@ -76,10 +76,11 @@ describe('API keys on /v1 routes', () => {
     }
   });
 
-  it('keeps health checks, docs and metrics open', async () => {
+  it('keeps health checks and docs open, and metrics behind an admin key', async () => {
     expect((await call('GET', '/healthz')).statusCode).toBe(200);
     expect((await call('GET', '/readyz')).statusCode).toBe(200);
-    expect((await call('GET', '/metrics')).statusCode).toBe(200);
+    expect((await call('GET', '/metrics')).statusCode).toBe(401);
+    expect((await call('GET', '/metrics', TRAIN)).statusCode).toBe(401);
     expect((await call('GET', '/docs/json')).statusCode).toBe(200);
   });
 

@@ -99,3 +99,22 @@ describe('GET /metrics with METRICS_KEY', () => {
     expect(right.body).toContain('http_request_duration_seconds');
   });
 });
+
+describe('GET /metrics with API keys and no METRICS_KEY', () => {
+  const TRAIN = 'team-a-train-key-aaaaaaaa';
+  const ADMIN = 'operator-admin-key-bbbbbbb';
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp({ API_KEYS: `${TRAIN}:train:team-a,${ADMIN}:admin:ops` });
+  });
+  afterAll(() => t.close());
+
+  it("needs an admin key: a tenant's key would read every tenant's activity", async () => {
+    expectError(await t.app.inject({ url: '/metrics' }), 401, 'UNAUTHORIZED', /metrics need an admin key/);
+    const tenant = await t.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${TRAIN}` } });
+    expect(tenant.statusCode).toBe(401);
+    const admin = await t.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${ADMIN}` } });
+    expect(admin.statusCode).toBe(200);
+    expect(admin.body).toContain('http_request_duration_seconds');
+  });
+});

@@ -54,6 +54,7 @@ export async function startArena(redisUrl: string, env: Record<string, string> =
     train: `train-${randomBytes(12).toString('hex')}`,
     predict: `predict-${randomBytes(12).toString('hex')}`,
     otherTrain: `other-${randomBytes(12).toString('hex')}`,
+    admin: `admin-${randomBytes(12).toString('hex')}`,
   };
   const model = await storeTrainedModel({ models: createModelStore({ storage: createFsStorage({ dir: dataDir }) }) });
   const base: Record<string, string> = {
@@ -71,7 +72,10 @@ export async function startArena(redisUrl: string, env: Record<string, string> =
     ...env,
   };
   const [keyed, open] = await Promise.all([
-    startApi({ ...base, API_KEYS: `${keys.train}:train,${keys.predict}:predict,${keys.otherTrain}:train` }),
+    startApi({
+      ...base,
+      API_KEYS: `${keys.train}:train,${keys.predict}:predict,${keys.otherTrain}:train,${keys.admin}:admin:ops`,
+    }),
     startApi(base),
   ]);
   const apis = { keyed, open };
@@ -141,7 +145,7 @@ export function probeHealth(url: string, timeoutMs = 5000): { stop(): Promise<nu
   const loop = (async () => {
     while (running) {
       const res = await send(
-        { url, keys: { train: '', predict: '', otherTrain: '' }, modelId: '' },
+        { url, keys: { train: '', predict: '', otherTrain: '', admin: '' }, modelId: '' },
         {
           method: 'GET',
           path: '/healthz',

@@ -12,7 +12,7 @@ export interface HostileContext {
   /** Base URL (`http://127.0.0.1:<port>`) of the API process the case targets. */
   url: string;
   /** Keys of the keyed process (the open one ignores them). */
-  keys: { train: string; predict: string; otherTrain: string };
+  keys: { train: string; predict: string; otherTrain: string; admin: string };
   /** A trained model stored before the processes started (id usable in /v1/models/{id}/...). */
   modelId: string;
 }
