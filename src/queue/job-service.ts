@@ -86,7 +86,6 @@ export function createJobService({
   datasets: { forTenant(tenant: string): Pick<DatasetStore, 'get'> };
   retentionDays?: number;
 }): JobService {
-  const activeJobs = () => queue.getJobs([...BULL_STATES.queued, ...BULL_STATES.running]);
   // Our own keys go through a plain ioredis client: BullMQ's `queue.client` is an adapter
   // whose commands take other argument shapes (hset of an object, for one).
   const redis = async () => client;
@@ -335,9 +334,14 @@ export function createJobService({
     },
 
     async usesDataset(datasetId, tenant = DEFAULT_TENANT) {
-      return (await activeJobs()).some(
-        (j) => j?.data?.dataset === datasetId && (j.data.tenant ?? DEFAULT_TENANT) === tenant,
-      );
+      // The tenant's own queued and running jobs, from its index: other tenants' cost nothing.
+      // Queued first: a job that starts meanwhile is then found running.
+      await indexed();
+      const open = [
+        ...(await listTenantIn(tenant, 'queued', MAX_STATE_SCAN)),
+        ...(await listTenantIn(tenant, 'running', MAX_STATE_SCAN)),
+      ];
+      return open.some((j) => j.dataset === datasetId);
     },
 
     tenants: () => index.tenants(),

@@ -154,8 +154,9 @@ const datasets: FastifyPluginAsyncTypebox = async (app) => {
             fieldError('name', 'is required (1–100 characters)'),
           ]);
         }
-        const created = await session.commit(trimmed);
+        // Registered first: a tenant whose upload is stored is always among the admin's tenants.
         await jobs.registerTenant(tenant);
+        const created = await session.commit(trimmed);
         request.log.info({ dataset: created.id }, 'dataset uploaded');
         return await reply.status(201).header('location', `/v1/datasets/${created.id}`).send(shownTo(request, created));
       } catch (err) {
