@@ -86,6 +86,8 @@ COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/native/build/Release/trainyard_native.node ./native/build/Release/
+# The command-line client, as `trainyard` on the PATH (docker compose exec api trainyard jobs).
+RUN ln -s /app/dist/cli/trainyard.js /usr/local/bin/trainyard
 USER node
 EXPOSE 3000
 # (No spaces inside the script: podman's Docker API splits CMD arguments at whitespace.)

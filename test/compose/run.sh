@@ -227,4 +227,14 @@ grep -q '^http_request_duration_seconds_count{method="POST",route="/v1/predict",
   fail "GET /metrics does not count the prediction"
 say "ok: GET /metrics counts the requests"
 
+# The image carries Fashion-MNIST and the command-line client.
+code=$(http GET /v1/datasets)
+expect_status 200 "$code" "GET /v1/datasets"
+grep -q '"id":"fashion-mnist"[^}]*"available":true' "$tmp/body" || fail "fashion-mnist is not available in the image"
+say "ok: the built-in Fashion-MNIST is available"
+"${compose[@]}" exec -T api trainyard --url http://127.0.0.1:3000 jobs >"$tmp/cli.out" 2>&1 ||
+  fail "trainyard jobs in the api container failed: $(cat "$tmp/cli.out")"
+grep -q "$job1" "$tmp/cli.out" || fail "trainyard jobs does not list $job1: $(cat "$tmp/cli.out")"
+say "ok: trainyard in the image lists the jobs"
+
 say "compose test passed in $((SECONDS - started_at))s"
