@@ -38,6 +38,8 @@ export interface TrainHooks {
   signal?: AbortSignal;
   /** Within an epoch, about once a second: the samples of the running epoch trained so far. */
   onSamples?: (report: EpochSamples) => void;
+  /** How often onSamples is called at most (default 1000 ms). */
+  samplesEveryMs?: number;
   /** Called after every epoch, before onEpoch, with the state to resume from. */
   onCheckpoint?: (checkpoint: Checkpoint) => Promise<void>;
   /** A checkpoint of this same run: training continues after its epoch. Others are ignored. */
@@ -103,7 +105,7 @@ export async function train(
           await new Promise((resolve) => setImmediate(resolve));
           lastYield = performance.now();
           checkAbort();
-          if (hooks.onSamples && lastYield - lastReport >= SAMPLES_EVERY_MS) {
+          if (hooks.onSamples && lastYield - lastReport >= (hooks.samplesEveryMs ?? SAMPLES_EVERY_MS)) {
             lastReport = lastYield;
             hooks.onSamples({ epoch, samples: Math.min(from + batch, trainIdx.length), samplesTotal: trainIdx.length });
           }

@@ -79,6 +79,23 @@ describe('train', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it("reports the running epoch's samples between epochs, growing, never past the epoch", async () => {
+    const seen: { epoch: number; samples: number; samplesTotal: number }[] = [];
+    // A wide network one sample at a time: the epoch lasts long enough for several reports.
+    const out = await train(dataset, params({ epochs: 1, batchSize: 2, hiddenLayers: [256, 256] }), {
+      onSamples: (r) => void seen.push(r),
+      samplesEveryMs: 0,
+    });
+    out.model.dispose();
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((r) => r.epoch === 1 && r.samplesTotal === dataset.train.count)).toBe(true);
+    expect(
+      seen.every(
+        (r, i) => r.samples > 0 && r.samples <= r.samplesTotal && (i === 0 || r.samples > seen[i - 1]!.samples),
+      ),
+    ).toBe(true);
+  });
+
   it('stops between batches when aborted', async () => {
     const controller = new AbortController();
     const started = train(dataset, params({ epochs: 100, batchSize: 1 }), { signal: controller.signal });
