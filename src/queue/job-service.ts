@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { JobType } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './redis.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import {
   JOB_STATES,
