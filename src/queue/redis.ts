@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { parseRedisTarget, redactUrl, type RedisSettings, type RedisTarget } from './redis-target.js';
 
@@ -70,7 +71,10 @@ export function createRedis(
     };
     return new Cluster(t.nodes, clusterOpts);
   }
-  const tls = t.tls ? { tls: { ...t.tls, ...(t.kind === 'single' ? { servername: t.host } : {}) } } : {};
+  // The name sent (SNI) and checked against the certificate is the host's; an IP is checked as such.
+  const tls = t.tls
+    ? { tls: { ...t.tls, ...(t.kind === 'single' && !isIP(t.host) ? { servername: t.host } : {}) } }
+    : {};
   if (t.kind === 'sentinel') {
     return new Redis({
       ...opts,
@@ -170,10 +174,10 @@ export function explainConnectError(err: unknown): string {
     return `${message}: check REDIS_USERNAME / REDIS_PASSWORD or the URL's credentials`;
   if (/NOAUTH/.test(message)) return `${message}: this Redis needs a password (REDIS_PASSWORD or the URL)`;
   if (/NOPERM/.test(message)) return `${message}: the ACL user lacks a permission the service needs`;
-  if (/certificate|self.signed|UNABLE_TO_VERIFY|CERT_/i.test(message + code))
-    return `${message}: the server's certificate is not trusted; set REDIS_TLS_CA_FILE to the CA that signed it`;
   if (/altnames|Hostname\/IP does not match/i.test(message))
     return `${message}: the certificate does not name this host; connect by a name it holds`;
+  if (/certificate|self.signed|UNABLE_TO_VERIFY|CERT_/i.test(message + code))
+    return `${message}: the server's certificate is not trusted; set REDIS_TLS_CA_FILE to the CA that signed it`;
   if (/wrong version number|packet length too long|ECONNRESET/i.test(message + code))
     return `${message}: is this port speaking TLS? rediss:// needs a TLS port, redis:// a plain one`;
   return message;
