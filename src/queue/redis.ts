@@ -87,8 +87,10 @@ export function createRedis(
       sentinelPassword: t.sentinelPassword,
       enableTLSForSentinelMode: t.tls !== undefined,
       ...(t.tls ? { sentinelTLS: t.tls } : {}),
-      // Sentinel announces the new primary on +switch-master: reconnect then, not on the next error.
-      failoverDetector: true,
+      // Not ioredis' failoverDetector: its disconnect on +switch-master can land while the client
+      // is asking the sentinels, which ends the client for good. Sentinel closes the old primary's
+      // clients when it demotes it, and a READONLY reply reconnects too (below).
+      reconnectOnError: (err: Error) => (err.message.startsWith('READONLY') ? 2 : false),
       sentinelRetryStrategy: retry,
       sentinelCommandTimeout: 1000,
     });
