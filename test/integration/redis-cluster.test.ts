@@ -17,9 +17,10 @@ const A = 'cluster-a-key-0123456789abcdef';
 const B = 'cluster-b-key-0123456789abcdef';
 
 /**
- * The integration path of one Redis, against a Redis Cluster of three primaries: real API and
- * worker processes given `redis+cluster://`, two tenants, a job followed to its model, a replay,
- * cancels. Afterwards every key the service and BullMQ wrote sits in the hash tag's one slot.
+ * The integration path of one Redis, against a Redis Cluster of three primaries with a replica
+ * each: real API and worker processes given `redis+cluster://`, two tenants, a job followed to
+ * its model, a replay, cancels. Every key the service and BullMQ wrote sits in the hash tag's one
+ * slot. Last, that slot's primary is killed while a job trains: its replica takes over.
  */
 describe('the service on a Redis Cluster', () => {
   let cluster: RedisClusterTopology;
@@ -47,8 +48,10 @@ describe('the service on a Redis Cluster', () => {
   const job = async (key: string, id: string) =>
     (await call(key, `/v1/training-jobs/${id}`)).body as unknown as TrainingJob;
 
+  const clusterClient = () => new Cluster(cluster.nodes.map((n) => ({ host: '127.0.0.1', port: n.port })));
+
   beforeAll(async () => {
-    cluster = await startRedisCluster(3);
+    cluster = await startRedisCluster(3, 1);
     const c = await testConfig({
       REDIS_URL: cluster.url,
       QUEUE_PREFIX: `{ty-test-${randomBytes(4).toString('hex')}}`,
@@ -71,6 +74,7 @@ describe('the service on a Redis Cluster', () => {
       .split('\n')
       .find((l) => l.includes('redis reachable'))!;
     expect(JSON.parse(line).redis).toMatchObject({ mode: 'cluster', nodes: cluster.url.slice(16).split(',') });
+    expect(cluster.nodes).toHaveLength(6);
   });
 
   it('trains, streams events, predicts, replays an idempotent submit and keeps tenants apart', async () => {
@@ -168,5 +172,58 @@ describe('the service on a Redis Cluster', () => {
     } finally {
       client.disconnect();
     }
+  });
+
+  it("survives the loss of the slot's primary while a job trains", async () => {
+    const client = clusterClient();
+    let port: number;
+    try {
+      await waitFor(async () => (client.status === 'ready' ? true : undefined), 10_000);
+      const slot = await client.cluster('KEYSLOT', `${config.QUEUE_PREFIX}:training:events`);
+      const ranges = await client.cluster('SLOTS');
+      port = ranges.find(([from, to]) => from <= slot && slot <= to)![2]![1];
+    } finally {
+      client.disconnect();
+    }
+    const { headers, payload } = await multipart([['name', 'failover'], ...Object.entries(makeIdxFiles(2000, 100))]);
+    const dataset = (await call(A, '/v1/datasets', { method: 'POST', headers, body: new Uint8Array(payload) })).body
+      .id as string;
+    const id = (await submit(A, { dataset, epochs: 5, batchSize: 8, seed: 3 })).body.id as string;
+    await waitFor(async () => ((await job(A, id)).progress.epoch >= 1 ? true : undefined), 60_000, 50);
+
+    const statuses: { at: number; status: number; retryAfter: string | null }[] = [];
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        const res = await fetch(`${base}/v1/training-jobs/${id}`, {
+          headers: { authorization: `Bearer ${A}` },
+          signal: AbortSignal.timeout(5000),
+        });
+        await res.arrayBuffer();
+        statuses.push({ at: Date.now(), status: res.status, retryAfter: res.headers.get('retry-after') });
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    await cluster.nodes.find((n) => n.port === port)!.kill();
+    const done = await waitFor(
+      async () => {
+        const res = await call(A, `/v1/training-jobs/${id}`);
+        const state = res.status === 200 ? (res.body.state as string) : undefined;
+        return state === 'completed' || state === 'failed' ? (res.body as unknown as TrainingJob) : undefined;
+      },
+      150_000,
+      200,
+    );
+    polling = false;
+    await poller;
+    expect([done.state, done.error]).toEqual(['completed', null]);
+    expect(done.progress.history.map((h) => h.epoch)).toEqual([1, 2, 3, 4, 5]);
+    expect(statuses.every((s) => s.status === 200 || (s.status === 503 && s.retryAfter === '5'))).toBe(true);
+    const first503 = statuses.find((s) => s.status === 503);
+    if (first503) {
+      const back = statuses.find((s) => s.at > first503.at && s.status === 200)!;
+      console.log(`cluster primary lost: blackout ${back.at - first503.at} ms (first 503 to first 200)`);
+    }
+    expect(statuses.at(-1)!.status).toBe(200);
   });
 });
