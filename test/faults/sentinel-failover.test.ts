@@ -10,6 +10,9 @@ import { freePort } from '../helpers/net.js';
 import { startApi, startWorker, waitFor, type RunningProcess } from '../helpers/processes.js';
 import { startSentinelTopology, type SentinelTopology } from '../helpers/redis-topologies.js';
 
+const DATA_PASSWORD = 'data-node-secret';
+const SENTINEL_PASSWORD = 'sentinel-secret';
+
 interface Answer {
   at: number;
   status: number;
@@ -29,8 +32,14 @@ describe('a Sentinel failover while jobs train', { timeout: 180_000 }, () => {
   let base: string;
 
   beforeAll(async () => {
-    topology = await startSentinelTopology();
-    const c = await testConfig({ REDIS_URL: topology.url, JOB_LOCK_MS: '5000', STALLED_CHECK_MS: '1000' });
+    // Passwords on the data nodes and on the sentinels, each given its own way.
+    topology = await startSentinelTopology({ password: DATA_PASSWORD, sentinelPassword: SENTINEL_PASSWORD });
+    const c = await testConfig({
+      REDIS_URL: topology.url.replace('redis+sentinel://', `redis+sentinel://:${DATA_PASSWORD}@`),
+      REDIS_SENTINEL_PASSWORD: SENTINEL_PASSWORD,
+      JOB_LOCK_MS: '5000',
+      STALLED_CHECK_MS: '1000',
+    });
     config = { ...c, PORT: await freePort() };
     base = `http://127.0.0.1:${config.PORT}`;
     [api, worker] = await Promise.all([startApi(config), startWorker(config)]);
@@ -50,6 +59,8 @@ describe('a Sentinel failover while jobs train', { timeout: 180_000 }, () => {
       .split('\n')
       .find((l) => l.includes('redis reachable'))!;
     expect(JSON.parse(line).redis).toMatchObject({ mode: 'sentinel', master: 'mymaster' });
+    expect(api.output() + worker.output()).not.toContain(DATA_PASSWORD);
+    expect(api.output() + worker.output()).not.toContain(SENTINEL_PASSWORD);
 
     const { headers, payload } = await multipart([['name', 'failover'], ...Object.entries(makeIdxFiles(2000, 100))]);
     const upload = await fetch(`${base}/v1/datasets`, { method: 'POST', headers, body: new Uint8Array(payload) });
@@ -131,7 +142,7 @@ describe('a Sentinel failover while jobs train', { timeout: 180_000 }, () => {
     // One model per job, and BullMQ recorded each job's completion once.
     const models = (await (await fetch(`${base}/v1/models`)).json()) as { items: { jobId: string }[] };
     expect(models.items.map((m) => m.jobId).sort()).toEqual([...ids].sort());
-    const redis = new Redis({ port: topology.replica.port, host: '127.0.0.1' });
+    const redis = new Redis({ port: topology.replica.port, host: '127.0.0.1', password: DATA_PASSWORD });
     try {
       const entries = await redis.xrange(`${config.QUEUE_PREFIX}:training:events`, '-', '+');
       const completions = entries

@@ -131,8 +131,14 @@ export async function startRedisCluster(primaries = 3, replicasPerPrimary = 0): 
   return { url: `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(',')}`, nodes, stop };
 }
 
-async function waitForInfo(port: number, section: string, wanted: RegExp, timeoutMs = 20_000): Promise<void> {
-  const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null });
+async function waitForInfo(
+  port: number,
+  section: string,
+  wanted: RegExp,
+  password?: string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const c = new Redis({ port, host: '127.0.0.1', password, lazyConnect: true, retryStrategy: () => null });
   c.on('error', () => {});
   try {
     await c.connect();
@@ -148,8 +154,8 @@ async function waitForInfo(port: number, section: string, wanted: RegExp, timeou
   }
 }
 
-async function waitForSentinel(port: number, timeoutMs = 30_000): Promise<void> {
-  const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null });
+async function waitForSentinel(port: number, password?: string, timeoutMs = 30_000): Promise<void> {
+  const c = new Redis({ port, host: '127.0.0.1', password, lazyConnect: true, retryStrategy: () => null });
   c.on('error', () => {});
   try {
     await c.connect();
@@ -178,15 +184,24 @@ export interface SentinelTopology {
 
 export const SENTINEL_MASTER = 'mymaster';
 
-/** A primary, a replica, three sentinels that fail over after a second without the primary. */
-export async function startSentinelTopology(): Promise<SentinelTopology> {
+/**
+ * A primary, a replica, three sentinels that fail over after a second without the primary. With
+ * `password`, the data nodes require it (replicas authenticate with it too) and with
+ * `sentinelPassword` the sentinels do.
+ */
+export async function startSentinelTopology(
+  opts: { password?: string; sentinelPassword?: string } = {},
+): Promise<SentinelTopology> {
+  const { password, sentinelPassword } = opts;
   const dir = await mkdtemp(join(tmpdir(), 'ty-sentinel-'));
   const primaryPort = await freePort();
   const replicaPort = await freePort();
-  const primary = await spawnRedis([...base(primaryPort), ...policy], primaryPort);
+  const auth = password ? ['--requirepass', password, '--masterauth', password] : [];
+  const primary = await spawnRedis([...base(primaryPort), ...policy, ...auth], primaryPort, password);
   const replica = await spawnRedis(
-    [...base(replicaPort), ...policy, '--replicaof', '127.0.0.1', String(primaryPort)],
+    [...base(replicaPort), ...policy, ...auth, '--replicaof', '127.0.0.1', String(primaryPort)],
     replicaPort,
+    password,
   );
   const started: RedisNode[] = [primary, replica];
   const stop = async () => {
@@ -194,7 +209,7 @@ export async function startSentinelTopology(): Promise<SentinelTopology> {
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await waitForInfo(replicaPort, 'replication', /master_link_status:up/);
+    await waitForInfo(replicaPort, 'replication', /master_link_status:up/, password);
     const sentinels: RedisNode[] = [];
     for (let i = 0; i < 3; i++) {
       const port = await freePort();
@@ -210,20 +225,23 @@ export async function startSentinelTopology(): Promise<SentinelTopology> {
           `sentinel down-after-milliseconds ${SENTINEL_MASTER} 1000`,
           `sentinel failover-timeout ${SENTINEL_MASTER} 10000`,
           `sentinel parallel-syncs ${SENTINEL_MASTER} 1`,
+          ...(password ? [`sentinel auth-pass ${SENTINEL_MASTER} ${password}`] : []),
+          ...(sentinelPassword ? [`requirepass ${sentinelPassword}`] : []),
           '',
         ].join('\n'),
       );
-      const node = await spawnRedis([file, '--sentinel'], port);
+      const node = await spawnRedis([file, '--sentinel'], port, sentinelPassword);
       started.push(node);
       sentinels.push(node);
     }
     // A failover needs a quorum that knows the replica and each other: wait for their hellos.
-    for (const s of sentinels) await waitForSentinel(s.port);
+    for (const s of sentinels) await waitForSentinel(s.port, sentinelPassword);
     const url = `redis+sentinel://${sentinels.map((s) => `127.0.0.1:${s.port}`).join(',')}/${SENTINEL_MASTER}`;
     const currentPrimaryPort = async () => {
       const c = new Redis({
         port: sentinels[2]!.port,
         host: '127.0.0.1',
+        password: sentinelPassword,
         lazyConnect: true,
         retryStrategy: () => null,
       });
