@@ -136,6 +136,19 @@ describe('the error handler tells a Redis that is away from one that refuses the
       clients.push(c);
       return c.get('k');
     });
+    // The API's cluster and Sentinel clients while no node, or no sentinel, answers.
+    app.get('/cluster-client', async () => {
+      const c = createRedis(urlSettings(`redis+cluster://${closedUrl.slice(8)}`), 'api');
+      c.on('error', () => {});
+      clients.push(c);
+      return c.get('{trainyard}:k');
+    });
+    app.get('/sentinel-client', async () => {
+      const c = createRedis(urlSettings(`redis+sentinel://${closedUrl.slice(8)}/mymaster`), 'api');
+      c.on('error', () => {});
+      clients.push(c);
+      return c.get('k');
+    });
     app.get('/max-retries', async () => client(closedUrl, { maxRetriesPerRequest: 0 }).get('k'));
     app.get('/refused', async () => {
       const socket = connect(Number(new URL(closedUrl).port), '127.0.0.1');
@@ -157,7 +170,7 @@ describe('the error handler tells a Redis that is away from one that refuses the
     for (const c of clients) c.disconnect();
   });
 
-  it.each(['/api-client', '/max-retries', '/refused', '/loading'])(
+  it.each(['/api-client', '/cluster-client', '/sentinel-client', '/max-retries', '/refused', '/loading'])(
     '%s: 503 REDIS_UNAVAILABLE with Retry-After',
     async (url) => {
       const res = await app.inject({ url });
