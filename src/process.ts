@@ -4,13 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import {
-  describeTarget,
-  explainConnectError,
-  parseRedisTarget,
-  redisUnreachableMessage,
-  withProbe,
-} from './queue/redis.js';
+import { describeTarget, parseRedisTarget, redisStartupFailure, withProbe } from './queue/redis.js';
 import { checkEvictionPolicy } from './queue/redis-checks.js';
 
 /**
@@ -27,13 +21,7 @@ export async function requireRedis(config: Config, logger: Logger): Promise<void
       return checkEvictionPolicy(client);
     });
   } catch (err) {
-    logger.fatal(
-      /NOAUTH|WRONGPASS|NOPERM|certificate|CERT_|altnames|self.signed/i.test(
-        String((err as Error).message) + ((err as NodeJS.ErrnoException).code ?? ''),
-      )
-        ? `Redis refused the connection: ${explainConnectError(err)}`
-        : redisUnreachableMessage(config, err),
-    );
+    logger.fatal(redisStartupFailure(config, err));
     process.exit(1);
   }
   logger.info({ redis: describeTarget(target) }, 'redis reachable');

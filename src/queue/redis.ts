@@ -149,7 +149,7 @@ export async function withProbe<T>(
     return await use(client);
   } catch (err) {
     // ioredis reports a refused AUTH as the connect's error only sometimes; the event has it.
-    throw lastError && !(err instanceof Error && /NOAUTH|WRONGPASS|NOPERM/.test(err.message)) ? lastError : err;
+    throw lastError && !(err instanceof Error && REFUSAL.test(err.message)) ? lastError : err;
   } finally {
     client.disconnect();
   }
@@ -159,11 +159,15 @@ export async function withProbe<T>(
 export const pingRedis = (settings: RedisSettings | RedisTarget | string, timeoutMs = 3000): Promise<void> =>
   withProbe(settings, async (c) => void (await c.ping()), timeoutMs);
 
-/** The start-up message when Redis does not answer: one line, with what to do. */
-export function redisUnreachableMessage(settings: RedisSettings, err: unknown): string {
-  const reason = explainConnectError(err);
+/** Redis answered and said no: credentials, permissions or the TLS handshake. */
+const REFUSAL = /NOAUTH|WRONGPASS|NOPERM|certificate|CERT_|altnames|self.signed/i;
+
+/** The start-up line when Redis cannot be used: one line, with what to check or do. */
+export function redisStartupFailure(settings: RedisSettings, err: unknown): string {
+  const text = `${(err as Error | undefined)?.message ?? String(err)}${(err as NodeJS.ErrnoException | undefined)?.code ?? ''}`;
+  if (REFUSAL.test(text)) return `Redis refused the connection: ${explainConnectError(err)}`;
   return (
-    `Redis is not reachable at ${redactUrl(settings.REDIS_URL)} (${reason}). Start one with ` +
+    `Redis is not reachable at ${redactUrl(settings.REDIS_URL)} (${explainConnectError(err)}). Start one with ` +
     '`docker compose up -d redis` or `redis-server`, or point REDIS_URL at yours.'
   );
 }
