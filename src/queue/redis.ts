@@ -68,6 +68,11 @@ export function createRedis(
       retryDelayOnFailover: 200,
       retryDelayOnClusterDown: 200,
       slotsRefreshTimeout: Math.min(probeTimeoutMs, 2000),
+      // With TLS, connect by the names given, not the addresses they resolve to: certificates
+      // name hosts (ioredis' advice for managed clusters such as ElastiCache).
+      ...(t.tls
+        ? { dnsLookup: (address: string, done: (err: null, address: string) => void) => done(null, address) }
+        : {}),
     };
     return new Cluster(t.nodes, clusterOpts);
   }
