@@ -44,7 +44,16 @@ async function makeCa(dir: string, name: string): Promise<{ key: string; cert: s
   return { key, cert };
 }
 
-export async function startTlsRedis(opts: { maxmemoryPolicy?: string } = {}): Promise<TlsRedis> {
+export interface TlsFiles {
+  dir: string;
+  caFile: string;
+  otherCaFile: string;
+  cert: string;
+  key: string;
+}
+
+/** A CA, a server certificate it signed for 127.0.0.1 only, and another CA that signed nothing. */
+export async function makeTlsFiles(): Promise<TlsFiles> {
   const dir = await mkdtemp(join(tmpdir(), 'ty-tls-'));
   const ca = await makeCa(dir, 'test-ca');
   const other = await makeCa(dir, 'other-ca');
@@ -83,12 +92,17 @@ export async function startTlsRedis(opts: { maxmemoryPolicy?: string } = {}): Pr
     '-extfile',
     ext,
   ]);
-  const port = await freePort();
-  const user = 'trainyard';
-  const password = 'tls-acl-secret';
-  const aclFile = join(dir, 'users.acl');
-  await writeFile(aclFile, `user default off\nuser ${user} on >${password} ~* &* +@all\n`);
-  const args = [
+  return { dir, caFile: ca.cert, otherCaFile: other.cert, cert, key };
+}
+
+export const TLS_USER = 'trainyard';
+export const TLS_PASSWORD = 'tls-acl-secret';
+
+/** redis-server arguments: TLS only on `port`, the default user off and one ACL user. */
+export async function tlsServerArgs(files: TlsFiles, port: number): Promise<string[]> {
+  const aclFile = join(files.dir, 'users.acl');
+  await writeFile(aclFile, `user default off\nuser ${TLS_USER} on >${TLS_PASSWORD} ~* &* +@all\n`);
+  return [
     '--port',
     '0',
     '--tls-port',
@@ -100,18 +114,23 @@ export async function startTlsRedis(opts: { maxmemoryPolicy?: string } = {}): Pr
     '--appendonly',
     'no',
     '--tls-cert-file',
-    cert,
+    files.cert,
     '--tls-key-file',
-    key,
+    files.key,
     '--tls-ca-cert-file',
-    ca.cert,
+    files.caFile,
     '--tls-auth-clients',
     'no',
     '--aclfile',
     aclFile,
-    '--maxmemory-policy',
-    opts.maxmemoryPolicy ?? 'noeviction',
   ];
+}
+
+export async function startTlsRedis(opts: { maxmemoryPolicy?: string } = {}): Promise<TlsRedis> {
+  const files = await makeTlsFiles();
+  const dir = files.dir;
+  const port = await freePort();
+  const args = [...(await tlsServerArgs(files, port)), '--maxmemory-policy', opts.maxmemoryPolicy ?? 'noeviction'];
   const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -131,5 +150,13 @@ export async function startTlsRedis(opts: { maxmemoryPolicy?: string } = {}): Pr
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { port, dir, caFile: ca.cert, otherCaFile: other.cert, user, password, stop };
+  return {
+    port,
+    dir,
+    caFile: files.caFile,
+    otherCaFile: files.otherCaFile,
+    user: TLS_USER,
+    password: TLS_PASSWORD,
+    stop,
+  };
 }

@@ -1,11 +1,12 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
+import { tlsServerArgs, TLS_PASSWORD, TLS_USER, type TlsFiles } from './redis-tls.js';
 import { freePort } from './net.js';
 
 /**
@@ -42,7 +43,8 @@ async function freeClusterPort(taken: Set<number>): Promise<number> {
   }
 }
 
-async function spawnRedis(args: string[], port: number, password?: string): Promise<RedisNode> {
+/** Spawns one redis-server and waits for a PING through a client made with `client` (auth, TLS). */
+async function spawnRedis(args: string[], port: number, client: RedisOptions = {}): Promise<RedisNode> {
   const proc = spawn('redis-server', args, { stdio: 'ignore' });
   const failed = once(proc, 'error').then(([err]) => {
     throw new Error(`redis-server did not start: ${(err as Error).message}`);
@@ -58,7 +60,7 @@ async function spawnRedis(args: string[], port: number, password?: string): Prom
     },
   };
   for (let i = 0; i < 200; i++) {
-    const c = new Redis({ port, host: '127.0.0.1', password, lazyConnect: true, retryStrategy: () => null });
+    const c = new Redis({ port, host: '127.0.0.1', ...client, lazyConnect: true, retryStrategy: () => null });
     c.on('error', () => {});
     const up = await Promise.race([
       c.connect().then(
@@ -83,17 +85,30 @@ export interface RedisClusterTopology {
   stop(): Promise<void>;
 }
 
-/** `primaries` cluster primaries (and `replicasPerPrimary` replicas each), slots spread by redis-cli. */
-export async function startRedisCluster(primaries = 3, replicasPerPrimary = 0): Promise<RedisClusterTopology> {
+/**
+ * `primaries` cluster primaries (and `replicasPerPrimary` replicas each), slots spread by
+ * redis-cli. With `tls`, every node speaks TLS only (clients, the cluster bus and replication)
+ * and knows the ACL user of redis-tls.ts; the URL is then `rediss+cluster://`.
+ */
+export async function startRedisCluster(
+  primaries = 3,
+  replicasPerPrimary = 0,
+  tls?: TlsFiles,
+): Promise<RedisClusterTopology> {
   const dir = await mkdtemp(join(tmpdir(), 'ty-cluster-'));
   const taken = new Set<number>();
   const ports: number[] = [];
   for (let i = 0; i < primaries * (1 + replicasPerPrimary); i++) ports.push(await freeClusterPort(taken));
+  const client: RedisOptions = tls
+    ? { tls: { ca: await readFile(tls.caFile, 'utf8') }, username: TLS_USER, password: TLS_PASSWORD }
+    : {};
   const nodes = await Promise.all(
-    ports.map((port) =>
+    ports.map(async (port) =>
       spawnRedis(
         [
-          ...base(port),
+          ...(tls
+            ? [...(await tlsServerArgs(tls, port)), '--tls-cluster', 'yes', '--tls-replication', 'yes']
+            : base(port)),
           ...policy,
           '--cluster-enabled',
           'yes',
@@ -105,6 +120,7 @@ export async function startRedisCluster(primaries = 3, replicasPerPrimary = 0): 
           dir,
         ],
         port,
+        client,
       ),
     ),
   );
@@ -114,7 +130,9 @@ export async function startRedisCluster(primaries = 3, replicasPerPrimary = 0): 
   };
   try {
     const addresses = ports.map((p) => `127.0.0.1:${p}`);
+    const cliTls = tls ? ['--tls', '--cacert', tls.caFile, '--user', TLS_USER, '--pass', TLS_PASSWORD] : [];
     await run('redis-cli', [
+      ...cliTls,
       '--cluster',
       'create',
       ...addresses,
@@ -123,22 +141,23 @@ export async function startRedisCluster(primaries = 3, replicasPerPrimary = 0): 
       '--cluster-yes',
     ]);
     // Every node must agree that all slots are served before a client is given the cluster.
-    for (const port of ports) await waitForInfo(port, 'cluster', /cluster_state:ok/);
+    for (const port of ports) await waitForInfo(port, 'cluster', /cluster_state:ok/, client);
   } catch (err) {
     await stop();
     throw err;
   }
-  return { url: `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(',')}`, nodes, stop };
+  const scheme = tls ? 'rediss+cluster' : 'redis+cluster';
+  return { url: `${scheme}://${ports.map((p) => `127.0.0.1:${p}`).join(',')}`, nodes, stop };
 }
 
 async function waitForInfo(
   port: number,
   section: string,
   wanted: RegExp,
-  password?: string,
+  client: RedisOptions = {},
   timeoutMs = 20_000,
 ): Promise<void> {
-  const c = new Redis({ port, host: '127.0.0.1', password, lazyConnect: true, retryStrategy: () => null });
+  const c = new Redis({ port, host: '127.0.0.1', ...client, lazyConnect: true, retryStrategy: () => null });
   c.on('error', () => {});
   try {
     await c.connect();
@@ -197,11 +216,11 @@ export async function startSentinelTopology(
   const primaryPort = await freePort();
   const replicaPort = await freePort();
   const auth = password ? ['--requirepass', password, '--masterauth', password] : [];
-  const primary = await spawnRedis([...base(primaryPort), ...policy, ...auth], primaryPort, password);
+  const primary = await spawnRedis([...base(primaryPort), ...policy, ...auth], primaryPort, { password });
   const replica = await spawnRedis(
     [...base(replicaPort), ...policy, ...auth, '--replicaof', '127.0.0.1', String(primaryPort)],
     replicaPort,
-    password,
+    { password },
   );
   const started: RedisNode[] = [primary, replica];
   const stop = async () => {
@@ -209,7 +228,7 @@ export async function startSentinelTopology(
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await waitForInfo(replicaPort, 'replication', /master_link_status:up/, password);
+    await waitForInfo(replicaPort, 'replication', /master_link_status:up/, { password });
     const sentinels: RedisNode[] = [];
     for (let i = 0; i < 3; i++) {
       const port = await freePort();
@@ -230,7 +249,7 @@ export async function startSentinelTopology(
           '',
         ].join('\n'),
       );
-      const node = await spawnRedis([file, '--sentinel'], port, sentinelPassword);
+      const node = await spawnRedis([file, '--sentinel'], port, { password: sentinelPassword });
       started.push(node);
       sentinels.push(node);
     }

@@ -4,7 +4,8 @@ import type { Config } from '../../src/config.js';
 import { testConfig } from '../helpers/app.js';
 import { freePort } from '../helpers/net.js';
 import { startApi } from '../helpers/processes.js';
-import { startTlsRedis, type TlsRedis } from '../helpers/redis-tls.js';
+import { makeTlsFiles, startTlsRedis, TLS_PASSWORD, TLS_USER, type TlsRedis } from '../helpers/redis-tls.js';
+import { startRedisCluster } from '../helpers/redis-topologies.js';
 
 /**
  * The service against a redis-server that speaks TLS only and knows one ACL user: it starts with
@@ -114,5 +115,44 @@ describe('Redis over TLS with an ACL user', () => {
     expect(await refused(await config(evicting, { REDIS_REQUIRE_NOEVICTION: 'true' }))).toContain(
       'set noeviction (REDIS_REQUIRE_NOEVICTION=true refuses to start)',
     );
+  });
+
+  it('connects to a cluster that speaks TLS only, with the ACL user', async () => {
+    const files = await makeTlsFiles();
+    dirs.push(files.dir);
+    const cluster = await startRedisCluster(3, 0, files);
+    try {
+      const c = await testConfig({
+        REDIS_URL: cluster.url,
+        REDIS_TLS_CA_FILE: files.caFile,
+        REDIS_USERNAME: TLS_USER,
+        REDIS_PASSWORD: TLS_PASSWORD,
+        QUEUE_PREFIX: '{ty-tls-cluster}',
+      });
+      dirs.push(c.DATA_DIR);
+      const port = await freePort();
+      const api = await startApi({ ...c, PORT: port });
+      try {
+        const line = api
+          .output()
+          .split('\n')
+          .find((l) => l.includes('redis reachable'))!;
+        expect(JSON.parse(line).redis).toMatchObject({ mode: 'cluster', tls: true, user: TLS_USER });
+        const base = `http://127.0.0.1:${port}`;
+        const res = await fetch(`${base}/v1/training-jobs`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ epochs: 1 }),
+        });
+        expect(res.status).toBe(202);
+        const { id } = (await res.json()) as { id: string };
+        expect((await fetch(`${base}/v1/training-jobs/${id}`)).status).toBe(200);
+        expect(api.output()).not.toContain(TLS_PASSWORD);
+      } finally {
+        await api.stop();
+      }
+    } finally {
+      await cluster.stop();
+    }
   });
 });
