@@ -20,7 +20,7 @@ export default defineConfig({
       reportsDirectory: 'coverage',
       // The figures are worth seeing when a test failed too (the run fails either way).
       reportOnFailure: true,
-      // Measured in-process: 89.97% lines, 88.67% statements, 88.1% functions, 80.19% branches.
+      // Measured in-process: 88% lines, 86.84% statements, 87.33% functions, 77.82% branches.
       thresholds: { lines: 87, statements: 86, functions: 86, branches: 77 },
     },
   },

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { BACKEND_CHOICES } from './schemas/training-backends.js';
+import { parseRedisTarget, RedisSettingsError } from './queue/redis-target.js';
 
 /**
  * Every setting comes from the environment, is validated once at start-up and is then
@@ -13,14 +14,28 @@ export const ConfigSchema = Type.Object({
   PORT: Int(0, 65535, 3000, 'HTTP port of the API'),
   HOST: Type.String({ minLength: 1, default: '0.0.0.0', description: 'address the API listens on' }),
   REDIS_URL: Type.String({
-    pattern: '^rediss?://',
+    pattern: '^rediss?(\\+sentinel|\\+cluster)?://',
     default: 'redis://127.0.0.1:6379',
-    description: 'Redis holding the queue and job state',
+    description:
+      'Redis holding the queue and job state: `redis://` or `rediss://` (TLS) `[user:pass@]host:port[/db]`, `redis+sentinel://[user:pass@]host:26379,…/master[/db]`, `redis+cluster://[user:pass@]host:7000,host:7001,…` (see Scaling out)',
+  }),
+  REDIS_USERNAME: Type.String({ default: '', description: "ACL user of Redis's data nodes when the URL names none" }),
+  REDIS_PASSWORD: Type.String({ default: '', description: "password of Redis's data nodes when the URL holds none" }),
+  REDIS_TLS_CA_FILE: Type.String({
+    default: '',
+    description: "PEM file of the CA that signed Redis's certificate (`rediss…://` only); empty: the system's CAs",
+  }),
+  REDIS_SENTINEL_USERNAME: Type.String({ default: '', description: 'ACL user of the Sentinels, if they need one' }),
+  REDIS_SENTINEL_PASSWORD: Type.String({ default: '', description: 'password of the Sentinels, if they need one' }),
+  REDIS_REQUIRE_NOEVICTION: Type.Boolean({
+    default: false,
+    description:
+      "`true`: refuse to start when a Redis primary's `maxmemory-policy` is not `noeviction`; `false`: log a warning",
   }),
   QUEUE_PREFIX: Type.String({
     pattern: '^[A-Za-z0-9:_{}-]+$',
     default: 'trainyard',
-    description: 'prefix of every Redis key',
+    description: 'prefix of every Redis key; in cluster mode a hash tag, by default `{trainyard}`',
   }),
   DATA_DIR: Type.String({
     minLength: 1,
@@ -286,6 +301,16 @@ export type Config = Static<typeof ConfigSchema>;
 
 export class ConfigError extends Error {}
 
+function redisProblems(config: Config): string[] {
+  try {
+    parseRedisTarget(config);
+    return [];
+  } catch (err) {
+    if (err instanceof RedisSettingsError) return err.problems;
+    throw err;
+  }
+}
+
 /** Parses the environment; throws one ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const raw: Record<string, unknown> = {};
@@ -301,10 +326,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const why = choices ? `must be one of ${choices.join(', ')}` : e.message;
     return `${key}=${JSON.stringify(env[key])}: ${why}`;
   });
+  const config = candidate as Config;
+  // A cluster needs every key of the queue in one slot: its own default prefix is a hash tag.
+  if (/^rediss?\+cluster:/.test(String(config.REDIS_URL)) && !env.QUEUE_PREFIX) config.QUEUE_PREFIX = '{trainyard}';
+  if (problems.length === 0) problems.push(...redisProblems(config));
   if (problems.length > 0) {
     throw new ConfigError(`invalid configuration:\n  ${[...new Set(problems)].join('\n  ')}`);
   }
-  return candidate as Config;
+  return config;
 }
 
 /** The settings of this process, or one line on stderr and exit code 2 when they are wrong. */

@@ -4,17 +4,40 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { pingRedis, redactUrl, redisUnreachableMessage } from './queue/redis.js';
+import { describeTarget, parseRedisTarget, redisStartupFailure, withProbe } from './queue/redis.js';
+import { checkEvictionPolicy } from './queue/redis-checks.js';
 
-/** Fails start-up with one clear line when Redis does not answer. */
+/**
+ * Fails start-up with one clear line when Redis does not answer or refuses the credentials;
+ * logs the topology (never a password) and warns, or refuses with REDIS_REQUIRE_NOEVICTION,
+ * when a primary may evict keys.
+ */
 export async function requireRedis(config: Config, logger: Logger): Promise<void> {
+  const target = parseRedisTarget(config);
+  let eviction;
   try {
-    await pingRedis(config.REDIS_URL);
+    eviction = await withProbe(target, async (client) => {
+      await client.ping();
+      return checkEvictionPolicy(client);
+    });
   } catch (err) {
-    logger.fatal(redisUnreachableMessage(config.REDIS_URL, err));
+    logger.fatal(redisStartupFailure(config, err));
     process.exit(1);
   }
-  logger.debug({ redis: redactUrl(config.REDIS_URL) }, 'redis reachable');
+  logger.info({ redis: describeTarget(target) }, 'redis reachable');
+  for (const { node, policy } of eviction.evicting) {
+    const line = `Redis ${node} has maxmemory-policy ${policy}: under memory pressure it may evict a job's keys and lose the job; set noeviction`;
+    if (config.REDIS_REQUIRE_NOEVICTION) {
+      logger.fatal(`${line} (REDIS_REQUIRE_NOEVICTION=true refuses to start)`);
+      process.exit(1);
+    }
+    logger.warn(`${line} (REDIS_REQUIRE_NOEVICTION=true would refuse to start)`);
+  }
+  if (eviction.unknown.length > 0)
+    logger.warn(
+      { nodes: eviction.unknown },
+      'could not read maxmemory-policy (INFO refused): make sure it is noeviction',
+    );
 }
 
 /**

@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import type { AppDeps } from './api/deps.js';
 import type { Config } from './config.js';
 import { keyringFromConfig } from './api/api-keys.js';
@@ -17,7 +16,7 @@ import { datasetStoreFromConfig, storageFromConfig } from './stores.js';
 /** The API's composition root: its real dependencies from configuration (the worker has its own, in worker/main.ts). */
 export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; close(): Promise<void> }> {
   const backend = await initBackend(config.TRAINING_BACKEND);
-  const redis = createRedis(config.REDIS_URL, 'api');
+  const redis = createRedis(config, 'api');
   redis.on('error', () => {}); // readiness and the 503 answers report outages; no log flood
   await whenReady(redis);
   const queue = createTrainingQueue({
@@ -27,11 +26,7 @@ export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; cl
   });
   queue.on('error', () => {});
   // The events reader blocks on XREAD: a connection without the API's short command timeout.
-  const eventsConnection = new Redis(config.REDIS_URL, {
-    lazyConnect: true,
-    maxRetriesPerRequest: null,
-    connectionName: 'trainyard-api-events',
-  });
+  const eventsConnection = createRedis(config, 'events');
   const jobEvents = await createJobEventHub({ connection: eventsConnection, redis, prefix: config.QUEUE_PREFIX });
   const storage = storageFromConfig(config);
   const datasets = datasetStoreFromConfig(config, storage);

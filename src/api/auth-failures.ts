@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../queue/redis.js';
 import { LRUCache } from 'lru-cache';
 import { serviceKeys } from '../queue/keys.js';
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../queue/redis.js';
 import type { Config } from '../config.js';
 import type { ApiMetrics } from '../metrics/api-metrics.js';
 import type { Keyring } from './api-keys.js';

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './redis.js';
 import { ConflictError, DomainError, NotFoundError } from '../errors.js';
 import { serviceKeys } from './keys.js';
 import { DEFAULT_TENANT } from '../schemas/tenant.js';

@@ -1,5 +1,5 @@
 import { QueueEvents, type ConnectionOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './redis.js';
 import { TRAINING_QUEUE } from './training-queue.js';
 import { serviceKeys } from './keys.js';
 

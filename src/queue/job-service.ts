@@ -1,13 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { JobType } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './redis.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import {
-  type CreateTrainingJob,
-  type JobState,
-  type TrainingJob,
-  type TrainingJobData,
-} from '../schemas/job.js';
+import { type CreateTrainingJob, type JobState, type TrainingJob, type TrainingJobData } from '../schemas/job.js';
 import type { DatasetStore } from '../datasets/types.js';
 import { DEFAULT_PARAMS, withDefaults } from '../training/params.js';
 import type { CheckpointStore } from '../models/checkpoints.js';

@@ -3,6 +3,11 @@ import { TRAINING_QUEUE } from './training-queue.js';
 /**
  * Every Redis key and channel the service keeps beside BullMQ's own, built from one prefix in one
  * place, as BullMQ's QueueKeys does for its keys. The names are stored data: change none.
+ *
+ * Each name starts with the prefix, so in cluster mode, where the prefix is a hash tag such as
+ * `{trainyard}`, all of them hash to BullMQ's slot. They must: MULTI blocks (tombstones, quotas,
+ * auth failures), pipelines of job hashes (tenant listings) and the running-quota script (which
+ * reads job locks it does not declare) touch several of them, or BullMQ's, at once.
  */
 export function serviceKeys(prefix: string) {
   const queue = `${prefix}:${TRAINING_QUEUE}`;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './redis.js';
 import { TRAINING_QUEUE } from './training-queue.js';
 import { serviceKeys } from './keys.js';
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './redis.js';
 import { CANCELLED_REASON, type JobState } from '../schemas/job.js';
 import { serviceKeys } from './keys.js';
 import type { TrainingQueue } from './training-queue.js';

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './redis.js';
 import type { TrainingJob } from '../schemas/job.js';
 import { serviceKeys } from './keys.js';
 import { DEFAULT_TENANT } from '../schemas/tenant.js';

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../queue/redis.js';
 import type { Logger } from 'pino';
 import { createLogger } from '../logger.js';
 import { createRedis } from '../queue/redis.js';
@@ -26,7 +26,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<() =>
   // The sandboxed children pick the same backend by the same rule; it is resolved here to report it.
   const backend = await initBackend(config.TRAINING_BACKEND);
   const storage = storageFromConfig(config);
-  const connection = createRedis(config.REDIS_URL, 'worker');
+  const connection = createRedis(config, 'worker');
   connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const worker = createTrainingWorker({
     connection,

@@ -49,7 +49,7 @@ async function createDeps(): Promise<ProcessorDeps> {
   const config = loadConfig();
   const backend = await initBackend(config.TRAINING_BACKEND);
   const storage = storageFromConfig(config);
-  const redis = createRedis(config.REDIS_URL, 'worker');
+  const redis = createRedis(config, 'worker');
   redis.on('error', () => {}); // the worker's own connection reports outages
   return {
     training: {

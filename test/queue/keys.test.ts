@@ -25,3 +25,27 @@ describe('serviceKeys', () => {
     expect(prefixOf({ opts: {} })).toBe('bull');
   });
 });
+
+// Redis Cluster hashes the first `{…}` of a name: with a hash-tag prefix every key shares BullMQ's slot.
+describe('serviceKeys under a hash-tag prefix', () => {
+  it('puts the hash tag first in every name', () => {
+    const k = serviceKeys('{ty}');
+    const names = [
+      k.events,
+      k.cancelChannel,
+      k.cancel('j'),
+      k.queuedBy('o'),
+      k.runningBy('o'),
+      k.cancelled,
+      k.cancelledIndex,
+      k.idempotency('i'),
+      k.tenantIdempotency('t', 'i'),
+      k.tenantJobs('t'),
+      k.tenants,
+      k.tenantIndexBuilt,
+      k.authFailures('::1'),
+    ];
+    for (const name of names) expect(name.indexOf('{')).toBe(0);
+    for (const name of names) expect(name.slice(0, name.indexOf('}') + 1)).toBe('{ty}');
+  });
+});

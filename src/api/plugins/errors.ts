@@ -80,7 +80,16 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT']);
  * the first apart by its message): a closed connection, no offline queue while disconnected,
  * and a Redis that holds the connection but does not answer within the command timeout.
  */
-const IOREDIS_PLAIN_MESSAGES = ['Connection is closed.', "Stream isn't writeable", 'Command timed out'];
+const IOREDIS_PLAIN_MESSAGES = [
+  'Connection is closed.',
+  "Stream isn't writeable",
+  'Command timed out',
+  // A cluster between primaries (a failover, a lost node) and a Sentinel setup without sentinels.
+  "Cluster isn't ready",
+  'Failed to refresh slots cache',
+  'None of startup nodes is available',
+  'All sentinels are unreachable',
+];
 
 /**
  * ioredis failures while Redis is away or cannot serve: the client should come back later, not

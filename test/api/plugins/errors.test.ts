@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import errors from '../../../src/api/plugins/errors.js';
 import type { AppDeps } from '../../../src/api/deps.js';
 import { DomainError, UnavailableError } from '../../../src/errors.js';
-import { createRedis } from '../../../src/queue/redis.js';
+import { createRedis, urlSettings, type RedisClient } from '../../../src/queue/redis.js';
 import { buildLoggedTestApp, type TestApp } from '../../helpers/app.js';
 import { makeIdxFiles } from '../../helpers/idx.js';
 import { freePort } from '../../helpers/net.js';
@@ -117,7 +117,7 @@ describe('the error handler', () => {
 
 describe('the error handler tells a Redis that is away from one that refuses the request', () => {
   const app = Fastify({ logger: false });
-  const clients: Redis[] = [];
+  const clients: RedisClient[] = [];
   let closedUrl: string;
   beforeAll(async () => {
     closedUrl = `redis://127.0.0.1:${await freePort()}`;
@@ -131,7 +131,20 @@ describe('the error handler tells a Redis that is away from one that refuses the
     await app.register(errors);
     // The API's own client: no offline queue, so a command while disconnected fails at once.
     app.get('/api-client', async () => {
-      const c = createRedis(closedUrl, 'api');
+      const c = createRedis(urlSettings(closedUrl), 'api');
+      c.on('error', () => {});
+      clients.push(c);
+      return c.get('k');
+    });
+    // The API's cluster and Sentinel clients while no node, or no sentinel, answers.
+    app.get('/cluster-client', async () => {
+      const c = createRedis(urlSettings(`redis+cluster://${closedUrl.slice(8)}`), 'api');
+      c.on('error', () => {});
+      clients.push(c);
+      return c.get('{trainyard}:k');
+    });
+    app.get('/sentinel-client', async () => {
+      const c = createRedis(urlSettings(`redis+sentinel://${closedUrl.slice(8)}/mymaster`), 'api');
       c.on('error', () => {});
       clients.push(c);
       return c.get('k');
@@ -157,7 +170,7 @@ describe('the error handler tells a Redis that is away from one that refuses the
     for (const c of clients) c.disconnect();
   });
 
-  it.each(['/api-client', '/max-retries', '/refused', '/loading'])(
+  it.each(['/api-client', '/cluster-client', '/sentinel-client', '/max-retries', '/refused', '/loading'])(
     '%s: 503 REDIS_UNAVAILABLE with Retry-After',
     async (url) => {
       const res = await app.inject({ url });
