@@ -62,6 +62,18 @@ export function createClient(options: ClientOptions) {
     return data as T;
   }
 
+  /** POSTs a streamed multipart body (fetch needs `duplex` for a stream); a non-2xx is an ApiError. */
+  async function postMultipart<T>(url: string, body: ReturnType<typeof multipartBody>): Promise<T> {
+    const response = await send(url, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': body.contentType, 'content-length': String(body.length) },
+      body: body.stream,
+      duplex: 'half',
+    } as RequestInit);
+    if (!response.ok) throw await errorOf(response);
+    return (await response.json()) as T;
+  }
+
   const getJob = (id: string) => unwrap(http.GET('/v1/training-jobs/{id}', { params: { path: { id } } }));
 
   return {
@@ -92,15 +104,8 @@ export function createClient(options: ClientOptions) {
       files: UploadPart[],
       onProgress?: (sent: number, total: number) => void,
     ): Promise<Dataset> {
-      const body = multipartBody([{ field: 'name', data: new TextEncoder().encode(name) }, ...files], onProgress);
-      const response = await send(`${baseUrl}/v1/datasets`, {
-        method: 'POST',
-        headers: { ...headers, 'content-type': body.contentType, 'content-length': String(body.length) },
-        body: body.stream,
-        duplex: 'half',
-      } as RequestInit);
-      if (!response.ok) throw await errorOf(response);
-      return (await response.json()) as Dataset;
+      const parts = [{ field: 'name', data: new TextEncoder().encode(name) }, ...files];
+      return postMultipart<Dataset>(`${baseUrl}/v1/datasets`, multipartBody(parts, onProgress));
     },
 
     /** Predicts one or more images (a multipart batch) with a model id, or the service's default model. */
@@ -111,18 +116,10 @@ export function createClient(options: ClientOptions) {
         type: image.type ?? 'application/octet-stream',
         data: image.data,
       }));
-      const body = multipartBody(parts);
       const url = opts.model
         ? `${baseUrl}/v1/models/${encodeURIComponent(opts.model)}/predict`
         : `${baseUrl}/v1/predict`;
-      const response = await send(url, {
-        method: 'POST',
-        headers: { ...headers, 'content-type': body.contentType, 'content-length': String(body.length) },
-        body: body.stream,
-        duplex: 'half',
-      } as RequestInit);
-      if (!response.ok) throw await errorOf(response);
-      return (await response.json()) as PredictResponse;
+      return postMultipart<PredictResponse>(url, multipartBody(parts));
     },
 
     /**
