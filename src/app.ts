@@ -54,6 +54,12 @@ export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): 
   // Node's default gives request headers 60 s; a client gets no more for its headers than for any silence.
   app.server.headersTimeout = Math.min(app.server.headersTimeout, deps.config.CLIENT_IDLE_TIMEOUT_MS);
   app.decorate('deps', deps);
+  // Every route the app serves, as `METHOD /path` (the access checks are tested against it).
+  const served: string[] = [];
+  app.decorate('servedRoutes', served);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) served.push(`${method} ${route.url}`);
+  });
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });

@@ -59,5 +59,7 @@ export interface AppDeps {
 declare module 'fastify' {
   interface FastifyInstance {
     deps: AppDeps;
+    /** Every route registered, as `METHOD /path` in Fastify's own syntax (`:id`). */
+    servedRoutes: readonly string[];
   }
 }
