@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { BACKEND_CHOICES } from './schemas/training-backends.js';
-import { parseRedisTarget, RedisSettingsError } from './queue/redis-target.js';
+import { parseRedisTarget, redactUrl, RedisSettingsError } from './queue/redis-target.js';
 
 /**
  * Every setting comes from the environment, is validated once at start-up and is then
@@ -324,7 +324,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const key = e.path.slice(1);
     const choices = (e.schema.anyOf as { const?: string }[] | undefined)?.map((c) => c.const);
     const why = choices ? `must be one of ${choices.join(', ')}` : e.message;
-    return `${key}=${JSON.stringify(env[key])}: ${why}`;
+    // A URL may carry a password: never echoed back as given.
+    const shown = key === 'REDIS_URL' && env[key] ? redactUrl(env[key]) : env[key];
+    return `${key}=${JSON.stringify(shown)}: ${why}`;
   });
   const config = candidate as Config;
   // A cluster needs every key of the queue in one slot: its own default prefix is a hash tag.

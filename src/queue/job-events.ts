@@ -170,7 +170,8 @@ export async function createJobEventHub({
     },
 
     async nowId() {
-      const [seconds = 0, micros = 0] = await redis.time();
+      // TIME of the node that holds the stream (a cluster sends a keyless TIME to any node).
+      const [seconds = 0, micros = 0] = (await redis.eval("return redis.call('TIME')", 1, key)) as [string, string];
       const ms = BigInt(seconds) * 1000n + BigInt(micros) / 1000n;
       // The end of the previous millisecond: entries added later in this one still lie past it.
       return `${ms - 1n}-${MAX_SEQ}`;

@@ -185,5 +185,10 @@ export function describeTarget(t: RedisTarget): Record<string, unknown> {
 }
 
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, '//***@');
+  // The credentials run to the last `@` of the authority (a password may hold `@` or `/`),
+  // as the parser reads them: everything before it is masked.
+  const start = url.indexOf('//');
+  if (start < 0) return url;
+  const at = url.lastIndexOf('@');
+  return at > start ? `${url.slice(0, start + 2)}***${url.slice(at)}` : url;
 }

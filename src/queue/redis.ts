@@ -65,7 +65,10 @@ export function createRedis(
       enableOfflineQueue,
       lazyConnect,
       // A primary lost: its replica takes the slots over within the node timeout; retry meanwhile.
-      retryDelayOnFailover: 200,
+      // The API gives up within seconds (a 503 the client retries); a worker holding a job keeps
+      // trying for about a minute, past managed clusters' 15 s node timeout, rather than lose its lock.
+      retryDelayOnFailover: role === 'worker' ? 1000 : 200,
+      maxRedirections: role === 'worker' ? 60 : 16,
       retryDelayOnClusterDown: 200,
       slotsRefreshTimeout: Math.min(probeTimeoutMs, 2000),
       // With TLS, connect by the names given, not the addresses they resolve to: certificates

@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from '../../src/config.js';
 import {
   describeTarget,
   parseRedisTarget,
+  redactUrl,
   RedisSettingsError,
   type RedisSettings,
 } from '../../src/queue/redis-target.js';
@@ -117,6 +118,23 @@ describe('Redis connection forms', () => {
       tls: false,
       user: 'u',
     });
+  });
+
+  it('masks passwords holding @ or /, and a URL the schema refuses, in every message', () => {
+    expect(redactUrl('redis://:p@ss-word@127.0.0.1:1')).toBe('redis://***@127.0.0.1:1');
+    expect(redactUrl('redis://u:pa/ss@h:6379/2')).toBe('redis://***@h:6379/2');
+    expect(redactUrl('redis://h:6379')).toBe('redis://h:6379');
+    for (const url of ['Redis://:hunter2@h:6379', 'redis-sentinel://u:hunter2@s:26379/m', 'redis://:p@hunter2/x@h:1']) {
+      const message = (() => {
+        try {
+          loadConfig({ REDIS_URL: url });
+          return '';
+        } catch (err) {
+          return (err as Error).message;
+        }
+      })();
+      expect(message).not.toContain('hunter2');
+    }
   });
 
   it('gives a cluster the hash-tag prefix by default, and checks the forms at start-up', () => {

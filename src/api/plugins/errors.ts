@@ -72,7 +72,7 @@ export function frameworkErrors(maxParamLength: number) {
 }
 
 /** Redis's own error codes, the first word of its reply, for a server temporarily unable to serve. */
-const REDIS_BUSY_REPLY = /^(LOADING|BUSY|OOM|MISCONF|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)\b/;
+const REDIS_BUSY_REPLY = /^(LOADING|BUSY|OOM|MISCONF|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|UNBLOCKED)\b/;
 /** Socket errors of a Redis that cannot be reached. */
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT']);
 /**
@@ -89,6 +89,8 @@ const IOREDIS_PLAIN_MESSAGES = [
   'Failed to refresh slots cache',
   'None of startup nodes is available',
   'All sentinels are unreachable',
+  // Redirected from node to node while a slot changes hands (a failover, a resharding).
+  'Too many Cluster redirections',
 ];
 
 /**

@@ -1,3 +1,4 @@
+import { eventsKey } from '../../queue/job-events.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 
@@ -38,7 +39,11 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { redis, storage, backend } = app.deps;
       const [redisOk, storageOk] = await Promise.all([
-        passes(redis.ping(), (err) => request.log.warn({ err: err.message }, 'readiness: redis failed')),
+        // A keyed command, not PING: on a cluster PING goes to any node, while the service's keys
+        // all live in one slot, whose primary may be the one that is down.
+        passes(redis.exists(eventsKey(app.deps.config.QUEUE_PREFIX)), (err) =>
+          request.log.warn({ err: err.message }, 'readiness: redis failed'),
+        ),
         passes(storage.check(CHECK_TIMEOUT_MS), (err) =>
           request.log.warn({ err: err.message, storage: storage.location }, 'readiness: storage failed'),
         ),
