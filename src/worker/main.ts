@@ -95,6 +95,7 @@ async function startMetrics(
   const metrics = createWorkerMetrics();
   worker.on('progress', (_job, progress) => {
     const p = progress as Partial<Progress>;
+    if (p.current) return; // within an epoch: the epoch is counted when it ends
     if (typeof p.samplesPerSecond === 'number') metrics.samplesPerSecond.set(p.samplesPerSecond);
     if (typeof p.epoch === 'number' && p.epoch > 0) metrics.epochs.inc();
   });

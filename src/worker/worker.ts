@@ -61,12 +61,13 @@ export function createTrainingWorker({
   });
   worker.on('active', (job) =>
     logger.info(
-      { jobId: job.id, tenant: jobTenant(job.data), dataset: job.data.dataset, params: job.data.params },
+      { jobId: job.id, dataset: job.data.dataset, params: job.data.params, tenant: jobTenant(job.data) },
       'training job started',
     ),
   );
   worker.on('progress', (job, progress) => {
     const p = progress as Progress;
+    if (p.current) return; // within an epoch: logged when it ends
     logger.info(
       {
         jobId: job.id,
