@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { JobType } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
+import { LATEST, deriveModelName, modelNameProblem } from '../schemas/registry.js';
 import {
   JOB_STATES,
   type CreateTrainingJob,
@@ -19,7 +20,7 @@ import { publishCancelled } from './job-events.js';
 import type { QueuedQuota } from './quotas.js';
 import { createTombstones } from './tombstones.js';
 import { TRAIN_JOB, type TrainingQueue } from './training-queue.js';
-import { RESOURCE_ID } from '../schemas/common.js';
+import { RESOURCE_ID, fieldError } from '../schemas/common.js';
 import { prefixOf } from './keys.js';
 import { createTenantJobIndex } from './tenant-jobs.js';
 import { DEFAULT_TENANT } from '../schemas/tenant.js';
@@ -37,6 +38,9 @@ export { emptyProgress, toJobResource } from './job-resource.js';
  */
 export type TenantScope = string | undefined;
 
+/** Whom a job's quotas count, and the caller recorded in its model's lineage. */
+type Who = { owner?: string | undefined; caller?: string | undefined };
+
 export interface JobService {
   /**
    * Queues a job for `tenant` (default: the default tenant). With an idempotency key (one
@@ -46,7 +50,7 @@ export interface JobService {
    */
   submit(
     input: CreateTrainingJob,
-    options?: { idempotencyKey?: string; owner?: string; tenant?: string },
+    options?: { idempotencyKey?: string; owner?: string; tenant?: string; caller?: string },
   ): Promise<Outcome<TrainingJob>>;
   get(id: string, tenant?: TenantScope): Promise<TrainingJob>;
   list(query: { state?: JobState; limit?: number; tenant?: TenantScope }): Promise<TrainingJob[]>;
@@ -184,8 +188,19 @@ export function createJobService({
   }
 
   /** Queues a new job; a replayed idempotent request never gets here, so it is not held to the quota. */
-  async function create(input: CreateTrainingJob, jobId: string, owner: string | undefined, tenant: string) {
-    const { dataset = DEFAULT_DATASET, name, timeoutSeconds, ...hyper } = input;
+  async function create(input: CreateTrainingJob, jobId: string, who: Who, tenant: string) {
+    const { owner, caller } = who;
+    const { dataset = DEFAULT_DATASET, name, timeoutSeconds, model, promote, ...hyper } = input;
+    const modelName = model ?? deriveModelName(name ?? dataset);
+    const nameProblem = modelNameProblem(modelName);
+    if (nameProblem)
+      throw new BadRequestError(`model name "${modelName}" ${nameProblem}`, 'VALIDATION_ERROR', [
+        fieldError('model', nameProblem),
+      ]);
+    if (promote?.alias === LATEST)
+      throw new BadRequestError('"latest" always holds the newest version: promote another alias', 'VALIDATION_ERROR', [
+        fieldError('promote', 'alias "latest" cannot be promoted to'),
+      ]);
     const params = withDefaults(hyper);
     // What needs no Redis and no dataset first: a refused job costs no lookups.
     checkShape(params, limits);
@@ -201,6 +216,9 @@ export function createJobService({
     checkWork(params, info.trainSize, limits);
     const data: TrainingJobData = {
       name: name ?? `${dataset} mlp-${params.hiddenLayers.join('-')}`,
+      model: modelName,
+      ...(promote ? { promote } : {}),
+      ...(caller ? { caller } : {}),
       dataset,
       params,
       timeoutSeconds: timeout,
@@ -215,12 +233,13 @@ export function createJobService({
   }
 
   return {
-    async submit(input, { idempotencyKey, owner, tenant = DEFAULT_TENANT } = {}) {
-      if (!idempotencyKey) return { job: await create(input, randomUUID(), owner, tenant), replayed: false };
+    async submit(input, { idempotencyKey, owner, caller, tenant = DEFAULT_TENANT } = {}) {
+      const who = { owner, caller };
+      if (!idempotencyKey) return { job: await create(input, randomUUID(), who, tenant), replayed: false };
       // Defaults filled in, so that leaving a field out and sending its default are one request.
       const request = { dataset: DEFAULT_DATASET, ...DEFAULT_PARAMS, ...input };
       const findOwn = (id: string) => find(id, tenant);
-      return idempotency.once(idempotencyKey, request, (jobId) => create(input, jobId, owner, tenant), findOwn, tenant);
+      return idempotency.once(idempotencyKey, request, (jobId) => create(input, jobId, who, tenant), findOwn, tenant);
     },
 
     async get(id, scope) {
