@@ -87,10 +87,7 @@ export function createModelRegistry(redis: Redis, prefix: string): ModelRegistry
 
   async function heads(tenant: string, name: string): Promise<Heads | undefined> {
     const k = keys.registryModel(tenant, name);
-    const [[, latest], [, aliases]] = (await redis.multi().hget(k.meta, 'latest').hgetall(k.aliases).exec()) as [
-      [unknown, string | null],
-      [unknown, Record<string, string>],
-    ];
+    const [latest, aliases] = await Promise.all([redis.hget(k.meta, 'latest'), redis.hgetall(k.aliases)]);
     if (latest === null) return undefined;
     return { latest: Number(latest), aliases: numbers(aliases) };
   }
