@@ -45,12 +45,6 @@ export const ConfigSchema = Type.Object({
     default: '',
     description: 'S3 region; empty: `AWS_REGION`. Credentials: the usual `AWS_*` variables or roles',
   }),
-  MODEL_LIST_CACHE_MS: Int(
-    0,
-    600_000,
-    1000,
-    "how long the API reuses the model listing (`/v1/predict`'s default model)",
-  ),
   DEFAULT_MODEL: Type.String({
     pattern: '^$|^[a-z](?:[a-z0-9-]{0,62}[a-z0-9])?(?:@[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?)?$',
     default: '',

@@ -37,7 +37,7 @@ export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; cl
   const jobEvents = await createJobEventHub({ connection: eventsConnection, redis, prefix: config.QUEUE_PREFIX });
   const storage = storageFromConfig(config);
   const datasets = datasetStoreFromConfig(config, storage);
-  const models = createModelStore({ storage, listCacheMs: config.MODEL_LIST_CACHE_MS });
+  const models = createModelStore({ storage });
   const registry = createModelRegistry(redis, config.QUEUE_PREFIX);
   // Its own connection (a subscribed one runs no other command), which waits through outages:
   // its subscription is queued until it connects and renewed by ioredis on every reconnect.
