@@ -47,8 +47,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
       page,
       (text, url) =>
         // Refusals the tests provoke: a bad form, a broken image, the stream the polling test blocks.
-        (text.includes('status of 400') &&
-          (url.endsWith('/v1/training-jobs') || url.endsWith('/v1/predict?debug=1'))) ||
+        (text.includes('status of 400') && (url.endsWith('/v1/training-jobs') || url.endsWith('/predict?debug=1'))) ||
         (text.includes('status of 404') && url.endsWith('/events')),
     );
     await withStrictCsp(page, `${base}/`);
@@ -215,6 +214,8 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     expect(total).toBeGreaterThan(99);
     expect(total).toBeLessThan(101);
     expect(await text('#result-summary')).toMatch(/^Prediction: \d \(\d+\.\d% sure\)$/);
+    // Which model answered: the registered name the picker chose, its version and alias.
+    expect(await text('#result-model')).toMatch(/^by [a-z][a-z0-9-]* version \d+ \((production|latest)\)$/);
 
     // The model saw a vertical stroke: bright pixels in the middle columns, dark at the sides.
     const columns = await page.evaluate(() => {
@@ -272,7 +273,10 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await upload.setInputFiles({ name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('not really a png') });
     await page.waitForFunction(() => document.getElementById('result-summary')?.textContent === 'No prediction.');
     const message = await text('#predict-error');
-    const api = await fetch(`${base}/v1/predict?debug=1`, {
+    // The model the page picked: the first registered name.
+    const picked = await page.locator('#predict-model').inputValue();
+    expect(picked).toMatch(/^[a-z][a-z0-9-]*$/);
+    const api = await fetch(`${base}/v1/models/${picked}/predict?debug=1`, {
       method: 'POST',
       headers: { 'content-type': 'image/png' },
       body: 'not really a png',

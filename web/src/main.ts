@@ -18,7 +18,7 @@ const announce = (text: string) => {
 };
 
 const playground = createPlayground(announce);
-const models = createModelsPanel((items) => playground.setModels(items));
+const models = createModelsPanel((items, registered) => playground.setModels(items, registered));
 // Each panel's refresh and load show their own errors in that panel: the voids below wait for none.
 const jobView = createJobView({
   onChange: (job) => jobs.show(job),
