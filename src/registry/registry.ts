@@ -36,7 +36,8 @@ export interface ModelRegistry {
   register(tenant: string, name: string, input: VersionInput): Promise<number>;
   models(tenant: string): Promise<RegisteredModel[]>;
   model(tenant: string, name: string): Promise<RegisteredModel>;
-  versions(tenant: string, name: string): Promise<ModelVersion[]>;
+  /** Newest first, at most `limit`. */
+  versions(tenant: string, name: string, limit?: number): Promise<ModelVersion[]>;
   version(tenant: string, name: string, version: number): Promise<ModelVersion>;
   heads(tenant: string, name: string): Promise<Heads | undefined>;
   /** Moves (or with `version` null removes) an alias; `expected` makes it a compare-and-set. */
@@ -151,15 +152,22 @@ export function createModelRegistry(redis: Redis, prefix: string): ModelRegistry
 
     model,
 
-    async versions(tenant, name) {
+    async versions(tenant, name, limit = Number.MAX_SAFE_INTEGER) {
       const k = keys.registryModel(tenant, name);
-      const [all, h] = await Promise.all([redis.hgetall(k.versions), heads(tenant, name)]);
+      const [fields, h] = await Promise.all([redis.hkeys(k.versions), heads(tenant, name)]);
       if (!h) throw notFound(name);
-      return Object.keys(all)
+      // The numbers first (small), then only the records listed: a long history costs no more.
+      const numbers = fields
         .filter((f) => /^\d+$/.test(f))
         .map(Number)
         .sort((a, b) => b - a)
-        .map((n) => toVersion(name, n, all[String(n)]!, all[`${n}:notes`], h));
+        .slice(0, limit);
+      if (numbers.length === 0) return [];
+      const raw = await redis.hmget(k.versions, ...numbers.flatMap((n) => [String(n), `${n}:notes`]));
+      return numbers.flatMap((n, i) => {
+        const record = raw[2 * i];
+        return record ? [toVersion(name, n, record, raw[2 * i + 1] ?? undefined, h)] : []; // deleted meanwhile
+      });
     },
 
     async version(tenant, name, n) {

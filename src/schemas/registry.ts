@@ -91,7 +91,11 @@ export const AliasNameSchema = Type.String({
 export const TagsSchema = Type.Record(
   Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }),
   Type.String({ maxLength: 256 }),
-  { maxProperties: MAX_TAGS, description: `At most ${MAX_TAGS} tags, keys of 1–64 characters, values up to 256` },
+  {
+    maxProperties: MAX_TAGS,
+    additionalProperties: false,
+    description: `At most ${MAX_TAGS} tags, keys of 1–64 letters, digits and _.:-, values up to 256 characters`,
+  },
 );
 
 export const PROMOTE_METRICS = ['testAccuracy', 'testLoss'] as const;
@@ -205,6 +209,15 @@ export const AliasParams = Type.Object({
   id: NameParam,
   alias: Type.String({ maxLength: 200, description: 'An alias name' }),
 });
+
+export const VersionsQuery = Type.Object(
+  {
+    limit: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'Most versions listed' }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 /** What a prediction was answered with. */
 export const ResolvedModelSchema = Type.Object({

@@ -12,6 +12,7 @@ import {
   RegisteredModelSchema,
   SetAliasBodySchema,
   VersionParams,
+  VersionsQuery,
   aliasProblem,
 } from '../../schemas/registry.js';
 import { errors, list, ref } from '../route-schemas.js';
@@ -51,12 +52,14 @@ const registeredModels: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['models'],
         summary: 'Versions of a registered model, newest first, with their metrics and aliases side by side',
         params: NameParams,
+        querystring: VersionsQuery,
         response: { 200: list(ModelVersionSchema), ...errors(400, 404) },
       },
     },
     async (request) => {
       const { tenant, name } = await ownerOf(request, request.params.id);
-      return { items: (await registry.versions(tenant, name)).map((v) => shownTo(request, v, tenant)) };
+      const versions = await registry.versions(tenant, name, request.query.limit ?? 100);
+      return { items: versions.map((v) => shownTo(request, v, tenant)) };
     },
   );
 
@@ -155,8 +158,8 @@ const registeredModels: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const { tenant, name } = await ownerOf(request, request.params.id);
       const alias = aliasOf(request.params.alias);
+      const { tenant, name } = await ownerOf(request, request.params.id);
       const { version, expectedVersion } = request.body;
       const { from } = await registry.moveAlias(tenant, name, alias, version, {
         expected: expectedVersion,
@@ -179,8 +182,8 @@ const registeredModels: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { tenant, name } = await ownerOf(request, request.params.id);
       const alias = aliasOf(request.params.alias);
+      const { tenant, name } = await ownerOf(request, request.params.id);
       const { from } = await registry.moveAlias(tenant, name, alias, null, { by: by(request) });
       resolver.drop(tenant, name);
       request.log.info({ model: name, alias, from, owner: tenant }, 'model alias removed');

@@ -72,6 +72,9 @@ describe('registered models by name', () => {
       (items[1]!.lineage as { datasetDigest: string }).datasetDigest,
     );
     expectError(await get('/v1/models/digits/versions/9'), 404, 'MODEL_VERSION_NOT_FOUND', /no version 9/);
+    const newest = (await get('/v1/models/digits/versions?limit=1')).json() as { items: { version: number }[] };
+    expect(newest.items.map((v) => v.version)).toEqual([2]);
+    expectError(await get('/v1/models/digits/versions?limit=1001'), 400, 'VALIDATION_ERROR', /limit must be <= 1000/);
   });
 
   it('moves an alias by compare-and-set: the loser of a race gets 409, and history records each move', async () => {
