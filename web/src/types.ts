@@ -6,9 +6,9 @@ import type { DatasetResource } from '../../src/schemas/dataset.js';
 import type { JobState, Progress, TrainingJob } from '../../src/schemas/job.js';
 import type { ModelMetadata } from '../../src/schemas/model.js';
 import type { PredictResponseSchema } from '../../src/schemas/predict.js';
-import type { RegisteredModel } from '../../src/schemas/registry.js';
+import type { ModelVersion, RegisteredModel } from '../../src/schemas/registry.js';
 
-export type { DatasetResource, ErrorBody, FieldError, JobState, Progress, RegisteredModel, TrainingJob };
+export type { DatasetResource, ErrorBody, FieldError, JobState, ModelVersion, Progress, RegisteredModel, TrainingJob };
 
 /** Models stored before per-class metrics were computed have no confusionMatrix or perClass. */
 export type Model = ModelMetadata;
