@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { JobType } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
-import { LATEST, deriveModelName, modelNameProblem } from '../schemas/registry.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { jobModelOf } from './job-model.js';
 import {
   JOB_STATES,
   type CreateTrainingJob,
@@ -20,7 +20,7 @@ import { publishCancelled } from './job-events.js';
 import type { QueuedQuota } from './quotas.js';
 import { createTombstones } from './tombstones.js';
 import { TRAIN_JOB, type TrainingQueue } from './training-queue.js';
-import { RESOURCE_ID, fieldError } from '../schemas/common.js';
+import { RESOURCE_ID } from '../schemas/common.js';
 import { prefixOf } from './keys.js';
 import { createTenantJobIndex } from './tenant-jobs.js';
 import { DEFAULT_TENANT } from '../schemas/tenant.js';
@@ -190,17 +190,8 @@ export function createJobService({
   /** Queues a new job; a replayed idempotent request never gets here, so it is not held to the quota. */
   async function create(input: CreateTrainingJob, jobId: string, who: Who, tenant: string) {
     const { owner, caller } = who;
-    const { dataset = DEFAULT_DATASET, name, timeoutSeconds, model, promote, ...hyper } = input;
-    const modelName = model ?? deriveModelName(name ?? dataset);
-    const nameProblem = modelNameProblem(modelName);
-    if (nameProblem)
-      throw new BadRequestError(`model name "${modelName}" ${nameProblem}`, 'VALIDATION_ERROR', [
-        fieldError('model', nameProblem),
-      ]);
-    if (promote?.alias === LATEST)
-      throw new BadRequestError('"latest" always holds the newest version: promote another alias', 'VALIDATION_ERROR', [
-        fieldError('promote', 'alias "latest" cannot be promoted to'),
-      ]);
+    const { dataset = DEFAULT_DATASET, name, timeoutSeconds, model: _model, promote: _promote, ...hyper } = input;
+    const registered = jobModelOf(input, dataset);
     const params = withDefaults(hyper);
     // What needs no Redis and no dataset first: a refused job costs no lookups.
     checkShape(params, limits);
@@ -216,8 +207,7 @@ export function createJobService({
     checkWork(params, info.trainSize, limits);
     const data: TrainingJobData = {
       name: name ?? `${dataset} mlp-${params.hiddenLayers.join('-')}`,
-      model: modelName,
-      ...(promote ? { promote } : {}),
+      ...registered,
       ...(caller ? { caller } : {}),
       dataset,
       params,
