@@ -40,6 +40,8 @@ export interface ModelRegistry {
   versions(tenant: string, name: string, limit?: number): Promise<ModelVersion[]>;
   version(tenant: string, name: string, version: number): Promise<ModelVersion>;
   heads(tenant: string, name: string): Promise<Heads | undefined>;
+  /** The newest version alone (0: none left), or undefined when there is no such model: one read. */
+  latestOf(tenant: string, name: string): Promise<number | undefined>;
   /** Moves (or with `version` null removes) an alias; `expected` makes it a compare-and-set. */
   moveAlias(
     tenant: string,
@@ -182,6 +184,11 @@ export function createModelRegistry(redis: Redis, prefix: string): ModelRegistry
     },
 
     heads,
+
+    async latestOf(tenant, name) {
+      const latest = await redis.hget(keys.registryModel(tenant, name).meta, 'latest');
+      return latest === null ? undefined : Number(latest);
+    },
 
     async moveAlias(tenant, name, alias, version, { expected, by }) {
       const want = expected === undefined ? '*' : expected === null ? '-' : String(expected);

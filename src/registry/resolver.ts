@@ -31,14 +31,16 @@ interface Cached<T> {
 }
 
 /**
- * Per API replica, the registry's heads (latest, aliases) and version ids, cached so a
- * prediction costs no Redis read, and dropped the moment any replica or worker publishes a change
- * of that model: an alias move is seen everywhere within the pub/sub delivery time. After a
- * subscriber reconnect (messages may have been missed) everything is dropped; an entry older than
- * `maxAgeMs` is read again, and while Redis cannot answer the last one read is used.
+ * Per API replica, the registry's aliases and version ids, cached and dropped the moment any
+ * replica or worker publishes a change of that model: an alias move is seen everywhere within
+ * the pub/sub delivery time. What a completed job changes (a model's newest version, a tenant's
+ * names) is read on every resolution, one small read, so a version is served the moment its job
+ * reports completed, before any message arrives; when it differs from the cache, the model is read
+ * again. After a subscriber reconnect (messages may have been missed) everything is dropped; an
+ * entry older than `maxAgeMs` is read again, and while Redis cannot answer the last one read is used.
  */
 export function createModelResolver(opts: {
-  registry: Pick<ModelRegistry, 'heads' | 'version'>;
+  registry: Pick<ModelRegistry, 'heads' | 'version' | 'latestOf'>;
   redis: Redis;
   subscriber: Redis;
   prefix: string;
@@ -54,7 +56,6 @@ export function createModelResolver(opts: {
   const dropModel = (tenant: string, name: string) => {
     const key = `${tenant}/${name}`;
     heads.delete(key);
-    names.delete(tenant);
     for (const k of ids.keys()) if (k.startsWith(`${key}/`)) ids.delete(k);
   };
   const dropAll = () => {
@@ -94,7 +95,17 @@ export function createModelResolver(opts: {
 
   return {
     async resolve(tenant, name, pick = {}) {
-      const h = await cached(heads, `${tenant}/${name}`, () => registry.heads(tenant, name));
+      const key = `${tenant}/${name}`;
+      // Undefined when Redis cannot answer: the cached heads stand.
+      const latest = await registry.latestOf(tenant, name).then(
+        (n) => n ?? 0,
+        () => undefined,
+      );
+      if (latest !== undefined) {
+        const had = await heads.get(key)?.value.catch(() => undefined);
+        if ((had?.latest ?? 0) !== latest) dropModel(tenant, name);
+      }
+      const h = await cached(heads, key, () => registry.heads(tenant, name));
       if (!h || h.latest === 0) throw notFound(`model "${name}" not found`, 'MODEL_NOT_FOUND');
       let version: number;
       let alias: string | null = null;

@@ -153,7 +153,7 @@ describe('a Redis outage', () => {
         headers: { 'content-type': 'image/png' },
         payload: syntheticPng(3, 500),
       });
-      expect(predicted.statusCode).toBe(200);
+      expect(predicted.statusCode, predicted.body).toBe(200);
       const body = predicted.json();
       expect(body.modelId).toBe(model.id);
       expect(body.predictions).toHaveLength(1);

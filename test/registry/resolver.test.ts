@@ -90,6 +90,23 @@ describe('resolving names on many replicas', () => {
     }
   });
 
+  it('serves a version registered elsewhere as latest at once, with no message needed', async () => {
+    // A subscriber that never connects: this replica hears no change at all.
+    const deaf = new Redis(inject('redisUrl'), { lazyConnect: true });
+    connections.push(deaf);
+    const redis = connect();
+    await whenReady(redis);
+    const r = createModelResolver({ registry: createModelRegistry(redis, prefix), redis, subscriber: deaf, prefix });
+    const before = await r.resolve('default', 'digits', { alias: 'latest' });
+    const n = await writer.register('default', 'digits', version());
+    expect(n).toBe(before.version + 1);
+    expect(await r.resolve('default', 'digits', { alias: 'latest' })).toMatchObject({ version: n, alias: 'latest' });
+    expect(await r.resolve('default', 'digits', { version: n })).toMatchObject({ version: n });
+    await writer.register('default', 'letters', version());
+    expect(await r.names('default', 10)).toEqual(['letters', 'digits']);
+    r.close();
+  });
+
   it('answers 404s for a missing model, alias or version', async () => {
     const [a] = replicas;
     await expect(a!.resolve('default', 'nothing')).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
