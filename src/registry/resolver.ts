@@ -50,7 +50,7 @@ export function createModelResolver(opts: {
   const keys = serviceKeys(opts.prefix);
   const heads = new Map<string, Cached<Heads | undefined>>();
   const ids = new Map<string, string>();
-  const names = new Map<string, Cached<string[]>>();
+  const names = new Map<string, string[]>();
   const MAX_ENTRIES = 10_000;
 
   const dropModel = (tenant: string, name: string) => {
@@ -126,7 +126,20 @@ export function createModelResolver(opts: {
       return { id, name, version, alias };
     },
 
-    names: (tenant, limit) => cached(names, tenant, () => redis.zrevrange(keys.registryModels(tenant), 0, limit - 1)),
+    // Read every time (a completed job may have added one); while Redis cannot answer, the last
+    // list that named models ("none yet" from before an outage would be a wrong 409).
+    async names(tenant, limit) {
+      try {
+        const found = await redis.zrevrange(keys.registryModels(tenant), 0, limit - 1);
+        if (names.size >= MAX_ENTRIES) names.clear();
+        names.set(tenant, found);
+        return found;
+      } catch (err) {
+        const last = names.get(tenant);
+        if (last?.length) return last;
+        throw err;
+      }
+    },
 
     drop: dropModel,
 
