@@ -72,6 +72,15 @@ module.exports = {
       to: { path: '^src/(api|queue|worker)/', reachable: true },
     },
     {
+      name: 'registry-knows-no-service',
+      severity: 'error',
+      comment:
+        'The model registry is used by the API (resolving names) and the training children (registering ' +
+        'versions); it may use the Redis keys of the queue, never the API or the worker.',
+      from: { path: '^src/registry/' },
+      to: { path: '^src/(api|worker)/', reachable: true },
+    },
+    {
       name: 'storage-is-a-leaf',
       severity: 'error',
       comment: 'Object storage sits under every store; it may use only src/schemas and src/errors.ts.',

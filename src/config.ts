@@ -60,12 +60,12 @@ export const ConfigSchema = Type.Object({
     default: '',
     description: 'S3 region; empty: `AWS_REGION`. Credentials: the usual `AWS_*` variables or roles',
   }),
-  MODEL_LIST_CACHE_MS: Int(
-    0,
-    600_000,
-    1000,
-    "how long the API reuses the model listing (`/v1/predict`'s default model)",
-  ),
+  DEFAULT_MODEL: Type.String({
+    pattern: '^$|^[a-z](?:[a-z0-9-]{0,62}[a-z0-9])?(?:@[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?)?$',
+    default: '',
+    description:
+      "the registered model `POST /v1/predict` answers with, `name` or `name@alias`, in the caller's tenant; empty: the tenant's only model, else a 409",
+  }),
   TRAINING_BACKEND: Type.Union(
     BACKEND_CHOICES.map((c) => Type.Literal(c)),
     {

@@ -12,6 +12,8 @@ import { createRedis, whenReady } from './queue/redis.js';
 import { createTrainingQueue } from './queue/training-queue.js';
 import { initBackend } from './training/backend.js';
 import { datasetStoreFromConfig, storageFromConfig } from './stores.js';
+import { createModelRegistry } from './registry/registry.js';
+import { createModelResolver } from './registry/resolver.js';
 
 /** The API's composition root: its real dependencies from configuration (the worker has its own, in worker/main.ts). */
 export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; close(): Promise<void> }> {
@@ -30,7 +32,13 @@ export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; cl
   const jobEvents = await createJobEventHub({ connection: eventsConnection, redis, prefix: config.QUEUE_PREFIX });
   const storage = storageFromConfig(config);
   const datasets = datasetStoreFromConfig(config, storage);
-  const models = createModelStore({ storage, listCacheMs: config.MODEL_LIST_CACHE_MS });
+  const models = createModelStore({ storage });
+  const registry = createModelRegistry(redis, config.QUEUE_PREFIX);
+  // Its own connection (a subscribed one runs no other command), which waits through outages:
+  // its subscription is queued until it connects and renewed by ioredis on every reconnect.
+  const subscriber = createRedis(config, 'events');
+  subscriber.on('error', () => {});
+  const resolver = createModelResolver({ registry, redis, subscriber, prefix: config.QUEUE_PREFIX });
   const metrics = createApiMetrics();
   const jobs = createJobService({
     queue,
@@ -47,6 +55,8 @@ export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; cl
     redis,
     datasets,
     models,
+    registry,
+    resolver,
     storage,
     jobs,
     keyring: keyringFromConfig(config),
@@ -68,6 +78,7 @@ export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; cl
   return {
     deps,
     async close() {
+      resolver.close();
       await jobEvents.close();
       eventsConnection.disconnect();
       await queue.close();

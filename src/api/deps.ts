@@ -8,6 +8,8 @@ import type { JobEventHub } from '../queue/job-events.js';
 import type { JobService } from '../queue/job-service.js';
 import type { DatasetStore } from '../datasets/types.js';
 import type { ObjectStorage } from '../storage/types.js';
+import type { ModelRegistry } from '../registry/registry.js';
+import type { ModelResolver } from '../registry/resolver.js';
 
 /** Everything the HTTP layer needs, built by the caller (server, tests) and decorated onto the app. */
 export interface AppDeps {
@@ -39,6 +41,7 @@ export interface AppDeps {
     | 'MAX_RUNNING_JOBS_PER_KEY'
     | 'MAX_DATASETS_PER_KEY'
     | 'MAX_DATASET_STORAGE_PER_KEY'
+    | 'DEFAULT_MODEL'
   >;
   /** The API keys; undefined runs the service open. */
   keyring?: Keyring;
@@ -50,6 +53,10 @@ export interface AppDeps {
   eventsHeartbeatMs?: number;
   datasets: DatasetStore;
   models: ModelStore;
+  /** Names, versions and aliases of the stored models. */
+  registry: ModelRegistry;
+  /** Names to model ids for predictions, cached per replica and dropped on every published change. */
+  resolver: ModelResolver;
   /** Where models and datasets live; the readiness probe checks it. */
   storage: Pick<ObjectStorage, 'location' | 'check'>;
   predictor: Predictor;

@@ -6,12 +6,15 @@ import { TrainingJobSchema } from '../schemas/job.js';
 import { ModelSchema } from '../schemas/model.js';
 import { PredictResponseSchema } from '../schemas/predict.js';
 import { TenantUsageSchema, WhoAmISchema } from '../schemas/tenant-usage.js';
+import { ModelVersionSchema, RegisteredModelSchema } from '../schemas/registry.js';
 
 /** Shapes with an $id: registered once, referenced by routes, listed under components in OpenAPI. */
 export const SHARED_SCHEMAS = [
   ErrorSchema,
   TrainingJobSchema,
   ModelSchema,
+  RegisteredModelSchema,
+  ModelVersionSchema,
   DatasetSchema,
   PredictResponseSchema,
   TenantUsageSchema,

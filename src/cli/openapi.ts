@@ -10,6 +10,8 @@ import { createModelStore } from '../models/store.js';
 import type { JobEventHub } from '../queue/job-events.js';
 import type { JobService } from '../queue/job-service.js';
 import { datasetStoreFromConfig, storageFromConfig } from '../stores.js';
+import type { ModelRegistry } from '../registry/registry.js';
+import type { ModelResolver } from '../registry/resolver.js';
 
 export const OPENAPI_FILE = fileURLToPath(new URL('../../openapi.yaml', import.meta.url));
 
@@ -28,6 +30,8 @@ export async function generateOpenapi(): Promise<string> {
     jobEvents: {} as JobEventHub,
     datasets: datasetStoreFromConfig(config, storage),
     models,
+    registry: {} as ModelRegistry,
+    resolver: {} as ModelResolver,
     storage,
     predictor: createPredictor({ models, cacheSize: 1 }),
     metrics: createApiMetrics(),

@@ -245,6 +245,32 @@ export interface paths {
             /** @description A label for the job and its model */
             name?: string;
             /**
+             * @description The registered model to add a version to; default: derived from the job's name, else its dataset
+             * @example digits
+             */
+            model?: string;
+            /** @description Move this alias to the new version when the job completes, if the condition holds */
+            promote?: {
+              /**
+               * @description An alias: a lower-case slug of 1–32 characters (`latest` is kept by the registry)
+               * @example production
+               */
+              alias: string;
+              if?: {
+                /**
+                 * @description testAccuracy: higher is better; testLoss: lower
+                 * @enum {string}
+                 */
+                metric: 'testAccuracy' | 'testLoss';
+                /** @description The metric must be at least this */
+                atLeast?: number;
+                /** @description The metric must be at most this */
+                atMost?: number;
+                /** @description The metric must beat that of the version the alias holds now */
+                betterThanCurrent?: boolean;
+              };
+            };
+            /**
              * @description Passes over the training set
              * @default 5
              */
@@ -1116,7 +1142,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The tenant's trained models, newest first */
+    /** The tenant's stored models (versions), newest first, and its registered models with their aliases */
     get: {
       parameters: {
         query?: {
@@ -1137,6 +1163,7 @@ export interface paths {
           content: {
             'application/json': {
               items: components['schemas']['Model'][];
+              registered: components['schemas']['RegisteredModel'][];
             };
           };
         };
@@ -1193,7 +1220,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One model: metrics, parameters, provenance */
+    /**
+     * A stored model by id (metrics, parameters, provenance), or a registered model by name
+     * @description Ids are UUIDs; names are slugs that never look like one.
+     */
     get: {
       parameters: {
         query?: never;
@@ -1212,7 +1242,16 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': components['schemas']['Model'];
+            'application/json': components['schemas']['Model'] | components['schemas']['RegisteredModel'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
           };
         };
         /** @description Default Response */
@@ -1255,7 +1294,10 @@ export interface paths {
     };
     put?: never;
     post?: never;
-    /** Delete a model */
+    /**
+     * Delete a stored model by id (409 while an alias holds its version), or a registered model by name
+     * @description Deleting a registered model deletes its versions' stored models, its aliases and history.
+     */
     delete: {
       parameters: {
         query?: never;
@@ -1274,6 +1316,105 @@ export interface paths {
             [name: string]: unknown;
           };
           content?: never;
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /** Set a registered model's description or tags */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description A registered model name */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            description?: string;
+            /** @description At most 20 tags, keys of 1–64 letters, digits and _.:-, values up to 256 characters */
+            tags?: {
+              [key: string]: string;
+            };
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['RegisteredModel'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
         };
         /** @description Default Response */
         401: {
@@ -1313,9 +1454,6 @@ export interface paths {
         };
       };
     };
-    options?: never;
-    head?: never;
-    patch?: never;
     trace?: never;
   };
   '/v1/models/{id}/model.json': {
@@ -1484,6 +1622,606 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/models/{id}/versions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Versions of a registered model, newest first, with their metrics and aliases side by side */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Most versions listed */
+          limit?: number;
+        };
+        header?: never;
+        path: {
+          /** @description A registered model name */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: components['schemas']['ModelVersion'][];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/models/{id}/versions/{version}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One version: its model id, metrics, aliases and lineage */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description A registered model name */
+          id: string;
+          /** @description A version number */
+          version: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ModelVersion'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /** Delete a version and its stored model; 409 while an alias points at it */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description A registered model name */
+          id: string;
+          /** @description A version number */
+          version: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /** Set a version's description or tags (its model and lineage never change) */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description A registered model name */
+          id: string;
+          /** @description A version number */
+          version: number;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            description?: string;
+            /** @description At most 20 tags, keys of 1–64 letters, digits and _.:-, values up to 256 characters */
+            tags?: {
+              [key: string]: string;
+            };
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ModelVersion'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/v1/models/{id}/aliases/{alias}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /** Point an alias at a version (promote, or roll back); with expectedVersion a compare-and-set */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description A registered model name */
+          id: string;
+          /** @description An alias name */
+          alias: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            version: number;
+            expectedVersion?: number | null;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              alias: string;
+              version: number;
+              from: number | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    post?: never;
+    /** Remove an alias (kept in the history) */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description A registered model name */
+          id: string;
+          /** @description An alias name */
+          alias: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/models/{id}/history': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every alias move of a registered model, newest first: from, to, when, by whom */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description A registered model name */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                alias: string;
+                from: number | null;
+                to: number | null;
+                /** Format: date-time */
+                at: string;
+                /** @description A caller, or job:<id> for a promote rule */
+                by: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/predict': {
     parameters: {
       query?: never;
@@ -1494,13 +2232,13 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Predict with the newest model (or ?model=id)
-     * @description Send one image as the raw body (PNG, JPEG, WebP, GIF, BMP), a batch as multipart files named "image", or JSON pixels. Images that are not already 28×28 white-on-black are converted the way MNIST was made.
+     * Predict with ?model=, else DEFAULT_MODEL, else the tenant's only model (409 when several)
+     * @description Send one image as the raw body (PNG, JPEG, WebP, GIF, BMP), a batch as multipart files named "image", or JSON pixels. Images that are not already 28×28 white-on-black are converted the way MNIST was made. The answer names the model id, and the registered name, version and alias it resolved.
      */
     post: {
       parameters: {
         query?: {
-          /** @description Model id; default: the newest model */
+          /** @description A model id, name or name@alias; default: DEFAULT_MODEL, else the tenant's only model */
           model?: string;
           /** @description Return the preprocessed 28×28 input of each prediction */
           debug?: '1' | '0' | 'true' | 'false';
@@ -1626,7 +2364,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Predict with this model */
+    /** Predict with a model id, a name (its production alias, else latest) or name@alias */
     post: {
       parameters: {
         query?: {
@@ -1637,6 +2375,139 @@ export interface paths {
         path: {
           /** @description Resource id */
           id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description One 28×28 grayscale image, white digit on black as in MNIST: 784 numbers 0–255 (row-major), or 28 rows of 28 */
+            pixels?: unknown[];
+            /** @description A batch of images, answered in order; at most 256 (MAX_BATCH) */
+            instances?: unknown[][];
+          };
+          'multipart/form-data': {
+            image?: string[];
+          };
+          'image/png': string;
+          'image/jpeg': string;
+          'image/webp': string;
+          'image/gif': string;
+          'image/bmp': string;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['PredictResponse'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/models/{id}/versions/{version}/predict': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Predict with one version of a registered model */
+    post: {
+      parameters: {
+        query?: {
+          /** @description Return the preprocessed 28×28 input of each prediction */
+          debug?: '1' | '0' | 'true' | 'false';
+        };
+        header?: never;
+        path: {
+          /** @description A registered model name */
+          id: string;
+          /** @description A version number */
+          version: number;
         };
         cookie?: never;
       };
@@ -2012,7 +2883,37 @@ export interface components {
           samplesTotal: number;
         };
       };
+      /** @description The registered model this job adds a version to */
+      model: string;
+      promote: {
+        /**
+         * @description An alias: a lower-case slug of 1–32 characters (`latest` is kept by the registry)
+         * @example production
+         */
+        alias: string;
+        if?: {
+          /**
+           * @description testAccuracy: higher is better; testLoss: lower
+           * @enum {string}
+           */
+          metric: 'testAccuracy' | 'testLoss';
+          /** @description The metric must be at least this */
+          atLeast?: number;
+          /** @description The metric must be at most this */
+          atMost?: number;
+          /** @description The metric must beat that of the version the alias holds now */
+          betterThanCurrent?: boolean;
+        };
+      } | null;
       modelId: string | null;
+      modelVersion: number | null;
+      promotion: {
+        alias: string;
+        promoted: boolean;
+        /** @description Why it was or was not promoted */
+        reason: string;
+        from: number | null;
+      } | null;
       metrics: {
         /** @description Mean cross-entropy on the test split */
         testLoss: number;
@@ -2118,6 +3019,117 @@ export interface components {
       /** @description model.json plus weights */
       sizeBytes: number;
     };
+    /** RegisteredModel */
+    RegisteredModel: {
+      name: string;
+      /**
+       * @description The tenant that owns it; shown to admin keys only
+       * @example team-a
+       */
+      tenant?: string;
+      /** Format: date-time */
+      createdAt: string;
+      description: string;
+      /** @description At most 20 tags, keys of 1–64 letters, digits and _.:-, values up to 256 characters */
+      tags: {
+        [key: string]: string;
+      };
+      latestVersion: number;
+      /** @description Alias → version, latest included */
+      aliases: {
+        [key: string]: number;
+      };
+    };
+    /** ModelVersion */
+    ModelVersion: {
+      name: string;
+      version: number;
+      /** @description The stored model: /v1/models/{id}/model.json */
+      id: string;
+      /**
+       * @description The tenant that owns it; shown to admin keys only
+       * @example team-a
+       */
+      tenant?: string;
+      /** Format: date-time */
+      createdAt: string;
+      description: string;
+      /** @description At most 20 tags, keys of 1–64 letters, digits and _.:-, values up to 256 characters */
+      tags: {
+        [key: string]: string;
+      };
+      /** @description Aliases pointing at this version, latest included */
+      aliases: string[];
+      metrics: {
+        /** @description Mean cross-entropy on the test split */
+        testLoss: number;
+        testAccuracy: number;
+        /** @description Test split counts: row = true class, column = predicted class */
+        confusionMatrix?: number[][];
+        /** @description Per class, index = class */
+        perClass?: {
+          /** @description Class name */
+          label: string;
+          /** @description Share of predictions of this class that were right */
+          precision: number;
+          /** @description Share of test images of this class found */
+          recall: number;
+          /** @description Test images of this class */
+          support: number;
+        }[];
+      };
+      lineage: {
+        jobId: string;
+        params: {
+          /**
+           * @description Passes over the training set
+           * @default 5
+           */
+          epochs: number;
+          /**
+           * @description Samples per optimizer step
+           * @default 64
+           */
+          batchSize: number;
+          /** @default 0.001 */
+          learningRate: number;
+          /**
+           * @description Units of each hidden dense layer
+           * @default [
+           *       128,
+           *       64
+           *     ]
+           */
+          hiddenLayers: number[];
+          /**
+           * @description Activation of the hidden layers
+           * @default relu
+           * @enum {string}
+           */
+          activation: 'relu' | 'tanh' | 'sigmoid' | 'elu';
+          /**
+           * @default adam
+           * @enum {string}
+           */
+          optimizer: 'adam' | 'sgd' | 'rmsprop';
+          /**
+           * @description Fraction of the training set held out to report valLoss/valAccuracy each epoch
+           * @default 0
+           */
+          validationSplit: number;
+          /** @description Seeds weight initialisation and shuffling: same seed, data and backend give the same model */
+          seed: number;
+        };
+        seed: number;
+        dataset: string;
+        /** @description SHA-256 over the dataset's four IDX files, un-gzipped, in order */
+        datasetDigest: string;
+        backend: string;
+        serviceVersion: string;
+        /** @description The caller that submitted the job */
+        createdBy: string;
+      };
+    };
     /** Dataset */
     Dataset: {
       /** @example mnist-sample */
@@ -2141,6 +3153,11 @@ export interface components {
     /** PredictResponse */
     PredictResponse: {
       modelId: string;
+      model: {
+        name: string | null;
+        version: number | null;
+        alias: string | null;
+      };
       predictions: {
         /** @description Most likely class name */
         label: string;

@@ -16,6 +16,8 @@ export type CreateTrainingJob = NonNullable<
 >['content']['application/json'];
 export type Model = Schemas['Model'];
 export type Dataset = Schemas['Dataset'];
+export type RegisteredModel = Schemas['RegisteredModel'];
+export type ModelVersion = Schemas['ModelVersion'];
 export type JobState = TrainingJob['state'];
 export type PredictResponse = paths['/v1/predict']['post']['responses'][200]['content']['application/json'];
 
@@ -92,7 +94,25 @@ export function createClient(options: ClientOptions) {
       (await unwrap(http.GET('/v1/training-jobs', { params: { query } }))).items,
     cancelJob: (id: string) => unwrap(http.POST('/v1/training-jobs/{id}/cancel', { params: { path: { id } } })),
     listModels: async () => (await unwrap(http.GET('/v1/models'))).items,
+    /** A stored model by id, or a registered model by name (with `latestVersion` and `aliases`). */
     getModel: (id: string) => unwrap(http.GET('/v1/models/{id}', { params: { path: { id } } })),
+    /** The registered models (names with their aliases) of the caller's tenant. */
+    listRegistered: async () =>
+      ((await unwrap(http.GET('/v1/models'))) as { registered?: RegisteredModel[] }).registered ?? [],
+    listVersions: async (name: string) =>
+      (
+        (await unwrap(http.GET('/v1/models/{id}/versions', { params: { path: { id: name } } }))) as {
+          items: ModelVersion[];
+        }
+      ).items,
+    /** Points an alias at a version; with `expectedVersion`, only if the alias still holds that one (else a 409). */
+    moveAlias: (name: string, alias: string, version: number, expectedVersion?: number) =>
+      unwrap(
+        http.PUT('/v1/models/{id}/aliases/{alias}', {
+          params: { path: { id: name, alias } },
+          body: { version, ...(expectedVersion === undefined ? {} : { expectedVersion }) },
+        }),
+      ),
     listDatasets: async () => (await unwrap(http.GET('/v1/datasets'))).items,
 
     /**

@@ -15,10 +15,10 @@ export interface Prediction {
 export interface Predictor {
   /**
    * Predicts a batch of 784-byte images with the given model of `tenant` (default: the default
-   * tenant), or that tenant's newest one. Another tenant's model id is not found.
+   * tenant). Another tenant's model id is not found. Which model a request means is the API's choice.
    */
   predict(
-    modelId: string | undefined,
+    modelId: string,
     inputs: Uint8Array[],
     tenant?: string,
   ): Promise<{ modelId: string; predictions: Prediction[] }>;
@@ -207,8 +207,7 @@ export function createPredictor({
 
   return {
     async predict(modelId, inputs, tenant = DEFAULT_TENANT) {
-      const id = modelId ?? (await models.forTenant(tenant).latest())?.id;
-      if (!id) throw new ConflictError('no model has been trained yet: POST /v1/training-jobs first', 'NO_MODEL');
+      const id = modelId;
       const loaded = await load(tenant, id);
       const x = new Float32Array(inputs.length * INPUT_SIZE);
       inputs.forEach((pixels, i) => {

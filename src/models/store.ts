@@ -26,8 +26,6 @@ export interface ModelStore {
   /** Newest first, read from storage now: a model another process just saved is listed. */
   list(): Promise<ModelMetadata[]>;
   get(id: string): Promise<ModelMetadata>;
-  /** The newest model from a cached listing: another process's changes show after `listCacheMs` plus one refresh. */
-  latest(): Promise<ModelMetadata | undefined>;
   readFile(id: string, file: ModelFile): Promise<Buffer>;
   /** For serving a file: read from its marker, so a conditional request that matches opens nothing. */
   fileRef(id: string, file: ModelFile): Promise<ModelFileRef>;
@@ -47,8 +45,6 @@ export interface ModelStore {
 
 export interface ModelStoreOptions {
   storage: ObjectStorage;
-  /** How long a listing is reused (0: read storage on every call); this process's own changes drop it at once. */
-  listCacheMs?: number;
 }
 
 /** metadata.json: the public metadata plus where this model's files are. */
@@ -67,34 +63,23 @@ const REVISION_KEY = /^models\/([^/]+)\/r([0-9a-z]+)-[0-9a-f]{8}\//;
  * first to commit stands. (Models stored before revisions existed have their files beside
  * metadata.json and no revision; they are read as they are.)
  */
-export function createModelStore({ storage: root, listCacheMs = 1000 }: ModelStoreOptions): ModelStore {
+export function createModelStore({ storage: root }: ModelStoreOptions): ModelStore {
   const views = new Map<string, ModelStore>();
   const forTenant = (tenant: string): ModelStore => {
     let view = views.get(tenant);
-    if (!view)
-      views.set(tenant, (view = tenantModelStore(tenantStorage(root, tenant), tenant, listCacheMs, forTenant)));
+    if (!view) views.set(tenant, (view = tenantModelStore(tenantStorage(root, tenant), forTenant)));
     return view;
   };
   return forTenant(DEFAULT_TENANT);
 }
 
-function tenantModelStore(
-  storage: ObjectStorage,
-  tenant: string,
-  listCacheMs: number,
-  forTenant: (tenant: string) => ModelStore,
-): ModelStore {
+function tenantModelStore(storage: ObjectStorage, forTenant: (tenant: string) => ModelStore): ModelStore {
   const dirOf = (id: string) => {
     if (!RESOURCE_ID.test(id)) throw notFound(id);
     return `models/${id}/`;
   };
-  // `POST /v1/predict` asks for the newest model on every request: the listing is reused for
-  // listCacheMs, then served once more while one refresh runs in the background (so no request
-  // waits on a bucket listing but the first), and metadata (never changed once committed) is
-  // kept per id, so a refresh is one listing call plus a read of each new marker.
-  let listed: { at: number; items: ModelMetadata[] } | undefined;
-  let refreshing: Promise<ModelMetadata[]> | undefined;
-  let generation = 0;
+  // Metadata never changes once committed: kept per id, so a listing is one listing call plus a
+  // read of each new marker.
   const metas = new Map<string, ModelMetadata>();
 
   async function readMarker(id: string): Promise<Marker> {
@@ -122,14 +107,7 @@ function tenantModelStore(
     );
   }
 
-  function changed(): void {
-    listed = undefined;
-    refreshing = undefined;
-    generation++;
-  }
-
-  async function refresh(): Promise<ModelMetadata[]> {
-    const started = generation;
+  async function list(): Promise<ModelMetadata[]> {
     const keys = await storage.list('models/');
     const ids = keys.map((k) => MARKER_KEY.exec(k)?.[1]).filter((id): id is string => !!id && RESOURCE_ID.test(id));
     const present = new Set(ids);
@@ -144,12 +122,9 @@ function tenantModelStore(
         return meta;
       }),
     );
-    const items = found
+    return found
       .filter((m): m is ModelMetadata => m !== undefined)
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
-    // A save or remove of this process during the refresh makes its result stale already.
-    if (started === generation) listed = { at: performance.now(), items };
-    return items;
   }
 
   const store: ModelStore = {
@@ -175,31 +150,14 @@ function tenantModelStore(
         if (winner) return winner;
         throw err;
       }
-      if (committed) {
-        changed();
-        return full;
-      }
+      if (committed) return full;
       await storage.deletePrefix(`${dir}${revision}/`);
       return readMeta(meta.id);
     },
 
-    list: refresh,
+    list,
 
     get: readMeta,
-
-    async latest() {
-      // `POST /v1/predict` asks on every request: a cached listing, refreshed in the background.
-      if (listed && performance.now() - listed.at < listCacheMs) return listed.items[0];
-      if (!refreshing) {
-        const pending = refresh().finally(() => {
-          if (refreshing === pending) refreshing = undefined;
-        });
-        refreshing = pending;
-        // Failures reach the callers that wait; with a stale listing nobody does.
-        pending.catch(() => {});
-      }
-      return (listed ? listed.items : await refreshing)[0];
-    },
 
     async readFile(id, file) {
       const [bytes] = await readFiles(id, [file]);
@@ -231,7 +189,6 @@ function tenantModelStore(
       // The marker first: from then on nothing lists or loads the model, whatever fails later.
       await storage.delete(`${dir}${MARKER}`);
       metas.delete(id);
-      changed();
       // Only the files that marker named: a save of the same id that started meanwhile writes a
       // revision of its own, which must survive to match its marker.
       if (revision) await storage.deletePrefix(`${dir}${revision}/`);

@@ -8,6 +8,7 @@ import {
   type TrainingJob,
   type TrainingJobData,
   type TrainingJobResult,
+  modelNameOf,
 } from '../schemas/job.js';
 import { DEFAULT_TENANT } from '../schemas/tenant.js';
 
@@ -35,7 +36,11 @@ export function toJobResource(job: TrainingBullJob, bullState: JobState): Traini
     startedAt: iso(job.processedOn),
     finishedAt: finished ? iso(job.finishedOn) : null,
     progress,
+    model: modelNameOf(job.data),
+    promote: job.data.promote ?? null,
     modelId: result?.modelId ?? null,
+    modelVersion: result?.version ?? null,
+    promotion: result?.promotion ?? null,
     metrics: result?.metrics ?? null,
     error: state === 'failed' ? { message: job.failedReason || 'training failed' } : null,
   };

@@ -3,6 +3,7 @@ import type { JobType } from 'bullmq';
 import type { RedisClient as Redis } from './redis.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { type CreateTrainingJob, type JobState, type TrainingJob, type TrainingJobData } from '../schemas/job.js';
+import { jobModelOf } from './job-model.js';
 import type { DatasetStore } from '../datasets/types.js';
 import { DEFAULT_PARAMS, withDefaults } from '../training/params.js';
 import type { CheckpointStore } from '../models/checkpoints.js';
@@ -33,6 +34,9 @@ export { emptyProgress, toJobResource } from './job-resource.js';
  */
 export type TenantScope = string | undefined;
 
+/** Whom a job's quotas count, and the caller recorded in its model's lineage. */
+type Who = { owner?: string | undefined; caller?: string | undefined };
+
 export interface JobService {
   /**
    * Queues a job for `tenant` (default: the default tenant). With an idempotency key (one
@@ -42,7 +46,7 @@ export interface JobService {
    */
   submit(
     input: CreateTrainingJob,
-    options?: { idempotencyKey?: string; owner?: string; tenant?: string },
+    options?: { idempotencyKey?: string; owner?: string; tenant?: string; caller?: string },
   ): Promise<Outcome<TrainingJob>>;
   get(id: string, tenant?: TenantScope): Promise<TrainingJob>;
   list(query: { state?: JobState; limit?: number; tenant?: TenantScope }): Promise<TrainingJob[]>;
@@ -136,8 +140,10 @@ export function createJobService({
   });
 
   /** Queues a new job; a replayed idempotent request never gets here, so it is not held to the quota. */
-  async function create(input: CreateTrainingJob, jobId: string, owner: string | undefined, tenant: string) {
-    const { dataset = DEFAULT_DATASET, name, timeoutSeconds, ...hyper } = input;
+  async function create(input: CreateTrainingJob, jobId: string, who: Who, tenant: string) {
+    const { owner, caller } = who;
+    const { dataset = DEFAULT_DATASET, name, timeoutSeconds, model: _model, promote: _promote, ...hyper } = input;
+    const registered = jobModelOf(input, dataset);
     const params = withDefaults(hyper);
     // What needs no Redis and no dataset first: a refused job costs no lookups.
     checkShape(params, limits);
@@ -153,6 +159,8 @@ export function createJobService({
     checkWork(params, info.trainSize, limits);
     const data: TrainingJobData = {
       name: name ?? `${dataset} mlp-${params.hiddenLayers.join('-')}`,
+      ...registered,
+      ...(caller ? { caller } : {}),
       dataset,
       params,
       timeoutSeconds: timeout,
@@ -167,12 +175,13 @@ export function createJobService({
   }
 
   return {
-    async submit(input, { idempotencyKey, owner, tenant = DEFAULT_TENANT } = {}) {
-      if (!idempotencyKey) return { job: await create(input, randomUUID(), owner, tenant), replayed: false };
+    async submit(input, { idempotencyKey, owner, caller, tenant = DEFAULT_TENANT } = {}) {
+      const who = { owner, caller };
+      if (!idempotencyKey) return { job: await create(input, randomUUID(), who, tenant), replayed: false };
       // Defaults filled in, so that leaving a field out and sending its default are one request.
       const request = { dataset: DEFAULT_DATASET, ...DEFAULT_PARAMS, ...input };
       const findOwn = (id: string) => find(id, tenant);
-      return idempotency.once(idempotencyKey, request, (jobId) => create(input, jobId, owner, tenant), findOwn, tenant);
+      return idempotency.once(idempotencyKey, request, (jobId) => create(input, jobId, who, tenant), findOwn, tenant);
     },
 
     async get(id, scope) {

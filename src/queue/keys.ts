@@ -30,6 +30,23 @@ export function serviceKeys(prefix: string) {
     /** Set once the jobs from before tenants have been indexed under the default tenant. */
     tenantIndexBuilt: `${queue}:tenant-index:v1`,
     authFailures: (ip: string) => `${prefix}:auth-failures:${ip}`,
+    /** A tenant's registered model names by creation time. */
+    registryModels: (tenant: string) => `${prefix}:registry:${tenant}:models`,
+    /** A tenant's model ids (version ids) → `name/version`. */
+    registryIds: (tenant: string) => `${prefix}:registry:${tenant}:ids`,
+    /** One registered model's keys, one family under one base (a future hash tag wraps the base). */
+    registryModel: (tenant: string, name: string) => {
+      const base = `${prefix}:registry:${tenant}:model:${name}`;
+      return {
+        meta: base,
+        versions: `${base}:versions`,
+        aliases: `${base}:aliases`,
+        history: `${base}:history`,
+        jobs: `${base}:jobs`,
+      };
+    },
+    /** pub/sub: a registered model changed (`tenant/name`); every API replica drops what it cached. */
+    registryChanges: `${prefix}:registry:changes`,
   };
 }
 

@@ -2,22 +2,31 @@ import type { RedisClient as Redis } from './redis.js';
 import type { TrainingJob } from '../schemas/job.js';
 import { serviceKeys } from './keys.js';
 import { DEFAULT_TENANT } from '../schemas/tenant.js';
+import { deriveModelName } from '../schemas/registry.js';
 
 /**
  * Jobs cancelled while still queued: BullMQ removes them from the queue outright, so their
  * final resource is kept here (a hash by id, a sorted set by time for listing and trimming)
  * for as long as finished jobs are kept.
  */
-const withTenant = (job: Partial<TrainingJob> & Omit<TrainingJob, 'tenant'>): TrainingJob => ({
+type OldTombstone = Partial<TrainingJob> & Omit<TrainingJob, RegistryFields | 'tenant'>;
+type RegistryFields = 'model' | 'promote' | 'modelVersion' | 'promotion';
+
+// Tombstones from before the registry carry no model name: derived from the job's name, as for jobs.
+const withTenant = (job: OldTombstone): TrainingJob => ({
   ...job,
   tenant: job.tenant ?? DEFAULT_TENANT,
+  model: job.model ?? deriveModelName(job.name),
+  promote: job.promote ?? null,
+  modelVersion: job.modelVersion ?? null,
+  promotion: job.promotion ?? null,
 });
 
 export function createTombstones(client: () => Promise<Redis>, prefix: string, retentionDays: number) {
   const { cancelled: hash, cancelledIndex: index } = serviceKeys(prefix);
   // Tombstones from before tenants carry none: they are the default tenant's.
   const parse = (raw: string | null): TrainingJob | undefined =>
-    raw ? withTenant(JSON.parse(raw) as Partial<TrainingJob> & Omit<TrainingJob, 'tenant'>) : undefined;
+    raw ? withTenant(JSON.parse(raw) as OldTombstone) : undefined;
   return {
     async put(job: TrainingJob): Promise<void> {
       const redis = await client();

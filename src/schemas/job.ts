@@ -4,6 +4,7 @@ import { IsoDate, Nullable } from './common.js';
 import { ModelMetricsSchema } from './model.js';
 import { TenantFilter, TenantSchema, TenantShown } from './tenant.js';
 import { JOB_STATES } from './job-states.js';
+import { ModelNameSchema, PromoteRuleSchema, PromotionSchema, deriveModelName, type Promotion } from './registry.js';
 
 export { FINAL_JOB_STATES, JOB_STATES, isFinal, type FinalJobState, type JobState } from './job-states.js';
 
@@ -63,7 +64,11 @@ export const TrainingJobSchema = Type.Object(
     startedAt: Nullable(IsoDate),
     finishedAt: Nullable(IsoDate),
     progress: ProgressSchema,
-    modelId: Nullable(Type.String()),
+    model: Type.String({ description: 'The registered model this job adds a version to' }),
+    promote: Nullable(PromoteRuleSchema),
+    modelId: Nullable(Type.String({ description: "The new version's model id" })),
+    modelVersion: Nullable(Type.Integer({ description: 'The version this job added, once completed' })),
+    promotion: Nullable(PromotionSchema),
     metrics: Nullable(ModelMetricsSchema),
     error: Nullable(Type.Object({ message: Type.String() })),
   },
@@ -78,6 +83,11 @@ export const CreateTrainingJobSchema = Type.Object(
     name: Type.Optional(
       Type.String({ minLength: 1, maxLength: 200, description: 'A label for the job and its model' }),
     ),
+    model: Type.Optional({
+      ...ModelNameSchema,
+      description: "The registered model to add a version to; default: derived from the job's name, else its dataset",
+    }),
+    promote: Type.Optional(PromoteRuleSchema),
     ...trainingParamInputs,
     timeoutSeconds: Type.Optional(
       TimeoutSeconds(
@@ -119,6 +129,11 @@ export const TrainingJobDataSchema = Type.Object({
   owner: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   /** The job's run-time limit; absent on jobs queued before limits were recorded. */
   timeoutSeconds: Type.Optional(TimeoutSeconds('Run-time limit')),
+  /** The registered model it adds a version to; absent on jobs queued before names (derived from the name). */
+  model: Type.Optional(ModelNameSchema),
+  promote: Type.Optional(PromoteRuleSchema),
+  /** The caller that submitted it, recorded in the version's lineage. */
+  caller: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   /** Run time of earlier attempts, in ms, recorded while they ran. */
   runMs: Type.Optional(Type.Integer({ minimum: 0 })),
 });
@@ -127,4 +142,11 @@ export type TrainingJobData = Static<typeof TrainingJobDataSchema>;
 export interface TrainingJobResult {
   modelId: string;
   metrics: Static<typeof ModelMetricsSchema>;
+  /** The version registered; absent on jobs completed before the registry. */
+  version?: number;
+  promotion?: Promotion;
 }
+
+/** The registered model a job adds to: its own, or (jobs queued before names) one derived from its name. */
+export const modelNameOf = (data: Pick<TrainingJobData, 'model' | 'name'>): string =>
+  data.model ?? deriveModelName(data.name);

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { CLASSES, INPUT_SIZE } from './image-shape.js';
 import { StringEnum } from './training-params.js';
+import { ResolvedModelSchema } from './registry.js';
 
 // Checked in detail by the handler (pixelsFromJson), whose messages name the bad value.
 const Pixels = Type.Array(Type.Unknown(), {
@@ -49,13 +50,18 @@ export const PredictionSchema = Type.Object({
 });
 
 export const PredictResponseSchema = Type.Object(
-  { modelId: Type.String(), predictions: Type.Array(PredictionSchema) },
+  { modelId: Type.String(), model: ResolvedModelSchema, predictions: Type.Array(PredictionSchema) },
   { $id: 'PredictResponse', title: 'PredictResponse' },
 );
 
 export const PredictQuery = Type.Object(
   {
-    model: Type.Optional(Type.String({ maxLength: 200, description: 'Model id; default: the newest model' })),
+    model: Type.Optional(
+      Type.String({
+        maxLength: 200,
+        description: "A model id, name or name@alias; default: DEFAULT_MODEL, else the tenant's only model",
+      }),
+    ),
     debug: Type.Optional(
       StringEnum(['1', '0', 'true', 'false'], {
         description: 'Return the preprocessed 28×28 input of each prediction',

@@ -15,6 +15,7 @@ import {
   type TrainingDeps,
 } from './run-training-job.js';
 import { datasetStoreFromConfig, storageFromConfig } from '../stores.js';
+import { createModelRegistry } from '../registry/registry.js';
 
 /**
  * BullMQ's sandboxed processor: this file runs in a forked child process, so training never
@@ -57,6 +58,7 @@ async function createDeps(): Promise<ProcessorDeps> {
       datasets: datasetStoreFromConfig(config, storage),
       models: createModelStore({ storage }),
       checkpoints: createCheckpointStore({ storage }),
+      registry: createModelRegistry(redis, config.QUEUE_PREFIX),
       checkData: createJobDataChecker(TrainingJobDataSchema),
       limits: config,
     },

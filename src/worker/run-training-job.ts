@@ -11,7 +11,12 @@ import {
   type TrainingJobData,
   type TrainingJobDataSchema,
   type TrainingJobResult,
+  modelNameOf,
 } from '../schemas/job.js';
+import type { ModelRegistry } from '../registry/registry.js';
+import { applyPromoteRule } from '../registry/promote.js';
+import { datasetDigest } from '../datasets/digest.js';
+import { SERVICE_VERSION } from '../version.js';
 import type { DatasetStore } from '../datasets/types.js';
 import { isDatasetLoadFailure } from '../datasets/errors.js';
 import { TrainingAbortedError, train } from '../training/trainer.js';
@@ -32,6 +37,8 @@ export interface TrainingDeps {
   datasets: { forTenant(tenant: string): Pick<DatasetStore, 'load'> };
   models: { forTenant(tenant: string): Pick<ModelStore, 'save'> };
   checkpoints: CheckpointStore;
+  /** Where the stored model becomes the next version of its name, before the job reports completed. */
+  registry: Pick<ModelRegistry, 'register' | 'heads' | 'version' | 'moveAlias'>;
   backend: string;
   checkData: (value: unknown) => Static<typeof TrainingJobDataSchema>;
   /** The budgets, checked again here: a job queued under other settings, or not through the API. */
@@ -133,8 +140,30 @@ export async function runTrainingJob(
         },
         outcome.model,
       );
+      // Registered before the job completes: once a client sees "completed", the version is
+      // resolvable by name on every replica. A retry registers nothing new (one version per job).
+      const name = modelNameOf(data);
+      const version = await deps.registry.register(tenant, name, {
+        id: saved.id,
+        createdAt: saved.createdAt,
+        metrics: saved.metrics,
+        lineage: {
+          jobId: job.id,
+          params: data.params,
+          seed: data.params.seed,
+          dataset: data.dataset,
+          datasetDigest: datasetDigest(dataset),
+          backend: saved.backend,
+          serviceVersion: SERVICE_VERSION,
+          createdBy: data.caller ?? data.owner ?? 'unknown',
+        },
+      });
+      // Only the alias the job names, and only when its rule holds.
+      const promotion = data.promote
+        ? await applyPromoteRule(deps.registry, { tenant, name, version, jobId: job.id }, saved.metrics, data.promote)
+        : undefined;
       await checkpoints.remove(job.id);
-      return { modelId: saved.id, metrics: saved.metrics };
+      return { modelId: saved.id, metrics: saved.metrics, version, ...(promotion ? { promotion } : {}) };
     } finally {
       outcome.model.dispose();
     }

@@ -45,6 +45,15 @@ const EXPECTED: Record<string, Record<Who, number>> = {
   'DELETE /v1/models/{id}': row(204, 404, 403, 403, 204, 401),
   'GET /v1/models/{id}/model.json': row(200, 404, 404, 200, 200, 401),
   'GET /v1/models/{id}/weights.bin': row(200, 404, 404, 200, 200, 401),
+  'PATCH /v1/models/{id}': row(200, 404, 403, 403, 200, 401),
+  'GET /v1/models/{id}/versions': row(200, 404, 404, 200, 200, 401),
+  'GET /v1/models/{id}/versions/{version}': row(200, 404, 404, 200, 200, 401),
+  'PATCH /v1/models/{id}/versions/{version}': row(200, 404, 403, 403, 200, 401),
+  'DELETE /v1/models/{id}/versions/{version}': row(204, 404, 403, 403, 204, 401),
+  'PUT /v1/models/{id}/aliases/{alias}': row(200, 404, 403, 403, 200, 401),
+  'DELETE /v1/models/{id}/aliases/{alias}': row(204, 404, 403, 403, 204, 401),
+  'GET /v1/models/{id}/history': row(200, 404, 404, 200, 200, 401),
+  'POST /v1/models/{id}/versions/{version}/predict': row(200, 404, 404, 200, 200, 401),
   'POST /v1/predict': row(200, 404, 404, 200, 200, 401),
   'POST /v1/models/{id}/predict': row(200, 404, 404, 200, 200, 401),
   'GET /v1/whoami': row(200, 200, 200, 200, 200, 401),
@@ -55,7 +64,9 @@ describe('tenant isolation, route by route', () => {
   let t: TestApp;
   const asA = { authorization: `Bearer ${KEYS.owner}` };
   const headersOf = (who: Who) => (who === 'none' ? {} : { authorization: `Bearer ${KEYS[who]}` });
-  let shared: { job: string; finishedJob: string; dataset: string; model: string };
+  let shared: { job: string; finishedJob: string; dataset: string; model: string; version: number };
+  /** Tenant A's registered model: the routes by name act on it. */
+  const NAME = 'digits-a';
 
   const newJob = async () => {
     const res = await t.app.inject({ method: 'POST', url: '/v1/training-jobs', headers: asA, payload: { epochs: 1 } });
@@ -78,7 +89,14 @@ describe('tenant isolation, route by route', () => {
     ...m,
     headers: { ...m.headers, ...asA },
   });
-  const newModel = async () => (await storeTrainedModel({ models: t.deps.models.forTenant('team-a') })).id;
+  const newModel = async () =>
+    (
+      await storeTrainedModel(
+        { models: t.deps.models.forTenant('team-a'), registry: t.deps.registry },
+        { tenant: 'team-a', registerAs: NAME },
+      )
+    ).id;
+  const newVersion = async () => (await t.deps.registry.versionOfId('team-a', await newModel()))!.version;
 
   beforeAll(async () => {
     t = await buildTestApp({ API_KEYS });
@@ -87,6 +105,7 @@ describe('tenant isolation, route by route', () => {
       finishedJob: await cancelledJob(),
       dataset: await newDataset(),
       model: await newModel(),
+      version: 1,
     };
   });
   afterAll(() => t.close());
@@ -123,8 +142,17 @@ describe('tenant isolation, route by route', () => {
     if (route === 'DELETE /v1/training-jobs/{id}' || route.endsWith('/events')) id = await cancelledJob();
     if (route === 'DELETE /v1/datasets/{id}') id = await newDataset();
     if (route === 'DELETE /v1/models/{id}') id = await newModel();
-    const url = template.replace('{id}', id);
+    const byName = /\/(versions|aliases|history)/.test(template) || route === 'PATCH /v1/models/{id}';
+    const version = route === 'DELETE /v1/models/{id}/versions/{version}' ? await newVersion() : shared.version;
+    if (route === 'DELETE /v1/models/{id}/aliases/{alias}')
+      await t.deps.registry.moveAlias('team-a', NAME, 'staging', 1, { by: 'test' });
+    const url = template
+      .replace('{id}', byName ? NAME : id)
+      .replace('{version}', String(version))
+      .replace('{alias}', 'staging');
     const headers = headersOf(who);
+    if (method === 'PATCH') return t.app.inject({ method, url, headers, payload: { description: 'digits of A' } });
+    if (method === 'PUT') return t.app.inject({ method, url, headers, payload: { version: 1 } });
     if (route === 'POST /v1/training-jobs') return t.app.inject({ method, url, headers, payload: { epochs: 1 } });
     if (route === 'POST /v1/datasets') {
       const body = await uploadBody();

@@ -63,7 +63,7 @@ describe('trainyard commands, run in this process against real API and worker pr
     jobId = /^job (\S+) submitted/m.exec(res.stdout)![1]!;
     expect(res.stdout).toMatch(/epoch 1\/2 \[█+\] 100%/);
     expect(res.stdout).toMatch(/epoch 2\/2 \[█+\] 100%/);
-    modelId = /^model (\S+)$/m.exec(res.stdout)![1]!;
+    modelId = /^model \S+ version 1 \(id (\S+)\)$/m.exec(res.stdout)![1]!;
     expect(modelId).toBe(jobId);
   });
 
@@ -76,8 +76,12 @@ describe('trainyard commands, run in this process against real API and worker pr
     expect(JSON.parse(job.stdout)).toMatchObject({ id: jobId, state: 'completed', modelId });
     const table = await cli(['job', jobId], env);
     expect(table.stdout).toMatch(/^state +completed$/m);
+    // Every job adds a version to a registered model: named by the job, or after its dataset.
+    const name = (JSON.parse(job.stdout) as { model: string }).model;
     const models = await cli(['models'], env);
-    expect(models.stdout).toMatch(new RegExp(`^${modelId} +mnist-sample +\\d+\\.\\d %`, 'm'));
+    expect(models.stdout).toMatch(new RegExp(`^${name} +1 +latest=1 `, 'm'));
+    const stored = JSON.parse((await cli(['--json', 'models'], env)).stdout) as { items: { id: string }[] };
+    expect(stored.items.map((m) => m.id)).toContain(modelId);
     const model = await cli(['model', modelId], env);
     expect(model.stdout).toMatch(/^hidden layers +32$/m);
     expect(model.stdout).toMatch(/^seed +7$/m);
@@ -114,6 +118,52 @@ describe('trainyard commands, run in this process against real API and worker pr
     expect(JSON.parse(predicted.stdout).predictions).toHaveLength(1);
     const missing = await cli(['predict', join(files, 'gone.png')], env);
     expect([missing.code, missing.stderr]).toEqual([2, `trainyard: ${join(files, 'gone.png')}: no such file\n`]);
+  });
+
+  it('trains named versions, promotes by rule and by hand, compares, and predicts by alias', async () => {
+    const first = await cli(
+      ['train', '--model', 'digits', '--epochs', '1', '--promote', 'production', '--follow'],
+      env,
+    );
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^model digits version 1 \(id \S+\)$/m);
+    expect(first.stdout).toMatch(/^promoted to @production: /m);
+    const second = await cli(
+      [
+        'train',
+        '--model',
+        'digits',
+        '--epochs',
+        '1',
+        '--promote',
+        'production',
+        '--promote-if',
+        'testAccuracy>=1.01',
+        '--follow',
+      ],
+      env,
+    );
+    expect(second.stdout).toMatch(/^model digits version 2 /m);
+    expect(second.stdout).toMatch(/^not promoted to @production: /m);
+    const models = await cli(['models'], env);
+    expect(models.stdout).toMatch(/^digits +2 +(latest=2, production=1|production=1, latest=2) /m);
+    const versions = await cli(['model', 'digits'], env);
+    expect(versions.stdout).toMatch(/^digits: latest 2, aliases /m);
+    expect(versions.stdout).toMatch(/^1 +\S+ +\d+\.\d % +\d\.\d{4} +production /m);
+    expect(versions.stdout).toMatch(/^2 +\S+ +\d+\.\d % +\d\.\d{4} +latest /m);
+    expect((await cli(['promote', 'digits', '2', '--alias', 'staging'], env)).stdout).toBe(
+      'digits@staging -> version 2\n',
+    );
+    const lost = await cli(['promote', 'digits', '2', '--expected-version', '2'], env);
+    expect(lost.code).toBe(1); // production holds 1, not 2: another move won
+    expect(lost.stderr).toMatch(/\(409 ALIAS_CONFLICT\)/);
+    const png = join(files, 'seven.png');
+    await writeFile(png, syntheticPng(7));
+    const byAlias = await cli(['predict', '--model', 'digits@staging', png], env);
+    expect(byAlias.code).toBe(0);
+    expect(byAlias.stdout).toMatch(/^model digits version 2 \(@staging\)$/m);
+    const rule = await cli(['train', '--promote', 'production', '--promote-if', 'accuracy>0.5'], env);
+    expect(rule.code).toBe(2);
   });
 
   it('answers errors with their exit codes and the API messages', async () => {

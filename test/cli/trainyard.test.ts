@@ -79,7 +79,7 @@ describe('the trainyard command against real API and worker processes', () => {
     const id = /^job (\S+) submitted/m.exec(run.stdout)![1]!;
     const job = await getJob(id);
     expect(job.state).toBe('completed');
-    expect(run.stdout).toContain(`model ${job.modelId}`);
+    expect(run.stdout).toContain(`model ${job.model} version ${job.modelVersion} (id ${job.modelId})`);
     expect(run.stdout).toMatch(/^completed: test accuracy \d+\.\d %, test loss \d\.\d{4}$/m);
   });
 
@@ -187,6 +187,6 @@ describe('the trainyard command against real API and worker processes', () => {
     ).json()) as { predictions: { label: string }[] };
     const rows = run.stdout.trim().split('\n').slice(1, 3);
     expect(rows.map((r) => r.split(/ {2,}/)[1])).toEqual(answer.predictions.map((p) => p.label));
-    expect(run.stdout).toContain(`model ${modelId}`);
+    expect(run.stdout).toMatch(/^model \S+ version \d+/m);
   });
 });

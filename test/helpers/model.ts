@@ -2,7 +2,7 @@
  * A real, small trained model for API tests: trained in-process on synthetic 28×28 images
  * that a tiny MLP learns in a few epochs, then saved through the app's own model store.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { AppDeps } from '../../src/app.js';
 import type { ModelMetadata } from '../../src/models/store.js';
 import { initBackend } from '../../src/training/backend.js';
@@ -11,6 +11,9 @@ import { DEFAULT_PARAMS, type TrainingParams } from '../../src/training/params.j
 import { train } from '../../src/training/trainer.js';
 import { createRng } from '../../src/rng.js';
 import { encodePng } from './png.js';
+import { datasetDigest } from '../../src/datasets/digest.js';
+import { SERVICE_VERSION } from '../../src/version.js';
+import { DEFAULT_TENANT } from '../../src/schemas/tenant.js';
 
 export const SIDE = 28;
 export const PIXELS = SIDE * SIDE;
@@ -74,11 +77,18 @@ export interface StoreTrainedModelOptions {
   params?: Partial<TrainingParams>;
   trainCount?: number;
   testCount?: number;
+  /** With a registry among the deps: the registered name it becomes the next version of (default "synthetic"). */
+  registerAs?: string;
+  /** The tenant it is registered in (default: the default tenant); `deps.models` must be that tenant's. */
+  tenant?: string;
 }
 
-/** Trains a small MLP on the synthetic dataset and stores it through `deps.models`. */
+/**
+ * Trains a small MLP on the synthetic dataset and stores it through `deps.models`; when `deps`
+ * has a registry, registers it as the next version of `opts.registerAs`, as a completed job does.
+ */
 export async function storeTrainedModel(
-  deps: Pick<AppDeps, 'models'>,
+  deps: Pick<AppDeps, 'models'> & Partial<Pick<AppDeps, 'registry'>>,
   opts: StoreTrainedModelOptions = {},
 ): Promise<ModelMetadata> {
   const backend = await initBackend('wasm');
@@ -91,11 +101,13 @@ export async function storeTrainedModel(
     seed: 7,
     ...opts.params,
   };
-  const outcome = await train(syntheticDataset(opts.trainCount, opts.testCount), params);
+  const dataset = syntheticDataset(opts.trainCount, opts.testCount);
+  const outcome = await train(dataset, params);
+  let saved: ModelMetadata;
   try {
-    return await deps.models.save(
+    saved = await deps.models.save(
       {
-        id: opts.id ?? `m-${randomBytes(6).toString('hex')}`,
+        id: opts.id ?? randomUUID(),
         name: opts.name ?? 'synthetic blocks mlp-32',
         createdAt: opts.createdAt ?? new Date().toISOString(),
         jobId: opts.jobId ?? `job-${randomBytes(6).toString('hex')}`,
@@ -111,4 +123,21 @@ export async function storeTrainedModel(
   } finally {
     outcome.model.dispose();
   }
+  if (!deps.registry) return saved;
+  await deps.registry.register(opts.tenant ?? DEFAULT_TENANT, opts.registerAs ?? 'synthetic', {
+    id: saved.id,
+    createdAt: saved.createdAt,
+    metrics: saved.metrics,
+    lineage: {
+      jobId: saved.jobId,
+      params,
+      seed: params.seed,
+      dataset: saved.dataset,
+      datasetDigest: datasetDigest(dataset),
+      backend: saved.backend,
+      serviceVersion: SERVICE_VERSION,
+      createdBy: 'test',
+    },
+  });
+  return saved;
 }

@@ -19,7 +19,6 @@ describe('predictor', () => {
     dir = await mkdtemp(join(tmpdir(), 'trainyard-predictor-'));
     models = createModelStore({ storage: createFsStorage({ dir }) });
     predictor = createPredictor({ models, cacheSize: 2 });
-    await expect(predictor.predict(undefined, [syntheticImage(1)])).rejects.toBeInstanceOf(ConflictError);
     meta = await storeTrainedModel({ models });
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -40,7 +39,7 @@ describe('predictor', () => {
     await predictor.predict(meta.id, [syntheticImage(3)]);
     const before = tf.memory().numTensors;
     for (let i = 0; i < 200; i++) {
-      await Promise.all([1, 2, 3].map((k) => predictor.predict(undefined, [syntheticImage(k), syntheticImage(k + 1)])));
+      await Promise.all([1, 2, 3].map((k) => predictor.predict(meta.id, [syntheticImage(k), syntheticImage(k + 1)])));
     }
     expect(tf.memory().numTensors).toBe(before);
   });

@@ -2,7 +2,6 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
-import { setTimeout as sleep } from 'node:timers/promises';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../src/errors.js';
@@ -78,7 +77,6 @@ describe.each(backends)('model store on %s', (_name, makeStorage) => {
     await store.save(meta('b', '2026-02-01T00:00:00.000Z'), smallModel(2));
     expect(saved.sizeBytes).toBeGreaterThan(784 * 4 * 4);
     expect((await store.list()).map((m) => m.id)).toEqual(['b', 'a']);
-    expect((await store.latest())?.id).toBe('b');
     expect(await store.get('a')).toEqual(saved);
 
     // Another process (an API replica) reads the same model from the same storage.
@@ -129,7 +127,7 @@ describe.each(backends)('model store on %s', (_name, makeStorage) => {
       if (key.endsWith('/metadata.json')) continue;
       await storage.put(key.replace('models/whole/', 'models/half/'), (await storage.get(key))!);
     }
-    for (const s of [store, createModelStore({ storage, listCacheMs: 0 })]) {
+    for (const s of [store, createModelStore({ storage })]) {
       expect((await s.list()).map((m) => m.id)).toEqual(['whole']);
       await expect(s.get('half')).rejects.toBeInstanceOf(NotFoundError);
       await expect(s.load('half')).rejects.toBeInstanceOf(NotFoundError);
@@ -231,41 +229,16 @@ describe.each(backends)('model store on %s', (_name, makeStorage) => {
     expect((await store.get('same')).name).toBe('model same');
   });
 
-  it("lists another process's changes at once, and shows them as the newest after listCacheMs", async () => {
-    const api = createModelStore({ storage, listCacheMs: 60_000 });
+  it("lists another process's changes at once", async () => {
+    const api = createModelStore({ storage });
     const worker = createModelStore({ storage });
-    expect(await api.latest()).toBeUndefined();
     await worker.save(meta('from-worker'), smallModel(1));
-    expect(await api.latest()).toBeUndefined(); // the cached listing
-    // The listing route reads storage: a job's model is listed as soon as the job completes.
+    // The listing reads storage: a job's model is listed as soon as the job completes.
     expect((await api.list()).map((m) => m.id)).toEqual(['from-worker']);
     await api.save(meta('own', '2020-01-01T00:00:00.000Z'), smallModel(2));
     expect((await api.list()).map((m) => m.id)).toEqual(['from-worker', 'own']);
     await worker.remove('from-worker');
-    expect((await createModelStore({ storage, listCacheMs: 0 }).list()).map((m) => m.id)).toEqual(['own']);
-  });
-
-  it('serves the stale listing while one refresh runs, and keeps serving it when a refresh fails', async () => {
-    let failLists = 0;
-    const flaky: ObjectStorage = {
-      ...storage,
-      async list(prefix) {
-        if (failLists > 0 && failLists--) throw new Error('listing unavailable');
-        return storage.list(prefix);
-      },
-    };
-    const api = createModelStore({ storage: flaky, listCacheMs: 0 });
-    expect(await api.latest()).toBeUndefined(); // nothing listed yet: the first call waits
-    await createModelStore({ storage }).save(meta('new'), smallModel(1));
-    failLists = 1;
-    expect(await api.latest()).toBeUndefined(); // stale, answered at once; the refresh fails
-    let seen: ModelMetadata | undefined;
-    for (let i = 0; i < 500 && !seen; i++) {
-      await sleep(10); // lets the background refresh reach storage
-      seen = await api.latest();
-    }
-    expect(seen?.id).toBe('new');
-    expect(failLists).toBe(0);
+    expect((await api.list()).map((m) => m.id)).toEqual(['own']);
   });
 
   it.each(['../etc', 'a/b', 'x\u0000y', '', 'a'.repeat(65), '.tmp-x'])('treats id %j as not found', async (id) => {
@@ -277,7 +250,6 @@ describe.each(backends)('model store on %s', (_name, makeStorage) => {
 
   it('lists nothing before any model exists', async () => {
     expect(await store.list()).toEqual([]);
-    expect(await store.latest()).toBeUndefined();
   });
 });
 

@@ -110,16 +110,17 @@ describe('the API while S3 is unreachable', () => {
     try {
       for (const [method, url] of [
         ['GET', '/v1/models'],
-        ['GET', '/v1/models/m-1'],
+        ['GET', '/v1/models/3d7f0c2e-9a41-4b6e-8f15-2c9d7e4a1b60'],
         ['GET', '/v1/datasets'],
       ] as const) {
         const res = await t.app.inject({ method, url });
         expect(res.statusCode, url).toBe(503);
         expect(res.json()).toMatchObject({ code: 'STORAGE_UNAVAILABLE', statusCode: 503 });
       }
+      // By id: the model is read from storage (by name, the registry in Redis answers first).
       const predicted = await t.app.inject({
         method: 'POST',
-        url: '/v1/predict',
+        url: '/v1/predict?model=3d7f0c2e-9a41-4b6e-8f15-2c9d7e4a1b60',
         payload: { pixels: new Array(784).fill(0) },
       });
       expect(predicted.statusCode).toBe(503);

@@ -28,12 +28,7 @@ describe('parseStorageUrl', () => {
 describe('storage settings', () => {
   it('default to the filesystem under DATA_DIR', () => {
     const config = loadConfig({ DATA_DIR: '/var/lib/trainyard' });
-    expect([config.STORAGE_URL, config.S3_ENDPOINT, config.S3_FORCE_PATH_STYLE, config.MODEL_LIST_CACHE_MS]).toEqual([
-      '',
-      '',
-      false,
-      1000,
-    ]);
+    expect([config.STORAGE_URL, config.S3_ENDPOINT, config.S3_FORCE_PATH_STYLE]).toEqual(['', '', false]);
     expect(storageFromConfig(config).location).toBe('file:/var/lib/trainyard');
   });
 

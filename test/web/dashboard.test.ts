@@ -47,8 +47,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
       page,
       (text, url) =>
         // Refusals the tests provoke: a bad form, a broken image, the stream the polling test blocks.
-        (text.includes('status of 400') &&
-          (url.endsWith('/v1/training-jobs') || url.endsWith('/v1/predict?debug=1'))) ||
+        (text.includes('status of 400') && (url.endsWith('/v1/training-jobs') || url.endsWith('/predict?debug=1'))) ||
         (text.includes('status of 404') && url.endsWith('/events')),
     );
     await withStrictCsp(page, `${base}/`);
@@ -90,6 +89,8 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
       await page.locator('#param-epochs').fill('1');
       await page.locator('#param-validationSplit').fill('0.1');
       await page.locator('#job-name').fill('from the dashboard');
+      await page.locator('#job-model').fill('dashboard-digits');
+      await page.locator('#job-promote').fill('production');
       await record(page, '#loss-chart', 'points');
       await record(page, '#job-transport', 'text');
       await page.locator('#submit-job').click();
@@ -108,6 +109,12 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
 
       const [job] = await listJobs();
       expect(job).toMatchObject({ name: 'from the dashboard', state: 'completed', dataset: 'mnist-sample' });
+      // The model name and promote rule of the form reached the job, and the rule was applied.
+      expect(job).toMatchObject({
+        model: 'dashboard-digits',
+        modelVersion: 1,
+        promotion: { alias: 'production', promoted: true },
+      });
       expect(job!.params).toMatchObject({ epochs: 1, validationSplit: 0.1, batchSize: 64 });
       expect(job!.progress.history).toHaveLength(1);
       // Followed over the event stream where the API has one, by polling otherwise.
@@ -182,6 +189,31 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     TRAINING_MS,
   );
 
+  it('lists registered models by name and makes a version production from the page', async () => {
+    await page.locator('#models-refresh').click();
+    await page.locator('#registered-rows tr').first().waitFor();
+    const name = (await page.locator('#registered-rows tr').first().getAttribute('data-name'))!;
+    await page.locator(`#registered-rows tr[data-name="${name}"] button`).click();
+    await page.locator('#versions-rows tr').first().waitFor();
+    expect(await text('#versions-title')).toBe(`Versions of ${name}`);
+    // A version production does not hold yet: its button is enabled.
+    const row = page.locator('#versions-rows tr', { has: page.locator('button:enabled') }).first();
+    const version = Number(await row.getAttribute('data-version'));
+    await row.locator('button').click();
+    // The alias moved in the registry, and the page shows it.
+    await page.waitForFunction(
+      (v) =>
+        document
+          .querySelector(`#versions-rows tr[data-version="${v}"] td:nth-child(4)`)
+          ?.textContent?.includes('production'),
+      version,
+      { timeout: 15_000 },
+    );
+    const model = (await (await fetch(`${base}/v1/models/${name}`)).json()) as { aliases: Record<string, number> };
+    expect(model.aliases.production).toBe(version);
+    expect(await page.locator(`#versions-rows tr[data-version="${version}"] button`).isDisabled()).toBe(true);
+  });
+
   it("shows a model's per-class metrics", async () => {
     const { items } = (await (await fetch(`${base}/v1/models`)).json()) as {
       items: { metrics: { confusionMatrix?: number[][] } }[];
@@ -215,6 +247,8 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     expect(total).toBeGreaterThan(99);
     expect(total).toBeLessThan(101);
     expect(await text('#result-summary')).toMatch(/^Prediction: \d \(\d+\.\d% sure\)$/);
+    // Which model answered: the registered name the picker chose, its version and alias.
+    expect(await text('#result-model')).toMatch(/^by [a-z][a-z0-9-]* version \d+ \((production|latest)\)$/);
 
     // The model saw a vertical stroke: bright pixels in the middle columns, dark at the sides.
     const columns = await page.evaluate(() => {
@@ -272,7 +306,10 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await upload.setInputFiles({ name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('not really a png') });
     await page.waitForFunction(() => document.getElementById('result-summary')?.textContent === 'No prediction.');
     const message = await text('#predict-error');
-    const api = await fetch(`${base}/v1/predict?debug=1`, {
+    // The model the page picked: the first registered name.
+    const picked = await page.locator('#predict-model').inputValue();
+    expect(picked).toMatch(/^[a-z][a-z0-9-]*$/);
+    const api = await fetch(`${base}/v1/models/${picked}/predict?debug=1`, {
       method: 'POST',
       headers: { 'content-type': 'image/png' },
       body: 'not really a png',

@@ -1,5 +1,7 @@
 import { rm } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createModelRegistry } from '../../src/registry/registry.js';
 import type { Config } from '../../src/config.js';
 import { createCheckpointStore } from '../../src/models/checkpoints.js';
 import { createModelStore } from '../../src/models/store.js';
@@ -20,7 +22,9 @@ describe('a training job under its budgets', () => {
   let config: Config;
   let deps: TrainingDeps;
   let models: ReturnType<typeof createModelStore>;
+  let redis: Redis;
   beforeAll(async () => {
+    redis = new Redis(inject('redisUrl'));
     config = await testConfig({ JOB_TIMEOUT_SECONDS: '600' });
     const storage = storageFromConfig(config);
     await initBackend('wasm');
@@ -30,11 +34,15 @@ describe('a training job under its budgets', () => {
       datasets: datasetStoreFromConfig(config, storage),
       models,
       checkpoints: createCheckpointStore({ storage }),
+      registry: createModelRegistry(redis, config.QUEUE_PREFIX),
       checkData: createJobDataChecker(TrainingJobDataSchema),
       limits: config,
     };
   });
-  afterAll(() => rm(config.DATA_DIR, { recursive: true, force: true }));
+  afterAll(async () => {
+    redis.disconnect();
+    await rm(config.DATA_DIR, { recursive: true, force: true });
+  });
 
   /** Runs job `id` with these data; returns its outcome and every run time it recorded. */
   async function run(id: string, data: Record<string, unknown>) {

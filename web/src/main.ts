@@ -9,6 +9,7 @@ import { createJobView } from './panels/job-view.js';
 import { createModelsPanel } from './panels/models.js';
 import { createNewJobForm } from './panels/new-job.js';
 import { createPlayground } from './panels/playground.js';
+import { createRegistryPanel } from './panels/registry.js';
 import { createTenantBadge } from './tenant.js';
 
 const status = byId('status');
@@ -18,7 +19,11 @@ const announce = (text: string) => {
 };
 
 const playground = createPlayground(announce);
-const models = createModelsPanel((items) => playground.setModels(items));
+const registry = createRegistryPanel(() => void models.refresh(), announce);
+const models = createModelsPanel((items, registered) => {
+  playground.setModels(items, registered);
+  registry.show(registered);
+});
 // Each panel's refresh and load show their own errors in that panel: the voids below wait for none.
 const jobView = createJobView({
   onChange: (job) => jobs.show(job),

@@ -13,6 +13,8 @@ export type FieldError = NonNullable<ErrorBody['errors']>[number];
 /** Models stored before per-class metrics were computed have no confusionMatrix or perClass. */
 export type Model = Schemas['Model'];
 export type PredictResponse = Schemas['PredictResponse'];
+export type ModelVersion = Schemas['ModelVersion'];
+export type RegisteredModel = Schemas['RegisteredModel'];
 
 export interface ListOf<T> {
   items: T[];

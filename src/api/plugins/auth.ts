@@ -15,7 +15,12 @@ declare module 'fastify' {
 
 /** What a `predict` key may call: predictions and reading models. Everything else needs `train`. */
 export function predictScopeAllows(method: string, route: string | undefined): boolean {
-  if (route === '/v1/predict' || route === '/v1/models/:id/predict') return method === 'POST';
+  if (
+    route === '/v1/predict' ||
+    route === '/v1/models/:id/predict' ||
+    route === '/v1/models/:id/versions/:version/predict'
+  )
+    return method === 'POST';
   return (method === 'GET' || method === 'HEAD') && (route === '/v1/models' || !!route?.startsWith('/v1/models/'));
 }
 

@@ -5,8 +5,10 @@ import { IdParams } from '../../schemas/common.js';
 import { ModelSchema } from '../../schemas/model.js';
 import type { ModelFile, ModelFileRef } from '../../models/store.js';
 import { TenantQuery } from '../../schemas/tenant.js';
-import { allShownTo, knownTenants, listScope, locate, shownTo } from '../tenancy.js';
-import { errors, list, ref } from '../route-schemas.js';
+import { knownTenants, listScope, locate, shownTo } from '../tenancy.js';
+import { RegisteredModelSchema, parseModelRef } from '../../schemas/registry.js';
+import { modelNameOf } from '../model-refs.js';
+import { errors, ref } from '../route-schemas.js';
 
 /**
  * Model files never change once saved. With API keys they are for their callers only: `private`
@@ -64,8 +66,13 @@ function appendVary(reply: FastifyReply, name: string): void {
   if (!names.some((n) => n.toLowerCase() === name)) void reply.header('vary', [...names, name].join(', '));
 }
 
+/** Whether `/v1/models/{segment}` names a registered model; anything else is looked up as an id (404 when none). */
+const isName = (segment: string) => parseModelRef(segment).kind === 'name' && !segment.includes('@');
+
 const models: FastifyPluginAsyncTypebox = async (app) => {
-  const { models: store, predictor } = app.deps;
+  const { models: store, predictor, registry, resolver } = app.deps;
+  // While Redis is away the stored models still list; the registered ones cannot be read.
+  const registeredOf = (tenant: string) => registry.models(tenant).catch(() => []);
 
   // By id, in the tenants the caller may see: another tenant's model answers 404.
   const find = (request: FastifyRequest, id: string) => locate(request, app.deps, (t) => store.forTenant(t).get(id));
@@ -75,20 +82,26 @@ const models: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['models'],
-        summary: "The tenant's trained models, newest first",
+        summary: "The tenant's stored models (versions), newest first, and its registered models with their aliases",
         querystring: TenantQuery,
-        response: { 200: list(ModelSchema), ...errors(400, 403) },
+        response: {
+          200: Type.Object({ items: Type.Array(ref(ModelSchema)), registered: Type.Array(ref(RegisteredModelSchema)) }),
+          ...errors(400, 403),
+        },
       },
     },
     async (request) => {
       const tenant = listScope(request, request.query.tenant);
-      if (tenant !== undefined) return allShownTo(request, await store.forTenant(tenant).list(), tenant);
-      const all = await Promise.all(
-        (await knownTenants(app.deps)).map(async (t) =>
-          (await store.forTenant(t).list()).map((m) => ({ ...m, tenant: t })),
-        ),
+      const tenants = tenant !== undefined ? [tenant] : await knownTenants(app.deps);
+      const each = await Promise.all(
+        tenants.map(async (t) => {
+          const [stored, named] = await Promise.all([store.forTenant(t).list(), registeredOf(t)]);
+          return { stored: stored.map((m) => shownTo(request, m, t)), named: named.map((m) => shownTo(request, m, t)) };
+        }),
       );
-      return { items: all.flat().sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id)) };
+      const items = each.flatMap((e) => e.stored);
+      if (tenants.length > 1) items.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+      return { items, registered: each.flatMap((e) => e.named) };
     },
   );
 
@@ -97,12 +110,18 @@ const models: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['models'],
-        summary: 'One model: metrics, parameters, provenance',
+        summary: 'A stored model by id (metrics, parameters, provenance), or a registered model by name',
+        description: 'Ids are UUIDs; names are slugs that never look like one.',
         params: IdParams,
-        response: { 200: ref(ModelSchema), ...errors(404) },
+        response: { 200: Type.Union([ref(ModelSchema), ref(RegisteredModelSchema)]), ...errors(400, 404) },
       },
     },
     async (request) => {
+      if (isName(request.params.id)) {
+        const name = modelNameOf(request.params.id);
+        const { tenant, value } = await locate(request, app.deps, (t) => registry.model(t, name));
+        return shownTo(request, value, tenant);
+      }
       const { tenant, value } = await find(request, request.params.id);
       return shownTo(request, value, tenant);
     },
@@ -113,13 +132,35 @@ const models: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['models'],
-        summary: 'Delete a model',
+        summary: 'Delete a stored model by id (409 while an alias holds its version), or a registered model by name',
+        description: "Deleting a registered model deletes its versions' stored models, its aliases and history.",
         params: IdParams,
-        response: { 204: Type.Null(), ...errors(404) },
+        response: { 204: Type.Null(), ...errors(400, 404, 409) },
       },
     },
     async (request, reply) => {
+      if (isName(request.params.id)) {
+        const name = modelNameOf(request.params.id);
+        const { tenant } = await locate(request, app.deps, (t) => registry.model(t, name));
+        const ids = await registry.deleteModel(tenant, name);
+        resolver.drop(tenant, name);
+        for (const id of ids) {
+          await store
+            .forTenant(tenant)
+            .remove(id)
+            .catch(() => {}); // already gone from storage
+          predictor.evict(id, tenant);
+        }
+        request.log.info({ model: name, versions: ids.length, owner: tenant }, 'registered model deleted');
+        return reply.status(204).send(null);
+      }
       const { tenant } = await find(request, request.params.id);
+      // A registered version goes through the registry first: an alias holding it refuses.
+      const named = await registry.versionOfId(tenant, request.params.id);
+      if (named) {
+        await registry.deleteVersion(tenant, named.name, named.version);
+        resolver.drop(tenant, named.name);
+      }
       await store.forTenant(tenant).remove(request.params.id);
       predictor.evict(request.params.id, tenant);
       request.log.info({ model: request.params.id, owner: tenant }, 'model deleted');

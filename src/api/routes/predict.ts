@@ -5,12 +5,13 @@ import type { FastifyError, FastifyRequest } from 'fastify';
 import { BadRequestError, PayloadTooLargeError } from '../../errors.js';
 import { pixelsFromJson, preprocessImages } from '../../inference/preprocess.js';
 import { IdParams, fieldError } from '../../schemas/common.js';
+import { VersionParams } from '../../schemas/registry.js';
 import { IMAGE_TYPES } from '../../schemas/image-types.js';
 import { predictJsonSchema, PredictQuery, PredictResponseSchema } from '../../schemas/predict.js';
 import { createBodyBudget } from '../body-budget.js';
 import { parseJson } from '../json-body.js';
 import { binary, errors, ref } from '../route-schemas.js';
-import { callerTenant, isAdmin, locate } from '../tenancy.js';
+import { chooseModel } from '../model-refs.js';
 
 type PredictJson = { pixels?: unknown; instances?: unknown[] };
 
@@ -45,7 +46,7 @@ const bodySchema = (maxBatch: number) => ({
 const count = (n: number) => n.toLocaleString('en-US');
 
 const predict: FastifyPluginAsyncTypebox = async (app) => {
-  const { predictor, config, models } = app.deps;
+  const { predictor, config } = app.deps;
   // Raw image bodies are parsed only for these routes; elsewhere they are a 415.
   app.addContentTypeParser([...IMAGE_TYPES], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   // JSON bodies get a limit of their own, sized from MAX_BATCH, refused from Content-Length before a byte is parsed.
@@ -155,14 +156,17 @@ const predict: FastifyPluginAsyncTypebox = async (app) => {
     return instances.map((pixels, i) => pixelsFromJson(pixels, i));
   }
 
-  async function answer(request: FastifyRequest, modelId: string | undefined, debug: boolean | undefined) {
+  async function answer(
+    request: FastifyRequest,
+    segment: string | undefined,
+    debug: boolean | undefined,
+    version?: number,
+  ) {
+    // Chosen before any image is decoded: a request for a model that does not exist costs no decoding.
+    const chosen = await chooseModel(request, app.deps, segment, version);
     const inputs = await readInputs(request);
-    // The newest model is the caller's tenant's; a model by id is looked for where the caller may see.
-    const tenant =
-      modelId === undefined || !isAdmin(request)
-        ? callerTenant(request)
-        : (await locate(request, app.deps, (t) => models.forTenant(t).get(modelId))).tenant;
-    const result = await predictor.predict(modelId, inputs, tenant);
+    const { predictions } = await predictor.predict(chosen.id, inputs, chosen.tenant);
+    const result = { modelId: chosen.id, model: chosen.model, predictions };
     if (!debug) return result;
     return { ...result, predictions: result.predictions.map((p, i) => ({ ...p, input: Array.from(inputs[i]!) })) };
   }
@@ -179,10 +183,11 @@ const predict: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         ...common,
-        summary: 'Predict with the newest model (or ?model=id)',
+        summary: "Predict with ?model=, else DEFAULT_MODEL, else the tenant's only model (409 when several)",
         description:
           'Send one image as the raw body (PNG, JPEG, WebP, GIF, BMP), a batch as multipart files named "image", or ' +
-          'JSON pixels. Images that are not already 28×28 white-on-black are converted the way MNIST was made.',
+          'JSON pixels. Images that are not already 28×28 white-on-black are converted the way MNIST was made. ' +
+          'The answer names the model id, and the registered name, version and alias it resolved.',
         querystring: PredictQuery,
       },
     },
@@ -194,12 +199,25 @@ const predict: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         ...common,
-        summary: 'Predict with this model',
+        summary: 'Predict with a model id, a name (its production alias, else latest) or name@alias',
         params: IdParams,
         querystring: Type.Omit(PredictQuery, ['model']),
       },
     },
     async (request) => answer(request, request.params.id, isOn(request.query.debug)),
+  );
+
+  app.post(
+    '/v1/models/:id/versions/:version/predict',
+    {
+      schema: {
+        ...common,
+        summary: 'Predict with one version of a registered model',
+        params: VersionParams,
+        querystring: Type.Omit(PredictQuery, ['model']),
+      },
+    },
+    async (request) => answer(request, request.params.id, isOn(request.query.debug), request.params.version),
   );
 };
 

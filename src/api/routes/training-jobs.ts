@@ -48,6 +48,7 @@ const trainingJobs: FastifyPluginAsyncTypebox = async (app) => {
       const { job, replayed } = await jobs.submit(request.body, {
         idempotencyKey,
         owner: request.caller?.quotaOwner,
+        caller: request.caller?.id,
         tenant: callerTenant(request),
       });
       request.log.info({ job: job.id, replayed }, replayed ? 'training job replayed' : 'training job queued');

@@ -113,7 +113,15 @@ export function printOutcome(io: Io, job: TrainingJob): void {
   if (job.state === 'completed') {
     const m = job.metrics;
     print(io, `completed: test accuracy ${percent(m?.testAccuracy)}, test loss ${fixed(m?.testLoss)}`);
-    print(io, `model ${job.modelId ?? '-'}`);
+    const named =
+      job.model && job.modelVersion ? `model ${job.model} version ${job.modelVersion} (id ${job.modelId})` : '';
+    print(io, named || `model ${job.modelId ?? '-'}`);
+    if (job.promotion) {
+      print(
+        io,
+        `${job.promotion.promoted ? 'promoted' : 'not promoted'} to @${job.promotion.alias}: ${job.promotion.reason}`,
+      );
+    }
   } else {
     print(io, `${job.state}${job.error ? `: ${job.error.message}` : ''}`);
   }

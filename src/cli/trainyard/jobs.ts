@@ -38,6 +38,17 @@ function hidden(value: string): number[] {
   return units.map(Number);
 }
 
+/** `--promote A [--promote-if R]` as the job's promote rule. */
+function promoteRule(alias: string, rule: string | undefined): NonNullable<CreateTrainingJob['promote']> {
+  if (rule === undefined) return { alias };
+  if (rule === 'better') return { alias, if: { metric: 'testAccuracy', betterThanCurrent: true } };
+  const m = /^(testAccuracy|testLoss)(>=|<=)([0-9]*\.?[0-9]+)$/.exec(rule.replace(/\s+/g, ''));
+  if (!m) throw new UsageError(`--promote-if takes testAccuracy>=N, testLoss<=N or better; not "${rule}"`);
+  const bound = Number(m[3]);
+  const metric = m[1] as 'testAccuracy' | 'testLoss';
+  return { alias, if: { metric, ...(m[2] === '>=' ? { atLeast: bound } : { atMost: bound }) } };
+}
+
 const finishedCode = (job: TrainingJob) => (job.state === 'completed' ? EXIT.ok : EXIT.failed);
 
 /**
@@ -73,7 +84,13 @@ export function jobCommands(program: Command, ctx: Context): void {
     .command('train')
     .description('Submit a training job; with --follow, watch it epoch by epoch until it ends')
     .option('--dataset <id>', 'dataset id (default: mnist-sample)')
-    .option('--name <name>', 'a label for the job and its model')
+    .option('--name <name>', 'a label for the job')
+    .option('--model <name>', 'the registered model this job adds a version to')
+    .option('--promote <alias>', 'move this alias to the new version when the job completes')
+    .option(
+      '--promote-if <rule>',
+      'only if the rule holds: testAccuracy>=0.9, testLoss<=0.3, or better (than the version the alias holds)',
+    )
     .option('--epochs <n>', 'passes over the training set', int('--epochs', 1, 100))
     .option('--batch-size <n>', 'samples per optimizer step', int('--batch-size', 1, 4096))
     .option('--learning-rate <r>', 'the optimizer step size', num('--learning-rate'))
@@ -89,6 +106,8 @@ export function jobCommands(program: Command, ctx: Context): void {
       const body: CreateTrainingJob = {
         ...(opts.dataset ? { dataset: opts.dataset as string } : {}),
         ...(opts.name ? { name: opts.name as string } : {}),
+        ...(opts.model ? { model: opts.model as string } : {}),
+        ...(opts.promote ? { promote: promoteRule(opts.promote as string, opts.promoteIf as string | undefined) } : {}),
         ...(opts.epochs !== undefined ? { epochs: opts.epochs as number } : {}),
         ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize as number } : {}),
         ...(opts.learningRate !== undefined ? { learningRate: opts.learningRate as number } : {}),

@@ -4,7 +4,13 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import type { UploadPart } from '../../client/index.js';
 import type { Context } from './jobs.js';
-import { UsageError, count, percent, print, printJson, table } from './output.js';
+import { int } from './jobs.js';
+import { UsageError, count, fixed, percent, print, printJson, table } from './output.js';
+
+const aliasList = (aliases: Record<string, number>) =>
+  Object.entries(aliases)
+    .map(([alias, version]) => `${alias}=${version}`)
+    .join(', ') || '-';
 
 /** Files a command reads are bounded: the service would refuse larger ones anyway. */
 const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
@@ -28,24 +34,52 @@ function idxField(path: string): string | undefined {
 export function resourceCommands(program: Command, ctx: Context): void {
   program
     .command('models')
-    .description('List models, newest first')
+    .description('List registered models (names with their aliases), or stored models by id when none is named')
     .action(async () => {
-      const models = await ctx.client().listModels();
+      const client = ctx.client();
+      const [registered, stored] = await Promise.all([client.listRegistered(), client.listModels()]);
       const io = ctx.io();
-      if (io.json) return printJson(io, models);
+      if (io.json) return printJson(io, { registered, items: stored });
+      if (registered.length > 0) {
+        table(
+          io,
+          ['NAME', 'LATEST', 'ALIASES', 'CREATED'],
+          registered.map((m) => [m.name, m.latestVersion, aliasList(m.aliases), m.createdAt]),
+        );
+        return;
+      }
       table(
         io,
         ['ID', 'DATASET', 'TEST ACC', 'BACKEND', 'CREATED', 'NAME'],
-        models.map((m) => [m.id, m.dataset, percent(m.metrics.testAccuracy), m.backend, m.createdAt, m.name]),
+        stored.map((m) => [m.id, m.dataset, percent(m.metrics.testAccuracy), m.backend, m.createdAt, m.name]),
       );
     });
 
   program
-    .command('model <id>')
-    .description('Show one model: its metrics, parameters and the job that made it')
-    .action(async (id: string) => {
-      const m = await ctx.client().getModel(id);
+    .command('model <nameOrId>')
+    .description("A registered model's versions and aliases side by side, or one stored model by id")
+    .action(async (nameOrId: string) => {
+      const client = ctx.client();
+      const m = await client.getModel(nameOrId);
       const io = ctx.io();
+      if ('latestVersion' in m) {
+        const versions = await client.listVersions(m.name);
+        if (io.json) return printJson(io, { ...m, versions });
+        print(io, `${m.name}: latest ${m.latestVersion}, aliases ${aliasList(m.aliases)}`);
+        table(
+          io,
+          ['VERSION', 'ID', 'TEST ACC', 'TEST LOSS', 'ALIASES', 'CREATED'],
+          versions.map((v) => [
+            v.version,
+            v.id,
+            percent(v.metrics.testAccuracy),
+            fixed(v.metrics.testLoss),
+            v.aliases.join(',') || '-',
+            v.createdAt,
+          ]),
+        );
+        return;
+      }
       if (io.json) return printJson(io, m);
       table(
         io,
@@ -64,6 +98,23 @@ export function resourceCommands(program: Command, ctx: Context): void {
           ['created', m.createdAt],
         ],
       );
+    });
+
+  program
+    .command('promote <name> <version>')
+    .description('Point an alias (production by default) at a version of a registered model; rolling back is the same')
+    .option('--alias <alias>', 'the alias to move', 'production')
+    .option(
+      '--expected-version <n>',
+      'move only if the alias still holds this version (else exit 1, a 409)',
+      int('--expected-version', 1, 1e9),
+    )
+    .action(async (name: string, version: string, opts: { alias: string; expectedVersion?: number }) => {
+      const n = int('<version>', 1, 1e9)(version);
+      const moved = await ctx.client().moveAlias(name, opts.alias, n, opts.expectedVersion);
+      const io = ctx.io();
+      if (io.json) return printJson(io, moved);
+      print(io, `${name}@${opts.alias} -> version ${n}`);
     });
 
   const datasets = program
@@ -136,7 +187,7 @@ export function resourceCommands(program: Command, ctx: Context): void {
   program
     .command('predict <images...>')
     .description('Classify image files (PNG, JPEG, WebP, GIF, BMP) with a model, or the default one')
-    .option('--model <id>', 'the model to use (default: the service picks)')
+    .option('--model <model>', 'NAME, NAME@alias or a model id (default: the service picks)')
     .action(async (paths: string[], opts: { model?: string }) => {
       const images = [];
       for (const path of paths) images.push({ name: basename(path), data: await readBounded(path, MAX_IMAGE_BYTES) });
@@ -148,6 +199,12 @@ export function resourceCommands(program: Command, ctx: Context): void {
         ['FILE', 'LABEL', 'CONFIDENCE'],
         answer.predictions.map((p, i) => [paths[i], p.label, percent(p.confidence)]),
       );
-      print(io, `model ${answer.modelId}`);
+      const named = (answer as { model?: { name: string; version: number; alias?: string | null } }).model;
+      print(
+        io,
+        named
+          ? `model ${named.name} version ${named.version}${named.alias ? ` (@${named.alias})` : ''}`
+          : `model ${answer.modelId}`,
+      );
     });
 }

@@ -81,7 +81,7 @@ describe('dashboard serving', () => {
 
   it('does not shadow the API, the docs or the health routes', async () => {
     expect((await get('/healthz')).json()).toEqual({ status: 'ok' });
-    expect((await get('/v1/models')).json()).toEqual({ items: [] });
+    expect((await get('/v1/models')).json()).toEqual({ items: [], registered: [] });
     expect((await get('/docs/json')).json()).toMatchObject({ openapi: '3.1.0' });
     expectError(await get('/v1/nothing-here'), 404, 'ROUTE_NOT_FOUND', /no route for GET \/v1\/nothing-here/);
   });

@@ -45,7 +45,7 @@ describe('models routes', () => {
   it('lists no model at first', async () => {
     const res = await get('/v1/models');
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ items: [] });
+    expect(res.json()).toEqual({ items: [], registered: [] });
   });
 
   describe('with stored models', () => {
@@ -69,9 +69,12 @@ describe('models routes', () => {
     it('GET /v1/models lists them newest first, with every field', async () => {
       const res = await get('/v1/models');
       expect(res.statusCode).toBe(200);
-      expect(res.json()).toEqual({ items: [model, older] });
+      expect(res.json()).toMatchObject({
+        items: [model, older],
+        registered: [{ name: 'synthetic', latestVersion: 2 }],
+      });
       expect(model).toEqual({
-        id: expect.stringMatching(/^m-[0-9a-f]{12}$/),
+        id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
         name: 'blocks',
         createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
         jobId: 'job-blocks',
@@ -262,7 +265,10 @@ describe('models routes', () => {
         expectNotFound(predicted, older.id);
       }
       expectNotFound(await t.app.inject({ method: 'DELETE', url: `/v1/models/${older.id}` }), older.id);
-      expect((await get('/v1/models')).json()).toEqual({ items: [model] });
+      expect((await get('/v1/models')).json()).toMatchObject({
+        items: [model],
+        registered: [{ name: 'synthetic', aliases: { latest: 2 } }],
+      });
     });
   });
 });

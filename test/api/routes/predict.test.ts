@@ -25,8 +25,9 @@ const nested = (k: number, variant = 0) =>
 /** Checks the response shape and returns the predicted classes, in order. */
 function classesOf(res: Res, modelId: string, count: number): number[] {
   expect(res.statusCode).toBe(200);
-  const body = res.json() as { modelId: string; predictions: Prediction[] };
-  expect(Object.keys(body).sort()).toEqual(['modelId', 'predictions']);
+  const body = res.json() as { modelId: string; model: unknown; predictions: Prediction[] };
+  expect(Object.keys(body).sort()).toEqual(['model', 'modelId', 'predictions']);
+  expect(body.model).toMatchObject({ name: 'synthetic', version: expect.any(Number) });
   expect(body.modelId).toBe(modelId);
   expect(body.predictions).toHaveLength(count);
   for (const p of body.predictions) {
@@ -298,10 +299,15 @@ describe('predict routes', () => {
 
     it.each([
       ['?model=', '/v1/predict?model=m-nope'],
-      ['/v1/models/{id}/predict', '/v1/models/m-nope/predict'],
-      ['a traversal id', '/v1/models/..%2F..%2Fetc/predict'],
+      ['an unknown name', '/v1/models/m-nope/predict'],
+      ['an unknown id', '/v1/models/0b6a43c4-5d7e-4f7b-9a83-0f6c1a7e9b21/predict'],
     ])('answers 404 for an unknown model via %s', async (_, url) => {
       expectError(await predictPng(syntheticPng(1), url), 404, 'MODEL_NOT_FOUND', /not found/);
+    });
+
+    it('answers 400 for a path that is neither an id nor a model name', async () => {
+      const res = await predictPng(syntheticPng(1), '/v1/models/..%2F..%2Fetc/predict');
+      expectError(res, 400, 'INVALID_MODEL_NAME', /model name "\.\.\/\.\.\/etc" must be lower-case/);
     });
 
     it('refuses unknown query parameters with 400', async () => {
@@ -315,7 +321,10 @@ describe('predict routes', () => {
 
     it('after all the bad requests the model is still listed and predicts the same', async () => {
       const listed = await t.app.inject({ method: 'GET', url: '/v1/models' });
-      expect(listed.json()).toEqual({ items: [newest, model] });
+      expect(listed.json()).toMatchObject({
+        items: [newest, model],
+        registered: [{ name: 'synthetic', latestVersion: 2 }],
+      });
       const again = await predict({ instances: DIGITS.map((_, k) => flat(k, 900)) }, `/v1/models/${model.id}/predict`);
       expect(again.statusCode).toBe(200);
       expect(again.json()).toEqual(reference);

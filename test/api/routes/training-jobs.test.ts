@@ -49,7 +49,11 @@ describe('training-jobs routes', () => {
         startedAt: null,
         finishedAt: null,
         progress: { epoch: 0, epochs: 5, loss: null, accuracy: null, samplesPerSecond: null, history: [] },
+        model: 'mnist-sample',
+        promote: null,
         modelId: null,
+        modelVersion: null,
+        promotion: null,
         metrics: null,
         error: null,
       });

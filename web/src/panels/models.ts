@@ -1,7 +1,7 @@
 import { api, errorMessage } from '../api.js';
 import { byId, h } from '../dom.js';
 import { dateTime, fixed, percent } from '../format.js';
-import type { ListOf, Model } from '../types.js';
+import type { ListOf, Model, RegisteredModel } from '../types.js';
 import { tenantQuery } from '../tenant.js';
 
 const BLUE = [29, 78, 216];
@@ -51,7 +51,7 @@ function confusionTable(table: HTMLTableElement, matrix: number[][], labels: str
 }
 
 /** Models table with a details view: confusion matrix and per-class precision and recall. */
-export function createModelsPanel(onModels: (models: Model[]) => void) {
+export function createModelsPanel(onModels: (models: Model[], registered: RegisteredModel[]) => void) {
   const tableEl = byId<HTMLTableElement>('models-table');
   const tbody = byId('models-rows');
   const empty = byId('models-empty');
@@ -85,7 +85,9 @@ export function createModelsPanel(onModels: (models: Model[]) => void) {
 
   async function refresh() {
     try {
-      const { items } = await api<ListOf<Model>>(`/v1/models?${tenantQuery().slice(1)}`);
+      const { items, registered } = await api<ListOf<Model> & { registered: RegisteredModel[] }>(
+        `/v1/models?${tenantQuery().slice(1)}`,
+      );
       tableEl.hidden = items.length === 0;
       empty.hidden = items.length > 0;
       empty.textContent = 'No models yet: a completed job stores one.';
@@ -109,7 +111,7 @@ export function createModelsPanel(onModels: (models: Model[]) => void) {
       const current = items.find((m) => m.id === selected);
       if (current) showDetail(current);
       else detail.hidden = true;
-      onModels(items);
+      onModels(items, registered);
     } catch (err) {
       empty.hidden = false;
       empty.textContent = `Models could not be loaded: ${errorMessage(err)}`;

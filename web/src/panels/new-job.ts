@@ -14,7 +14,13 @@ const LABELS: Record<string, string> = {
   seed: 'Seed',
 };
 // The form's other fields, as the page labels them: for messages about them.
-const FIELD_LABELS: Record<string, string> = { ...LABELS, dataset: 'Dataset', name: 'Name' };
+const FIELD_LABELS: Record<string, string> = {
+  ...LABELS,
+  dataset: 'Dataset',
+  name: 'Name',
+  model: 'Model',
+  promote: 'Promote to alias',
+};
 // Shown under "Network and seed"; the rest are in view.
 const MORE = new Set(['hiddenLayers', 'activation', 'seed']);
 
@@ -76,6 +82,14 @@ function readBody(form: HTMLFormElement, params: Record<string, ParamSchema>) {
   if (dataset) body.dataset = dataset;
   const name = String(data.get('name') ?? '').trim();
   if (name) body.name = name;
+  const model = String(data.get('model') ?? '').trim();
+  if (model) body.model = model;
+  // A promote rule: the alias alone moves it unconditionally; with a threshold, on test accuracy.
+  const alias = String(data.get('promote') ?? '').trim();
+  const atLeast = String(data.get('promoteAtLeast') ?? '').trim();
+  if (alias) {
+    body.promote = atLeast ? { alias, if: { metric: 'testAccuracy', atLeast: Number(atLeast) } } : { alias };
+  } else if (atLeast) problems.promote = 'Name the alias to promote to';
   for (const [key, s] of Object.entries(params)) {
     const raw = String(data.get(key) ?? '').trim();
     if (raw === '') continue;

@@ -2,7 +2,7 @@ import { apiFetch, ApiError, errorMessage } from '../api.js';
 import { byId, h, showError } from '../dom.js';
 import { percent } from '../format.js';
 import { IMAGE_TYPES } from '../../../src/schemas/image-types.js';
-import type { Model, PredictResponse } from '../types.js';
+import type { Model, PredictResponse, RegisteredModel } from '../types.js';
 
 const BRUSH = 18;
 
@@ -72,6 +72,9 @@ export function createPlayground(announce: (text: string) => void) {
   const errorEl = byId('predict-error');
   const seen = byId<HTMLCanvasElement>('seen-canvas');
   const labelsById = new Map<string, string[]>();
+  // Until someone picks a model, the picker follows the first registered one.
+  let picked = false;
+  modelSelect.addEventListener('change', () => (picked = true));
 
   function showInput(pixels: number[]) {
     const ctx = seen.getContext('2d')!;
@@ -101,6 +104,10 @@ export function createPlayground(announce: (text: string) => void) {
     );
     const text = `Prediction: ${p.label} (${percent(p.confidence)} sure)`;
     summary.textContent = text;
+    const { name, version, alias } = res.model;
+    byId('result-model').textContent = name
+      ? `by ${name} version ${version}${alias ? ` (${alias})` : ''}`
+      : `by model ${res.modelId}`;
     announce(text);
     if (p.input) showInput(p.input);
   }
@@ -154,12 +161,25 @@ export function createPlayground(announce: (text: string) => void) {
   });
 
   return {
-    /** Keeps the model picker in step with the models list. */
-    setModels(models: Model[]) {
+    /**
+     * Keeps the model picker in step with the models list: each registered model by name (its
+     * production alias, else latest) and by each alias; the first is picked until one is chosen.
+     */
+    setModels(models: Model[], registered: RegisteredModel[]) {
       const chosen = modelSelect.value;
+      const refs = registered.flatMap((m) => [
+        { value: m.name, text: `${m.name} (${m.aliases.production ? 'production' : 'latest'})` },
+        ...Object.entries(m.aliases)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([alias, version]) => ({
+            value: `${m.name}@${alias}`,
+            text: `${m.name}@${alias} (version ${version})`,
+          })),
+      ]);
+      const keep = picked && (chosen === '' || refs.some((r) => r.value === chosen)) ? chosen : (refs[0]?.value ?? '');
       modelSelect.replaceChildren(
-        h('option', { value: '' }, 'Newest model'),
-        ...models.map((m) => h('option', { value: m.id, selected: m.id === chosen }, `${m.name} (${m.id})`)),
+        h('option', { value: '', selected: keep === '' }, 'Default model'),
+        ...refs.map((r) => h('option', { value: r.value, selected: r.value === keep }, r.text)),
       );
       for (const m of models) labelsById.set(m.id, m.labels);
     },
