@@ -93,6 +93,8 @@ export async function runTrainingJob(
     checkWork(data.params, dataset.train.count, deps.limits);
     const resumeFrom = await checkpoints.load(job.id);
     const history: Progress['history'] = [...(resumeFrom?.history ?? [])];
+    let reported: Promise<unknown> = Promise.resolve();
+    let reporting = false;
     // The last epoch's report, which the reports within the next epoch repeat beside `current`.
     const resumed = history.at(-1);
     let last: Progress = {
@@ -119,10 +121,19 @@ export async function runTrainingJob(
           samplesPerSecond,
           history,
         };
+        await reported; // a report within the epoch never lands after the epoch's own
         await job.updateProgress(last);
       },
-      // Not awaited: a report that fails (Redis away a moment) is superseded by the next one.
-      onSamples: (current) => void job.updateProgress({ ...last, current }).catch(() => {}),
+      // Not awaited by training: one at a time (a report still under way skips the next), and one
+      // that fails (Redis away a moment) is superseded by the next.
+      onSamples: (current) => {
+        if (reporting) return;
+        reporting = true;
+        reported = job
+          .updateProgress({ ...last, current })
+          .catch(() => {})
+          .finally(() => (reporting = false));
+      },
     });
     try {
       const saved = await deps.models.forTenant(tenant).save(
