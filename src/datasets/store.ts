@@ -9,7 +9,7 @@ import type { DatasetInfo, DatasetMarker, DatasetStore, LoadedDataset } from './
 import { INFO_FILE, stagingDirOf, startUpload, sweepStaging, UPLOAD_FIELDS, uploadIdTime } from './upload.js';
 import { createUploadQuota, type StoredUsage, type UploadLimits } from './upload-quota.js';
 import type { ObjectStorage } from '../storage/types.js';
-import { tenantStorage } from '../storage/prefixed.js';
+import { tenantViews } from '../storage/prefixed.js';
 import { DEFAULT_TENANT, tenantOfQuotaOwner } from '../schemas/tenant.js';
 
 /**
@@ -94,12 +94,7 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
   );
   /** One promise per tenant and id: concurrent loads share the parse; failures are dropped so a retry can succeed. */
   const loads = new Map<string, Promise<LoadedDataset>>();
-  const views = new Map<string, DatasetView>();
-  const viewOf = (tenant: string): DatasetView => {
-    let view = views.get(tenant);
-    if (!view) views.set(tenant, (view = tenantView(tenant)));
-    return view;
-  };
+  const viewOf = tenantViews<DatasetView>(opts.storage, (storage, tenant) => tenantView(storage, tenant));
 
   /** What `owner` keeps stored, in its tenant; datasets from before owners were recorded count for nobody. */
   async function usageOf(owner: string): Promise<StoredUsage> {
@@ -113,8 +108,7 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
 
   type DatasetView = DatasetStore & { markers(): Promise<(DatasetInfo & Partial<DatasetMarker>)[]> };
 
-  function tenantView(tenant: string): DatasetView {
-    const storage = tenantStorage(opts.storage, tenant);
+  function tenantView(storage: ObjectStorage, tenant: string): DatasetView {
     const loadKey = (id: string) => `${tenant}/${id}`;
     const shown = (marker: DatasetInfo & Partial<DatasetMarker>): DatasetInfo => ({ ...publicInfo(marker), tenant });
 

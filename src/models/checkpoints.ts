@@ -2,7 +2,7 @@ import { UnavailableError } from '../errors.js';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../training/checkpoint.js';
 import { RESOURCE_ID } from '../schemas/common.js';
 import type { ObjectStorage } from '../storage/types.js';
-import { tenantStorage } from '../storage/prefixed.js';
+import { tenantViews } from '../storage/prefixed.js';
 import { DEFAULT_TENANT } from '../schemas/tenant.js';
 
 export interface CheckpointStore {
@@ -20,13 +20,9 @@ export interface CheckpointStore {
  * on disk, a single PUT on S3), so a crash mid-write leaves the previous checkpoint intact.
  */
 export function createCheckpointStore({ storage: root }: { storage: ObjectStorage }): CheckpointStore {
-  const views = new Map<string, CheckpointStore>();
-  const forTenant = (tenant: string): CheckpointStore => {
-    let view = views.get(tenant);
-    if (!view) views.set(tenant, (view = tenantCheckpoints(tenantStorage(root, tenant), forTenant)));
-    return view;
-  };
-  return forTenant(DEFAULT_TENANT);
+  return tenantViews<CheckpointStore>(root, (storage, _tenant, forTenant) => tenantCheckpoints(storage, forTenant))(
+    DEFAULT_TENANT,
+  );
 }
 
 function tenantCheckpoints(storage: ObjectStorage, forTenant: (tenant: string) => CheckpointStore): CheckpointStore {

@@ -5,7 +5,7 @@ import { RESOURCE_ID } from '../schemas/common.js';
 import { putAll, type ObjectStorage, type ObjectStream } from '../storage/types.js';
 import { deserialiseModel, serialiseModel } from './serialise.js';
 import type { ModelMetadata } from './types.js';
-import { tenantStorage } from '../storage/prefixed.js';
+import { tenantViews } from '../storage/prefixed.js';
 import { DEFAULT_TENANT } from '../schemas/tenant.js';
 
 export type { ModelMetadata } from './types.js';
@@ -64,13 +64,9 @@ const REVISION_KEY = /^models\/([^/]+)\/r([0-9a-z]+)-[0-9a-f]{8}\//;
  * metadata.json and no revision; they are read as they are.)
  */
 export function createModelStore({ storage: root }: ModelStoreOptions): ModelStore {
-  const views = new Map<string, ModelStore>();
-  const forTenant = (tenant: string): ModelStore => {
-    let view = views.get(tenant);
-    if (!view) views.set(tenant, (view = tenantModelStore(tenantStorage(root, tenant), forTenant)));
-    return view;
-  };
-  return forTenant(DEFAULT_TENANT);
+  return tenantViews<ModelStore>(root, (storage, _tenant, forTenant) => tenantModelStore(storage, forTenant))(
+    DEFAULT_TENANT,
+  );
 }
 
 function tenantModelStore(storage: ObjectStorage, forTenant: (tenant: string) => ModelStore): ModelStore {

@@ -70,7 +70,7 @@ export function createJobListing({
   /** One tenant's jobs: read from its index page by page, dropping ids whose job is gone. */
   async function listTenant(tenant: string, state: JobState | undefined, limit: number): Promise<TrainingJob[]> {
     await indexed();
-    if (state) return listTenantIn(tenant, state, limit);
+    if (state) return listTenantIn(tenant, [state], limit);
     const found: TrainingJob[] = [];
     const page = Math.max(limit, 50);
     for (let from = 0; found.length < limit; from += page) {
@@ -92,16 +92,21 @@ export function createJobListing({
    * sorted by BullMQ's finished sets, so that only the jobs shown (and the few queued or running
    * ones) are read whole. At most MAX_STATE_SCAN of the tenant's newest jobs are looked through.
    */
-  async function listTenantIn(tenant: string, state: JobState, limit: number): Promise<TrainingJob[]> {
+  async function listTenantIn(tenant: string, states: readonly JobState[], limit: number): Promise<TrainingJob[]> {
     const found: TrainingJob[] = [];
     const gone: string[] = [];
+    // Open ids (queued, running or gone) are read whole only when an open state is asked for.
+    const wantsOpen = states.some((s) => s === 'queued' || s === 'running');
     for (let from = 0; found.length < limit && from < MAX_STATE_SCAN; from += STATE_CHUNK) {
       const ids = await index.page(tenant, from, STATE_CHUNK);
-      const { finished, open } = await classify(ids);
-      const wanted = state === 'queued' || state === 'running' ? open : ids.filter((id) => finished.get(id) === state);
+      const { finished } = await classify(ids);
+      const wanted = ids.filter((id) => {
+        const state = finished.get(id);
+        return state === undefined ? wantsOpen : states.includes(state);
+      });
       for (let i = 0; i < wanted.length && found.length < limit; i += 50) {
         const jobs = await Promise.all(wanted.slice(i, i + 50).map((id) => find(id, tenant)));
-        jobs.forEach((job, j) => (job ? job.state === state && found.push(job) : gone.push(wanted[i + j]!)));
+        jobs.forEach((job, j) => (job ? states.includes(job.state) && found.push(job) : gone.push(wanted[i + j]!)));
       }
       if (ids.length < STATE_CHUNK) break;
     }

@@ -248,13 +248,9 @@ export function createJobService({
     },
 
     async usesDataset(datasetId, tenant = DEFAULT_TENANT) {
-      // The tenant's own queued and running jobs, from its index: other tenants' cost nothing.
-      // Queued first: a job that starts meanwhile is then found running.
+      // The tenant's own queued and running jobs, from its index in one pass: other tenants' cost nothing.
       await indexed();
-      const open = [
-        ...(await listTenantIn(tenant, 'queued', MAX_STATE_SCAN)),
-        ...(await listTenantIn(tenant, 'running', MAX_STATE_SCAN)),
-      ];
+      const open = await listTenantIn(tenant, ['queued', 'running'], MAX_STATE_SCAN);
       return open.some((j) => j.dataset === datasetId);
     },
 

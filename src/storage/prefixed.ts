@@ -15,6 +15,23 @@ export function tenantStorage(storage: ObjectStorage, tenant: string): ObjectSto
   return prefix === '' ? storage : prefixedStorage(storage, prefix);
 }
 
+/**
+ * A store's per-tenant views, each made once over the tenant's own storage and then reused:
+ * `make` gets the tenant's storage and the same `forTenant`, so any view can reach the others.
+ */
+export function tenantViews<T>(
+  root: ObjectStorage,
+  make: (storage: ObjectStorage, tenant: string, forTenant: (tenant: string) => T) => T,
+): (tenant: string) => T {
+  const views = new Map<string, T>();
+  const forTenant = (tenant: string): T => {
+    let view = views.get(tenant);
+    if (view === undefined) views.set(tenant, (view = make(tenantStorage(root, tenant), tenant, forTenant)));
+    return view;
+  };
+  return forTenant;
+}
+
 export function prefixedStorage(storage: ObjectStorage, prefix: string): ObjectStorage {
   const at = (key: string) => `${prefix}${key}`;
   return {
