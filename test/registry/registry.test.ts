@@ -134,10 +134,23 @@ describe('model registry', () => {
     const a = await registry.register('team-p', 'race', input(0.95));
     const b = await registry.register('team-p', 'race', input(0.96));
     const rule = { alias: 'production', if: { metric: 'testAccuracy' as const, atLeast: 0.9 } };
+    // Both read the alias before either moves it: the race the compare-and-set settles, every run.
+    let arrived = 0;
+    let release!: () => void;
+    const bothRead = new Promise<void>((resolve) => (release = resolve));
+    const racing: ModelRegistry = {
+      ...registry,
+      async heads(...args: Parameters<ModelRegistry['heads']>) {
+        const heads = await registry.heads(...args);
+        if (++arrived === 2) release();
+        await bothRead;
+        return heads;
+      },
+    };
     const [pa, pb] = await Promise.all(
       [a, b].map(async (version) =>
         applyPromoteRule(
-          registry,
+          racing,
           { tenant: 'team-p', name: 'race', version, jobId: `job-${version}` },
           (await registry.version('team-p', 'race', version)).metrics,
           rule,
