@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AppDeps } from './api/deps.js';
 import { clientErrorHandler } from './api/client-errors.js';
+import { lazyChildLogger } from './api/lazy-logger.js';
 import { OneLinePerRequest } from './api/log-controller.js';
 import { frameworkErrors } from './api/plugins/errors.js';
 import { plugins } from './api/plugins/index.js';
@@ -36,6 +37,7 @@ export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): 
     clientErrorHandler,
     schemaErrorFormatter: formatValidationError,
     logController: new OneLinePerRequest(),
+    childLoggerFactory: lazyChildLogger,
     ...opts,
   }).withTypeProvider<TypeBoxTypeProvider>();
 

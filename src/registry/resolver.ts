@@ -3,6 +3,7 @@ import { NotFoundError } from '../errors.js';
 import { serviceKeys } from '../queue/keys.js';
 import { LATEST, PRODUCTION } from '../schemas/registry.js';
 import type { Heads, ModelRegistry } from './registry.js';
+import { freshReads } from './fresh-reads.js';
 
 /** A name resolved to one stored model: the version it is, and the alias it was reached through. */
 export interface Resolved {
@@ -52,6 +53,15 @@ export function createModelResolver(opts: {
   const ids = new Map<string, string>();
   const names = new Map<string, string[]>();
   const MAX_ENTRIES = 10_000;
+  // Read on every resolution, but one round trip serves all the requests that queued for it.
+  const latestOf = freshReads((key) => {
+    const slash = key.indexOf('/');
+    return registry.latestOf(key.slice(0, slash), key.slice(slash + 1));
+  });
+  const namesOf = freshReads((key) => {
+    const [tenant, limit] = key.split('\n') as [string, string];
+    return redis.zrevrange(keys.registryModels(tenant), 0, Number(limit) - 1);
+  });
 
   const dropModel = (tenant: string, name: string) => {
     const key = `${tenant}/${name}`;
@@ -97,7 +107,7 @@ export function createModelResolver(opts: {
     async resolve(tenant, name, pick = {}) {
       const key = `${tenant}/${name}`;
       // Undefined when Redis cannot answer: the cached heads stand.
-      const latest = await registry.latestOf(tenant, name).then(
+      const latest = await latestOf(key).then(
         (n) => n ?? 0,
         () => undefined,
       );
@@ -130,7 +140,7 @@ export function createModelResolver(opts: {
     // list that named models ("none yet" from before an outage would be a wrong 409).
     async names(tenant, limit) {
       try {
-        const found = await redis.zrevrange(keys.registryModels(tenant), 0, limit - 1);
+        const found = await namesOf(`${tenant}\n${limit}`);
         if (names.size >= MAX_ENTRIES) names.clear();
         names.set(tenant, found);
         return found;
