@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { LRUCache } from 'lru-cache';
 import { ConflictError } from '../errors.js';
+import { denseStack } from './dense-stack.js';
 import type { ModelMetadata, ModelStore } from '../models/store.js';
 import { INPUT_SIZE, NORMALISE } from '../schemas/image-shape.js';
 import { DEFAULT_TENANT } from '../schemas/tenant.js';
@@ -47,6 +48,8 @@ export interface PredictorOptions {
 interface Loaded {
   meta: ModelMetadata;
   model: tf.LayersModel;
+  /** The model as fused kernels when it is a stack of Dense layers; else predict(). */
+  forward: (x: tf.Tensor2D) => tf.Tensor;
   /** Rows one forward pass of this model may take. */
   rowsPerPass: number;
   /** Evicted from the cache: its weights are freed once its queued rows are done. */
@@ -131,7 +134,9 @@ export function createPredictor({
       await warmUp(model);
       const params = Math.max(1, model.countParams());
       const rowsPerPass = Math.max(1, Math.min(MAX_COALESCED_ROWS, Math.floor(rowParamsPerPass / params)));
-      return { meta, model, rowsPerPass, evicted: false };
+      const fused = denseStack(model);
+      const forward = fused ?? ((x: tf.Tensor2D) => model.predict(x) as tf.Tensor);
+      return { meta, model, forward, rowsPerPass, evicted: false };
     });
     // Sized before it loads, so that concurrent loads of many models cannot exceed the budget.
     cache.set(key, entry, cacheBytes ? { size: Math.max(1, meta.sizeBytes) } : {});
@@ -157,7 +162,7 @@ export function createPredictor({
           ? parts[0]!.req.x
           : concat(parts.map((p) => p.req.x.subarray(p.from * INPUT_SIZE, (p.from + p.rows) * INPUT_SIZE)));
       observe?.batch(rows);
-      const output = tf.tidy(() => loaded.model.predict(tf.tensor2d(x, [rows, INPUT_SIZE])) as tf.Tensor);
+      const output = tf.tidy(() => loaded.forward(tf.tensor2d(x, [rows, INPUT_SIZE])));
       let probs: Float32Array;
       try {
         probs = (await output.data()) as Float32Array;
