@@ -110,6 +110,12 @@ export const ConfigSchema = Type.Object({
   ),
   MAX_BATCH: Int(1, 4096, 256, 'most inputs in one predict request'),
   MODEL_CACHE_SIZE: Int(1, 1000, 16, 'models the API keeps loaded (LRU)'),
+  API_HEAP_GROWTH_PERCENT: Int(
+    0,
+    300,
+    25,
+    "how far the API's JavaScript heap may grow past what its last full collection kept, in percent, before the next; 0: V8's own choice (up to 4×), which lets a burst of slow requests add hundreds of MB",
+  ),
   JOB_RETENTION_DAYS: Int(1, 3650, 7, 'days finished jobs are kept (at most 1,000 of each outcome)'),
   API_KEYS: Type.String({
     default: '',

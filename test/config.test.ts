@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       MAX_UPLOAD_BYTES: 10 * 1024 * 1024,
       MAX_BATCH: 256,
       JOB_RETENTION_DAYS: 7,
+      API_HEAP_GROWTH_PERCENT: 25,
     });
   });
 
