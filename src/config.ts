@@ -110,6 +110,12 @@ export const ConfigSchema = Type.Object({
   ),
   MAX_BATCH: Int(1, 4096, 256, 'most inputs in one predict request'),
   MODEL_CACHE_SIZE: Int(1, 1000, 16, 'models the API keeps loaded (LRU)'),
+  API_HELPER_THREADS_NICE: Int(
+    0,
+    19,
+    10,
+    "the nice value of the API's threads other than its event loop (image decoding, file reads, V8's helpers): heavy uploads yield the CPU to the answering thread; 0: the same priority",
+  ),
   API_HEAP_GROWTH_PERCENT: Int(
     0,
     300,

@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { keyringFromConfig, sameCaller, type Keyring } from './api/api-keys.js';
 import { buildApp } from './app.js';
+import { lowerHelperThreads } from './api/helper-threads.js';
 import { ConfigError, configOrExit, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { onShutdown, requireRedis } from './process.js';
@@ -22,12 +23,14 @@ export async function startApi(config: Config, logger: Logger): Promise<() => Pr
     process.exit(2);
   }
   const { deps, close } = await createApiDeps(config);
+  const helpers = config.API_HELPER_THREADS_NICE > 0 ? lowerHelperThreads(config.API_HELPER_THREADS_NICE) : undefined;
   if (deps.keyring) reloadKeysOnHangup(config, deps.keyring, logger);
   const app = await buildApp(deps, { loggerInstance: logger });
   await app.listen({ port: config.PORT, host: config.HOST });
   logger.info({ port: config.PORT, backend: deps.backend, dataDir: config.DATA_DIR }, 'trainyard api listening');
   return async () => {
     await app.close(); // stops accepting, finishes in-flight requests
+    helpers?.stop();
     await close();
   };
 }
