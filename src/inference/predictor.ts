@@ -22,6 +22,8 @@ export interface Predictor {
     inputs: Uint8Array[],
     tenant?: string,
   ): Promise<{ modelId: string; predictions: Prediction[] }>;
+  /** The stored metadata of a model (labels, preprocessing rule), loading the model into the cache. */
+  describe(modelId: string, tenant?: string): Promise<ModelMetadata>;
   /** Forgets a loaded model (after it was deleted). */
   evict(modelId: string, tenant?: string): void;
 }
@@ -223,6 +225,9 @@ export function createPredictor({
         return { label: labels[best]!, class: best, confidence: row[best]!, probabilities: row };
       });
       return { modelId: id, predictions };
+    },
+    async describe(modelId, tenant = DEFAULT_TENANT) {
+      return (await load(tenant, modelId)).meta;
     },
     evict(modelId, tenant = DEFAULT_TENANT) {
       cache.delete(cacheKey(tenant, modelId));

@@ -8,6 +8,7 @@ import type { DatasetStore } from '../datasets/types.js';
 import { DEFAULT_PARAMS, withDefaults } from '../training/params.js';
 import type { CheckpointStore } from '../models/checkpoints.js';
 import { checkShape, checkWork, jobTimeout, type JobLimits } from './budgets.js';
+import { MIN_CLASSES } from '../schemas/image-shape.js';
 import { requestCancel } from './cancellation.js';
 import { createIdempotency, type Outcome } from './idempotency.js';
 import { publishCancelled } from './job-events.js';
@@ -145,8 +146,9 @@ export function createJobService({
     const { dataset = DEFAULT_DATASET, name, timeoutSeconds, model: _model, promote: _promote, ...hyper } = input;
     const registered = jobModelOf(input, dataset);
     const params = withDefaults(hyper);
-    // What needs no Redis and no dataset first: a refused job costs no lookups.
-    checkShape(params, limits);
+    // What needs no Redis and no dataset first: a refused job costs no lookups (with the fewest
+    // classes a dataset may have; its own are counted once it is read).
+    checkShape(params, limits, MIN_CLASSES);
     const timeout = jobTimeout(timeoutSeconds, limits);
     if (owner) await quota?.check(owner);
     const info = await datasets.forTenant(tenant).get(dataset);
@@ -156,7 +158,8 @@ export function createJobService({
         'DATASET_UNAVAILABLE',
       );
     }
-    checkWork(params, info.trainSize, limits);
+    checkShape(params, limits, info.classes);
+    checkWork(params, info.trainSize, limits, info.classes);
     const data: TrainingJobData = {
       name: name ?? `${dataset} mlp-${params.hiddenLayers.join('-')}`,
       ...registered,

@@ -22,4 +22,5 @@ export const bandsDataset: LoadedDataset = {
   train: bands(1000, 1),
   test: bands(200, 2),
   labels: Array.from({ length: 10 }, (_, i) => String(i)),
+  preprocess: 'mnist',
 };

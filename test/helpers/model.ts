@@ -65,6 +65,7 @@ export function syntheticDataset(trainCount = 500, testCount = 100): LoadedDatas
     train: syntheticSplit(trainCount),
     test: syntheticSplit(testCount, 1_000_000),
     labels: DIGITS,
+    preprocess: 'mnist',
   };
 }
 
@@ -117,6 +118,7 @@ export async function storeTrainedModel(
         backend: backend.name,
         inputShape: [28, 28],
         labels: [...DIGITS],
+        preprocess: 'mnist',
       },
       outcome.model,
     );

@@ -61,6 +61,7 @@ const meta = (id: string, createdAt = new Date().toISOString()): Omit<ModelMetad
   backend: 'wasm',
   inputShape: [28, 28],
   labels: Array.from({ length: 10 }, (_, i) => String(i)),
+  preprocess: 'mnist',
 });
 
 describe.each(backends)('model store on %s', (_name, makeStorage) => {

@@ -124,13 +124,13 @@ const caseFile: CaseFile = {
       name: 'uploads: label out of range at the end of a 3,500-image file',
       request: (ctx) => {
         const bad = labels(3500);
-        bad[8 + 3499] = 10;
+        bad[8 + 3499] = 100;
         return upload(
           ctx.keys.train,
           files({ trainImages: gzipSync(lyingImages(3500, 3500 * 784)), trainLabels: bad }),
         );
       },
-      expect: { status: 400, code: 'INVALID_IDX', message: /trainLabels: label 10 at index 3499 is outside 0–9/ },
+      expect: { status: 400, code: 'INVALID_IDX', message: /trainLabels: label 100 at index 3499 is outside 0–99 \(MAX_CLASSES is 100\)/ },
     },
     {
       name: 'uploads: a name field of 1 MB',
