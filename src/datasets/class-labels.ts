@@ -54,7 +54,9 @@ export function checkClassLabels(names: readonly string[], maxClasses: number): 
     const folded = name.toLowerCase();
     const earlier = seen.get(folded);
     if (earlier !== undefined) {
-      throw invalid(`names ${earlier} and ${i} (${JSON.stringify(names[earlier])}, ${JSON.stringify(name)}) differ only in case or not at all`);
+      throw invalid(
+        `names ${earlier} and ${i} (${JSON.stringify(names[earlier])}, ${JSON.stringify(name)}) differ only in case or not at all`,
+      );
     }
     seen.set(folded, i);
   });

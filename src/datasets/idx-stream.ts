@@ -146,7 +146,8 @@ async function* validateIdx(
     if (kind === 'labels') {
       let max = -1;
       for (let i = Math.max(0, headerBytes - offset); i < chunk.length; i++) {
-        if (chunk[i]! >= classes) throw badLabel(what, chunk[i]!, offset + i - headerBytes, classes, spec.classesSetting);
+        if (chunk[i]! >= classes)
+          throw badLabel(what, chunk[i]!, offset + i - headerBytes, classes, spec.classesSetting);
         if (chunk[i]! > max) max = chunk[i]!;
       }
       onMaxLabel(max);

@@ -97,7 +97,10 @@ export function sizeMismatch(what: string, kind: 'images' | 'labels', header: Id
 /** The error for a label outside 0…classes − 1 at label index `index`; `setting` names the limit when one applies. */
 export function badLabel(what: string, label: number, index: number, classes = DIGIT_CLASSES, setting?: string): Error {
   const why = setting ? ` (${setting} is ${classes})` : '';
-  return new InvalidInputError(`${what}: label ${label} at index ${index} is outside 0–${classes - 1}${why}`, 'INVALID_IDX');
+  return new InvalidInputError(
+    `${what}: label ${label} at index ${index} is outside 0–${classes - 1}${why}`,
+    'INVALID_IDX',
+  );
 }
 
 /** Images as a view into `buf` (no copy). The length is checked against the header before anything is allocated. */

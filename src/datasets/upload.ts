@@ -125,11 +125,9 @@ export function startUpload(opts: UploadOptions, owner: string, ticket: UploadTi
           classes: opts.maxClasses,
           classesSetting: 'MAX_CLASSES',
         };
-        const header = await writeIdxFile(source, spec, staged).catch(
-          (err: unknown) => {
-            throw stagingError(err);
-          },
-        );
+        const header = await writeIdxFile(source, spec, staged).catch((err: unknown) => {
+          throw stagingError(err);
+        });
         headers.set(field, header);
         await storage.putFile(`${dir}${IDX_FILE_NAMES[field]}`, staged);
       } finally {
@@ -148,7 +146,10 @@ export function startUpload(opts: UploadOptions, owner: string, ticket: UploadTi
       checkSplitCounts('train', count('trainImages'), count('trainLabels'));
       checkSplitCounts('test', count('testImages'), count('testLabels'));
       const given = classes.labels && checkClassLabels(classes.labels, opts.maxClasses);
-      const labels = uploadLabels(given, Math.max(headers.get('trainLabels')!.maxLabel, headers.get('testLabels')!.maxLabel));
+      const labels = uploadLabels(
+        given,
+        Math.max(headers.get('trainLabels')!.maxLabel, headers.get('testLabels')!.maxLabel),
+      );
       const info: DatasetInfo = {
         id,
         name,

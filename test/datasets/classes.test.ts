@@ -125,9 +125,12 @@ describe('datasets of any number of classes', () => {
     const { store, dir } = await newStore();
     const info = await store.create(upload(10));
     const path = join(dir, 'datasets', info.id, 'dataset.json');
-    const { labels: _labels, classes: _classes, preprocess: _preprocess, ...old } = JSON.parse(
-      await readFile(path, 'utf8'),
-    );
+    const {
+      labels: _labels,
+      classes: _classes,
+      preprocess: _preprocess,
+      ...old
+    } = JSON.parse(await readFile(path, 'utf8'));
     await writeFile(path, JSON.stringify(old));
     const fresh = (await newStoreOver(dir)).store;
     expect(await fresh.get(info.id)).toMatchObject({
@@ -143,7 +146,10 @@ describe('datasets of any number of classes', () => {
   it('refuses a stored dataset whose labels exceed its classes when it is loaded', async () => {
     const { store, dir } = await newStore();
     const info = await store.create(upload(3, { labels: ['a', 'b', 'c'] }));
-    await writeFile(join(dir, 'datasets', info.id, 'train-labels-idx1-ubyte'), makeIdxLabels([0, 1, 2, 3, 0, 1, 2, 0, 1]));
+    await writeFile(
+      join(dir, 'datasets', info.id, 'train-labels-idx1-ubyte'),
+      makeIdxLabels([0, 1, 2, 3, 0, 1, 2, 0, 1]),
+    );
     const err = await rejection((await newStoreOver(dir)).store.load(info.id));
     expect(err.message).toBe('trainLabels: label 3 at index 3 is outside 0–2');
   });
