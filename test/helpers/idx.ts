@@ -85,7 +85,7 @@ export function gzipBomb(header: Buffer, megabytes: number): Buffer {
  */
 export function makeBandsIdx(classes: number, count: number, seed: number): { images: Buffer; labels: Buffer } {
   let state = seed >>> 0 || 1;
-  const rand = () => ((state = (state * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const rand = () => (state = (state * 1664525 + 1013904223) >>> 0) / 2 ** 32;
   const labels = Array.from({ length: count }, (_, i) => i % classes);
   const images = makeIdxImages(count, (i) => {
     const k = labels[i]!;

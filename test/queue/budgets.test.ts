@@ -53,7 +53,7 @@ describe('training budgets', () => {
     expect(refusal(() => checkShape(params({ hiddenLayers: [2048, 2048, 1055] }), limits, 10))).toBeUndefined();
   });
 
-  it('counts the output layer that the dataset\'s classes make', () => {
+  it("counts the output layer that the dataset's classes make", () => {
     // 784 → 2048 → 2048 → 1055 → N: 7,976,287 parameters for ten classes, 8,071,327 for a hundred.
     const wide = params({ hiddenLayers: [2048, 2048, 1055] });
     expect(parameterCount(wide.hiddenLayers, 10)).toBe(7_976_287);
