@@ -35,7 +35,7 @@ export const predictJsonSchema = (maxBatch: number) =>
 
 export const PredictionSchema = Type.Object({
   label: Type.String({ description: 'Most likely class name' }),
-  class: Type.Integer({ minimum: 0, maximum: CLASSES_CEILING - 1, description: 'Its index in the model\'s labels' }),
+  class: Type.Integer({ minimum: 0, maximum: CLASSES_CEILING - 1, description: "Its index in the model's labels" }),
   confidence: Type.Number({ minimum: 0, maximum: 1 }),
   probabilities: Type.Array(Type.Number(), {
     minItems: MIN_CLASSES,

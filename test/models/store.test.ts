@@ -97,6 +97,17 @@ describe.each(backends)('model store on %s', (_name, makeStorage) => {
     expect((await storage.list('models/')).filter((k) => !k.startsWith('models/b/'))).toEqual([]);
   });
 
+  it('reads a model stored before models carried a rule as an mnist one, and keeps a fit rule', async () => {
+    await store.save({ ...meta('old'), labels: ['a', 'b', 'c'], preprocess: 'fit' }, smallModel(1));
+    expect(await store.get('old')).toMatchObject({ labels: ['a', 'b', 'c'], preprocess: 'fit' });
+    const marker = 'models/old/metadata.json';
+    const { preprocess: _rule, ...older } = JSON.parse((await storage.get(marker))!.toString());
+    await storage.put(marker, Buffer.from(JSON.stringify(older)));
+    const elsewhere = createModelStore({ storage });
+    expect((await elsewhere.get('old')).preprocess).toBe('mnist');
+    expect((await elsewhere.list()).map((m) => m.preprocess)).toEqual(['mnist']);
+  });
+
   it('opens model files as streams of the bytes readFile reads, under an ETag per saved model', async () => {
     await store.save(meta('s1'), smallModel(1));
     await store.save(meta('s2'), smallModel(2));

@@ -189,7 +189,7 @@ const predict: FastifyPluginAsyncTypebox = async (app) => {
         summary: "Predict with ?model=, else DEFAULT_MODEL, else the tenant's only model (409 when several)",
         description:
           'Send one image as the raw body (PNG, JPEG, WebP, GIF, BMP), a batch as multipart files named "image", or ' +
-          'JSON pixels. Images are converted by the model\'s own rule (its `preprocess`): `mnist` (invert a light ' +
+          "JSON pixels. Images are converted by the model's own rule (its `preprocess`): `mnist` (invert a light " +
           'background, crop, fit 20×20, centre by mass; a 28×28 white-on-black image is taken as is) or `fit` ' +
           '(letterboxed to 28×28). ' +
           'The answer names the model id, and the registered name, version and alias it resolved.',
