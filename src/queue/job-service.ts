@@ -8,7 +8,6 @@ import type { DatasetStore } from '../datasets/types.js';
 import { DEFAULT_PARAMS, withDefaults } from '../training/params.js';
 import type { CheckpointStore } from '../models/checkpoints.js';
 import { checkShape, checkWork, jobTimeout, type JobLimits } from './budgets.js';
-import { MIN_CLASSES } from '../schemas/image-shape.js';
 import { requestCancel } from './cancellation.js';
 import { createIdempotency, type Outcome } from './idempotency.js';
 import { publishCancelled } from './job-events.js';
@@ -146,9 +145,7 @@ export function createJobService({
     const { dataset = DEFAULT_DATASET, name, timeoutSeconds, model: _model, promote: _promote, ...hyper } = input;
     const registered = jobModelOf(input, dataset);
     const params = withDefaults(hyper);
-    // What needs no Redis and no dataset first: a refused job costs no lookups (with the fewest
-    // classes a dataset may have; its own are counted once it is read).
-    checkShape(params, limits, MIN_CLASSES);
+    // What needs no Redis and no dataset first: a refused job costs no lookups.
     const timeout = jobTimeout(timeoutSeconds, limits);
     if (owner) await quota?.check(owner);
     const info = await datasets.forTenant(tenant).get(dataset);
@@ -158,6 +155,7 @@ export function createJobService({
         'DATASET_UNAVAILABLE',
       );
     }
+    // The network's size counts the output layer, which the dataset's classes make.
     checkShape(params, limits, info.classes);
     checkWork(params, info.trainSize, limits, info.classes);
     const data: TrainingJobData = {

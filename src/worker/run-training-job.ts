@@ -1,5 +1,5 @@
 import { DomainError } from '../errors.js';
-import { IMAGE_SHAPE, MIN_CLASSES } from '../schemas/image-shape.js';
+import { IMAGE_SHAPE } from '../schemas/image-shape.js';
 import { DEFAULT_TENANT } from '../schemas/tenant.js';
 import type { CheckpointStore } from '../models/checkpoints.js';
 import type { ModelStore } from '../models/store.js';
@@ -88,7 +88,6 @@ export async function runTrainingJob(
   const checkpoints = deps.checkpoints.forTenant(tenant);
   try {
     if (clock.spentMs() >= limitSeconds * 1000) throw new TrainingAbortedError(ABORT_TIMEOUT);
-    checkShape(data.params, deps.limits, MIN_CLASSES);
     const dataset = await deps.datasets.forTenant(tenant).load(data.dataset);
     checkShape(data.params, deps.limits, dataset.labels.length);
     checkWork(data.params, dataset.train.count, deps.limits, dataset.labels.length);

@@ -7,7 +7,7 @@ import { expectError, multipart, type Part } from '../../helpers/http.js';
 describe('dataset uploads with named classes', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await buildTestApp({ MAX_CLASSES: '12' });
+    t = await buildTestApp({ MAX_CLASSES: '12', MAX_MODEL_PARAMS: '95500' });
   });
   afterAll(() => t.close());
 
@@ -46,6 +46,19 @@ describe('dataset uploads with named classes', () => {
     const eleven = await upload([['name', 'eleven'], ...files(11)]);
     expect(eleven.statusCode).toBe(201);
     expect(eleven.json()).toMatchObject({ classes: 11, labels: Array.from({ length: 11 }, (_, i) => String(i)) });
+  });
+
+  it("counts a job's output layer by the dataset's classes", async () => {
+    const created = await upload([['name', 'twelve'], ...files(12)]);
+    expect(created.statusCode).toBe(201);
+    const { id } = created.json() as { id: string };
+    // 784 → 120 → 12 is 95,652 parameters (with ten classes it would be 95,410, under the cap).
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/training-jobs',
+      payload: { dataset: id, hiddenLayers: [120] },
+    });
+    expectError(res, 400, 'MODEL_TOO_LARGE', /^the network has 95,652 parameters; at most 95,500 \(MAX_MODEL_PARAMS\)/);
   });
 
   it.each([
