@@ -130,7 +130,11 @@ const caseFile: CaseFile = {
           files({ trainImages: gzipSync(lyingImages(3500, 3500 * 784)), trainLabels: bad }),
         );
       },
-      expect: { status: 400, code: 'INVALID_IDX', message: /trainLabels: label 100 at index 3499 is outside 0–99 \(MAX_CLASSES is 100\)/ },
+      expect: {
+        status: 400,
+        code: 'INVALID_IDX',
+        message: /trainLabels: label 100 at index 3499 is outside 0–99 \(MAX_CLASSES is 100\)/,
+      },
     },
     {
       name: 'uploads: a name field of 1 MB',
