@@ -142,6 +142,30 @@ const caseFile: CaseFile = {
       expect: { status: 400, code: 'MISSING_FIELD', message: /"name" is required/ },
     },
     {
+      name: 'uploads: a labels field of 1 MB, before the files',
+      request: (ctx) => upload(ctx.keys.train, [['name', 'x'], ['labels', 'a,'.repeat(MB / 2)], ...files()]),
+      expect: { status: 400, code: 'VALIDATION_ERROR', message: /^labels: longer than 65536 bytes$/ },
+    },
+    {
+      name: 'uploads: 5,000 class names in a labels field',
+      request: (ctx) =>
+        upload(ctx.keys.train, [
+          ['name', 'x'],
+          ['labels', JSON.stringify(Array.from({ length: 5000 }, (_, i) => `c${i}`))],
+          ...files(),
+        ]),
+      expect: {
+        status: 400,
+        code: 'INVALID_LABELS',
+        message: /^labels: names 5000 classes; at most 100 \(MAX_CLASSES\)$/,
+      },
+    },
+    {
+      name: 'uploads: class names that would print as something else',
+      request: (ctx) => upload(ctx.keys.train, [['name', 'x'], ['labels', '["a", "b\\u001b[31m"]'], ...files()]),
+      expect: { status: 400, code: 'INVALID_LABELS', message: /^labels: name 1 holds a control character$/ },
+    },
+    {
       name: 'uploads: 500 text fields',
       request: (ctx) =>
         upload(ctx.keys.train, [
