@@ -152,6 +152,18 @@ describe.skipIf(!hasChromium)('dashboard with N classes in Chromium', () => {
     expect([...shown].sort((a, b) => b - a)).toEqual(shown);
   });
 
+  it("describes a dataset's classes and rule in the new-job form", async () => {
+    const { items } = (await (await fetch(`${base}/v1/datasets`)).json()) as { items: { id: string; name: string }[] };
+    await page.selectOption('#dataset', items.find((d) => d.name === 'shapes')!.id);
+    expect(await page.locator('#hint-dataset').textContent()).toBe(
+      '120 training and 30 test images in 3 classes (circle, square, star), fit rule',
+    );
+    await page.selectOption('#dataset', items.find((d) => d.name === 'twelve')!.id);
+    expect(await page.locator('#hint-dataset').textContent()).toBe(
+      '480 training and 120 test images in 12 classes (band 0, band 1, band 2, band 3, …), mnist rule',
+    );
+  });
+
   it('logged no errors in the browser console', () => {
     expect(consoleErrors).toEqual([]);
   });
