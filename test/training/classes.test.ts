@@ -38,6 +38,34 @@ describe.each(engines)('training on %s with the classes of the dataset', (engine
   });
 });
 
+describe('a hundred classes (MAX_CLASSES)', () => {
+  it.each(engines)('trains on %s with a 100-unit output layer and reports 100×100 figures', async (engine) => {
+    const split = (count: number, seed: number) => {
+      let state = seed;
+      const images = Uint8Array.from(
+        { length: count * 784 },
+        () => (state = (state * 1103515245 + 12345) % 2 ** 31) % 256,
+      );
+      return { count, images, labels: Uint8Array.from({ length: count }, (_, i) => i % 100) };
+    };
+    const data = {
+      id: 'hundred',
+      train: split(400, 1),
+      test: split(200, 2),
+      labels: Array.from({ length: 100 }, (_, i) => `c${i}`),
+      preprocess: 'fit' as const,
+    };
+    const out = await train(data, params({ epochs: 1 }), { engine });
+    expect(out.model.outputs[0]!.shape).toEqual([null, 100]);
+    expect(out.metrics.confusionMatrix).toHaveLength(100);
+    expect(out.metrics.confusionMatrix.every((row) => row.length === 100)).toBe(true);
+    expect(out.metrics.confusionMatrix.flat().reduce((s, v) => s + v, 0)).toBe(200);
+    expect(out.metrics.perClass.map((c) => c.label)).toEqual(data.labels);
+    expect(out.metrics.perClass.every((c) => c.support === 2)).toBe(true);
+    out.model.dispose();
+  });
+});
+
 describe.skipIf(engines.length < 2)('the two engines on three classes', () => {
   it('train the same model within float rounding', async () => {
     const data = bandsOf(3);
