@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { DIGIT_LABELS, readFourIdxFiles, type BuiltinDataset } from './builtin.js';
 import { PREPROCESS_RULES } from '../schemas/classes.js';
-import { MIN_CLASSES } from '../schemas/image-shape.js';
+import { CLASSES_CEILING, MIN_CLASSES } from '../schemas/image-shape.js';
 import { fashionMnistDataset } from './fashion-mnist.js';
 import { parseIdxPair } from './idx.js';
 import { mnistSampleDataset } from './mnist-sample.js';
@@ -70,6 +70,7 @@ function isUploadInfo(value: unknown, id: string): value is DatasetInfo & Partia
     typeof v.trainSize === 'number' &&
     typeof v.testSize === 'number' &&
     typeof v.createdAt === 'string' &&
+    (v.labels === undefined || (Array.isArray(v.labels) && v.labels.length <= CLASSES_CEILING)) &&
     (v.owner === undefined || typeof v.owner === 'string') &&
     (v.bytes === undefined || typeof v.bytes === 'number')
   );
