@@ -205,6 +205,7 @@ export const ConfigSchema = Type.Object({
     'bytes (uncompressed) of uploaded datasets one tenant (one key within `default`, one IP without keys) may keep stored or be uploading; past it a 413',
   ),
   MAX_DATASET_IMAGES: Int(1, 10_000_000, 250_000, 'most images (train + test) in one uploaded dataset; past it a 413'),
+  MAX_CLASSES: Int(2, 256, 100, 'most classes of one uploaded dataset (labels 0 to MAX_CLASSES − 1); past it a 400'),
   MAX_UPLOADS_IN_FLIGHT_PER_KEY: Int(
     1,
     1000,

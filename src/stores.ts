@@ -30,6 +30,7 @@ export function datasetStoreFromConfig(config: Config, storage = storageFromConf
     mnistBaseUrl: config.MNIST_BASE_URL,
     maxUploadBytes: config.MAX_DATASET_BYTES,
     maxImages: config.MAX_DATASET_IMAGES,
+    maxClasses: config.MAX_CLASSES,
     uploadLimits: {
       inFlight: config.MAX_UPLOADS_IN_FLIGHT,
       inFlightPerOwner: config.MAX_UPLOADS_IN_FLIGHT_PER_KEY,

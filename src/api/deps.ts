@@ -18,6 +18,7 @@ export interface AppDeps {
     | 'MAX_UPLOAD_BYTES'
     | 'MAX_BATCH'
     | 'MAX_DATASET_BYTES'
+    | 'MAX_CLASSES'
     | 'LOG_LEVEL'
     | 'QUEUE_PREFIX'
     | 'METRICS_KEY'

@@ -869,7 +869,7 @@ export interface paths {
       };
     };
     put?: never;
-    /** Upload a dataset as four IDX files (MNIST format, .gz allowed) */
+    /** Upload a dataset as four IDX files (MNIST format, .gz allowed), with optional class names and rule */
     post: {
       parameters: {
         query?: never;
@@ -881,6 +881,13 @@ export interface paths {
         content: {
           'multipart/form-data': {
             name: string;
+            /** @description Class names, index = label: a JSON array of strings or names separated by commas; default "0", "1", … (ten, or up to the highest label). 2 to MAX_CLASSES names */
+            labels?: string;
+            /**
+             * @description How images become 28×28 input: mnist (invert a light background, crop, fit 20×20, centre by mass) or fit (letterbox to 28×28)
+             * @enum {string}
+             */
+            preprocess?: 'mnist' | 'fit';
             /**
              * Format: binary
              * @description IDX file (trainImages), optionally gzipped
@@ -2233,7 +2240,7 @@ export interface paths {
     put?: never;
     /**
      * Predict with ?model=, else DEFAULT_MODEL, else the tenant's only model (409 when several)
-     * @description Send one image as the raw body (PNG, JPEG, WebP, GIF, BMP), a batch as multipart files named "image", or JSON pixels. Images that are not already 28×28 white-on-black are converted the way MNIST was made. The answer names the model id, and the registered name, version and alias it resolved.
+     * @description Send one image as the raw body (PNG, JPEG, WebP, GIF, BMP), a batch as multipart files named "image", or JSON pixels. Images are converted by the model's own rule (its `preprocess`): `mnist` (invert a light background, crop, fit 20×20, centre by mass; a 28×28 white-on-black image is taken as is) or `fit` (letterboxed to 28×28). The answer names the model id, and the registered name, version and alias it resolved.
      */
     post: {
       parameters: {
@@ -2250,7 +2257,7 @@ export interface paths {
       requestBody: {
         content: {
           'application/json': {
-            /** @description One 28×28 grayscale image, white digit on black as in MNIST: 784 numbers 0–255 (row-major), or 28 rows of 28 */
+            /** @description One 28×28 grayscale image as the model takes it (for an mnist model white on black): 784 numbers 0–255 (row-major), or 28 rows of 28 */
             pixels?: unknown[];
             /** @description A batch of images, answered in order; at most 256 (MAX_BATCH) */
             instances?: unknown[][];
@@ -2381,7 +2388,7 @@ export interface paths {
       requestBody: {
         content: {
           'application/json': {
-            /** @description One 28×28 grayscale image, white digit on black as in MNIST: 784 numbers 0–255 (row-major), or 28 rows of 28 */
+            /** @description One 28×28 grayscale image as the model takes it (for an mnist model white on black): 784 numbers 0–255 (row-major), or 28 rows of 28 */
             pixels?: unknown[];
             /** @description A batch of images, answered in order; at most 256 (MAX_BATCH) */
             instances?: unknown[][];
@@ -2514,7 +2521,7 @@ export interface paths {
       requestBody: {
         content: {
           'application/json': {
-            /** @description One 28×28 grayscale image, white digit on black as in MNIST: 784 numbers 0–255 (row-major), or 28 rows of 28 */
+            /** @description One 28×28 grayscale image as the model takes it (for an mnist model white on black): 784 numbers 0–255 (row-major), or 28 rows of 28 */
             pixels?: unknown[];
             /** @description A batch of images, answered in order; at most 256 (MAX_BATCH) */
             instances?: unknown[][];
@@ -3016,6 +3023,11 @@ export interface components {
       inputShape: [28, 28];
       /** @description Class names, index = class */
       labels: string[];
+      /**
+       * @description How images become 28×28 input: mnist (invert a light background, crop, fit 20×20, centre by mass) or fit (letterbox to 28×28)
+       * @enum {string}
+       */
+      preprocess: 'mnist' | 'fit';
       /** @description model.json plus weights */
       sizeBytes: number;
     };
@@ -3144,10 +3156,15 @@ export interface components {
       trainSize: number;
       testSize: number;
       imageShape: [28, 28];
-      /** @enum {number} */
-      classes: 10;
-      /** @description Class names, index = label */
+      /** @description Number of classes (at most MAX_CLASSES for new datasets) */
+      classes: number;
+      /** @description Class names, index = class */
       labels: string[];
+      /**
+       * @description How images become 28×28 input: mnist (invert a light background, crop, fit 20×20, centre by mass) or fit (letterbox to 28×28)
+       * @enum {string}
+       */
+      preprocess: 'mnist' | 'fit';
       createdAt: string | null;
     };
     /** PredictResponse */
@@ -3161,10 +3178,10 @@ export interface components {
       predictions: {
         /** @description Most likely class name */
         label: string;
-        /** @description Its index */
+        /** @description Its index in the model's labels */
         class: number;
         confidence: number;
-        /** @description One per class, summing to 1 */
+        /** @description One per class of the model, index = class, summing to 1 */
         probabilities: number[];
         /** @description With ?debug=1: the 784 pixels the model saw after preprocessing */
         input?: number[];

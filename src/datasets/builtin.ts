@@ -62,8 +62,9 @@ export function builtinInfo(
     trainSize: fields.trainSize,
     testSize: fields.testSize,
     imageShape: IMAGE_SHAPE,
-    classes: 10,
+    classes: fields.labels.length,
     labels: [...fields.labels],
+    preprocess: 'mnist',
     createdAt: null,
   };
 }
@@ -95,8 +96,9 @@ export async function loadIdxDir(
   const { trainImages, trainLabels, testImages, testLabels } = await readFourIdxFiles(read);
   return {
     id,
-    train: readIdxPair(trainImages, trainLabels, 'train', BUILTIN_MAX_BYTES),
-    test: readIdxPair(testImages, testLabels, 'test', BUILTIN_MAX_BYTES),
+    train: readIdxPair(trainImages, trainLabels, 'train', BUILTIN_MAX_BYTES, labels.length),
+    test: readIdxPair(testImages, testLabels, 'test', BUILTIN_MAX_BYTES, labels.length),
     labels,
+    preprocess: 'mnist',
   };
 }

@@ -2,14 +2,21 @@ import { readFile, stat } from 'node:fs/promises';
 import { inflateIdx } from './gunzip-capped.js';
 import { parseIdxPair } from './idx.js';
 import type { Split } from './types.js';
+import { DIGIT_CLASSES } from '../schemas/image-shape.js';
 
 /** IDX files as stored: found under their name or with .gz appended, read, inflated and parsed. */
 
 /** Inflates (if gzipped) and parses one split; see inflateIdx for `maxBytes`. */
-export function readIdxPair(imagesBuf: Uint8Array, labelsBuf: Uint8Array, whatPrefix: string, maxBytes: number): Split {
+export function readIdxPair(
+  imagesBuf: Uint8Array,
+  labelsBuf: Uint8Array,
+  whatPrefix: string,
+  maxBytes: number,
+  classes = DIGIT_CLASSES,
+): Split {
   const images = inflateIdx(imagesBuf, `${whatPrefix}Images`, maxBytes);
   const labels = inflateIdx(labelsBuf, `${whatPrefix}Labels`, maxBytes);
-  return parseIdxPair(images, labels, whatPrefix);
+  return parseIdxPair(images, labels, whatPrefix, classes);
 }
 
 /** The existing one of `path` and `path.gz`, or undefined when neither is a file. */

@@ -22,11 +22,20 @@ export interface IdxFileSpec {
   kind: IdxKind;
   /** Called once with the header, before any data is written; throws to refuse the file. */
   accept(header: IdxHeader): void;
+  /** Labels must be below this (default 10); `classesSetting` names where the figure comes from. */
+  classes?: number;
+  classesSetting?: string;
+}
+
+/** A validated file's header and, for labels, the highest label it holds (−1 for images). */
+export interface WrittenIdx extends IdxHeader {
+  maxLabel: number;
 }
 
 /** Streams `source` (gzipped or not) into a new file at `path`; returns the validated header. */
-export async function writeIdxFile(source: Readable, spec: IdxFileSpec, path: string): Promise<IdxHeader> {
+export async function writeIdxFile(source: Readable, spec: IdxFileSpec, path: string): Promise<WrittenIdx> {
   let header: IdxHeader | undefined;
+  let maxLabel = -1;
   let gzipped = false;
   // Opened before the data flows, so that the file exists, and the caller's cleanup finds it,
   // however early the stream fails ('wx': a fresh name; an existing file means something is wrong).
@@ -42,6 +51,7 @@ export async function writeIdxFile(source: Readable, spec: IdxFileSpec, path: st
           spec,
           () => gzipped,
           (h) => (header = h),
+          (label) => (maxLabel = Math.max(maxLabel, label)),
         ),
       sink,
     );
@@ -49,7 +59,7 @@ export async function writeIdxFile(source: Readable, spec: IdxFileSpec, path: st
     // The write stream closes the file when it ends or is destroyed; wait for that.
     if (!sink.closed) await new Promise<void>((resolve) => sink.once('close', () => resolve()));
   }
-  return header!;
+  return { ...header!, maxLabel };
 }
 
 const isGzip = (b: Buffer) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
@@ -104,8 +114,10 @@ async function* validateIdx(
   spec: IdxFileSpec,
   gzipped: () => boolean,
   onHeader: (header: IdxHeader) => void,
+  onMaxLabel: (label: number) => void,
 ) {
   const { what, kind } = spec;
+  const classes = spec.classes ?? 10;
   const headerBytes = IDX_HEADER_BYTES[kind];
   const readHeader = kind === 'images' ? readImagesHeader : readLabelsHeader;
   let head = Buffer.alloc(0);
@@ -132,9 +144,13 @@ async function* validateIdx(
         : sizeMismatch(what, kind, header, `more than ${header.bytes}`);
     }
     if (kind === 'labels') {
+      let max = -1;
       for (let i = Math.max(0, headerBytes - offset); i < chunk.length; i++) {
-        if (chunk[i]! > 9) throw badLabel(what, chunk[i]!, offset + i - headerBytes);
+        if (chunk[i]! >= classes)
+          throw badLabel(what, chunk[i]!, offset + i - headerBytes, classes, spec.classesSetting);
+        if (chunk[i]! > max) max = chunk[i]!;
       }
+      onMaxLabel(max);
     }
     yield chunk;
   }

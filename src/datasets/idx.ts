@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../errors.js';
-import { IMAGE_SIDE, INPUT_SIZE } from '../schemas/image-shape.js';
+import { DIGIT_CLASSES, IMAGE_SIDE, INPUT_SIZE } from '../schemas/image-shape.js';
 import type { Split } from './types.js';
 
 /**
@@ -94,9 +94,13 @@ export function sizeMismatch(what: string, kind: 'images' | 'labels', header: Id
   );
 }
 
-/** The error for a label outside 0–9 at label index `index`. */
-export function badLabel(what: string, label: number, index: number): Error {
-  return new InvalidInputError(`${what}: label ${label} at index ${index} is outside 0–9`, 'INVALID_IDX');
+/** The error for a label outside 0…classes − 1 at label index `index`; `setting` names the limit when one applies. */
+export function badLabel(what: string, label: number, index: number, classes = DIGIT_CLASSES, setting?: string): Error {
+  const why = setting ? ` (${setting} is ${classes})` : '';
+  return new InvalidInputError(
+    `${what}: label ${label} at index ${index} is outside 0–${classes - 1}${why}`,
+    'INVALID_IDX',
+  );
 }
 
 /** Images as a view into `buf` (no copy). The length is checked against the header before anything is allocated. */
@@ -106,13 +110,17 @@ export function parseIdxImages(buf: Uint8Array, what: string): { count: number; 
   return { count: header.count, images: buf.subarray(IMAGES_HEADER, header.bytes) };
 }
 
-/** Labels as a view into `buf` (no copy); every label must be 0–9. */
-export function parseIdxLabels(buf: Uint8Array, what: string): { count: number; labels: Uint8Array } {
+/** Labels as a view into `buf` (no copy); every label must be below `classes`. */
+export function parseIdxLabels(
+  buf: Uint8Array,
+  what: string,
+  classes = DIGIT_CLASSES,
+): { count: number; labels: Uint8Array } {
   const header = readLabelsHeader(buf, what);
   if (buf.length !== header.bytes) throw sizeMismatch(what, 'labels', header, String(buf.length));
   const labels = buf.subarray(LABELS_HEADER, header.bytes);
   for (let i = 0; i < labels.length; i++) {
-    if (labels[i]! > 9) throw badLabel(what, labels[i]!, i);
+    if (labels[i]! >= classes) throw badLabel(what, labels[i]!, i, classes);
   }
   return { count: header.count, labels };
 }
@@ -135,9 +143,9 @@ export function declaredIdxSize(head: Uint8Array): { bytes: number; items: numbe
 }
 
 /** Parses an already-inflated image/label pair; `prefix` ("train", "test") names the split in messages. */
-export function parseIdxPair(images: Uint8Array, labels: Uint8Array, prefix: string): Split {
+export function parseIdxPair(images: Uint8Array, labels: Uint8Array, prefix: string, classes = DIGIT_CLASSES): Split {
   const img = parseIdxImages(images, `${prefix}Images`);
-  const lab = parseIdxLabels(labels, `${prefix}Labels`);
+  const lab = parseIdxLabels(labels, `${prefix}Labels`, classes);
   checkSplitCounts(prefix, img.count, lab.count);
   return { count: img.count, images: img.images, labels: lab.labels };
 }

@@ -118,6 +118,7 @@ export function mnistSampleDataset(): BuiltinDataset {
         train: toSplit(shuffle(train, random), digits),
         test: toSplit(shuffle(test, random), digits),
         labels: DIGIT_LABELS,
+        preprocess: 'mnist' as const,
       };
       sizes = { train: dataset.train.count, test: dataset.test.count };
       return dataset;

@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { readFourIdxFiles, type BuiltinDataset } from './builtin.js';
+import { DIGIT_LABELS, readFourIdxFiles, type BuiltinDataset } from './builtin.js';
+import { PREPROCESS_RULES } from '../schemas/classes.js';
+import { CLASSES_CEILING, MIN_CLASSES } from '../schemas/image-shape.js';
 import { fashionMnistDataset } from './fashion-mnist.js';
 import { parseIdxPair } from './idx.js';
 import { mnistSampleDataset } from './mnist-sample.js';
@@ -31,6 +33,8 @@ export interface DatasetStoreOptions {
   maxUploadBytes: number;
   /** MAX_DATASET_IMAGES; default 250,000. */
   maxImages?: number;
+  /** MAX_CLASSES; default 100. */
+  maxClasses?: number;
   /** Uploads in flight and per-owner quotas; defaults: the settings' defaults. */
   uploadLimits?: Partial<UploadLimits>;
   downloadTimeoutMs?: number;
@@ -65,11 +69,22 @@ function isUploadInfo(value: unknown, id: string): value is DatasetInfo & Partia
     typeof v.name === 'string' &&
     typeof v.trainSize === 'number' &&
     typeof v.testSize === 'number' &&
-    Array.isArray(v.labels) &&
     typeof v.createdAt === 'string' &&
+    (v.labels === undefined || (Array.isArray(v.labels) && v.labels.length <= CLASSES_CEILING)) &&
     (v.owner === undefined || typeof v.owner === 'string') &&
     (v.bytes === undefined || typeof v.bytes === 'number')
   );
+}
+
+/**
+ * Markers written before datasets had other classes hold ten names "0"–"9" (or none, if hand
+ * made) and no rule: they read as those ten classes with the `mnist` rule they were made for.
+ */
+function withClasses<T extends DatasetInfo & Partial<DatasetMarker>>(marker: T): T {
+  const named = Array.isArray(marker.labels) && marker.labels.length >= MIN_CLASSES;
+  const labels = named ? marker.labels.map(String) : [...DIGIT_LABELS];
+  const preprocess = (PREPROCESS_RULES as readonly string[]).includes(marker.preprocess) ? marker.preprocess : 'mnist';
+  return { ...marker, labels, classes: labels.length, preprocess };
 }
 
 /** What the API shows of a marker: the quota fields stay in storage. */
@@ -117,7 +132,7 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
       if (!bytes) return undefined;
       try {
         const parsed: unknown = JSON.parse(bytes.toString('utf8'));
-        return isUploadInfo(parsed, id) ? parsed : undefined;
+        return isUploadInfo(parsed, id) ? withClasses(parsed) : undefined;
       } catch {
         return undefined;
       }
@@ -154,6 +169,7 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
         stagingDir,
         maxFileBytes: opts.maxUploadBytes,
         maxImages: opts.maxImages ?? 250_000,
+        maxClasses: opts.maxClasses ?? 100,
       };
       return startUpload(upload, owner, ticket);
     }
@@ -168,9 +184,10 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
       const { trainImages, trainLabels, testImages, testLabels } = await readFourIdxFiles(read);
       return {
         id,
-        train: parseIdxPair(trainImages, trainLabels, 'train'),
-        test: parseIdxPair(testImages, testLabels, 'test'),
+        train: parseIdxPair(trainImages, trainLabels, 'train', info.labels.length),
+        test: parseIdxPair(testImages, testLabels, 'test', info.labels.length),
         labels: info.labels,
+        preprocess: info.preprocess,
       };
     }
 
@@ -190,7 +207,7 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
         const session = await beginUpload(upload.owner);
         try {
           for (const field of UPLOAD_FIELDS) await session.addFile(field, Readable.from([upload[field]]));
-          return await session.commit(upload.name);
+          return await session.commit(upload.name, { labels: upload.labels, preprocess: upload.preprocess });
         } finally {
           await session.abort();
         }

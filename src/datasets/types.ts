@@ -1,11 +1,12 @@
 import type { Readable } from 'node:stream';
+import type { Preprocess } from '../schemas/classes.js';
 
-/** One split of a dataset: `count` 28×28 images as raw bytes (0–255) and their labels (0–9). */
+/** One split of a dataset: `count` 28×28 images as raw bytes (0–255) and their labels (class indices). */
 export interface Split {
   readonly count: number;
   /** count × 784 bytes, row-major, white digit on black as in MNIST. */
   readonly images: Uint8Array;
-  /** count bytes, each 0–9. */
+  /** count bytes, each a class index below the dataset's number of classes. */
   readonly labels: Uint8Array;
 }
 
@@ -13,8 +14,10 @@ export interface LoadedDataset {
   readonly id: string;
   readonly train: Split;
   readonly test: Split;
-  /** Human names of the 10 classes, index = label. */
+  /** Names of the classes, index = label: their number is the dataset's classes. */
   readonly labels: readonly string[];
+  /** How images become input, which every model trained on it carries to predict. */
+  readonly preprocess: Preprocess;
 }
 
 /** What the API shows of a dataset (the `Dataset` schema). */
@@ -30,8 +33,9 @@ export interface DatasetInfo {
   trainSize: number;
   testSize: number;
   imageShape: [28, 28];
-  classes: 10;
+  classes: number;
   labels: string[];
+  preprocess: Preprocess;
   createdAt: string | null;
 }
 
@@ -53,6 +57,17 @@ export interface DatasetUpload {
   trainLabels: Uint8Array;
   testImages: Uint8Array;
   testLabels: Uint8Array;
+  /** Names of the classes (default: "0"… for ten, or up to the highest label). */
+  labels?: string[];
+  preprocess?: Preprocess;
+}
+
+/** What an upload says of its classes beside the files. */
+export interface UploadClasses {
+  /** Names, index = label; without them the classes are named "0", "1", … */
+  labels?: string[];
+  /** Default `mnist`. */
+  preprocess?: Preprocess;
 }
 
 /** An upload in progress: files stream in one by one, then commit() stores it or abort() removes it. */
@@ -61,7 +76,7 @@ export interface DatasetUploadSession {
   /** Streams one file (gzipped or not) into storage, validating it on the way (InvalidInputError naming the file). */
   addFile(field: UploadField, source: Readable): Promise<void>;
   /** Checks the four files together and writes the marker: from then on the dataset is listed. */
-  commit(name: string): Promise<DatasetInfo>;
+  commit(name: string, classes?: UploadClasses): Promise<DatasetInfo>;
   /** Removes whatever was written unless committed, and frees the upload's slot; safe to call always. */
   abort(): Promise<void>;
 }

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { BadRequestError, InvalidInputError, PayloadTooLargeError, UnavailableError } from '../errors.js';
 import { fieldError } from '../schemas/common.js';
 import type { ObjectStorage } from '../storage/types.js';
-import { DIGIT_LABELS, IDX_FILE_NAMES } from './builtin.js';
+import { IDX_FILE_NAMES } from './builtin.js';
+import { checkClassLabels, uploadLabels } from './class-labels.js';
 import { checkSplitCounts, type IdxHeader } from './idx.js';
-import { writeIdxFile } from './idx-stream.js';
+import { writeIdxFile, type IdxFileSpec, type WrittenIdx } from './idx-stream.js';
 import type { DatasetInfo, DatasetMarker, DatasetUploadSession, UploadField } from './types.js';
 import type { UploadTicket } from './upload-quota.js';
 
@@ -30,6 +31,8 @@ export interface UploadOptions {
   maxFileBytes: number;
   /** MAX_DATASET_IMAGES: train + test. */
   maxImages: number;
+  /** MAX_CLASSES: labels must be below it. */
+  maxClasses: number;
 }
 
 export const INFO_FILE = 'dataset.json';
@@ -72,7 +75,7 @@ export function startUpload(opts: UploadOptions, owner: string, ticket: UploadTi
   const { storage } = opts;
   const id = newUploadId();
   const dir = `datasets/${id}/`;
-  const headers = new Map<UploadField, IdxHeader>();
+  const headers = new Map<UploadField, WrittenIdx>();
   let state: 'open' | 'committed' | 'aborted' = 'open';
 
   /** Refusals that need only the header, before any data is accepted. */
@@ -115,11 +118,16 @@ export function startUpload(opts: UploadOptions, owner: string, ticket: UploadTi
           throw stagingError(err);
         });
         const kind = isImages(field) ? 'images' : 'labels';
-        const header = await writeIdxFile(source, { what: field, kind, accept: (h) => accept(field, h) }, staged).catch(
-          (err: unknown) => {
-            throw stagingError(err);
-          },
-        );
+        const spec: IdxFileSpec = {
+          what: field,
+          kind,
+          accept: (h: IdxHeader) => accept(field, h),
+          classes: opts.maxClasses,
+          classesSetting: 'MAX_CLASSES',
+        };
+        const header = await writeIdxFile(source, spec, staged).catch((err: unknown) => {
+          throw stagingError(err);
+        });
         headers.set(field, header);
         await storage.putFile(`${dir}${IDX_FILE_NAMES[field]}`, staged);
       } finally {
@@ -127,7 +135,7 @@ export function startUpload(opts: UploadOptions, owner: string, ticket: UploadTi
       }
     },
 
-    async commit(name): Promise<DatasetInfo> {
+    async commit(name, classes = {}): Promise<DatasetInfo> {
       if (state !== 'open') throw new Error(`upload ${id} is ${state}`);
       const missing = UPLOAD_FIELDS.filter((f) => !headers.has(f));
       if (missing.length > 0) {
@@ -137,6 +145,11 @@ export function startUpload(opts: UploadOptions, owner: string, ticket: UploadTi
       const count = (f: UploadField) => headers.get(f)!.count;
       checkSplitCounts('train', count('trainImages'), count('trainLabels'));
       checkSplitCounts('test', count('testImages'), count('testLabels'));
+      const given = classes.labels && checkClassLabels(classes.labels, opts.maxClasses);
+      const labels = uploadLabels(
+        given,
+        Math.max(headers.get('trainLabels')!.maxLabel, headers.get('testLabels')!.maxLabel),
+      );
       const info: DatasetInfo = {
         id,
         name,
@@ -146,8 +159,9 @@ export function startUpload(opts: UploadOptions, owner: string, ticket: UploadTi
         trainSize: count('trainImages'),
         testSize: count('testImages'),
         imageShape: IMAGE_SHAPE,
-        classes: 10,
-        labels: [...DIGIT_LABELS],
+        classes: labels.length,
+        labels,
+        preprocess: classes.preprocess ?? 'mnist',
         createdAt: new Date().toISOString(),
       };
       const bytes = [...headers.values()].reduce((sum, h) => sum + h.bytes, 0);

@@ -23,6 +23,8 @@ export interface Predictor {
     inputs: Uint8Array[],
     tenant?: string,
   ): Promise<{ modelId: string; predictions: Prediction[] }>;
+  /** The stored metadata of a model (labels, preprocessing rule); cheap once the model is loaded. */
+  describe(modelId: string, tenant?: string): Promise<ModelMetadata>;
   /** Forgets a loaded model (after it was deleted). */
   evict(modelId: string, tenant?: string): void;
 }
@@ -228,6 +230,12 @@ export function createPredictor({
         return { label: labels[best]!, class: best, confidence: row[best]!, probabilities: row };
       });
       return { modelId: id, predictions };
+    },
+    async describe(modelId, tenant = DEFAULT_TENANT) {
+      // From the loaded model when there is one (not counted as a cache use: predict counts its
+      // own), else the stored metadata alone, so that a refused request loads no weights.
+      const loaded = await cache.peek(cacheKey(tenant, modelId))?.catch(() => undefined);
+      return loaded ? loaded.meta : models.forTenant(tenant).get(modelId);
     },
     evict(modelId, tenant = DEFAULT_TENANT) {
       cache.delete(cacheKey(tenant, modelId));

@@ -1,14 +1,20 @@
 /**
  * What the predict route needs to turn a request into model input: an uploaded image becomes
- * the 784 bytes (28×28, white digit on black) the model was trained on; JSON pixels are
- * already in that form and are only validated.
+ * the 784 bytes (28×28) the model was trained on, by the model's own rule (`mnist` or `fit`);
+ * JSON pixels are already in that form and are only validated.
  */
 import { PayloadTooLargeError } from '../errors.js';
 import { decodeImage, decodeInspected, inspectImage, type DecodeOptions, type InspectedImage } from './decode.js';
 import { mnistify } from './mnistify.js';
+import { letterbox } from './letterbox.js';
+import type { Preprocess } from '../schemas/classes.js';
 
 export { decodeImage, type DecodeOptions, type DecodedImage } from './decode.js';
 export { mnistify } from './mnistify.js';
+export { letterbox } from './letterbox.js';
+
+/** The conversion of a rule: what training saw is what predict gives the model. */
+export const convertByRule = (rule: Preprocess) => (rule === 'fit' ? letterbox : mnistify);
 export { pixelsFromJson } from './pixels.js';
 
 export interface RequestLimits {
@@ -24,10 +30,14 @@ export interface RequestLimits {
  * conversion on it handles at most 512×512 pixels (docs/performance.md). */
 const MAX_MNISTIFY_SIDE = 512;
 
-/** Decodes an image (PNG, JPEG, WebP, GIF or BMP) and converts it the way MNIST was made. */
-export async function preprocessImage(buf: Uint8Array, opts: DecodeOptions = {}): Promise<Uint8Array> {
+/** Decodes an image (PNG, JPEG, WebP, GIF or BMP) and converts it by `rule` (default: the way MNIST was made). */
+export async function preprocessImage(
+  buf: Uint8Array,
+  opts: DecodeOptions = {},
+  rule: Preprocess = 'mnist',
+): Promise<Uint8Array> {
   const { width, height, gray } = await decodeImage(buf, { maxSide: MAX_MNISTIFY_SIDE, ...opts });
-  return mnistify(gray, width, height);
+  return convertByRule(rule)(gray, width, height);
 }
 
 /**
@@ -39,7 +49,9 @@ export async function preprocessImages(
   bufs: Uint8Array[],
   limits: RequestLimits,
   where?: (i: number) => string,
+  rule: Preprocess = 'mnist',
 ): Promise<Uint8Array[]> {
+  const convert = convertByRule(rule);
   const settled = await Promise.allSettled(
     bufs.map((buf) => inspectImage(buf, limits.maxImagePixels, limits.maxDecodeBytes)),
   );
@@ -66,7 +78,7 @@ export async function preprocessImages(
       try {
         const { width, height, gray } = await decodeInspected(inspected[i]!, opts);
         if (width * height > INLINE_PIXELS) await new Promise((resolve) => setImmediate(resolve));
-        out[i] = mnistify(gray, width, height);
+        out[i] = convert(gray, width, height);
       } catch (err) {
         throw prefixed(err, where?.(i));
       }

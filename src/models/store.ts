@@ -48,7 +48,8 @@ export interface ModelStoreOptions {
 }
 
 /** metadata.json: the public metadata plus where this model's files are. */
-type Marker = ModelMetadata & { revision?: string };
+/** metadata.json: the metadata (without a rule in models stored before rules were) and the revision. */
+type Marker = Omit<ModelMetadata, 'preprocess'> & { preprocess?: ModelMetadata['preprocess']; revision?: string };
 
 const MARKER = 'metadata.json';
 const MARKER_KEY = /^models\/([^/]+)\/metadata\.json$/;
@@ -86,7 +87,8 @@ function tenantModelStore(storage: ObjectStorage, forTenant: (tenant: string) =>
 
   async function readMeta(id: string): Promise<ModelMetadata> {
     const { revision: _, ...meta } = await readMarker(id);
-    return meta;
+    // Models from before the rule was stored were all trained and served with `mnist`.
+    return { ...meta, preprocess: meta.preprocess ?? 'mnist' };
   }
 
   const filesDir = (id: string, revision: string | undefined) => (revision ? `${dirOf(id)}${revision}/` : dirOf(id));

@@ -12,8 +12,12 @@ const n = (value: number) => value.toLocaleString('en-US');
  * MAX_MODEL_PARAMS or a batch past MAX_BATCH_UNITS would take a trainer process's memory too
  * far, and a step past the second would delay a cancel or a run-time limit (docs/performance.md).
  */
-export function checkShape(params: TrainingParams, limits: Pick<JobLimits, 'MAX_MODEL_PARAMS' | 'MAX_BATCH_UNITS'>) {
-  const count = parameterCount(params.hiddenLayers);
+export function checkShape(
+  params: TrainingParams,
+  limits: Pick<JobLimits, 'MAX_MODEL_PARAMS' | 'MAX_BATCH_UNITS'>,
+  classes: number,
+) {
+  const count = parameterCount(params.hiddenLayers, classes);
   if (count > limits.MAX_MODEL_PARAMS) {
     throw new BadRequestError(
       `the network has ${n(count)} parameters; at most ${n(limits.MAX_MODEL_PARAMS)} (MAX_MODEL_PARAMS): use fewer or narrower hiddenLayers`,
@@ -30,13 +34,18 @@ export function checkShape(params: TrainingParams, limits: Pick<JobLimits, 'MAX_
   }
 }
 
-/** The whole job's training work on a dataset of `trainSize` training images (MAX_JOB_GFLOP). */
-export function checkWork(params: TrainingParams, trainSize: number, limits: Pick<JobLimits, 'MAX_JOB_GFLOP'>) {
-  const gflop = trainingGflop(params, trainSize);
+/** The whole job's training work on a dataset of `trainSize` training images in `classes` classes (MAX_JOB_GFLOP). */
+export function checkWork(
+  params: TrainingParams,
+  trainSize: number,
+  limits: Pick<JobLimits, 'MAX_JOB_GFLOP'>,
+  classes: number,
+) {
+  const gflop = trainingGflop(params, trainSize, classes);
   if (gflop > limits.MAX_JOB_GFLOP) {
     const samples = trainingSamples(trainSize, params.validationSplit);
     throw new BadRequestError(
-      `the job needs about ${n(Math.ceil(gflop))} GFLOP (6 × ${n(parameterCount(params.hiddenLayers))} parameters × ` +
+      `the job needs about ${n(Math.ceil(gflop))} GFLOP (6 × ${n(parameterCount(params.hiddenLayers, classes))} parameters × ` +
         `${n(samples)} training samples × ${n(params.epochs)} epochs); at most ${n(limits.MAX_JOB_GFLOP)} ` +
         '(MAX_JOB_GFLOP): use fewer epochs or a smaller network',
       'JOB_TOO_LARGE',

@@ -146,7 +146,6 @@ export function createJobService({
     const registered = jobModelOf(input, dataset);
     const params = withDefaults(hyper);
     // What needs no Redis and no dataset first: a refused job costs no lookups.
-    checkShape(params, limits);
     const timeout = jobTimeout(timeoutSeconds, limits);
     if (owner) await quota?.check(owner);
     const info = await datasets.forTenant(tenant).get(dataset);
@@ -156,7 +155,9 @@ export function createJobService({
         'DATASET_UNAVAILABLE',
       );
     }
-    checkWork(params, info.trainSize, limits);
+    // The network's size counts the output layer, which the dataset's classes make.
+    checkShape(params, limits, info.classes);
+    checkWork(params, info.trainSize, limits, info.classes);
     const data: TrainingJobData = {
       name: name ?? `${dataset} mlp-${params.hiddenLayers.join('-')}`,
       ...registered,

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { IMAGE_SIDE } from './image-shape.js';
 import { IsoDate, Nullable } from './common.js';
 import { TenantShown } from './tenant.js';
+import { ClassCountSchema, ClassLabelsSchema, PreprocessSchema } from './classes.js';
 
 export const DatasetSchema = Type.Object(
   {
@@ -14,8 +15,9 @@ export const DatasetSchema = Type.Object(
     trainSize: Type.Integer(),
     testSize: Type.Integer(),
     imageShape: Type.Tuple([Type.Literal(IMAGE_SIDE), Type.Literal(IMAGE_SIDE)]),
-    classes: Type.Literal(10),
-    labels: Type.Array(Type.String(), { description: 'Class names, index = label' }),
+    classes: ClassCountSchema,
+    labels: ClassLabelsSchema,
+    preprocess: PreprocessSchema,
     createdAt: Nullable(IsoDate),
   },
   { $id: 'Dataset', title: 'Dataset' },

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { CLASSES, IMAGE_SIDE } from './image-shape.js';
+import { CLASSES_CEILING, IMAGE_SIDE, MIN_CLASSES } from './image-shape.js';
+import { ClassLabelsSchema, PreprocessSchema } from './classes.js';
 import { TrainingParamsSchema } from './training-params.js';
 import { IsoDate } from './common.js';
 import { TenantShown } from './tenant.js';
@@ -16,14 +17,18 @@ export const ModelMetricsSchema = Type.Object({
   testAccuracy: Type.Number({ minimum: 0, maximum: 1 }),
   // Optional: models stored before these were computed have only the two figures above.
   confusionMatrix: Type.Optional(
-    Type.Array(Type.Array(Type.Integer({ minimum: 0 }), { minItems: CLASSES, maxItems: CLASSES }), {
-      minItems: CLASSES,
-      maxItems: CLASSES,
+    Type.Array(Type.Array(Type.Integer({ minimum: 0 }), { minItems: MIN_CLASSES, maxItems: CLASSES_CEILING }), {
+      minItems: MIN_CLASSES,
+      maxItems: CLASSES_CEILING,
       description: 'Test split counts: row = true class, column = predicted class',
     }),
   ),
   perClass: Type.Optional(
-    Type.Array(ClassMetricsSchema, { minItems: CLASSES, maxItems: CLASSES, description: 'Per class, index = class' }),
+    Type.Array(ClassMetricsSchema, {
+      minItems: MIN_CLASSES,
+      maxItems: CLASSES_CEILING,
+      description: 'Per class, index = class',
+    }),
   ),
 });
 
@@ -42,11 +47,8 @@ export const ModelSchema = Type.Object(
       examples: ['native'],
     }),
     inputShape: Type.Tuple([Type.Literal(IMAGE_SIDE), Type.Literal(IMAGE_SIDE)]),
-    labels: Type.Array(Type.String(), {
-      description: 'Class names, index = class',
-      minItems: CLASSES,
-      maxItems: CLASSES,
-    }),
+    labels: ClassLabelsSchema,
+    preprocess: PreprocessSchema,
     sizeBytes: Type.Integer({ description: 'model.json plus weights' }),
   },
   { $id: 'Model', title: 'Model' },

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { CLASSES, INPUT_SIZE } from './image-shape.js';
+import { CLASSES_CEILING, INPUT_SIZE, MIN_CLASSES } from './image-shape.js';
 import { StringEnum } from './training-params.js';
 import { ResolvedModelSchema } from './registry.js';
 
@@ -7,7 +7,7 @@ import { ResolvedModelSchema } from './registry.js';
 const Pixels = Type.Array(Type.Unknown(), {
   maxItems: INPUT_SIZE,
   description:
-    'One 28×28 grayscale image, white digit on black as in MNIST: 784 numbers 0–255 (row-major), or 28 rows of 28',
+    'One 28×28 grayscale image as the model takes it (for an mnist model white on black): 784 numbers 0–255 (row-major), or 28 rows of 28',
 });
 
 /**
@@ -35,12 +35,12 @@ export const predictJsonSchema = (maxBatch: number) =>
 
 export const PredictionSchema = Type.Object({
   label: Type.String({ description: 'Most likely class name' }),
-  class: Type.Integer({ minimum: 0, maximum: CLASSES - 1, description: 'Its index' }),
+  class: Type.Integer({ minimum: 0, maximum: CLASSES_CEILING - 1, description: "Its index in the model's labels" }),
   confidence: Type.Number({ minimum: 0, maximum: 1 }),
   probabilities: Type.Array(Type.Number(), {
-    minItems: CLASSES,
-    maxItems: CLASSES,
-    description: 'One per class, summing to 1',
+    minItems: MIN_CLASSES,
+    maxItems: CLASSES_CEILING,
+    description: 'One per class of the model, index = class, summing to 1',
   }),
   input: Type.Optional(
     Type.Array(Type.Integer({ minimum: 0, maximum: 255 }), {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { CLASSES, type Activation, type Network } from './network.js';
+import type { Activation, Network } from './network.js';
 import { wasmView } from './wasm-memory.js';
 
 export interface StepResult {
@@ -33,7 +33,7 @@ export function lossAndGrads(net: Network, x: tf.Tensor2D, xT: tf.Tensor2D, labe
     const outputs = net.forward(x);
     const logits = outputs.at(-1)!;
     const logProbs = tf.logSoftmax(logits);
-    const oneHot = tf.oneHot(labels, CLASSES);
+    const oneHot = tf.oneHot(labels, net.classes);
     const stats = tf.stack([
       tf.neg(tf.sum(tf.mul(logProbs, oneHot))),
       tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')),

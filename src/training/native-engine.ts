@@ -2,7 +2,7 @@ import { EVAL_CHUNK, type Engine, type EngineSetup } from './engine.js';
 import { loadNative, type NativeOptimizerConfig } from './native.js';
 import { ADAM_DEFAULTS, RMSPROP_DEFAULTS } from './optimizers.js';
 import { ACTIVATIONS, type TrainingParams } from './params.js';
-import { CLASSES, INPUT_SIZE } from './network.js';
+import { INPUT_SIZE } from './network.js';
 
 /**
  * The training step in one call to the OpenBLAS addon: it gathers and normalises the batch,
@@ -15,7 +15,7 @@ export function createNativeEngine({ net, optimizer, params, train, order }: Eng
   const addon = loadNative();
   const grads = new Float32Array(net.values.length);
   const mlp = new addon.Mlp(
-    [INPUT_SIZE, ...net.hidden, CLASSES],
+    [INPUT_SIZE, ...net.hidden, net.classes],
     ACTIVATIONS.indexOf(net.activation),
     net.values,
     grads,

@@ -3,9 +3,9 @@ import type { TrainingParams } from './params.js';
 import { createRng } from '../rng.js';
 import { copiesOnUpload } from './wasm-memory.js';
 
-import { CLASSES, INPUT_SIZE, NORMALISE } from '../schemas/image-shape.js';
+import { DIGIT_CLASSES, INPUT_SIZE, NORMALISE } from '../schemas/image-shape.js';
 
-export { CLASSES, INPUT_SIZE, NORMALISE };
+export { INPUT_SIZE, NORMALISE };
 
 /**
  * Writes `count` images (selected by `order[from…]`) into `out` as normalised floats, row per
@@ -59,9 +59,11 @@ export class Network {
     readonly hidden: number[],
     readonly activation: Activation,
     seed: number,
+    /** Outputs: the dataset's number of classes. */
+    readonly classes: number = DIGIT_CLASSES,
   ) {
     const rng = createRng(seed);
-    const sizes = [INPUT_SIZE, ...hidden, CLASSES];
+    const sizes = [INPUT_SIZE, ...hidden, classes];
     this.shapes = sizes.slice(1).map((units, i) => [sizes[i]!, units]);
     this.values = new Float32Array(this.shapes.reduce((sum, [fanIn, units]) => sum + fanIn * units + units, 0));
     let offset = 0;

@@ -1,4 +1,4 @@
-import { CLASSES, INPUT_SIZE } from '../schemas/image-shape.js';
+import { DIGIT_CLASSES, INPUT_SIZE } from '../schemas/image-shape.js';
 import type { TrainingParams } from '../schemas/training-params.js';
 
 export {
@@ -12,13 +12,12 @@ export {
   type TrainingParams,
 } from '../schemas/training-params.js';
 
-/** Inputs and classes of every network (28×28 pixels in, 10 classes out). */
-const INPUTS = INPUT_SIZE;
-const OUTPUTS = CLASSES;
-
-/** Weights and biases of the MLP 784 → hiddenLayers → 10: what the model stores, 4 bytes each. */
-export function parameterCount(hiddenLayers: readonly number[]): number {
-  const sizes = [INPUTS, ...hiddenLayers, OUTPUTS];
+/**
+ * Weights and biases of the MLP 784 → hiddenLayers → classes (the dataset's; ten by default):
+ * what the model stores, 4 bytes each.
+ */
+export function parameterCount(hiddenLayers: readonly number[], classes = DIGIT_CLASSES): number {
+  const sizes = [INPUT_SIZE, ...hiddenLayers, classes];
   let count = 0;
   for (let i = 1; i < sizes.length; i++) count += sizes[i - 1]! * sizes[i]! + sizes[i]!;
   return count;
@@ -36,7 +35,7 @@ export const trainingSamples = (trainSize: number, validationSplit: number): num
   trainSize - Math.floor(trainSize * validationSplit);
 
 /** Training work in GFLOP: about 6 per parameter per sample (2 forward, 4 backward), every epoch. */
-export function trainingGflop(params: TrainingParams, trainSize: number): number {
+export function trainingGflop(params: TrainingParams, trainSize: number, classes = DIGIT_CLASSES): number {
   const samples = trainingSamples(trainSize, params.validationSplit);
-  return (6 * parameterCount(params.hiddenLayers) * samples * params.epochs) / 1e9;
+  return (6 * parameterCount(params.hiddenLayers, classes) * samples * params.epochs) / 1e9;
 }

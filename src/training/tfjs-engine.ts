@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { lossAndGrads, readGradients } from './backprop.js';
 import type { Split } from '../datasets/types.js';
 import { EVAL_CHUNK, type Engine, type EngineSetup, type Evaluation } from './engine.js';
-import { CLASSES, INPUT_SIZE, fillBatch } from './network.js';
+import { INPUT_SIZE, fillBatch } from './network.js';
 
 /**
  * The training step on TensorFlow.js kernels: batches are assembled into reused typed arrays,
@@ -62,7 +62,7 @@ async function evaluate(
     const [sums, classes] = tf.tidy(() => {
       const y = tf.tensor1d(labels, 'int32');
       const logits = net.logits(tf.tensor2d(xBuf.subarray(0, n * INPUT_SIZE), [n, INPUT_SIZE]));
-      const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, CLASSES), logits, undefined, 0, tf.Reduction.SUM);
+      const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, net.classes), logits, undefined, 0, tf.Reduction.SUM);
       const argMax = tf.argMax(logits, 1);
       return [tf.stack([loss, tf.sum(tf.cast(tf.equal(argMax, y), 'float32'))]), argMax] as const;
     });

@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { EpochRecord } from '../schemas/job.js';
 import type { LoadedDataset } from '../datasets/types.js';
-import { CLASSES, Network } from './network.js';
+import { Network } from './network.js';
 import type { TrainingParams } from './params.js';
 import type { Checkpoint } from './checkpoint.js';
 import { createOptimizer, restoreOptimizer } from './optimizers.js';
@@ -70,7 +70,8 @@ export async function train(
 ): Promise<TrainOutcome> {
   let rng = createRng(params.seed);
   const { trainIdx, valIdx } = splitValidation(data.train.count, params.validationSplit, rng);
-  const net = new Network(params.hiddenLayers, params.activation, params.seed);
+  const classes = data.labels.length;
+  const net = new Network(params.hiddenLayers, params.activation, params.seed, classes);
   const optimizer = createOptimizer(params, net.values.length);
   // The backend is not part of the key: a checkpoint of one backend resumes on another.
   const runKey = JSON.stringify([data.id, data.train.count, params]);
@@ -142,7 +143,7 @@ export async function train(
     }
     checkAbort();
     const test = await engine.evaluate(data.test, range(data.test.count), true);
-    const matrix = confusionMatrix(data.test.labels, test.predicted!, CLASSES);
+    const matrix = confusionMatrix(data.test.labels, test.predicted!, classes);
     return {
       model: net.toLayersModel(),
       history,

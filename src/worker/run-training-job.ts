@@ -88,9 +88,9 @@ export async function runTrainingJob(
   const checkpoints = deps.checkpoints.forTenant(tenant);
   try {
     if (clock.spentMs() >= limitSeconds * 1000) throw new TrainingAbortedError(ABORT_TIMEOUT);
-    checkShape(data.params, deps.limits);
     const dataset = await deps.datasets.forTenant(tenant).load(data.dataset);
-    checkWork(data.params, dataset.train.count, deps.limits);
+    checkShape(data.params, deps.limits, dataset.labels.length);
+    checkWork(data.params, dataset.train.count, deps.limits, dataset.labels.length);
     const resumeFrom = await checkpoints.load(job.id);
     const history: Progress['history'] = [...(resumeFrom?.history ?? [])];
     let reported: Promise<unknown> = Promise.resolve();
@@ -148,6 +148,7 @@ export async function runTrainingJob(
           backend: deps.backend,
           inputShape: IMAGE_SHAPE,
           labels: [...dataset.labels],
+          preprocess: dataset.preprocess,
         },
         outcome.model,
       );

@@ -189,4 +189,29 @@ describe('the trainyard command against real API and worker processes', () => {
     expect(rows.map((r) => r.split(/ {2,}/)[1])).toEqual(answer.predictions.map((p) => p.label));
     expect(run.stdout).toMatch(/^model \S+ version \d+/m);
   });
+
+  it("uploads IDX files of three named classes with their rule, and shows the API's refusal of a bad rule", async () => {
+    const idx = makeIdxFiles(30, 9, 3);
+    const paths = [];
+    for (const [field, name] of Object.entries({
+      trainImages: 'shapes-train-images',
+      trainLabels: 'shapes-train-labels',
+      testImages: 'shapes-test-images',
+      testLabels: 'shapes-test-labels',
+    })) {
+      paths.push(join(files, name));
+      await writeFile(join(files, name), idx[field as keyof typeof idx]);
+    }
+    const args = ['--json', 'datasets', 'upload', '--name', 'shapes', '--labels', 'circle,square,star'];
+    const up = await cli([...args, '--preprocess', 'fit', ...paths], env);
+    expect(up.code).toBe(0);
+    expect(JSON.parse(up.stdout)).toMatchObject({
+      classes: 3,
+      labels: ['circle', 'square', 'star'],
+      preprocess: 'fit',
+    });
+    const bad = await cli([...args, '--preprocess', 'blur', ...paths], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/preprocess: "blur" is not a rule; use mnist or fit/);
+  });
 });

@@ -35,7 +35,12 @@ interface Outcome {
 }
 
 /** Streams `bytes` (in 64 KiB chunks, as a socket would) through writeIdxFile; reports what happened. */
-async function run(bytes: Buffer, kind: IdxKind, refuseAbove = Infinity): Promise<Outcome> {
+async function run(
+  bytes: Buffer,
+  kind: IdxKind,
+  refuseAbove = Infinity,
+  classes: { classes?: number; classesSetting?: string } = {},
+): Promise<Outcome> {
   const path = join(dir, randomBytes(6).toString('hex'));
   const accepted: IdxHeader[] = [];
   const chunks = Array.from({ length: Math.ceil(bytes.length / 65536) }, (_, i) =>
@@ -48,6 +53,7 @@ async function run(bytes: Buffer, kind: IdxKind, refuseAbove = Infinity): Promis
       if (h.bytes > refuseAbove) throw new Error(`refused ${h.bytes}`);
       accepted.push(h);
     },
+    ...classes,
   };
   const outcome: Outcome = { accepted, written: 0 };
   try {
@@ -73,8 +79,8 @@ describe('writeIdxFile', () => {
     ]) {
       const out = await run(input, 'images');
       expect(out.error).toBeUndefined();
-      expect(out.header).toEqual({ count: 300, bytes: 16 + 300 * 784 });
-      expect(out.accepted).toEqual([out.header]);
+      expect(out.header).toEqual({ count: 300, bytes: 16 + 300 * 784, maxLabel: -1 });
+      expect(out.accepted).toEqual([{ count: 300, bytes: 16 + 300 * 784 }]);
       expect(out.written).toBe(images.length);
     }
   });
@@ -103,7 +109,7 @@ describe('writeIdxFile', () => {
     expect(out.written).toBe(0);
     // And an honest file behind them is read whole.
     const honest = await run(gzipBehindEmptyBlocks(makeIdxImages(5), 10_000), 'images');
-    expect(honest.header).toEqual({ count: 5, bytes: 16 + 5 * 784 });
+    expect(honest.header).toEqual({ count: 5, bytes: 16 + 5 * 784, maxLabel: -1 });
   });
 
   it('refuses an IDX file declaring 2^32-1 images by the size it declares', async () => {
@@ -146,6 +152,20 @@ describe('writeIdxFile', () => {
     expect(out.error).toMatchObject({
       code: 'INVALID_IDX',
       message: 'trainLabels: label 10 at index 999999 is outside 0–9',
+    });
+  });
+
+  it('takes labels below the classes it is given, naming the setting past them, and reports the highest', async () => {
+    const labels = Array.from({ length: 1000 }, (_, i) => i % 37);
+    const spec = { classes: 40, classesSetting: 'MAX_CLASSES' };
+    const ok = await run(gzipSync(makeIdxLabels(labels)), 'labels', Infinity, spec);
+    expect(ok.error).toBeUndefined();
+    expect(ok.header).toEqual({ count: 1000, bytes: 1008, maxLabel: 36 });
+    labels[500] = 40;
+    const out = await run(makeIdxLabels(labels), 'labels', Infinity, spec);
+    expect(out.error).toMatchObject({
+      code: 'INVALID_IDX',
+      message: 'trainLabels: label 40 at index 500 is outside 0–39 (MAX_CLASSES is 40)',
     });
   });
 

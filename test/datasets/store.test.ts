@@ -123,10 +123,10 @@ describe('dataset store', () => {
 
   it('leaves nothing on disk for a bad upload', async () => {
     const { store, dir } = await newStore();
-    const bad = { ...upload('bad'), testLabels: makeIdxLabels([0, 1, 2, 3, 4, 5, 6, 7, 8, 10]) };
+    const bad = { ...upload('bad'), testLabels: makeIdxLabels([0, 1, 2, 3, 4, 5, 6, 7, 8, 100]) };
     const err = await rejection(store.create(bad));
     expect(err).toBeInstanceOf(InvalidInputError);
-    expect(err.message).toBe('testLabels: label 10 at index 9 is outside 0–9');
+    expect(err.message).toBe('testLabels: label 100 at index 9 is outside 0–99 (MAX_CLASSES is 100)');
     const mismatch = { ...upload('bad'), trainLabels: makeIdxLabels([1, 2, 3]) };
     expect((await rejection(store.create(mismatch))).message).toBe('train: 30 images but 3 labels');
     // No dataset folder and no staging file left.

@@ -46,14 +46,15 @@ export function makeIdxLabels(labels: ArrayLike<number>): Buffer {
 }
 
 /**
- * The four files of a small dataset, named like the upload fields, with labels i mod 10 so
- * that every class occurs once there are at least ten images.
+ * The four files of a small dataset, named like the upload fields, with labels i mod `classes`
+ * (default 10) so that every class occurs once there are at least that many images.
  */
 export function makeIdxFiles(
   trainCount: number,
   testCount: number,
+  classes = 10,
 ): { trainImages: Buffer; trainLabels: Buffer; testImages: Buffer; testLabels: Buffer } {
-  const labels = (n: number) => Array.from({ length: n }, (_, i) => i % 10);
+  const labels = (n: number) => Array.from({ length: n }, (_, i) => i % classes);
   return {
     trainImages: makeIdxImages(trainCount),
     trainLabels: makeIdxLabels(labels(trainCount)),
@@ -76,4 +77,24 @@ export function lyingImages(count: number, bodyBytes = 0): Buffer {
 export function gzipBomb(header: Buffer, megabytes: number): Buffer {
   const zerosMember = gzipSync(Buffer.alloc(1024 * 1024), { level: 9 });
   return Buffer.concat([gzipSync(header), ...Array.from({ length: megabytes }, () => zerosMember)]);
+}
+
+/**
+ * A learnable IDX dataset of `classes` classes: image i of class k is a bright horizontal band at
+ * rows 2k+2 … 2k+5 (of a 28-row image, so up to 12 classes) over faint noise, seeded by `seed`.
+ */
+export function makeBandsIdx(classes: number, count: number, seed: number): { images: Buffer; labels: Buffer } {
+  let state = seed >>> 0 || 1;
+  const rand = () => (state = (state * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+  const labels = Array.from({ length: count }, (_, i) => i % classes);
+  const images = makeIdxImages(count, (i) => {
+    const k = labels[i]!;
+    const image = new Uint8Array(784);
+    for (let p = 0; p < 784; p++) {
+      const row = Math.floor(p / 28);
+      image[p] = row >= 2 * k + 2 && row < 2 * k + 6 ? 160 + Math.floor(rand() * 90) : Math.floor(rand() * 50);
+    }
+    return image;
+  });
+  return { images, labels: makeIdxLabels(labels) };
 }

@@ -47,24 +47,30 @@ export function syntheticPng(k: number, variant = 0): Buffer {
   return encodePng({ width: SIDE, height: SIDE, data: syntheticImage(k, variant), channels: 1 });
 }
 
-/** `count` images with labels i mod 10; `offset` keeps train and test variants apart. */
-export function syntheticSplit(count: number, offset = 0): Split {
+/** `count` images with labels i mod `classes` (up to 10); `offset` keeps train and test variants apart. */
+export function syntheticSplit(count: number, offset = 0, classes = 10): Split {
   const images = new Uint8Array(count * PIXELS);
   const labels = new Uint8Array(count);
   for (let i = 0; i < count; i++) {
-    labels[i] = i % 10;
-    images.set(syntheticImage(i % 10, offset + Math.floor(i / 10)), i * PIXELS);
+    labels[i] = i % classes;
+    images.set(syntheticImage(i % classes, offset + Math.floor(i / classes)), i * PIXELS);
   }
   return { count, images, labels };
 }
 
-export function syntheticDataset(trainCount = 500, testCount = 100): LoadedDataset {
+export function syntheticDataset(
+  trainCount = 500,
+  testCount = 100,
+  labels: readonly string[] = DIGITS,
+  preprocess: LoadedDataset['preprocess'] = 'mnist',
+): LoadedDataset {
   // Variants from 1,000,000 on are never used for training, so test images are unseen.
   return {
     id: 'synthetic',
-    train: syntheticSplit(trainCount),
-    test: syntheticSplit(testCount, 1_000_000),
-    labels: DIGITS,
+    train: syntheticSplit(trainCount, 0, labels.length),
+    test: syntheticSplit(testCount, 1_000_000, labels.length),
+    labels,
+    preprocess,
   };
 }
 
@@ -81,6 +87,10 @@ export interface StoreTrainedModelOptions {
   registerAs?: string;
   /** The tenant it is registered in (default: the default tenant); `deps.models` must be that tenant's. */
   tenant?: string;
+  /** Class names (2–10; default the ten digits): class k is trained on the synthetic images of k. */
+  labels?: string[];
+  /** The rule it carries (default mnist). */
+  preprocess?: LoadedDataset['preprocess'];
 }
 
 /**
@@ -101,7 +111,7 @@ export async function storeTrainedModel(
     seed: 7,
     ...opts.params,
   };
-  const dataset = syntheticDataset(opts.trainCount, opts.testCount);
+  const dataset = syntheticDataset(opts.trainCount, opts.testCount, opts.labels, opts.preprocess);
   const outcome = await train(dataset, params);
   let saved: ModelMetadata;
   try {
@@ -116,7 +126,8 @@ export async function storeTrainedModel(
         metrics: outcome.metrics,
         backend: backend.name,
         inputShape: [28, 28],
-        labels: [...DIGITS],
+        labels: [...dataset.labels],
+        preprocess: dataset.preprocess,
       },
       outcome.model,
     );

@@ -21,7 +21,7 @@ export function autodiffGradients(
         const last = i === net.shapes.length - 1;
         h = last ? z : (tf.layers.activation({ activation: net.activation }).apply(z) as tf.Tensor2D);
       });
-      return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 10), h) as tf.Scalar;
+      return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, net.classes), h) as tf.Scalar;
     }, [params]);
     return { value, grads: grads[params.name]! };
   });

@@ -61,6 +61,7 @@ const meta = (id: string, createdAt = new Date().toISOString()): Omit<ModelMetad
   backend: 'wasm',
   inputShape: [28, 28],
   labels: Array.from({ length: 10 }, (_, i) => String(i)),
+  preprocess: 'mnist',
 });
 
 describe.each(backends)('model store on %s', (_name, makeStorage) => {
@@ -94,6 +95,17 @@ describe.each(backends)('model store on %s', (_name, makeStorage) => {
     await expect(store.load('a')).rejects.toBeInstanceOf(NotFoundError);
     expect((await store.list()).map((m) => m.id)).toEqual(['b']);
     expect((await storage.list('models/')).filter((k) => !k.startsWith('models/b/'))).toEqual([]);
+  });
+
+  it('reads a model stored before models carried a rule as an mnist one, and keeps a fit rule', async () => {
+    await store.save({ ...meta('old'), labels: ['a', 'b', 'c'], preprocess: 'fit' }, smallModel(1));
+    expect(await store.get('old')).toMatchObject({ labels: ['a', 'b', 'c'], preprocess: 'fit' });
+    const marker = 'models/old/metadata.json';
+    const { preprocess: _rule, ...older } = JSON.parse((await storage.get(marker))!.toString());
+    await storage.put(marker, Buffer.from(JSON.stringify(older)));
+    const elsewhere = createModelStore({ storage });
+    expect((await elsewhere.get('old')).preprocess).toBe('mnist');
+    expect((await elsewhere.list()).map((m) => m.preprocess)).toEqual(['mnist']);
   });
 
   it('opens model files as streams of the bytes readFile reads, under an ETag per saved model', async () => {

@@ -47,28 +47,42 @@ describe('training budgets', () => {
   });
 
   it('refuses a network past MAX_MODEL_PARAMS, saying its size, the cap and the setting', () => {
-    const err = refusal(() => checkShape(params({ hiddenLayers: Array(8).fill(2048), batchSize: 1 }), limits));
+    const err = refusal(() => checkShape(params({ hiddenLayers: Array(8).fill(2048), batchSize: 1 }), limits, 10));
     expect(err?.code).toBe('MODEL_TOO_LARGE');
     expect(err?.message).toMatch(/^the network has 31,002,634 parameters; at most 8,000,000 \(MAX_MODEL_PARAMS\)/);
-    expect(refusal(() => checkShape(params({ hiddenLayers: [2048, 2048, 1055] }), limits))).toBeUndefined();
+    expect(refusal(() => checkShape(params({ hiddenLayers: [2048, 2048, 1055] }), limits, 10))).toBeUndefined();
+  });
+
+  it("counts the output layer that the dataset's classes make", () => {
+    // 784 → 2048 → 2048 → 1055 → N: 7,976,287 parameters for ten classes, 8,071,327 for a hundred.
+    const wide = params({ hiddenLayers: [2048, 2048, 1055] });
+    expect(parameterCount(wide.hiddenLayers, 10)).toBe(7_976_287);
+    expect(parameterCount(wide.hiddenLayers, 100)).toBe(8_071_327);
+    expect(parameterCount([128, 64], 3)).toBe(108_931);
+    const err = refusal(() => checkShape(wide, limits, 100));
+    expect(err?.code).toBe('MODEL_TOO_LARGE');
+    expect(err?.message).toMatch(/^the network has 8,071,327 parameters; at most 8,000,000 \(MAX_MODEL_PARAMS\)/);
+    expect(refusal(() => checkShape(wide, limits, 10))).toBeUndefined();
+    // The work grows with them too: 6 × 8,071,327 × 1,000 × 1 = 48.4 GFLOP.
+    expect(trainingGflop(params({ hiddenLayers: [2048, 2048, 1055], epochs: 1 }), 1000, 100)).toBeCloseTo(48.427962, 5);
   });
 
   it('refuses batchSize × hidden units past MAX_BATCH_UNITS, and takes it exactly at the cap', () => {
-    const err = refusal(() => checkShape(params({ batchSize: 4096, hiddenLayers: [513] }), limits));
+    const err = refusal(() => checkShape(params({ batchSize: 4096, hiddenLayers: [513] }), limits, 10));
     expect(err?.code).toBe('BATCH_TOO_LARGE');
     expect(err?.message).toMatch(/is 4,096 × 513 = 2,101,248; at most 2,097,152 \(MAX_BATCH_UNITS\)/);
-    expect(refusal(() => checkShape(params({ batchSize: 4096, hiddenLayers: [512] }), limits))).toBeUndefined();
+    expect(refusal(() => checkShape(params({ batchSize: 4096, hiddenLayers: [512] }), limits, 10))).toBeUndefined();
   });
 
   it('refuses work past MAX_JOB_GFLOP with the figures it is made of', () => {
     // 6 × 1,628,170 × 60,000 × 100 = 58,614.1 GFLOP.
     const big = params({ hiddenLayers: [2048], epochs: 100 });
-    const err = refusal(() => checkWork(big, 60_000, limits));
+    const err = refusal(() => checkWork(big, 60_000, limits, 10));
     expect(err?.code).toBe('JOB_TOO_LARGE');
     expect(err?.message).toMatch(
       /^the job needs about 58,615 GFLOP \(6 × 1,628,170 parameters × 60,000 training samples × 100 epochs\); at most 45,000 \(MAX_JOB_GFLOP\)/,
     );
-    expect(refusal(() => checkWork({ ...big, epochs: 76 }, 60_000, limits))).toBeUndefined();
+    expect(refusal(() => checkWork({ ...big, epochs: 76 }, 60_000, limits, 10))).toBeUndefined();
   });
 
   it('gives a job the setting, or its own lower limit', () => {

@@ -29,6 +29,30 @@ describe('hand-written backpropagation', () => {
   });
 });
 
+describe('hand-written backpropagation with other numbers of classes', () => {
+  it.each([2, 3, 37, 100])('matches TF.js autodiff with %i classes', (classes) => {
+    const net = new Network([16, 12], 'relu', 3, classes);
+    expect(net.shapes.at(-1)).toEqual([12, classes]);
+    const x = tf.randomNormal([8, 784], 0, 1, 'float32', 5) as tf.Tensor2D;
+    const xT = tf.transpose(x) as tf.Tensor2D;
+    const labels = tf.tensor1d(
+      Int32Array.from({ length: 8 }, (_, i) => (i * 7) % classes),
+      'int32',
+    );
+    const { grads, stats } = lossAndGrads(net, x, xT, labels);
+    const mine = readGradients(grads, new Float32Array(net.values.length));
+    const { grads: reference, loss } = autodiffGradients(net, x, labels);
+    expect(mine.length).toBe(784 * 16 + 16 + 16 * 12 + 12 + 12 * classes + classes);
+    expect(maxRelativeDiff(mine, reference)).toBeLessThan(1e-4);
+    expect(stats.dataSync()[0]! / 8).toBeCloseTo(loss, 4);
+    const model = net.toLayersModel();
+    expect(model.outputs[0]!.shape).toEqual([null, classes]);
+    model.dispose();
+    tf.dispose([x, xT, labels, stats, ...grads]);
+    net.dispose();
+  });
+});
+
 describe('a training step', () => {
   it('follows a compiled layers model trained with trainOnBatch (the model.fit path) step for step', async () => {
     const net = new Network([32, 16], 'relu', 9);

@@ -81,6 +81,34 @@ suite(title('the OpenBLAS addon'), () => {
     net.dispose();
   });
 
+  it.each([
+    [3, 'relu'],
+    [2, 'tanh'],
+    [37, 'elu'],
+  ] as const)('gradients match TF.js autodiff with %i classes (%s)', (classes, activation) => {
+    const { Mlp } = loadNative();
+    const net = new Network([16], activation, 11, classes);
+    expect(net.shapes.at(-1)).toEqual([16, classes]);
+    const rng = createRng(6);
+    const x = random(9 * 784, rng);
+    const labels = Int32Array.from({ length: 9 }, (_, i) => (i * 5) % classes);
+    const grads = new Float32Array(net.values.length);
+    const stats = new Float64Array(2);
+    const config = nativeOptimizer({ optimizer: 'sgd', learningRate: 0.1 });
+    const mlp = new Mlp([784, 16, classes], ACTIVATIONS.indexOf(activation), net.values, grads, config, []);
+    mlp.lossAndGrads(x, labels, 9, stats);
+    const xt = tf.tensor2d(x, [9, 784]);
+    const yt = tf.tensor1d(labels, 'int32');
+    const { grads: reference, loss } = autodiffGradients(net, xt, yt);
+    expect(maxRelativeDiff(grads, reference)).toBeLessThan(1e-4);
+    expect(stats[0]! / 9).toBeCloseTo(loss, 4);
+    // The output layer is the dataset's: label `classes` is not one of them.
+    expect(() => mlp.lossAndGrads(x.subarray(0, 784), Int32Array.of(classes), 1, stats)).toThrow(/not a class/);
+    mlp.dispose();
+    tf.dispose([xt, yt]);
+    net.dispose();
+  });
+
   it('rejects labels that are not classes and rows past the data set', () => {
     const { Mlp } = loadNative();
     const net = new Network([4], 'relu', 1);

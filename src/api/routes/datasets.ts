@@ -10,6 +10,9 @@ import {
 import { IdParams, fieldError } from '../../schemas/common.js';
 import { DatasetSchema } from '../../schemas/dataset.js';
 import { UPLOAD_FIELDS as FILE_FIELDS } from '../../datasets/upload.js';
+import { parseLabelsField } from '../../datasets/class-labels.js';
+import { PREPROCESS_RULES, PreprocessSchema, type Preprocess } from '../../schemas/classes.js';
+import type { UploadClasses } from '../../datasets/types.js';
 import type { UploadField as FileField } from '../../datasets/types.js';
 import { binary, errors, list, ref } from '../route-schemas.js';
 import { TenantQuery } from '../../schemas/tenant.js';
@@ -19,13 +22,42 @@ import type { FastifyRequest } from 'fastify';
 /** Room for gzip's framing on top of MAX_DATASET_BYTES: incompressible data grows a little. */
 const GZIP_SLACK = (bytes: number) => 64 * 1024 + Math.ceil(bytes / 1000);
 
+/** Room for the `labels` field: MAX_CLASSES names of 64 characters, quoted, in UTF-8. */
+const TEXT_FIELD_BYTES = 64 * 1024;
+const TEXT_FIELDS = ['name', 'labels', 'preprocess'] as const;
+
 const UploadSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 100 }),
+    labels: Type.Optional(
+      Type.String({
+        description:
+          'Class names, index = label: a JSON array of strings or names separated by commas; ' +
+          'default "0", "1", … (ten, or up to the highest label). 2 to MAX_CLASSES names',
+      }),
+    ),
+    preprocess: Type.Optional(PreprocessSchema),
     ...Object.fromEntries(FILE_FIELDS.map((f) => [f, binary(`IDX file (${f}), optionally gzipped`)])),
   },
   { 'x-binary': true, required: ['name', ...FILE_FIELDS] },
 );
+
+/** The classes' names and the rule from the text fields of an IDX upload, checked (a 400 naming the field). */
+function uploadClasses(text: Map<string, string>, maxClasses: number): UploadClasses {
+  const labels = text.get('labels');
+  const preprocess = text.get('preprocess');
+  if (preprocess !== undefined && !(PREPROCESS_RULES as readonly string[]).includes(preprocess)) {
+    throw new BadRequestError(
+      `preprocess: ${JSON.stringify(preprocess.slice(0, 40))} is not a rule; use ${PREPROCESS_RULES.join(' or ')}`,
+      'VALIDATION_ERROR',
+      [fieldError('preprocess', `must be one of ${PREPROCESS_RULES.join(', ')}`)],
+    );
+  }
+  return {
+    ...(labels !== undefined ? { labels: parseLabelsField(labels, maxClasses) } : {}),
+    ...(preprocess !== undefined ? { preprocess: preprocess as Preprocess } : {}),
+  };
+}
 
 const datasets: FastifyPluginAsyncTypebox = async (app) => {
   const { datasets: store, jobs, config } = app.deps;
@@ -70,7 +102,7 @@ const datasets: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['datasets'],
-        summary: 'Upload a dataset as four IDX files (MNIST format, .gz allowed)',
+        summary: 'Upload a dataset as four IDX files (MNIST format, .gz allowed), with optional class names and rule',
         consumes: ['multipart/form-data'],
         body: { content: { 'multipart/form-data': { schema: UploadSchema } } },
         response: { 201: ref(DatasetSchema), ...errors(400, 413, 415, 429, 503) },
@@ -89,7 +121,13 @@ const datasets: FastifyPluginAsyncTypebox = async (app) => {
       const tenant = callerTenant(request);
       const maxFile = config.MAX_DATASET_BYTES + GZIP_SLACK(config.MAX_DATASET_BYTES);
       // Loose part counts: a surplus part is answered by the checks below with a 400 that names it.
-      const limits = { fileSize: maxFile, files: FILE_FIELDS.length + 2, fields: 4, parts: 10, fieldSize: 1024 };
+      const limits = {
+        fileSize: maxFile,
+        files: FILE_FIELDS.length + 2,
+        fields: TEXT_FIELDS.length + 2,
+        parts: 12,
+        fieldSize: TEXT_FIELD_BYTES,
+      };
       const session = await store
         .forTenant(tenant)
         .beginUpload(owner)
@@ -100,21 +138,32 @@ const datasets: FastifyPluginAsyncTypebox = async (app) => {
       try {
         const seen = new Set<FileField>();
         let name: string | undefined;
+        const text = new Map<string, string>();
         for await (const part of request.parts({ limits })) {
           if (part.type === 'field') {
-            if (part.fieldname !== 'name' || name !== undefined) {
+            const known = (TEXT_FIELDS as readonly string[]).includes(part.fieldname);
+            if (!known || text.has(part.fieldname)) {
               throw new BadRequestError(
-                `unexpected field "${part.fieldname}"; expected one "name"`,
+                `unexpected field "${part.fieldname}"; the text fields are ${TEXT_FIELDS.join(', ')}, each once`,
                 'UNEXPECTED_FIELD',
                 [
-                  part.fieldname === 'name'
-                    ? fieldError('name', 'is given more than once')
-                    : fieldError(part.fieldname, 'is not expected: the one text field is "name"'),
+                  known
+                    ? fieldError(part.fieldname, 'is given more than once')
+                    : fieldError(part.fieldname, `is not expected: the text fields are ${TEXT_FIELDS.join(', ')}`),
                 ],
               );
             }
             // A value over fieldSize arrives cut off: no name of 1–100 characters is that long.
-            name = part.valueTruncated ? '' : String(part.value);
+            if (part.valueTruncated && part.fieldname !== 'name') {
+              throw new BadRequestError(
+                `${part.fieldname}: longer than ${TEXT_FIELD_BYTES} bytes`,
+                'VALIDATION_ERROR',
+                [fieldError(part.fieldname, `is longer than ${TEXT_FIELD_BYTES} bytes`)],
+              );
+            }
+            text.set(part.fieldname, part.valueTruncated ? '' : String(part.value));
+            if (part.fieldname === 'name') name = text.get('name');
+            else uploadClasses(text, config.MAX_CLASSES); // refused as it arrives, before more files are read
             continue;
           }
           const field = part.fieldname as FileField;
@@ -156,7 +205,7 @@ const datasets: FastifyPluginAsyncTypebox = async (app) => {
         }
         // Registered first: a tenant whose upload is stored is always among the admin's tenants.
         await jobs.registerTenant(tenant);
-        const created = await session.commit(trimmed);
+        const created = await session.commit(trimmed, uploadClasses(text, config.MAX_CLASSES));
         request.log.info({ dataset: created.id }, 'dataset uploaded');
         return await reply.status(201).header('location', `/v1/datasets/${created.id}`).send(shownTo(request, created));
       } catch (err) {

@@ -12,6 +12,7 @@ import { createBodyBudget } from '../body-budget.js';
 import { parseJson } from '../json-body.js';
 import { binary, errors, ref } from '../route-schemas.js';
 import { chooseModel } from '../model-refs.js';
+import type { Preprocess } from '../../schemas/classes.js';
 
 type PredictJson = { pixels?: unknown; instances?: unknown[] };
 
@@ -102,8 +103,8 @@ const predict: FastifyPluginAsyncTypebox = async (app) => {
     maxDecodeBytes: config.MAX_DECODE_MEMORY,
   };
 
-  /** Turns any accepted body into 784-byte model inputs, at most MAX_BATCH of them. */
-  async function readInputs(request: FastifyRequest): Promise<Uint8Array[]> {
+  /** Turns any accepted body into 784-byte model inputs by the model's rule, at most MAX_BATCH of them. */
+  async function readInputs(request: FastifyRequest, rule: Preprocess): Promise<Uint8Array[]> {
     const tooMany = (n: number | string) =>
       new BadRequestError(`${n} inputs in one request; at most ${config.MAX_BATCH} (MAX_BATCH)`, 'BATCH_TOO_LARGE');
     if (request.isMultipart()) {
@@ -135,11 +136,11 @@ const predict: FastifyPluginAsyncTypebox = async (app) => {
           fieldError('image', 'is required'),
         ]);
       }
-      return preprocessImages(images, pixelLimits, (i) => `image[${i}]`);
+      return preprocessImages(images, pixelLimits, (i) => `image[${i}]`, rule);
     }
     if (Buffer.isBuffer(request.body)) {
       if (request.body.length === 0) throw new BadRequestError('the request body is empty', 'EMPTY_BODY');
-      return preprocessImages([request.body], pixelLimits);
+      return preprocessImages([request.body], pixelLimits, undefined, rule);
     }
     const body = request.body as PredictJson | undefined;
     if (body?.pixels !== undefined && body.instances !== undefined) {
@@ -164,7 +165,9 @@ const predict: FastifyPluginAsyncTypebox = async (app) => {
   ) {
     // Chosen before any image is decoded: a request for a model that does not exist costs no decoding.
     const chosen = await chooseModel(request, app.deps, segment, version);
-    const inputs = await readInputs(request);
+    // Images are prepared as the model's training data was: its own rule, not a default.
+    const { preprocess } = await predictor.describe(chosen.id, chosen.tenant);
+    const inputs = await readInputs(request, preprocess);
     const { predictions } = await predictor.predict(chosen.id, inputs, chosen.tenant);
     const result = { modelId: chosen.id, model: chosen.model, predictions };
     if (!debug) return result;
@@ -186,7 +189,9 @@ const predict: FastifyPluginAsyncTypebox = async (app) => {
         summary: "Predict with ?model=, else DEFAULT_MODEL, else the tenant's only model (409 when several)",
         description:
           'Send one image as the raw body (PNG, JPEG, WebP, GIF, BMP), a batch as multipart files named "image", or ' +
-          'JSON pixels. Images that are not already 28×28 white-on-black are converted the way MNIST was made. ' +
+          "JSON pixels. Images are converted by the model's own rule (its `preprocess`): `mnist` (invert a light " +
+          'background, crop, fit 20×20, centre by mass; a 28×28 white-on-black image is taken as is) or `fit` ' +
+          '(letterboxed to 28×28). ' +
           'The answer names the model id, and the registered name, version and alias it resolved.',
         querystring: PredictQuery,
       },

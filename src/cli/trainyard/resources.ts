@@ -141,7 +141,9 @@ export function resourceCommands(program: Command, ctx: Context): void {
     .command('upload <files...>')
     .description('Upload four IDX files (train/test images and labels, .gz allowed), told apart by their names')
     .requiredOption('--name <name>', "the dataset's name")
-    .action(async (files: string[], opts: { name: string }) => {
+    .option('--labels <names>', 'names of the classes, index = label, separated by commas (default "0", "1", …)')
+    .option('--preprocess <rule>', 'how predict prepares images for its models: mnist (default) or fit')
+    .action(async (files: string[], opts: { name: string; labels?: string; preprocess?: string }) => {
       const fields = new Map<string, string>();
       for (const file of files) {
         const field = idxField(file);
@@ -157,6 +159,12 @@ export function resourceCommands(program: Command, ctx: Context): void {
       const parts: UploadPart[] = [];
       for (const [field, file] of fields) {
         parts.push({ field, filename: basename(file), data: await readBounded(file, MAX_DATASET_FILE_BYTES) });
+      }
+      // After the files: the API refuses a bad value where it reads it, and with nothing left to
+      // send, the command always reads its answer rather than a connection the API closed.
+      for (const field of ['labels', 'preprocess'] as const) {
+        const value = opts[field];
+        if (value !== undefined) parts.push({ field, data: new TextEncoder().encode(value) });
       }
       const io = ctx.io();
       const tty = !!io.out.isTTY && !io.json;

@@ -48,6 +48,7 @@ describe('datasets routes', () => {
         trainSize: 8000,
         testSize: 2000,
         labels: DIGITS,
+        preprocess: 'mnist',
       });
 
       const dir = t.config.FASHION_MNIST_DIR;
@@ -102,6 +103,7 @@ describe('datasets routes', () => {
         imageShape: [28, 28],
         classes: 10,
         labels: DIGITS,
+        preprocess: 'mnist',
         createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       });
       expect(res.headers.location).toBe(`/v1/datasets/${created.id}`);
@@ -194,9 +196,9 @@ describe('datasets routes', () => {
       ],
       [
         'a label out of range',
-        [['name', 'x'], ...replacing('trainLabels', makeIdxLabels([...labels(19), 12]))],
+        [['name', 'x'], ...replacing('trainLabels', makeIdxLabels([...labels(19), 200]))],
         'INVALID_IDX',
-        /trainLabels: label 12 at index 19/,
+        /trainLabels: label 200 at index 19 is outside 0–99 \(MAX_CLASSES is 100\)/,
       ],
       [
         'fewer labels than images',
@@ -242,7 +244,7 @@ describe('datasets routes', () => {
       [
         'an unknown text field',
         [['comment', 'hi'], ['name', 'x'], ...filesOf(good())],
-        [{ path: '/comment', message: 'is not expected: the one text field is "name"' }],
+        [{ path: '/comment', message: 'is not expected: the text fields are name, labels, preprocess' }],
       ],
       [
         'an unknown file field',

@@ -98,6 +98,7 @@ describe('models routes', () => {
         backend: 'wasm',
         inputShape: [28, 28],
         labels: DIGITS,
+        preprocess: 'mnist',
         sizeBytes: expect.any(Number),
       });
       expect(model.sizeBytes).toBeGreaterThan(0);

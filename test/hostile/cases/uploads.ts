@@ -124,18 +124,46 @@ const caseFile: CaseFile = {
       name: 'uploads: label out of range at the end of a 3,500-image file',
       request: (ctx) => {
         const bad = labels(3500);
-        bad[8 + 3499] = 10;
+        bad[8 + 3499] = 100;
         return upload(
           ctx.keys.train,
           files({ trainImages: gzipSync(lyingImages(3500, 3500 * 784)), trainLabels: bad }),
         );
       },
-      expect: { status: 400, code: 'INVALID_IDX', message: /trainLabels: label 10 at index 3499 is outside 0–9/ },
+      expect: {
+        status: 400,
+        code: 'INVALID_IDX',
+        message: /trainLabels: label 100 at index 3499 is outside 0–99 \(MAX_CLASSES is 100\)/,
+      },
     },
     {
       name: 'uploads: a name field of 1 MB',
       request: (ctx) => upload(ctx.keys.train, [['name', 'n'.repeat(MB)], ...files()]),
       expect: { status: 400, code: 'MISSING_FIELD', message: /"name" is required/ },
+    },
+    {
+      name: 'uploads: a labels field of 1 MB, before the files',
+      request: (ctx) => upload(ctx.keys.train, [['name', 'x'], ['labels', 'a,'.repeat(MB / 2)], ...files()]),
+      expect: { status: 400, code: 'VALIDATION_ERROR', message: /^labels: longer than 65536 bytes$/ },
+    },
+    {
+      name: 'uploads: 5,000 class names in a labels field',
+      request: (ctx) =>
+        upload(ctx.keys.train, [
+          ['name', 'x'],
+          ['labels', JSON.stringify(Array.from({ length: 5000 }, (_, i) => `c${i}`))],
+          ...files(),
+        ]),
+      expect: {
+        status: 400,
+        code: 'INVALID_LABELS',
+        message: /^labels: names 5000 classes; at most 100 \(MAX_CLASSES\)$/,
+      },
+    },
+    {
+      name: 'uploads: class names that would print as something else',
+      request: (ctx) => upload(ctx.keys.train, [['name', 'x'], ['labels', '["a", "b\\u001b[31m"]'], ...files()]),
+      expect: { status: 400, code: 'INVALID_LABELS', message: /^labels: name 1 holds a control character$/ },
     },
     {
       name: 'uploads: 500 text fields',

@@ -20,20 +20,29 @@ function shade(share: number) {
   return { background: `rgb(${rgb.join(', ')})`, text: onBlack >= onWhite ? '#000' : '#fff' };
 }
 
-/** The 10×10 counts as a table; a cell's shade is its share of the true class's row. */
+/** Names longer than this head the columns by their number (the row shows both), so N columns stay narrow. */
+const SHORT_NAME = 3;
+
+/** The N×N counts as a table; a cell's shade is its share of the true class's row. */
 function confusionTable(table: HTMLTableElement, matrix: number[][], labels: string[]) {
+  const numbered = labels.some((l) => l.length > SHORT_NAME);
+  const name = (i: number) => labels[i] ?? String(i);
   const head = h(
     'tr',
     {},
     h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'True class')),
-    ...labels.map((l) => h('th', { scope: 'col', title: `predicted ${l}` }, l)),
+    ...matrix.map((_, j) => {
+      const cell = h('th', { scope: 'col', title: `predicted ${name(j)}` }, numbered ? String(j) : name(j));
+      if (numbered) cell.setAttribute('aria-label', `predicted ${name(j)}`);
+      return cell;
+    }),
   );
   const rows = matrix.map((counts, i) => {
     const total = counts.reduce((a, b) => a + b, 0) || 1;
     return h(
       'tr',
       {},
-      h('th', { scope: 'row', title: `true ${labels[i]}` }, labels[i] ?? String(i)),
+      h('th', { scope: 'row', title: `true ${name(i)}` }, numbered ? `${i} ${name(i)}` : name(i)),
       ...counts.map((n, j) => {
         const share = n / total;
         const cell = h('td', { class: i === j ? 'diag' : undefined }, String(n));
@@ -62,6 +71,9 @@ export function createModelsPanel(onModels: (models: Model[], registered: Regist
     selected = model.id;
     detail.hidden = false;
     byId('model-detail-title').textContent = `Model: ${model.name}`;
+    byId('model-detail-classes').textContent =
+      `${model.labels.length} classes, images prepared by the ${model.preprocess} rule` +
+      (model.preprocess === 'fit' ? ' (letterboxed to 28×28)' : ' (inverted if light, cropped, centred)');
     const { confusionMatrix, perClass } = model.metrics;
     byId('model-detail-none').hidden = Boolean(confusionMatrix || perClass);
     const matrixTable = byId<HTMLTableElement>('confusion-matrix');

@@ -185,6 +185,10 @@ export function createNewJobForm(onCreated: (job: TrainingJob) => void, announce
   }
   form.addEventListener('reset', () => clearErrors());
 
+  /** The first few class names, enough to tell datasets apart. */
+  const classList = (labels: string[]) =>
+    labels.length <= 5 ? labels.join(', ') : `${labels.slice(0, 4).join(', ')}, …`;
+
   async function loadDatasets() {
     const select = byId<HTMLSelectElement>('dataset');
     const hint = byId('hint-dataset');
@@ -203,7 +207,8 @@ export function createNewJobForm(onCreated: (job: TrainingJob) => void, announce
       const describe = () => {
         const d = items.find((x) => x.id === select.value);
         hint.textContent = d
-          ? `${d.trainSize.toLocaleString()} training and ${d.testSize.toLocaleString()} test images${d.note ? `. ${d.note}` : ''}`
+          ? `${d.trainSize.toLocaleString()} training and ${d.testSize.toLocaleString()} test images in ` +
+            `${d.classes} classes (${classList(d.labels)}), ${d.preprocess} rule${d.note ? `. ${d.note}` : ''}`
           : '';
       };
       select.onchange = describe;

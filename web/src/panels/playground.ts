@@ -5,6 +5,8 @@ import { IMAGE_TYPES } from '../../../src/schemas/image-types.js';
 import type { Model, PredictResponse, RegisteredModel } from '../types.js';
 
 const BRUSH = 18;
+/** Classes shown as bars: a model of more shows its most likely ones, most likely first. */
+const MAX_BARS = 10;
 
 /** White strokes on black, like MNIST, drawn with any pointer (mouse, pen, touch). */
 function drawingPad(canvas: HTMLCanvasElement) {
@@ -88,8 +90,13 @@ export function createPlayground(announce: (text: string) => void) {
     const p = res.predictions[0];
     if (!p) throw new Error('the service answered without a prediction');
     const labels = labelsById.get(res.modelId);
+    const classes = p.probabilities.map((prob, i) => ({ prob, i }));
+    const shown =
+      classes.length <= MAX_BARS ? classes : classes.sort((a, b) => b.prob - a.prob || a.i - b.i).slice(0, MAX_BARS);
+    byId('prob-note').textContent =
+      classes.length > MAX_BARS ? `The ${MAX_BARS} most likely of ${classes.length} classes.` : '';
     bars.replaceChildren(
-      ...p.probabilities.map((prob, i) => {
+      ...shown.map(({ prob, i }) => {
         const label = labels?.[i] ?? String(i);
         const fill = h('span', { class: 'prob-fill' });
         fill.style.width = `${(prob * 100).toFixed(1)}%`;
@@ -116,6 +123,7 @@ export function createPlayground(announce: (text: string) => void) {
     showError(errorEl, undefined);
     // Nothing of an earlier image stays on show beside this one's result or error.
     bars.replaceChildren();
+    byId('prob-note').textContent = '';
     byId('seen-figure').hidden = true;
     summary.textContent = 'Predicting…';
     const model = modelSelect.value;
@@ -136,7 +144,7 @@ export function createPlayground(announce: (text: string) => void) {
   // A listener cannot wait for a promise: the drawing's encoding failure is shown like a prediction's.
   byId('predict-drawing').addEventListener('click', () => {
     if (pad.isEmpty()) {
-      showError(errorEl, 'Draw a digit first.');
+      showError(errorEl, 'Draw something first.');
       return;
     }
     pad
