@@ -3,7 +3,7 @@
  * service) on 60,000 random images of the reference recipe, with 1 and then 2 threads. Run in
  * a process of its own, since the thread count is per process.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { loadNative } from '../src/training/native.js';
 import { Network } from '../src/training/network.js';
 import { createOptimizer } from '../src/training/optimizers.js';
@@ -17,14 +17,37 @@ export function stepSamplesPerSecond(): Record<number, number> | undefined {
   return m ? { 1: Number(m[1]), 2: Number(m[2]) } : undefined;
 }
 
-/** One job alone on two BLAS threads instead of one? (The service pins one per trainer.) */
-export function benchThreads(row: Report): void {
+/** The bare step on one thread in `n` processes at once: each process's samples/s. */
+async function concurrentSteps(n: number): Promise<number[]> {
+  const one = () =>
+    new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--one'], { stdio: 'pipe' });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('close', () => resolve(Number(/threads1=(\d+)/.exec(out)?.[1] ?? NaN)));
+    });
+  return Promise.all(Array.from({ length: n }, one));
+}
+
+/**
+ * One job alone on two BLAS threads instead of one? (The service pins one per trainer.) And how
+ * the machine itself scales two bare steps in two processes: the ceiling of "two jobs at once".
+ */
+export async function benchThreads(row: Report): Promise<void> {
   const threads = stepSamplesPerSecond();
   if (!threads) return;
   row(
     'native step outside the service, 1 → 2 OpenBLAS threads (samples/s)',
     `${fmt(threads[1]!)} → ${fmt(threads[2]!)}`,
     `${fmt(threads[2]! / threads[1]!, 2)}× on two threads, this once (it swings both ways between runs); the service pins one per job`,
+  );
+  const [alone] = await concurrentSteps(1);
+  const pair = await concurrentSteps(2);
+  const sum = pair.reduce((a, b) => a + b, 0);
+  row(
+    'native step outside the service, two processes at once (samples/s, sum)',
+    fmt(sum),
+    `${fmt(sum / alone!, 2)}× one process alone (${fmt(alone!)}): what this machine's two cores give two jobs without the service`,
   );
 }
 
@@ -54,6 +77,7 @@ function measure(threads: number): number {
   return Math.round(best);
 }
 
+if (process.argv.includes('--one')) console.log(`threads1=${measure(1)}`);
 if (process.argv.includes('--child')) {
   const one = measure(1);
   const two = measure(2);

@@ -66,7 +66,7 @@ async function main() {
     await waitHttp(`${base}/healthz`);
 
     const trained = await benchBackends({ base, env, root, dataset, epochs: EPOCHS, work, procs, row });
-    if (trained.native) benchThreads(row);
+    if (trained.native) await benchThreads(row);
     const { best, blasName } = benchAnchors({ anchors, hasTorch, fashionDir, dataset, epochs: EPOCHS, trained, row });
 
     let predicted: PredictFigures | undefined;
