@@ -6,6 +6,7 @@ import predict from './predict.js';
 import registeredModels from './registered-models.js';
 import trainingJobEvents from './training-job-events.js';
 import tenants from './tenants.js';
+import tfServing from './tf-serving.js';
 import v2Inference from './v2-inference.js';
 import trainingJobs from './training-jobs.js';
 
@@ -19,6 +20,7 @@ export const routes = [
   registeredModels,
   predict,
   v2Inference,
+  tfServing,
   tenants,
   dashboard,
 ];

@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../../errors.js';
 import { preprocessImages } from '../../inference/preprocess.js';
 import { chooseOutputs, encodeOutputs, readV2Input } from '../../inference/v2-tensors.js';
-import { IMAGE_SIDE, INPUT_SIZE } from '../../schemas/image-shape.js';
+import { INPUT_SIZE } from '../../schemas/image-shape.js';
 import {
   V2InferRequestSchema,
   V2InferResponseSchema,
@@ -123,7 +123,6 @@ const v2: FastifyPluginAsyncTypebox = async (app) => {
       platform: PLATFORM,
       inputs: [
         { name: 'input', datatype: 'FP32', shape: [-1, INPUT_SIZE] },
-        { name: 'input', datatype: 'UINT8', shape: [-1, IMAGE_SIDE, IMAGE_SIDE] },
         { name: 'image', datatype: 'BYTES', shape: [-1] },
       ],
       outputs: [
