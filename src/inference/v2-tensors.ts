@@ -85,12 +85,14 @@ const toPixel = (v: number, at: number, name: string): number => {
   return Math.round(v); // as /v1/predict does with fractions
 };
 
-function rowsOf(values: ArrayLike<number>, n: number, name: string): Uint8Array[] {
-  return Array.from({ length: n }, (_, i) => {
+function rowsRead(read: (i: number) => number, n: number, name: string): Uint8Array[] {
+  const rows: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) {
     const row = new Uint8Array(INPUT_SIZE);
-    for (let p = 0; p < INPUT_SIZE; p++) row[p] = toPixel(values[i * INPUT_SIZE + p]!, i * INPUT_SIZE + p, name);
-    return row;
-  });
+    for (let p = 0; p < INPUT_SIZE; p++) row[p] = toPixel(read(i * INPUT_SIZE + p), i * INPUT_SIZE + p, name);
+    rows.push(row);
+  }
+  return rows;
 }
 
 /** Triton's BYTES layout: each element a 4-byte little-endian length, then its bytes. */
@@ -131,16 +133,15 @@ export function readV2Input(input: V2RequestInput, binary: Buffer | undefined, m
         `input "${name}": binary_data_size is ${binary.length} bytes, its shape and ${datatype} make ${expected}`,
         'BINARY_SIZE_MISMATCH',
       );
-    // Copied to an aligned buffer: the slice of the body may start at any offset.
-    const aligned = Buffer.from(binary);
-    const view = new DataView(aligned.buffer, aligned.byteOffset, aligned.length);
-    const values =
+    // Read in place: a DataView takes the little-endian values at any offset of the body.
+    const view = new DataView(binary.buffer, binary.byteOffset, binary.length);
+    const read =
       datatype === 'UINT8'
-        ? aligned
-        : Float64Array.from({ length: n * INPUT_SIZE }, (_, i) =>
-            datatype === 'FP32' ? view.getFloat32(i * 4, true) : view.getFloat64(i * 8, true),
-          );
-    return { kind: 'pixels', rows: rowsOf(values, n, name) };
+        ? (i: number) => binary[i]!
+        : datatype === 'FP32'
+          ? (i: number) => view.getFloat32(i * 4, true)
+          : (i: number) => view.getFloat64(i * 8, true);
+    return { kind: 'pixels', rows: rowsRead(read, n, name) };
   }
   if (input.data === undefined) throw bad(`input "${name}" has neither data nor parameters.binary_data_size`);
   const elements = datatype === 'BYTES' ? n : n * INPUT_SIZE;
@@ -158,7 +159,7 @@ export function readV2Input(input: V2RequestInput, binary: Buffer | undefined, m
     if (typeof v !== 'number') throw bad(`input "${name}": element ${i} is not a number`);
     return v;
   });
-  return { kind: 'pixels', rows: rowsOf(values, n, name) };
+  return { kind: 'pixels', rows: rowsRead((i) => values[i]!, n, name) };
 }
 
 /** One output to answer: which, and whether in binary. */

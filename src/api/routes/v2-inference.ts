@@ -139,8 +139,9 @@ const v2: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   async function infer(request: FastifyRequest, name: string, version?: string) {
-    // Chosen before the body is looked at: an unknown model costs no decoding.
-    const { chosen } = await modelOf(request, name, version);
+    // Chosen before the body is looked at: an unknown model costs no decoding. (Its stored
+    // metadata is not read: the predictor's cache holds the model, a read would cost each request.)
+    const chosen = await chooseModel(request, app.deps, name, versionOf(version));
     const { request: body, binaries } = readV2Body(request, jsonLimit);
     if (body.inputs.length !== 1)
       throw new BadRequestError(
