@@ -28,7 +28,7 @@ describe('TensorFlow Serving REST routes', () => {
   };
 
   it('predicts instances in every form: flat, 28×28, 28×28×1, named, {"b64"}', async () => {
-    const forms = [
+    const forms: ((k: number) => unknown)[] = [
       (k: number) => flat(k),
       (k: number) => rows(k),
       (k: number) => rows(k).map((r) => r.map((v) => [v])),

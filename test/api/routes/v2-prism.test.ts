@@ -54,7 +54,11 @@ describe.skipIf(skip)(
     async function replay(proxy: PrismProxy, traffic: Sent[]) {
       const seen = [];
       for (const r of traffic) {
-        const res = await fetch(`${proxy.url}${r.path}`, { method: r.method, headers: r.headers, body: r.body });
+        const res = await fetch(`${proxy.url}${r.path}`, {
+          method: r.method,
+          headers: r.headers,
+          body: typeof r.body === 'string' ? r.body : r.body && new Uint8Array(r.body),
+        });
         await res.arrayBuffer();
         const violations = res.headers.get('sl-violations');
         seen.push({
@@ -161,7 +165,7 @@ describe.skipIf(skip)(
         fetch(`${proxy.url}/v2/models/digits/versions/1/infer`, {
           method: 'POST',
           headers: { ...req.headers, 'content-type': 'application/octet-stream' },
-          body: req.payload,
+          body: new Uint8Array(req.payload),
         });
       // The official document declares JSON bodies only: Prism refuses the extension's, saying so.
       const plain = await startPrismProxy(spec, upstream);
