@@ -48,8 +48,11 @@ const v2: FastifyPluginAsyncTypebox = async (app) => {
   };
   // Every body is read as bytes and split by readV2Body; MAX_UPLOAD_BYTES bounds the whole.
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser([...ACCEPTED], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  const asBytes = { parseAs: 'buffer' as const, bodyLimit: config.MAX_UPLOAD_BYTES };
+  app.addContentTypeParser([...ACCEPTED], asBytes, (_req, body, done) => done(null, body));
+  // No content type at all (what tritonclient.http sends) reaches the catch-all; any other
+  // type was refused by the hook below before a byte was read.
+  app.addContentTypeParser('*', asBytes, (_req, body, done) => done(null, body));
   app.addHook('preParsing', async (request, _reply, payload) => {
     const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
     if (type !== undefined && !ACCEPTED.has(type))
