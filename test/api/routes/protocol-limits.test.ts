@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { predictBodyBudget } from '../../../src/api/predict-bodies.js';
 import { buildTestApp, type TestApp } from '../../helpers/app.js';
 import { storeTrainedModel, syntheticImage } from '../../helpers/model.js';
 import { promSample } from '../../helpers/net.js';
@@ -104,6 +105,38 @@ describe('V2 and TF Serving under the service rules', () => {
       payload: { instances: [{ b64: huge.toString('base64') }] },
     });
     expect([tf.statusCode, tf.json().error]).toEqual([413, expect.stringMatching(/MAX_REQUEST_PIXELS/)]);
+  });
+
+  it('reserves V2 and TF Serving bodies from the budget /v1 bodies use (503 SERVER_BUSY when it is held)', async () => {
+    const t = ref.t!;
+    // Half of MAX_PREDICT_BODY_BYTES is one tenant's: held here as a /v1 upload in flight would hold it.
+    const budget = predictBodyBudget(t.deps);
+    const release = budget.take('tenant:team-a', t.config.MAX_PREDICT_BODY_BYTES / 2);
+    try {
+      const v2 = await t.app.inject({ method: 'POST', url: '/v2/models/digits/infer', headers: auth, payload: v2Body });
+      expect([v2.statusCode, v2.json().error]).toEqual([
+        503,
+        expect.stringMatching(/per tenant \(half of MAX_PREDICT_BODY_BYTES\)/),
+      ]);
+      expect(v2.headers['retry-after']).toBeDefined();
+      const tf = await t.app.inject({
+        method: 'POST',
+        url: '/v1/models/digits:predict',
+        headers: auth,
+        payload: { instances: [flat(1)] },
+      });
+      expect(tf.statusCode).toBe(503);
+    } finally {
+      release();
+    }
+    expect(budget.held()).toBe(0);
+    const after = await t.app.inject({
+      method: 'POST',
+      url: '/v2/models/digits/infer',
+      headers: auth,
+      payload: v2Body,
+    });
+    expect(after.statusCode).toBe(200);
   });
 
   it('refuses a binary body over MAX_UPLOAD_BYTES with a 413', async () => {
