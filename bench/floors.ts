@@ -3,6 +3,7 @@ import type { BestAnchor } from './anchors.js';
 import { fmt, pct, type Report } from './lib.js';
 import { RUNS, type PredictFigures } from './predict.js';
 import type { TrainedFigures } from './training.js';
+import type { V2Figures } from './v2.js';
 
 /**
  * The wasm path's one-job figure before the native backend, and PyTorch's careful script (its
@@ -19,10 +20,11 @@ export function floors(opts: {
   best: BestAnchor | undefined;
   blasName: string;
   predicted: PredictFigures | undefined;
+  v2?: V2Figures;
   dataset: string;
   row: Report;
 }): void {
-  const { trained, best, blasName, predicted, row } = opts;
+  const { trained, best, blasName, predicted, v2, row } = opts;
   const verdict = (ok: boolean | undefined) => (ok === undefined ? 'not measured' : ok ? 'met' : 'NOT met');
   const native = trained.native;
   if (native && best) {
@@ -61,5 +63,12 @@ export function floors(opts: {
     `floor: predictions ≥ 3× FastAPI, p99 ≤ 20 ms (medians of ${RUNS} runs)`,
     verdict(p ? p.ours.rps / p.fastapi!.rps >= 3 && p.ours.p99 <= 20 : undefined),
     p ? `${fmt(p.ours.rps / p.fastapi!.rps, 2)}×, p99 ${fmt(p.ours.p99, 1)} ms` : '',
+  );
+  const json = v2 && v2.v2Json.rps / v2.v1.rps;
+  const bin = v2 && v2.v2Binary.rps / v2.v1.rps;
+  row(
+    `floor: V2 infer, JSON and binary, each ≥ 90 % of /v1/predict's req/s (medians of ${RUNS} runs)`,
+    verdict(v2 ? json! >= 0.9 && bin! >= 0.9 : undefined),
+    v2 ? `JSON ${fmt(json!, 2)}×, binary ${fmt(bin!, 2)}×` : '',
   );
 }

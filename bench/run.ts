@@ -4,7 +4,7 @@
  * Measures, in one run on this machine: training throughput and accuracy of jobs run through
  * the service (one job, then two at once) on the native backend and on wasm, time from POST to
  * the first training step on a warm worker, worker and API memory, predict requests/s and
- * latency under wrk, GET latency while two jobs train — beside the PyTorch and FastAPI anchors
+ * latency under wrk, V2 infer (JSON and binary) beside /v1/predict, GET latency while two jobs train — beside the PyTorch and FastAPI anchors
  * when they are installed, and the issue's floors as met or not.
  * Quick (default, about three minutes): 1 epoch, 10 s load runs. Full (about eight): 5 epochs, 30 s load runs.
  */
@@ -19,6 +19,7 @@ import { benchBackends } from './training.js';
 import { benchThreads } from './native-threads.js';
 import { benchPredict, type PredictFigures } from './predict.js';
 import { floors } from './floors.js';
+import { benchV2, type V2Figures } from './v2.js';
 
 const full = process.argv.includes('--full');
 const EPOCHS = full ? 5 : 1;
@@ -70,6 +71,7 @@ async function main() {
     const { best, blasName } = benchAnchors({ anchors, hasTorch, fashionDir, dataset, epochs: EPOCHS, trained, row });
 
     let predicted: PredictFigures | undefined;
+    let v2: V2Figures | undefined;
     if (hasCommand('wrk')) {
       predicted = await benchPredict({
         base,
@@ -82,12 +84,14 @@ async function main() {
         procs,
       });
       for (const r of predicted.rows) row(...r);
+      v2 = await benchV2({ base, work, seconds: LOAD_SECONDS });
+      for (const r of v2.rows) row(...r);
       const attack = await underAttack({ work, png: predicted.png, seconds: LOAD_SECONDS });
       for (const r of attackRows(attack, predicted.fastapi?.rps)) row(...r);
     } else {
       row('predict load', 'skipped', '(wrk not installed)');
     }
-    floors({ trained, best, blasName, predicted, dataset, row });
+    floors({ trained, best, blasName, predicted, v2, dataset, row });
   } finally {
     await Promise.all(procs.map((p) => p.stop()));
     rmSync(work, { recursive: true, force: true });

@@ -20,7 +20,12 @@ const MAX_PARAM_LENGTH = 1000;
  * The HTTP API as a Fastify instance, not listening: `server.ts` listens, tests inject.
  * Plugins (errors, docs, multipart, shared schemas) decorate the root; routes are encapsulated.
  */
-export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): Promise<FastifyInstance> {
+export async function buildApp(
+  deps: AppDeps,
+  opts: FastifyServerOptions = {},
+  /** The route plugins to register (tests compare the app with and without some of them). */
+  routePlugins: readonly (typeof routes)[number][] = routes,
+): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: deps.config.MAX_UPLOAD_BYTES,
     // A client that stalls (a body shorter than its Content-Length, a slowloris) loses its
@@ -66,6 +71,6 @@ export async function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}): 
     void reply.header('x-request-id', request.id);
   });
   for (const plugin of plugins) await app.register(plugin);
-  for (const route of routes) await app.register(route);
+  for (const route of routePlugins) await app.register(route);
   return app;
 }

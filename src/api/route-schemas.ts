@@ -7,6 +7,7 @@ import { ModelSchema } from '../schemas/model.js';
 import { PredictResponseSchema } from '../schemas/predict.js';
 import { TenantUsageSchema, WhoAmISchema } from '../schemas/tenant-usage.js';
 import { ModelVersionSchema, RegisteredModelSchema } from '../schemas/registry.js';
+import { V2ErrorSchema, V2InferResponseSchema, V2ModelMetadataSchema } from '../schemas/v2-inference.js';
 
 /** Shapes with an $id: registered once, referenced by routes, listed under components in OpenAPI. */
 export const SHARED_SCHEMAS = [
@@ -19,6 +20,9 @@ export const SHARED_SCHEMAS = [
   PredictResponseSchema,
   TenantUsageSchema,
   WhoAmISchema,
+  V2ErrorSchema,
+  V2InferResponseSchema,
+  V2ModelMetadataSchema,
 ];
 
 /** A typed reference to a shared schema. */
@@ -30,6 +34,12 @@ export const list = <T extends TSchema & { $id?: string }>(schema: T) =>
 /** Error responses of a route, all in the one error shape. */
 export function errors(...codes: number[]) {
   const err = ref(ErrorSchema);
+  return Object.fromEntries(codes.map((c) => [c, err])) as Record<number, typeof err>;
+}
+
+/** Error responses of a V2 or TF Serving route, in their protocols' shape `{error}`. */
+export function protocolErrors(...codes: number[]) {
+  const err = ref(V2ErrorSchema);
   return Object.fromEntries(codes.map((c) => [c, err])) as Record<number, typeof err>;
 }
 

@@ -6,6 +6,8 @@ export interface ApiMetrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status_code'>;
   predictBatchSize: Histogram;
+  /** Prediction requests by the protocol they spoke (trainyard, v2, tfserving) and status. */
+  inferenceRequests: Counter<'protocol' | 'status_code'>;
   modelCacheHits: Counter;
   modelCacheMisses: Counter;
   /** Where the jobs-by-state gauge reads its figures when scraped. */
@@ -64,6 +66,12 @@ export function createApiMetrics(): ApiMetrics {
       name: 'trainyard_predict_batch_size',
       help: 'Images per forward pass after dynamic batching',
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers: [registry],
+    }),
+    inferenceRequests: new Counter({
+      name: 'trainyard_inference_requests_total',
+      help: "Prediction requests by protocol (trainyard: /v1's own, v2: Open Inference Protocol, tfserving) and status code",
+      labelNames: ['protocol', 'status_code'],
       registers: [registry],
     }),
     modelCacheHits: new Counter({

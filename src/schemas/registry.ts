@@ -141,6 +141,24 @@ export const LineageSchema = Type.Object({
   createdBy: Type.String({ description: 'The caller that submitted the job' }),
 });
 
+/**
+ * TensorFlow Serving's model status, which it answers on these same paths: GET of a registered
+ * model or of one version carries it beside its own fields, so TF Serving clients read it there.
+ */
+export const ModelVersionStatusSchema = Type.Array(
+  Type.Object({
+    version: Type.String(),
+    state: Type.String({ description: 'AVAILABLE: every registered version can be served' }),
+    status: Type.Object({ error_code: Type.String(), error_message: Type.String() }),
+  }),
+  { description: "TF Serving's model status (GET of a model or of one version only)" },
+);
+export const versionStatus = (version: number) => ({
+  version: String(version),
+  state: 'AVAILABLE',
+  status: { error_code: 'OK', error_message: '' },
+});
+
 export const ModelVersionSchema = Type.Object(
   {
     name: Type.String(),
@@ -153,6 +171,7 @@ export const ModelVersionSchema = Type.Object(
     aliases: Type.Array(Type.String(), { description: 'Aliases pointing at this version, latest included' }),
     metrics: ModelMetricsSchema,
     lineage: LineageSchema,
+    model_version_status: Type.Optional(ModelVersionStatusSchema),
   },
   { $id: 'ModelVersion', title: 'ModelVersion' },
 );
@@ -166,6 +185,7 @@ export const RegisteredModelSchema = Type.Object(
     tags: TagsSchema,
     latestVersion: Type.Integer({ minimum: 0 }),
     aliases: Type.Record(Type.String(), Type.Integer(), { description: 'Alias → version, latest included' }),
+    model_version_status: Type.Optional(ModelVersionStatusSchema),
   },
   { $id: 'RegisteredModel', title: 'RegisteredModel' },
 );
@@ -234,3 +254,4 @@ export type RegisteredModel = Static<typeof RegisteredModelSchema>;
 export type AliasMove = Static<typeof AliasMoveSchema>;
 export type Tags = Static<typeof TagsSchema>;
 export type ResolvedModel = Static<typeof ResolvedModelSchema>;
+export type ModelVersionStatus = Static<typeof ModelVersionStatusSchema>;

@@ -57,6 +57,23 @@ const EXPECTED: Record<string, Record<Who, number>> = {
   'POST /v1/predict': row(200, 404, 404, 200, 200, 401),
   'POST /v1/models/{id}/predict': row(200, 404, 404, 200, 200, 401),
   'GET /v1/whoami': row(200, 200, 200, 200, 200, 401),
+  // TensorFlow Serving's REST API beside the routes above.
+  'GET /v1/models/{id}/metadata': row(200, 404, 404, 200, 200, 401),
+  'GET /v1/models/{id}/versions/{version}/metadata': row(200, 404, 404, 200, 200, 401),
+  'POST /v1/models/{id}:predict': row(200, 404, 404, 200, 200, 401),
+  'POST /v1/models/{id}/versions/{version}:predict': row(200, 404, 404, 200, 200, 401),
+  'POST /v1/models/{id}/labels/{alias}:predict': row(200, 404, 404, 200, 200, 401),
+  // The Open Inference Protocol (V2): health and server metadata are open like /healthz.
+  'GET /v2': row(200, 200, 200, 200, 200, 200),
+  'GET /v2/': row(200, 200, 200, 200, 200, 200),
+  'GET /v2/health/live': row(200, 200, 200, 200, 200, 200),
+  'GET /v2/health/ready': row(200, 200, 200, 200, 200, 200),
+  'GET /v2/models/{name}': row(200, 404, 404, 200, 200, 401),
+  'GET /v2/models/{name}/ready': row(200, 404, 404, 200, 200, 401),
+  'GET /v2/models/{name}/versions/{version}': row(200, 404, 404, 200, 200, 401),
+  'GET /v2/models/{name}/versions/{version}/ready': row(200, 404, 404, 200, 200, 401),
+  'POST /v2/models/{name}/infer': row(200, 404, 404, 200, 200, 401),
+  'POST /v2/models/{name}/versions/{version}/infer': row(200, 404, 404, 200, 200, 401),
   'GET /v1/admin/tenants': row(403, 403, 403, 403, 200, 401),
 };
 
@@ -116,8 +133,14 @@ describe('tenant isolation, route by route', () => {
    */
   function routesOfTheApp(): string[] {
     const served = t.app.servedRoutes
-      .filter((r) => r.split(' ')[1]!.startsWith('/v1/'))
-      .map((r) => r.replace(/:([a-zA-Z]+)/g, '{$1}'));
+      .filter((r) => /^\/v[12](\/|$)/.test(r.split(' ')[1]!))
+      .map((r) =>
+        r
+          .replace(/\(\^[^)]*\)/g, '') // a param's pattern
+          .replace(/::/g, '\0') // a literal colon (TF Serving's :predict)
+          .replace(/:([a-zA-Z]+)/g, '{$1}')
+          .replace(/\0/g, ':'),
+      );
     return [...new Set(served)].sort();
   }
 
@@ -142,14 +165,16 @@ describe('tenant isolation, route by route', () => {
     if (route === 'DELETE /v1/training-jobs/{id}' || route.endsWith('/events')) id = await cancelledJob();
     if (route === 'DELETE /v1/datasets/{id}') id = await newDataset();
     if (route === 'DELETE /v1/models/{id}') id = await newModel();
-    const byName = /\/(versions|aliases|history)/.test(template) || route === 'PATCH /v1/models/{id}';
+    const byName =
+      /\/(versions|aliases|history|metadata|labels)|:predict/.test(template) || route === 'PATCH /v1/models/{id}';
     const version = route === 'DELETE /v1/models/{id}/versions/{version}' ? await newVersion() : shared.version;
     if (route === 'DELETE /v1/models/{id}/aliases/{alias}')
       await t.deps.registry.moveAlias('team-a', NAME, 'staging', 1, { by: 'test' });
     const url = template
       .replace('{id}', byName ? NAME : id)
+      .replace('{name}', NAME)
       .replace('{version}', String(version))
-      .replace('{alias}', 'staging');
+      .replace('{alias}', route.includes('/labels/') ? 'latest' : 'staging');
     const headers = headersOf(who);
     if (method === 'PATCH') return t.app.inject({ method, url, headers, payload: { description: 'digits of A' } });
     if (method === 'PUT') return t.app.inject({ method, url, headers, payload: { version: 1 } });
@@ -157,6 +182,12 @@ describe('tenant isolation, route by route', () => {
     if (route === 'POST /v1/datasets') {
       const body = await uploadBody();
       return t.app.inject({ method, url, headers: { ...body.headers, ...headers }, payload: body.payload });
+    }
+    const pixels = Array.from({ length: 784 }, (_, i) => i % 255);
+    if (route.includes(':predict')) return t.app.inject({ method, url, headers, payload: { instances: [pixels] } });
+    if (route.endsWith('/infer')) {
+      const input = { name: 'input', shape: [1, 784], datatype: 'FP32', data: pixels };
+      return t.app.inject({ method, url, headers, payload: { inputs: [input] } });
     }
     if (route.includes('predict')) {
       const query = route === 'POST /v1/predict' ? `?model=${shared.model}` : '';
@@ -186,8 +217,14 @@ describe('tenant isolation, route by route', () => {
         const res = await request(route, who);
         expect({ who, status: res.statusCode }).toEqual({ who, status: statuses[who] });
         // A refusal for another tenant's resource says exactly what an unknown id says.
+        // (In the standard protocols' own shape on their routes.)
+        const standard = route.includes(':predict') || route.includes('/metadata') || route.includes(' /v2');
         if (res.statusCode === 404 && res.body)
-          expect(res.json()).toMatchObject({ statusCode: 404, code: expect.stringMatching(/_NOT_FOUND$/) });
+          expect(res.json()).toMatchObject(
+            standard
+              ? { error: expect.stringMatching(/not found|no model/i) }
+              : { statusCode: 404, code: expect.stringMatching(/_NOT_FOUND$/) },
+          );
       }
     });
   }

@@ -4,7 +4,7 @@ import { hasScope, quotaOwnerOf, type Caller } from '../api-keys.js';
 import { DEFAULT_TENANT } from '../../schemas/tenant.js';
 import { createAuthFailures } from '../auth-failures.js';
 import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from '../../errors.js';
-import { errors } from '../route-schemas.js';
+import { errors, protocolErrors } from '../route-schemas.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -21,10 +21,19 @@ export function predictScopeAllows(method: string, route: string | undefined): b
     route === '/v1/models/:id/versions/:version/predict'
   )
     return method === 'POST';
-  return (method === 'GET' || method === 'HEAD') && (route === '/v1/models' || !!route?.startsWith('/v1/models/'));
+  // KServe V2 infer and TF Serving :predict are predictions too.
+  if (route?.startsWith('/v2/models/') && route.endsWith('/infer')) return method === 'POST';
+  if (route?.startsWith('/v1/models/') && route.endsWith('::predict')) return method === 'POST';
+  const isRead = method === 'GET' || method === 'HEAD';
+  return isRead && (route === '/v1/models' || !!route?.startsWith('/v1/models/') || !!route?.startsWith('/v2/models/'));
 }
 
-const isApiPath = (route: string) => route === '/v1' || route.startsWith('/v1/');
+/**
+ * Routes that need a key when keys are set: all of /v1, and V2's model routes. V2's health and
+ * server metadata stay open like /healthz: probes and clients read them before any model.
+ */
+export const isApiPath = (route: string) =>
+  route === '/v1' || route.startsWith('/v1/') || route.startsWith('/v2/models/');
 
 /** Routes only an `admin` key may call. */
 export const isAdminRoute = (route: string | undefined): boolean => !!route?.startsWith('/v1/admin/');
@@ -73,8 +82,9 @@ export default fp(async function auth(app: FastifyInstance) {
     const response = (route.schema.response ?? {}) as Record<number, unknown>;
     route.schema = {
       ...route.schema,
-      security: [{ bearerAuth: [] }],
-      response: { ...response, ...errors(401, 403, 429) },
+      // Optional: the service runs open until API_KEYS is set, and then every one of these needs a key.
+      security: [{ bearerAuth: [] }, {}],
+      response: { ...response, ...(route.config?.protocolErrors ? protocolErrors : errors)(401, 403, 429) },
     };
   });
   app.addHook('onRequest', async (request, reply) => {

@@ -7,6 +7,13 @@ import { STATUS_CODES } from 'node:http';
 import { DomainError } from '../../errors.js';
 import type { ErrorBody, FieldError } from '../../schemas/common.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Errors of this route leave as `{error: message}`, the shape of KServe V2 and TF Serving. */
+    protocolErrors?: boolean;
+  }
+}
+
 const body = (statusCode: number, message: string, code?: string, errors?: FieldError[]): ErrorBody => ({
   statusCode,
   error: STATUS_CODES[statusCode] ?? 'Error',
@@ -135,9 +142,13 @@ export default fp(async function errors(app: FastifyInstance) {
     } else if (out.statusCode >= 500) {
       request.log.warn({ err: err.message }, out.message);
     }
+    // The standard protocols' routes (V2, TF Serving) answer the same error in their own shape.
+    if (request.routeOptions.config?.protocolErrors) return reply.status(out.statusCode).send({ error: out.message });
     return reply.status(out.statusCode).send(out);
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send(body(404, `no route for ${request.method} ${request.url.split('?')[0]}`, 'ROUTE_NOT_FOUND')),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const message = `no route for ${request.method} ${request.url.split('?')[0]}`;
+    if (request.url.startsWith('/v2/') || request.url === '/v2') return reply.status(404).send({ error: message });
+    return reply.status(404).send(body(404, message, 'ROUTE_NOT_FOUND'));
+  });
 });

@@ -4,6 +4,15 @@ import fp from 'fastify-plugin';
 import { UnauthorizedError } from '../../errors.js';
 import { bearerToken } from './auth.js';
 
+/** Which protocol a prediction route speaks; undefined for every other route. */
+export function predictionProtocol(method: string, route: string | undefined): string | undefined {
+  if (method !== 'POST' || !route) return undefined;
+  if (route.startsWith('/v2/') && route.endsWith('/infer')) return 'v2';
+  if (route.endsWith('::predict')) return 'tfserving';
+  if (route === '/v1/predict' || route.endsWith('/predict')) return 'trainyard';
+  return undefined;
+}
+
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
 /**
@@ -22,6 +31,8 @@ export default fp(async function metrics(app: FastifyInstance) {
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: reply.statusCode },
       reply.elapsedTime / 1000,
     );
+    const protocol = predictionProtocol(request.method, request.routeOptions.url);
+    if (protocol) metrics.inferenceRequests.inc({ protocol, status_code: reply.statusCode });
   });
 
   app.get(

@@ -9,6 +9,7 @@ type Budget = 'predict' | 'train' | 'read';
 const BUDGETS: Record<string, Budget> = {
   'POST /v1/predict': 'predict',
   'POST /v1/models/:id/predict': 'predict',
+  'POST /v1/models/:id/versions/:version/predict': 'predict',
   'POST /v1/training-jobs': 'train',
   'POST /v1/datasets': 'train',
   // Changes that cost Redis work and write records: on the train budget too, so that a loop of
@@ -30,7 +31,9 @@ const isRead = (method: string) => method === 'GET' || method === 'HEAD';
 /** Every read of /v1 draws on `read`; health checks, metrics, docs and the dashboard are outside /v1. */
 function budgetOf(request: FastifyRequest): Budget | undefined {
   const route = request.routeOptions.url ?? '';
-  if (isRead(request.method) && route.startsWith('/v1/')) return 'read';
+  if (isRead(request.method) && (route.startsWith('/v1/') || route.startsWith('/v2/models/'))) return 'read';
+  // The standard protocols' predictions (V2 infer, TF Serving :predict) share the predict budget.
+  if (request.method === 'POST' && (route.endsWith('/infer') || route.endsWith('::predict'))) return 'predict';
   return BUDGETS[`${request.method} ${route}`];
 }
 

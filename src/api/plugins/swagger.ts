@@ -23,7 +23,8 @@ export default fp(async function docs(app: FastifyInstance) {
             type: 'http',
             scheme: 'bearer',
             description:
-              'An API key from API_KEYS; needed on /v1 routes only when API_KEYS is set. Each key names a tenant ' +
+              'An API key from API_KEYS. Optional while API_KEYS is unset (the service then runs open, as by default); ' +
+              'once it is set, every /v1 route and the /v2/models routes need one. Each key names a tenant ' +
               '(`key:scopes:tenant`; the older `key:scope` is tenant `default`) and carries scopes: `predict` ' +
               'calls the predict routes and reads models, `train` every route but /v1/admin, `admin` everything ' +
               "on every tenant. A key sees and creates its own tenant's jobs, datasets and models only: another " +
@@ -37,6 +38,8 @@ export default fp(async function docs(app: FastifyInstance) {
         { name: 'models', description: 'Trained models' },
         { name: 'predict', description: 'Predictions' },
         { name: 'health', description: 'Liveness and readiness' },
+        { name: 'v2', description: 'Open Inference Protocol (KServe V2) with Triton binary tensors' },
+        { name: 'tfserving', description: 'TensorFlow Serving REST API' },
       ],
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },

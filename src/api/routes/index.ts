@@ -6,6 +6,8 @@ import predict from './predict.js';
 import registeredModels from './registered-models.js';
 import trainingJobEvents from './training-job-events.js';
 import tenants from './tenants.js';
+import tfServing from './tf-serving.js';
+import v2Inference from './v2-inference.js';
 import trainingJobs from './training-jobs.js';
 
 /** Every route plugin; each is registered in its own encapsulated context. */
@@ -17,6 +19,8 @@ export const routes = [
   models,
   registeredModels,
   predict,
+  v2Inference,
+  tfServing,
   tenants,
   dashboard,
 ];

@@ -6,7 +6,7 @@ import { ModelSchema } from '../../schemas/model.js';
 import type { ModelFile, ModelFileRef } from '../../models/store.js';
 import { TenantQuery } from '../../schemas/tenant.js';
 import { knownTenants, listScope, locate, shownTo } from '../tenancy.js';
-import { RegisteredModelSchema, parseModelRef } from '../../schemas/registry.js';
+import { RegisteredModelSchema, parseModelRef, versionStatus } from '../../schemas/registry.js';
 import { modelNameOf } from '../model-refs.js';
 import { errors, ref } from '../route-schemas.js';
 
@@ -69,6 +69,9 @@ function appendVary(reply: FastifyReply, name: string): void {
 /** Whether `/v1/models/{segment}` names a registered model; anything else is looked up as an id (404 when none). */
 const isName = (segment: string) => parseModelRef(segment).kind === 'name' && !segment.includes('@');
 
+/** Most versions TF Serving's model status lists, newest first. */
+const TF_STATUS_VERSIONS = 100;
+
 const models: FastifyPluginAsyncTypebox = async (app) => {
   const { models: store, predictor, registry, resolver } = app.deps;
   // While Redis is away the stored models still list; the registered ones cannot be read.
@@ -120,7 +123,10 @@ const models: FastifyPluginAsyncTypebox = async (app) => {
       if (isName(request.params.id)) {
         const name = modelNameOf(request.params.id);
         const { tenant, value } = await locate(request, app.deps, (t) => registry.model(t, name));
-        return shownTo(request, value, tenant);
+        // TF Serving's model status (every version is served), beside the model's own fields.
+        const versions = await registry.versions(tenant, name, TF_STATUS_VERSIONS);
+        const model_version_status = versions.map((v) => versionStatus(v.version));
+        return shownTo(request, { ...value, model_version_status }, tenant);
       }
       const { tenant, value } = await find(request, request.params.id);
       return shownTo(request, value, tenant);

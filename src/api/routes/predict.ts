@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Transform } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import type { FastifyError, FastifyRequest } from 'fastify';
 import { BadRequestError, PayloadTooLargeError } from '../../errors.js';
@@ -8,7 +7,7 @@ import { IdParams, fieldError } from '../../schemas/common.js';
 import { VersionParams } from '../../schemas/registry.js';
 import { IMAGE_TYPES } from '../../schemas/image-types.js';
 import { predictJsonSchema, PredictQuery, PredictResponseSchema } from '../../schemas/predict.js';
-import { createBodyBudget } from '../body-budget.js';
+import { holdPredictBodies } from '../predict-bodies.js';
 import { parseJson } from '../json-body.js';
 import { binary, errors, ref } from '../route-schemas.js';
 import { chooseModel } from '../model-refs.js';
@@ -66,37 +65,7 @@ const predict: FastifyPluginAsyncTypebox = async (app) => {
       'PAYLOAD_TOO_LARGE',
     );
   });
-  const bodies = createBodyBudget(config.MAX_PREDICT_BODY_BYTES);
-  // Before a byte of the body is read: its declared length against the budget; a chunked body
-  // (no length) takes from it chunk by chunk as it arrives.
-  app.addHook('preParsing', async (request, reply, payload) => {
-    const caller = request.caller?.quotaOwner ?? `ip:${request.ip}`;
-    const declared = Number(request.headers['content-length']);
-    const releases: (() => void)[] = [];
-    reply.raw.once('close', () => releases.forEach((release) => release())); // answered, or the client left
-    if (Number.isSafeInteger(declared) && declared >= 0) {
-      if (declared > 0) releases.push(bodies.take(caller, Math.min(declared, config.MAX_UPLOAD_BYTES)));
-      return payload;
-    }
-    // Multipart is read from the raw request by the multipart plugin, past this hook: the limit, up front.
-    if (String(request.headers['content-type'] ?? '').startsWith('multipart/')) {
-      releases.push(bodies.take(caller, config.MAX_UPLOAD_BYTES));
-      return payload;
-    }
-    const counted = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        try {
-          releases.push(bodies.take(caller, chunk.length));
-          done(null, chunk);
-        } catch (err) {
-          done(err as Error); // Fastify answers with the error's 503
-        }
-      },
-    });
-    payload.on('error', (err) => counted.destroy(err));
-    counted.on('error', () => {}); // Fastify answers the request; a late error must not reach the process
-    return payload.pipe(counted);
-  });
+  holdPredictBodies(app);
   const pixelLimits = {
     maxImagePixels: config.MAX_IMAGE_PIXELS,
     maxRequestPixels: config.MAX_REQUEST_PIXELS,

@@ -14,6 +14,7 @@ import {
   VersionParams,
   VersionsQuery,
   aliasProblem,
+  versionStatus,
 } from '../../schemas/registry.js';
 import { errors, list, ref } from '../route-schemas.js';
 import { locate, shownTo } from '../tenancy.js';
@@ -75,7 +76,9 @@ const registeredModels: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { tenant, name } = await ownerOf(request, request.params.id);
-      return shownTo(request, await registry.version(tenant, name, request.params.version), tenant);
+      const version = await registry.version(tenant, name, request.params.version);
+      // TF Serving's model status of this version, beside the version's own fields.
+      return shownTo(request, { ...version, model_version_status: [versionStatus(version.version)] }, tenant);
     },
   );
 

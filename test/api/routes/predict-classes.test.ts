@@ -88,6 +88,37 @@ describe('predict with models of other classes and rules', () => {
     expect(batch.map((p) => p.input)).toEqual([fit!.input, fit!.input]);
   });
 
+  it("prepares images by the model's rule through the V2 and TF Serving protocols too", async () => {
+    const { png } = wide(1);
+    for (const model of ['shapes', 'digits']) {
+      const [v1] = await predict(`/v1/models/${model}/predict`, { png });
+      const b64 = png.toString('base64');
+      const v2 = await t.app.inject({
+        method: 'POST',
+        url: `/v2/models/${model}/infer`,
+        payload: {
+          inputs: [{ name: 'image', shape: [1], datatype: 'BYTES', data: [b64] }],
+          outputs: [{ name: 'probabilities' }],
+        },
+      });
+      expect(v2.statusCode).toBe(200);
+      const out = (v2.json() as { outputs: { name: string; data: number[] }[] }).outputs[0]!;
+      out.data.forEach((p, i) => expect(p).toBeCloseTo(v1!.probabilities[i]!, 6));
+      const tf = await t.app.inject({
+        method: 'POST',
+        url: `/v1/models/${model}:predict`,
+        payload: { instances: [{ b64 }] },
+      });
+      expect(tf.statusCode).toBe(200);
+      const [row] = (tf.json() as { predictions: number[][] }).predictions;
+      row!.forEach((p, i) => expect(p).toBeCloseTo(v1!.probabilities[i]!, 6));
+    }
+    // The two rules make different inputs of the same file: the check above can tell them apart.
+    const [fit] = await predict('/v1/models/shapes/predict?debug=1', { png });
+    const [digit] = await predict('/v1/models/digits/predict?debug=1', { png });
+    expect(fit!.input).not.toEqual(digit!.input);
+  });
+
   it('takes JSON pixels as they are, whatever the rule', async () => {
     const pixels = Array.from(syntheticImage(0, 5));
     const [p] = await predict('/v1/models/shapes/predict?debug=1', { json: { pixels } });

@@ -1,0 +1,51 @@
+import { Transform } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from './deps.js';
+import { createBodyBudget, type BodyBudget } from './body-budget.js';
+
+// One budget per app, shared by every prediction protocol: /v1, V2 and TF Serving bodies draw on
+// the same MAX_PREDICT_BODY_BYTES, so that speaking three protocols does not triple it.
+const budgets = new WeakMap<AppDeps, BodyBudget>();
+
+export function predictBodyBudget(deps: AppDeps): BodyBudget {
+  let budget = budgets.get(deps);
+  if (!budget) budgets.set(deps, (budget = createBodyBudget(deps.config.MAX_PREDICT_BODY_BYTES)));
+  return budget;
+}
+
+/**
+ * Before a byte of a prediction body is read: its declared length against the budget; a chunked
+ * body (no length) takes from it chunk by chunk as it arrives. Released when answered or abandoned.
+ */
+export function holdPredictBodies(app: FastifyInstance): void {
+  const { config } = app.deps;
+  const bodies = predictBodyBudget(app.deps);
+  app.addHook('preParsing', async (request, reply, payload) => {
+    const caller = request.caller?.quotaOwner ?? `ip:${request.ip}`;
+    const declared = Number(request.headers['content-length']);
+    const releases: (() => void)[] = [];
+    reply.raw.once('close', () => releases.forEach((release) => release())); // answered, or the client left
+    if (Number.isSafeInteger(declared) && declared >= 0) {
+      if (declared > 0) releases.push(bodies.take(caller, Math.min(declared, config.MAX_UPLOAD_BYTES)));
+      return payload;
+    }
+    // Multipart is read from the raw request by the multipart plugin, past this hook: the limit, up front.
+    if (String(request.headers['content-type'] ?? '').startsWith('multipart/')) {
+      releases.push(bodies.take(caller, config.MAX_UPLOAD_BYTES));
+      return payload;
+    }
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        try {
+          releases.push(bodies.take(caller, chunk.length));
+          done(null, chunk);
+        } catch (err) {
+          done(err as Error); // Fastify answers with the error's 503
+        }
+      },
+    });
+    payload.on('error', (err) => counted.destroy(err));
+    counted.on('error', () => {}); // Fastify answers the request; a late error must not reach the process
+    return payload.pipe(counted);
+  });
+}
