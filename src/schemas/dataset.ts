@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { IMAGE_SIDE } from './image-shape.js';
 import { IsoDate, Nullable } from './common.js';
 import { TenantShown } from './tenant.js';
+import { DatasetImportSchema, DatasetStateSchema } from './dataset-import.js';
 
 export const DatasetSchema = Type.Object(
   {
@@ -14,9 +15,11 @@ export const DatasetSchema = Type.Object(
     trainSize: Type.Integer(),
     testSize: Type.Integer(),
     imageShape: Type.Tuple([Type.Literal(IMAGE_SIDE), Type.Literal(IMAGE_SIDE)]),
-    classes: Type.Literal(10),
+    classes: Type.Integer({ description: 'How many classes (0 while importing)' }),
     labels: Type.Array(Type.String(), { description: 'Class names, index = label' }),
     createdAt: Nullable(IsoDate),
+    state: Type.Optional(DatasetStateSchema),
+    import: Type.Optional(DatasetImportSchema),
   },
   { $id: 'Dataset', title: 'Dataset' },
 );
