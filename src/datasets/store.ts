@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { readFourIdxFiles, type BuiltinDataset } from './builtin.js';
+import { IDX_FILE_NAMES, readFourIdxFiles, type BuiltinDataset } from './builtin.js';
+import { previewFromIdx } from './import/preview.js';
 import { fashionMnistDataset } from './fashion-mnist.js';
 import { parseIdxPair } from './idx.js';
 import { mnistSampleDataset } from './mnist-sample.js';
@@ -201,7 +202,16 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
 
       async preview(id) {
         if (!UPLOAD_ID.test(id)) return undefined;
-        return storage.get(`datasets/${id}/${PREVIEW_FILE}`);
+        const stored = await storage.get(`datasets/${id}/${PREVIEW_FILE}`);
+        const info = stored ? undefined : await get(id);
+        if (stored || !info || info.state !== undefined) return stored;
+        // An IDX upload: drawn from its first images, then kept beside them.
+        const labels = await storage.get(`datasets/${id}/${IDX_FILE_NAMES.trainLabels}`);
+        const images = await storage.getStream(`datasets/${id}/${IDX_FILE_NAMES.trainImages}`);
+        if (!labels || !images) return undefined;
+        const png = await previewFromIdx(labels, images, info.classes);
+        await storage.put(`datasets/${id}/${PREVIEW_FILE}`, png);
+        return png;
       },
 
       async storedBy(owner, except) {

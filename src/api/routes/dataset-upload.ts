@@ -87,7 +87,8 @@ export async function receiveDatasetUpload(
       if (part.type === 'field') {
         const f = part.fieldname as TextField;
         if (!TEXT_FIELDS.includes(f)) {
-          throw bad(`unexpected field "${part.fieldname}"; the text fields are ${TEXT_FIELDS.join(', ')}`, part.fieldname, 'is not expected');
+          const fields = TEXT_FIELDS.join(', ');
+          throw bad(`unexpected field "${part.fieldname}"; the text fields are ${fields}`, part.fieldname, `is not expected: the text fields are ${fields}`);
         }
         if (text.has(f)) throw bad(`field "${f}" is given more than once`, f, 'is given more than once');
         // A value over fieldSize arrives cut off: no accepted value is that long.
@@ -96,7 +97,7 @@ export async function receiveDatasetUpload(
       }
       const fieldKind = KIND_OF[part.fieldname];
       if (!fieldKind) {
-        throw bad(`unexpected file field "${part.fieldname}"; a dataset upload is ${ACCEPTED}`, part.fieldname, 'is not expected');
+        throw bad(`unexpected file field "${part.fieldname}"; a dataset upload is ${ACCEPTED}`, part.fieldname, `is not expected: a dataset upload is ${ACCEPTED}`);
       }
       if (kind !== undefined && fieldKind !== kind) {
         throw bad(`file field "${part.fieldname}" cannot be mixed with the ${kind} upload begun; a dataset upload is ${ACCEPTED}`, part.fieldname, 'mixes upload kinds', 'MIXED_UPLOAD');

@@ -27,3 +27,47 @@ export async function renderPreview(images: Uint8Array, labels: Uint8Array, clas
   }
   return sharp(canvas, { raw: { width, height, channels: 1 } }).png().toBuffer();
 }
+
+/** An IDX upload's preview reads no further into its train images than this. */
+const MAX_PREVIEW_SCAN = 20_000;
+
+/**
+ * The preview of a stored IDX dataset: its train labels (one byte an image) are read whole, and
+ * its images streamed only until every class has its row or MAX_PREVIEW_SCAN images have passed.
+ */
+export async function previewFromIdx(
+  labelsFile: Buffer,
+  images: { body: AsyncIterable<Buffer> & { destroy(): void } },
+  classes: number,
+): Promise<Buffer> {
+  const labels = labelsFile.subarray(8);
+  const wanted = new Array<number>(classes).fill(0);
+  const keptImages: Buffer[] = [];
+  const keptLabels: number[] = [];
+  let pending = Buffer.alloc(0);
+  let index = -1;
+  let skipHeader = 16;
+  try {
+    for await (const chunk of images.body) {
+      pending = Buffer.concat([pending, chunk]);
+      if (skipHeader > 0) {
+        const cut = Math.min(skipHeader, pending.length);
+        pending = pending.subarray(cut);
+        skipHeader -= cut;
+      }
+      while (pending.length >= INPUT_SIZE) {
+        const c = labels[++index] ?? 255;
+        if (c < classes && wanted[c]! < PREVIEW_PER_CLASS) {
+          wanted[c]!++;
+          keptImages.push(Buffer.from(pending.subarray(0, INPUT_SIZE)));
+          keptLabels.push(c);
+        }
+        pending = pending.subarray(INPUT_SIZE);
+      }
+      if (index >= MAX_PREVIEW_SCAN || wanted.every((n) => n >= PREVIEW_PER_CLASS)) break;
+    }
+  } finally {
+    images.body.destroy();
+  }
+  return renderPreview(Buffer.concat(keptImages), Uint8Array.from(keptLabels), classes);
+}
