@@ -23,7 +23,10 @@ async function buildZip(fashionDir: string, path: string): Promise<number> {
     zip.outputStream.pipe(createWriteStream(path)).on('close', ok).on('error', fail),
   );
   let count = 0;
-  for (const [split, file] of [['train', 'train'], ['test', 't10k']] as const) {
+  for (const [split, file] of [
+    ['train', 'train'],
+    ['test', 't10k'],
+  ] as const) {
     const images = gunzipSync(readFileSync(join(fashionDir, `${file}-images-idx3-ubyte.gz`))).subarray(16);
     const labels = gunzipSync(readFileSync(join(fashionDir, `${file}-labels-idx1-ubyte.gz`))).subarray(8);
     for (let i = 0; i < labels.length; i++) {
@@ -57,7 +60,13 @@ export async function benchImport(opts: {
   }
   const zipPath = join(opts.work, 'fashion-mnist-png.zip');
   const files = await buildZip(opts.fashionDir, zipPath);
-  const worker = await start(process.execPath, ['dist/worker/main.js'], { ...opts.env, LOG_LEVEL: 'info' }, 'worker started', opts.root);
+  const worker = await start(
+    process.execPath,
+    ['dist/worker/main.js'],
+    { ...opts.env, LOG_LEVEL: 'info' },
+    'worker started',
+    opts.root,
+  );
   opts.procs.push(worker);
   try {
     const form = new FormData();
@@ -82,7 +91,11 @@ export async function benchImport(opts: {
       `${fmt(seconds, 1)} s`,
       `${dataset.trainSize} train + ${dataset.testSize} test images`,
     );
-    row(`floor: import ≤ ${IMPORT_FLOOR_SECONDS} s`, seconds <= IMPORT_FLOOR_SECONDS ? 'met' : 'NOT met', `${fmt(seconds, 1)} s`);
+    row(
+      `floor: import ≤ ${IMPORT_FLOOR_SECONDS} s`,
+      seconds <= IMPORT_FLOOR_SECONDS ? 'met' : 'NOT met',
+      `${fmt(seconds, 1)} s`,
+    );
     return seconds;
   } finally {
     await worker.stop();

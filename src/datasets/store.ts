@@ -196,7 +196,13 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
 
       async beginImport(owner) {
         const ticket = await quota.enter(owner);
-        const upload = { storage, tenant, stagingDir, maxFileBytes: opts.maxUploadBytes, maxImages: opts.maxImages ?? 250_000 };
+        const upload = {
+          storage,
+          tenant,
+          stagingDir,
+          maxFileBytes: opts.maxUploadBytes,
+          maxImages: opts.maxImages ?? 250_000,
+        };
         return startImport(upload, owner, ticket);
       },
 

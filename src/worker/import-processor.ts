@@ -1,7 +1,7 @@
 import { setPriority } from 'node:os';
 import { UnrecoverableError, type SandboxedJob } from 'bullmq';
 import { loadConfig } from '../config.js';
-import { failImport, runImport, type ImportSettings } from '../datasets/import/run-import.js';
+import { failImport, runImport, type ImportSettings } from '../importer/run-import.js';
 import { readImportRecord } from '../datasets/import/records.js';
 import { stagingDirOf } from '../datasets/upload.js';
 import { IMPORT_ATTEMPTS, type ImportJobData, type ImportOutcomeResult } from '../queue/import-queue.js';
@@ -27,7 +27,12 @@ export default async function importProcessor(
   job: SandboxedJob<ImportJobData, ImportOutcomeResult>,
 ): Promise<ImportOutcomeResult> {
   const { tenant, dataset } = job.data ?? {};
-  if (typeof tenant !== 'string' || !TENANT_NAME.test(tenant) || typeof dataset !== 'string' || !UPLOAD_ID.test(dataset)) {
+  if (
+    typeof tenant !== 'string' ||
+    !TENANT_NAME.test(tenant) ||
+    typeof dataset !== 'string' ||
+    !UPLOAD_ID.test(dataset)
+  ) {
     throw new UnrecoverableError('import job data names no tenant and dataset');
   }
   const config = loadConfig();
@@ -57,7 +62,12 @@ export default async function importProcessor(
     // The last attempt: the dataset must not stay `importing` for ever.
     if (job.attemptsMade + 1 >= (job.opts.attempts ?? IMPORT_ATTEMPTS)) {
       const record = await readImportRecord(storage, dataset).catch(() => undefined);
-      if (record) await failImport(storage, record, `the import failed on the server ${job.attemptsMade + 1} times; its log names job ${job.id}`).catch(() => {});
+      if (record)
+        await failImport(
+          storage,
+          record,
+          `the import failed on the server ${job.attemptsMade + 1} times; its log names job ${job.id}`,
+        ).catch(() => {});
     }
     throw err;
   }

@@ -43,7 +43,10 @@ export function createImportWorker(opts: {
     logger.info({ importJob: job.id, tenant: job.data.tenant, outcome: result.outcome }, 'dataset import ended'),
   );
   worker.on('failed', (job, err) =>
-    logger.warn({ importJob: job?.id, attemptsMade: job?.attemptsMade, err: err.message }, 'dataset import attempt failed'),
+    logger.warn(
+      { importJob: job?.id, attemptsMade: job?.attemptsMade, err: err.message },
+      'dataset import attempt failed',
+    ),
   );
   worker.on('error', (err) => logger.error({ err: err.message }, 'import worker error'));
   return worker;

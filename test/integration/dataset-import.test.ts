@@ -29,8 +29,12 @@ describe('dataset imports through the API and a worker', () => {
       headers: { authorization: `Bearer ${key}`, ...(init.headers as Record<string, string>) },
     });
     const type = res.headers.get('content-type') ?? '';
-    const body = type.includes('json') ? ((await res.json()) as Record<string, unknown>) : Buffer.from(await res.arrayBuffer());
-    return { status: res.status, type, body };
+    const raw = Buffer.from(await res.arrayBuffer());
+    const body = (type.includes('json') ? JSON.parse(raw.toString()) : {}) as Record<string, unknown> & {
+      id: string;
+      message: string;
+    };
+    return { status: res.status, type, body, raw };
   };
   const upload = async (key: string, parts: Part[]) => {
     const { headers, payload } = await multipart(parts);
@@ -64,14 +68,25 @@ describe('dataset imports through the API and a worker', () => {
 
   it('imports a ZIP of class folders; a job submitted while it imports waits and then trains on it', async () => {
     const zip = await makeZip(classFolders(CLASSES, 12, 'shapes/'));
-    const res = await upload(A, [['name', 'shapes'], ['seed', '42'], ['archive', zip]]);
+    const res = await upload(A, [
+      ['name', 'shapes'],
+      ['seed', '42'],
+      ['archive', zip],
+    ]);
     expect(res.status).toBe(202);
     const accepted = res.body as unknown as DatasetResource;
     expect(accepted).toMatchObject({ state: 'importing', available: false, import: { seed: 42, testSplit: 0.2 } });
     const job = await submit(A, accepted.id);
     expect(job.status).toBe(202);
     const ready = await settled(A, accepted.id);
-    expect(ready).toMatchObject({ state: 'ready', available: true, classes: 10, labels: CLASSES, trainSize: 100, testSize: 20 });
+    expect(ready).toMatchObject({
+      state: 'ready',
+      available: true,
+      classes: 10,
+      labels: CLASSES,
+      trainSize: 100,
+      testSize: 20,
+    });
     expect(ready.import!.report!.classes[0]).toEqual({ label: 'c0', train: 10, test: 2 });
     const done = await waitFor(async () => {
       const j = (await call(A, `/v1/training-jobs/${job.body.id as string}`)).body as unknown as TrainingJob;
@@ -82,7 +97,7 @@ describe('dataset imports through the API and a worker', () => {
     // The preview is the owner's: another tenant's key gets the 404 of an unknown id.
     const preview = await call(A, `/v1/datasets/${accepted.id}/preview.png`);
     expect([preview.status, preview.type]).toEqual([200, 'image/png']);
-    expect((await sharp(preview.body as Buffer).metadata()).height).toBe(10 * 30 + 2);
+    expect((await sharp(preview.raw).metadata()).height).toBe(10 * 30 + 2);
     expect((await call(B, `/v1/datasets/${accepted.id}/preview.png`)).status).toBe(404);
     expect((await call(B, `/v1/datasets/${accepted.id}`)).status).toBe(404);
   }, 180_000);
@@ -91,18 +106,35 @@ describe('dataset imports through the API and a worker', () => {
     const tgz = await makeTar(classFolders(['x', 'y'], 6), true);
     const csv = makeCsv(12, (i) => ['round', 'flat'][i % 2]!);
     const [t, c] = await Promise.all([
-      upload(A, [['name', 'tgz'], ['archive', tgz]]),
-      upload(A, [['name', 'csv'], ['preprocess', 'fit'], ['trainCsv', csv]]),
+      upload(A, [
+        ['name', 'tgz'],
+        ['archive', tgz],
+      ]),
+      upload(A, [
+        ['name', 'csv'],
+        ['preprocess', 'fit'],
+        ['trainCsv', csv],
+      ]),
     ]);
     expect([t.status, c.status]).toEqual([202, 202]);
     const [tr, cr] = await Promise.all([settled(A, t.body.id as string), settled(A, c.body.id as string)]);
     expect(tr).toMatchObject({ state: 'ready', labels: ['x', 'y'], import: { format: 'tar.gz' } });
-    expect(cr).toMatchObject({ state: 'ready', labels: ['flat', 'round'], import: { format: 'csv', preprocess: 'fit' } });
+    expect(cr).toMatchObject({
+      state: 'ready',
+      labels: ['flat', 'round'],
+      import: { format: 'csv', preprocess: 'fit' },
+    });
   }, 120_000);
 
   it('fails a hostile archive with the reason, and refuses a job on it with 409', async () => {
-    const tar = await makeTar([...classFolders(['a', 'b'], 3), { path: 'a/link.png', type: 'symlink', target: '/etc/passwd' }]);
-    const res = await upload(A, [['name', 'links'], ['archive', tar]]);
+    const tar = await makeTar([
+      ...classFolders(['a', 'b'], 3),
+      { path: 'a/link.png', type: 'symlink', target: '/etc/passwd' },
+    ]);
+    const res = await upload(A, [
+      ['name', 'links'],
+      ['archive', tar],
+    ]);
     expect(res.status).toBe(202);
     const failed = await settled(A, res.body.id as string);
     expect(failed).toMatchObject({ state: 'failed', available: false });
@@ -114,7 +146,11 @@ describe('dataset imports through the API and a worker', () => {
 
   it('answers 400 for mixed kinds, no file, and an archive that is none, listing what is accepted', async () => {
     const idx = makeIdxFiles(20, 10);
-    const mixed = await upload(A, [['name', 'm'], ['archive', await makeZip(classFolders(['a', 'b'], 2))], ['trainImages', idx.trainImages]]);
+    const mixed = await upload(A, [
+      ['name', 'm'],
+      ['archive', await makeZip(classFolders(['a', 'b'], 2))],
+      ['trainImages', idx.trainImages],
+    ]);
     expect(mixed.status).toBe(400);
     expect(mixed.body).toMatchObject({ code: 'MIXED_UPLOAD' });
     expect(mixed.body.message).toMatch(/"archive" \(ZIP, tar or tar.gz of class folders\); "trainCsv"/);
@@ -122,10 +158,20 @@ describe('dataset imports through the API and a worker', () => {
     expect(none.status).toBe(400);
     expect(none.body).toMatchObject({ code: 'MISSING_FIELD' });
     expect(none.body.message).toMatch(/a dataset upload is one of/);
-    const junk = await upload(A, [['name', 'j'], ['archive', Buffer.from('x'.repeat(600))]]);
+    const junk = await upload(A, [
+      ['name', 'j'],
+      ['archive', Buffer.from('x'.repeat(600))],
+    ]);
     expect(junk.status).toBe(400);
-    expect(junk.body).toMatchObject({ code: 'INVALID_ARCHIVE', message: 'archive: not a ZIP, tar or gzipped tar file' });
-    const split = await upload(A, [['name', 's'], ['testSplit', '0.9'], ['archive', await makeZip(classFolders(['a', 'b'], 2))]]);
+    expect(junk.body).toMatchObject({
+      code: 'INVALID_ARCHIVE',
+      message: 'archive: not a ZIP, tar or gzipped tar file',
+    });
+    const split = await upload(A, [
+      ['name', 's'],
+      ['testSplit', '0.9'],
+      ['archive', await makeZip(classFolders(['a', 'b'], 2))],
+    ]);
     expect(split.status).toBe(400);
     expect(split.body.message).toMatch(/testSplit/);
     // None of the refused uploads left a dataset behind.

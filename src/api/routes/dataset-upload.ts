@@ -50,11 +50,21 @@ function importParams(text: Map<TextField, string>): ImportParams {
   const seedText = text.get('seed');
   const seed = seedText === undefined ? randomInt(2 ** 32 - 1) : Number(seedText);
   if (!(Number.isInteger(seed) && seed >= 0 && seed <= 4294967295) || seedText === '') {
-    throw bad('field "seed" must be an integer from 0 to 4294967295', 'seed', 'must be an integer 0–4294967295', 'INVALID_FIELD');
+    throw bad(
+      'field "seed" must be an integer from 0 to 4294967295',
+      'seed',
+      'must be an integer 0–4294967295',
+      'INVALID_FIELD',
+    );
   }
   const preprocess = (text.get('preprocess') ?? 'mnist') as PreprocessRule;
   if (!PREPROCESS_RULES.includes(preprocess)) {
-    throw bad(`field "preprocess" must be one of ${PREPROCESS_RULES.join(', ')}`, 'preprocess', 'is not a known rule', 'INVALID_FIELD');
+    throw bad(
+      `field "preprocess" must be one of ${PREPROCESS_RULES.join(', ')}`,
+      'preprocess',
+      'is not a known rule',
+      'INVALID_FIELD',
+    );
   }
   return { testSplit, seed, preprocess };
 }
@@ -72,7 +82,9 @@ export async function receiveDatasetUpload(
   const limits = { fileSize: maxFile, files: IDX_FIELDS.length + 2, fields: 6, parts: 14, fieldSize: 1024 };
   const begin = async (kind: Kind) => {
     try {
-      return kind === 'idx' ? await store.forTenant(tenant).beginUpload(owner) : await store.forTenant(tenant).beginImport(owner);
+      return kind === 'idx'
+        ? await store.forTenant(tenant).beginUpload(owner)
+        : await store.forTenant(tenant).beginImport(owner);
     } catch (err) {
       if (err instanceof DomainError && err.code === 'TOO_MANY_UPLOADS') void reply.header('retry-after', '5');
       throw err;
@@ -88,7 +100,11 @@ export async function receiveDatasetUpload(
         const f = part.fieldname as TextField;
         if (!TEXT_FIELDS.includes(f)) {
           const fields = TEXT_FIELDS.join(', ');
-          throw bad(`unexpected field "${part.fieldname}"; the text fields are ${fields}`, part.fieldname, `is not expected: the text fields are ${fields}`);
+          throw bad(
+            `unexpected field "${part.fieldname}"; the text fields are ${fields}`,
+            part.fieldname,
+            `is not expected: the text fields are ${fields}`,
+          );
         }
         if (text.has(f)) throw bad(`field "${f}" is given more than once`, f, 'is given more than once');
         // A value over fieldSize arrives cut off: no accepted value is that long.
@@ -97,12 +113,22 @@ export async function receiveDatasetUpload(
       }
       const fieldKind = KIND_OF[part.fieldname];
       if (!fieldKind) {
-        throw bad(`unexpected file field "${part.fieldname}"; a dataset upload is ${ACCEPTED}`, part.fieldname, `is not expected: a dataset upload is ${ACCEPTED}`);
+        throw bad(
+          `unexpected file field "${part.fieldname}"; a dataset upload is ${ACCEPTED}`,
+          part.fieldname,
+          `is not expected: a dataset upload is ${ACCEPTED}`,
+        );
       }
       if (kind !== undefined && fieldKind !== kind) {
-        throw bad(`file field "${part.fieldname}" cannot be mixed with the ${kind} upload begun; a dataset upload is ${ACCEPTED}`, part.fieldname, 'mixes upload kinds', 'MIXED_UPLOAD');
+        throw bad(
+          `file field "${part.fieldname}" cannot be mixed with the ${kind} upload begun; a dataset upload is ${ACCEPTED}`,
+          part.fieldname,
+          'mixes upload kinds',
+          'MIXED_UPLOAD',
+        );
       }
-      if (seen.has(part.fieldname)) throw bad(`file field "${part.fieldname}" given twice`, part.fieldname, 'is given more than once');
+      if (seen.has(part.fieldname))
+        throw bad(`file field "${part.fieldname}" given twice`, part.fieldname, 'is given more than once');
       seen.add(part.fieldname);
       kind = fieldKind;
       session ??= await begin(kind);
@@ -115,14 +141,23 @@ export async function receiveDatasetUpload(
     }
     const name = text.get('name')?.trim();
     if (!name || name.length > 100) {
-      throw bad('field "name" is required (1–100 characters)', 'name', 'is required (1–100 characters)', 'MISSING_FIELD');
+      throw bad(
+        'field "name" is required (1–100 characters)',
+        'name',
+        'is required (1–100 characters)',
+        'MISSING_FIELD',
+      );
     }
     if (kind === 'csv' && !seen.has('trainCsv')) {
       throw bad('file field "trainCsv" is required with "testCsv"', 'trainCsv', 'is required', 'MISSING_FIELD');
     }
     const options = [...text.keys()].filter((f) => f !== 'name');
     if (kind === 'idx' && options.length > 0) {
-      throw bad(`field "${options[0]}" applies to archive and CSV uploads only`, options[0]!, 'is not used with IDX files');
+      throw bad(
+        `field "${options[0]}" applies to archive and CSV uploads only`,
+        options[0]!,
+        'is not used with IDX files',
+      );
     }
     // Registered first: a tenant whose upload is stored is always among the admin's tenants.
     await deps.jobs.registerTenant(tenant);
@@ -136,7 +171,10 @@ export async function receiveDatasetUpload(
       await deps.imports.enqueue({ tenant, dataset: dataset.id });
     } catch (err) {
       // Not queued, never imported: the upload goes rather than stay `importing` for ever.
-      await store.forTenant(tenant).remove(dataset.id).catch(() => {});
+      await store
+        .forTenant(tenant)
+        .remove(dataset.id)
+        .catch(() => {});
       throw err;
     }
     request.log.info({ dataset: dataset.id, format: dataset.import?.format }, 'dataset import queued');

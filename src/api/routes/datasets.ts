@@ -7,7 +7,7 @@ import { UPLOAD_FIELDS as FILE_FIELDS } from '../../datasets/upload.js';
 import { receiveDatasetUpload } from './dataset-upload.js';
 import { binary, errors, list, ref } from '../route-schemas.js';
 import { TenantQuery } from '../../schemas/tenant.js';
-import { allShownTo, callerTenant, knownTenants, listScope, locate, shownTo } from '../tenancy.js';
+import { allShownTo, knownTenants, listScope, locate, shownTo } from '../tenancy.js';
 import type { FastifyRequest } from 'fastify';
 
 const UploadSchema = Type.Object(
@@ -17,13 +17,25 @@ const UploadSchema = Type.Object(
     trainCsv: Type.Optional(binary('CSV: a header row with "label" and 784 pixel columns (0–255), one image per row')),
     testCsv: Type.Optional(binary('CSV of the test split, in the form of trainCsv')),
     testSplit: Type.Optional(
-      Type.Number({ minimum: 0.05, maximum: 0.5, default: 0.2, description: 'Share of each class drawn into the test split when the upload has none' }),
+      Type.Number({
+        minimum: 0.05,
+        maximum: 0.5,
+        default: 0.2,
+        description: 'Share of each class drawn into the test split when the upload has none',
+      }),
     ),
-    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295, description: 'Seed of that split (random when absent; shown on the dataset)' })),
+    seed: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 4294967295,
+        description: 'Seed of that split (random when absent; shown on the dataset)',
+      }),
+    ),
     preprocess: Type.Optional(
       Type.Union([Type.Literal('mnist'), Type.Literal('fit')], {
         default: 'mnist',
-        description: 'mnist: invert a light background, crop, fit 20×20, centre by mass (digit-like drawings); fit: letterbox to 28×28 (icons, photos)',
+        description:
+          'mnist: invert a light background, crop, fit 20×20, centre by mass (digit-like drawings); fit: letterbox to 28×28 (icons, photos)',
       }),
     ),
     ...Object.fromEntries(FILE_FIELDS.map((f) => [f, Type.Optional(binary(`IDX file (${f}), optionally gzipped`))])),
@@ -103,7 +115,8 @@ const datasets: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['datasets'],
-        summary: 'A grid of the first 8 training images of each class (one row per class, in class order), as the network sees them',
+        summary:
+          'A grid of the first 8 training images of each class (one row per class, in class order), as the network sees them',
         params: IdParams,
         produces: ['image/png'],
         response: { 200: binary('PNG image'), ...errors(404) },
@@ -113,7 +126,10 @@ const datasets: FastifyPluginAsyncTypebox = async (app) => {
       const { tenant, value: info } = await find(request, request.params.id);
       const png = await store.forTenant(tenant).preview(info.id);
       if (!png) {
-        const why = info.state === 'importing' ? 'the dataset is still importing' : 'only imported datasets (archives, CSV) have one';
+        const why =
+          info.state === 'importing'
+            ? 'the dataset is still importing'
+            : 'only imported datasets (archives, CSV) have one';
         throw new NotFoundError(`no preview of dataset "${info.id}": ${why}`, 'PREVIEW_NOT_FOUND');
       }
       return reply.type('image/png').header('cache-control', 'private, max-age=3600').send(png);

@@ -18,7 +18,6 @@ import { ARCHIVE_FIELD, sourceKey, writeImportRecord, type ImportField, type Imp
  * writes the import record (state `importing`), after which the caller queues the import job.
  */
 
-
 /** Refuses, from its first bytes, an `archive` that is neither a ZIP nor a (gzipped) tar. */
 function archiveSniffer(found: (format: DatasetImport['format']) => void): Transform {
   let head = Buffer.alloc(0);

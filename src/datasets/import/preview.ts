@@ -25,7 +25,9 @@ export async function renderPreview(images: Uint8Array, labels: Uint8Array, clas
     }
     placed[c]!++;
   }
-  return sharp(canvas, { raw: { width, height, channels: 1 } }).png().toBuffer();
+  return sharp(canvas, { raw: { width, height, channels: 1 } })
+    .png()
+    .toBuffer();
 }
 
 /** An IDX upload's preview reads no further into its train images than this. */

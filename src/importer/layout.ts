@@ -1,6 +1,6 @@
-import type { SkippedFile } from '../../schemas/dataset-import.js';
+import type { SkippedFile } from '../schemas/dataset-import.js';
 import type { KeptImage } from './collect-archive.js';
-import { ImportRejectedError } from './errors.js';
+import { ImportRejectedError } from '../datasets/import/errors.js';
 
 /**
  * Which folder makes which class: `train/<class>/…` with an optional `test/<class>/…`, or the

@@ -1,5 +1,5 @@
-import type { ImportProgress, PreprocessRule, SkippedFile } from '../../schemas/dataset-import.js';
-import { ImportRejectedError } from './errors.js';
+import type { ImportProgress, PreprocessRule, SkippedFile } from '../schemas/dataset-import.js';
+import { ImportRejectedError } from '../datasets/import/errors.js';
 import { fmtBytes, unsafePath, type ArchiveEntry, type ArchiveLimits } from './entries.js';
 import { isArchiveBytes, prepareImage, skipByName, type PrepareLimits } from './prepare.js';
 
@@ -46,7 +46,9 @@ export async function collectArchive(entries: AsyncIterable<ArchiveEntry>, opts:
     const unsafe = unsafePath(entry.path);
     if (unsafe) throw new ImportRejectedError(`entry ${JSON.stringify(entry.path)} has ${unsafe} (zip slip): refused`);
     if (entry.kind === 'link') {
-      throw new ImportRejectedError(`entry ${JSON.stringify(entry.path)} is a symbolic or hard link: links are refused`);
+      throw new ImportRejectedError(
+        `entry ${JSON.stringify(entry.path)} is a symbolic or hard link: links are refused`,
+      );
     }
     const path = entry.path.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
     if (entry.kind === 'dir') {

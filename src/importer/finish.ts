@@ -1,7 +1,7 @@
-import { createRng } from '../../rng.js';
-import type { ImportReport, SkippedFile } from '../../schemas/dataset-import.js';
-import { INPUT_SIZE, IMAGE_SIDE } from '../../schemas/image-shape.js';
-import { ImportRejectedError } from './errors.js';
+import { createRng } from '../rng.js';
+import type { ImportReport, SkippedFile } from '../schemas/dataset-import.js';
+import { INPUT_SIZE, IMAGE_SIDE } from '../schemas/image-shape.js';
+import { ImportRejectedError } from '../datasets/import/errors.js';
 import type { Groups } from './layout.js';
 
 /** A split as stored: the IDX files' bytes (un-gzipped, labels as indices into `classes`). */
@@ -65,7 +65,9 @@ function idx(groups: Groups, classes: string[]): BuiltSplit {
 export function build(train: Groups, test: Groups, classes: string[], skipped: SkippedFile[]): Built {
   const builtTest = idx(test, classes);
   if (builtTest.count === 0) {
-    throw new ImportRejectedError('the test split is empty: give a test/ folder or classes with at least 2 images each');
+    throw new ImportRejectedError(
+      'the test split is empty: give a test/ folder or classes with at least 2 images each',
+    );
   }
   return {
     train: idx(train, classes),

@@ -1,5 +1,5 @@
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
-import { ImportRejectedError } from './errors.js';
+import { ImportRejectedError } from '../datasets/import/errors.js';
 import { MAX_RATIO, RATIO_FLOOR_BYTES, fmtBytes, type ArchiveEntry, type ArchiveLimits } from './entries.js';
 
 const S_IFMT = 0o170000;
@@ -19,7 +19,8 @@ function openZip(path: string): Promise<ZipFile> {
 /** yauzl's own refusals are the archive's fault; its wording is kept, with what it means. */
 function rejected(err: Error): Error {
   const m = err.message;
-  if (/absolute path|invalid relative path/.test(m)) return new ImportRejectedError(`zip entry refused (zip slip): ${m}`);
+  if (/absolute path|invalid relative path/.test(m))
+    return new ImportRejectedError(`zip entry refused (zip slip): ${m}`);
   if (/invalid|signature|too short|corrupt|unsupported|multi-disk|encrypted|expected|overlap/i.test(m)) {
     return new ImportRejectedError(`not a readable ZIP archive: ${m}`);
   }

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { extract, type Header } from 'tar-stream';
-import { ImportRejectedError } from './errors.js';
+import { ImportRejectedError } from '../datasets/import/errors.js';
 import { MAX_RATIO, fmtBytes, type ArchiveEntry, type ArchiveLimits } from './entries.js';
 
 /** Past this much output, a gzip stream inflating by more than MAX_RATIO is called a bomb. */
@@ -44,7 +44,9 @@ export async function* tarEntries(path: string, gzipped: boolean, limits: Archiv
   const file = createReadStream(path);
   const extractor = extract();
   const fail = (err: Error) =>
-    extractor.destroy(err instanceof ImportRejectedError ? err : new ImportRejectedError(`not a readable tar archive: ${err.message}`));
+    extractor.destroy(
+      err instanceof ImportRejectedError ? err : new ImportRejectedError(`not a readable tar archive: ${err.message}`),
+    );
   if (gzipped) {
     const gunzip = createGunzip();
     gunzip.on('error', (err) => fail(new ImportRejectedError(`not valid gzip: ${err.message}`)));

@@ -3,23 +3,30 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { ImportProgress } from '../../schemas/dataset-import.js';
-import type { ObjectStorage } from '../../storage/types.js';
-import { putAll } from '../../storage/types.js';
-import { IDX_FILE_NAMES } from '../builtin.js';
-import type { DatasetMarker } from '../types.js';
-import { INFO_FILE } from '../upload.js';
+import type { ImportProgress } from '../schemas/dataset-import.js';
+import type { ObjectStorage } from '../storage/types.js';
+import { putAll } from '../storage/types.js';
+import { IDX_FILE_NAMES } from '../datasets/builtin.js';
+import type { DatasetMarker } from '../datasets/types.js';
+import { INFO_FILE } from '../datasets/upload.js';
 import { collectArchive } from './collect-archive.js';
 import { readCsvFile } from './csv.js';
 import type { ArchiveLimits } from './entries.js';
-import { ImportRejectedError } from './errors.js';
+import { ImportRejectedError } from '../datasets/import/errors.js';
 import { build, drawTestSplit } from './finish.js';
 import { byCodePoint, checkClasses, layoutOf, type Groups } from './layout.js';
-import { renderPreview } from './preview.js';
+import { renderPreview } from '../datasets/import/preview.js';
 import { tarEntries } from './tar.js';
 import { zipEntries } from './zip.js';
-import { importKey, PREVIEW_FILE, readImportRecord, sourceKey, writeImportRecord, type ImportRecord } from './records.js';
-import type { SkippedFile } from '../../schemas/dataset-import.js';
+import {
+  importKey,
+  PREVIEW_FILE,
+  readImportRecord,
+  sourceKey,
+  writeImportRecord,
+  type ImportRecord,
+} from '../datasets/import/records.js';
+import type { SkippedFile } from '../schemas/dataset-import.js';
 
 export interface ImportSettings extends Omit<ArchiveLimits, 'maxFileBytes'> {
   maxImages: number;
@@ -104,7 +111,10 @@ export async function runImport(id: string, ctx: ImportContext): Promise<ImportO
       [`${dir}${IDX_FILE_NAMES.trainLabels}`, built.train.labels],
       [`${dir}${IDX_FILE_NAMES.testImages}`, built.test.images],
       [`${dir}${IDX_FILE_NAMES.testLabels}`, built.test.labels],
-      [`${dir}${PREVIEW_FILE}`, await renderPreview(built.train.images.subarray(16), built.train.labels.subarray(8), classes.length)],
+      [
+        `${dir}${PREVIEW_FILE}`,
+        await renderPreview(built.train.images.subarray(16), built.train.labels.subarray(8), classes.length),
+      ],
     ]);
     if (!(await storage.get(importKey(id)))) throw new ImportGoneError();
     const { sources: _sources, state: _state, ...rest } = record;
@@ -185,7 +195,9 @@ async function readSources(
     if (testPath !== undefined) await readCsvFile(testPath, 'testCsv', (test = new Map()), opts);
     const strays = [...(test?.keys() ?? [])].filter((l) => !train.has(l));
     if (strays.length > 0) {
-      throw new ImportRejectedError(`testCsv: label ${strays.map((l) => JSON.stringify(l)).join(', ')} is not in trainCsv`);
+      throw new ImportRejectedError(
+        `testCsv: label ${strays.map((l) => JSON.stringify(l)).join(', ')} is not in trainCsv`,
+      );
     }
     const classes = [...train.keys()].sort(byCodePoint);
     checkClasses(classes, (c) => train.get(c)?.length ?? 0, limits);

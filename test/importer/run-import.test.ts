@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import sharp from 'sharp';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createDatasetStore } from '../../../src/datasets/store.js';
-import { runImport, type ImportSettings } from '../../../src/datasets/import/run-import.js';
-import type { DatasetStore, ImportField } from '../../../src/datasets/types.js';
-import { createFsStorage } from '../../../src/storage/fs.js';
-import type { ObjectStorage } from '../../../src/storage/types.js';
-import { classFolders, classPng, makeCsv, makeTar, makeZip } from '../../helpers/archives.js';
+import { createDatasetStore } from '../../src/datasets/store.js';
+import { runImport, type ImportSettings } from '../../src/importer/run-import.js';
+import type { DatasetStore, ImportField } from '../../src/datasets/types.js';
+import { createFsStorage } from '../../src/storage/fs.js';
+import type { ObjectStorage } from '../../src/storage/types.js';
+import { classFolders, classPng, makeCsv, makeTar, makeZip } from '../helpers/archives.js';
 
 let dir: string;
 let storage: ObjectStorage;
@@ -41,9 +41,14 @@ beforeEach(async () => {
 });
 
 /** Stages an upload through the store as the API does, then runs the import job's body on it. */
-async function importOf(files: Partial<Record<ImportField, Buffer>>, over: Partial<ImportSettings> = {}, testSplit = 0.2) {
+async function importOf(
+  files: Partial<Record<ImportField, Buffer>>,
+  over: Partial<ImportSettings> = {},
+  testSplit = 0.2,
+) {
   const session = await store.beginImport('key:test');
-  for (const [field, data] of Object.entries(files)) await session.addSource(field as ImportField, Readable.from([data]));
+  for (const [field, data] of Object.entries(files))
+    await session.addSource(field as ImportField, Readable.from([data]));
   const { id } = await session.commit('t', { preprocess: 'mnist', testSplit, seed: 7 });
   await session.abort();
   const outcome = await runImport(id, {
@@ -145,7 +150,10 @@ describe('hostile and malformed uploads fail the import with the reason', () => 
     ['/etc/evil.png', /zip slip/],
   ])('refuses a ZIP entry named %s', async (path, reason) => {
     // yazl refuses such names itself; the name is patched into the archive's bytes.
-    const zip = await makeZip([...classFolders(['a', 'b'], 2), { path: path.replace(/[./]/g, 'x'), data: classPng(0) }]);
+    const zip = await makeZip([
+      ...classFolders(['a', 'b'], 2),
+      { path: path.replace(/[./]/g, 'x'), data: classPng(0) },
+    ]);
     const patched = Buffer.from(zip.toString('latin1').split(path.replace(/[./]/g, 'x')).join(path), 'latin1');
     expect(await failure({ archive: patched })).toMatch(reason);
     expect(await readdir(dir)).not.toContain('evil.png');
@@ -157,9 +165,12 @@ describe('hostile and malformed uploads fail the import with the reason', () => 
   });
 
   it('refuses a ZIP bomb by ratio', async () => {
-    const zip = await makeZip([...classFolders(['a', 'b'], 2), { path: 'a/bomb.png', data: Buffer.alloc(8 * 1024 * 1024) }], {
-      compress: true,
-    });
+    const zip = await makeZip(
+      [...classFolders(['a', 'b'], 2), { path: 'a/bomb.png', data: Buffer.alloc(8 * 1024 * 1024) }],
+      {
+        compress: true,
+      },
+    );
     expect(await failure({ archive: zip })).toMatch(/ratio over 100:1 \(a ZIP bomb\)/);
   });
 
@@ -208,9 +219,21 @@ describe('hostile and malformed uploads fail the import with the reason', () => 
   });
 
   it.each([
-    ['a row of the wrong length', (csv: string) => csv.replace(/\n(\S+?),0,/, '\n$1,'), /row 2 has 784 values; the header has 785/],
-    ['a non-numeric pixel', (csv: string) => csv.replace(/\n(\S+?),0,/, '\n$1,abc,'), /row 2, column 2: "abc" is not a pixel value/],
-    ['an out-of-range pixel', (csv: string) => csv.replace(/\n(\S+?),0,/, '\n$1,256,'), /row 2, column 2: "256" is not a pixel value/],
+    [
+      'a row of the wrong length',
+      (csv: string) => csv.replace(/\n(\S+?),0,/, '\n$1,'),
+      /row 2 has 784 values; the header has 785/,
+    ],
+    [
+      'a non-numeric pixel',
+      (csv: string) => csv.replace(/\n(\S+?),0,/, '\n$1,abc,'),
+      /row 2, column 2: "abc" is not a pixel value/,
+    ],
+    [
+      'an out-of-range pixel',
+      (csv: string) => csv.replace(/\n(\S+?),0,/, '\n$1,256,'),
+      /row 2, column 2: "256" is not a pixel value/,
+    ],
     ['a missing label column', (csv: string) => csv.replace(/^label,/, 'kind,'), /header row has no "label" column/],
   ])('refuses a CSV with %s', async (_what, edit, reason) => {
     const csv = Buffer.from(edit(makeCsv(6, (i) => String(i % 2)).toString()));

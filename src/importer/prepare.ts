@@ -1,8 +1,8 @@
-import { DomainError, PayloadTooLargeError } from '../../errors.js';
-import { decodeImage, sniffFormat } from '../../inference/decode.js';
-import { letterbox } from '../../inference/letterbox.js';
-import { mnistify } from '../../inference/mnistify.js';
-import type { PreprocessRule } from '../../schemas/dataset-import.js';
+import { DomainError, PayloadTooLargeError } from '../errors.js';
+import { decodeImage, sniffFormat } from '../inference/decode.js';
+import { letterbox } from '../inference/letterbox.js';
+import { mnistify } from '../inference/mnistify.js';
+import type { PreprocessRule } from '../schemas/dataset-import.js';
 
 /**
  * One image file as the network will see it: decoded with predict's own decoder and bounds, and

@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
-import type { ImportProgress, PreprocessRule } from '../../schemas/dataset-import.js';
-import { INPUT_SIZE, IMAGE_SIDE } from '../../schemas/image-shape.js';
-import { ImportRejectedError } from './errors.js';
+import type { ImportProgress, PreprocessRule } from '../schemas/dataset-import.js';
+import { INPUT_SIZE, IMAGE_SIDE } from '../schemas/image-shape.js';
+import { ImportRejectedError } from '../datasets/import/errors.js';
 import type { Groups } from './layout.js';
 import { checkLabel } from './layout.js';
 import { applyRule } from './prepare.js';
@@ -27,7 +27,13 @@ const PIXEL = /^\d{1,3}$/;
 
 export async function readCsvFile(path: string, field: string, groups: Groups, opts: CsvOptions): Promise<void> {
   const parser = createReadStream(path).pipe(
-    parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, max_record_size: MAX_RECORD_BYTES }),
+    parse({
+      bom: true,
+      trim: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      max_record_size: MAX_RECORD_BYTES,
+    }),
   );
   let labelAt = -1;
   let width = 0;
@@ -64,7 +70,9 @@ export async function readCsvFile(path: string, field: string, groups: Groups, o
         pixels[p++] = n;
       }
       if (++opts.progress.imagesKept > opts.maxImages) {
-        throw new ImportRejectedError(`more than ${opts.maxImages.toLocaleString('en-US')} images (MAX_DATASET_IMAGES)`);
+        throw new ImportRejectedError(
+          `more than ${opts.maxImages.toLocaleString('en-US')} images (MAX_DATASET_IMAGES)`,
+        );
       }
       opts.progress.filesRead++;
       const list = groups.get(label) ?? [];
