@@ -12,7 +12,7 @@ import { gunzipSync } from 'node:zlib';
 import { ZipFile } from 'yazl';
 import { FASHION_MNIST_LABELS } from '../src/datasets/fashion-mnist.js';
 import { encodePng } from '../test/helpers/png.js';
-import { fmt, freePort, sleep, start, waitHttp, type Proc, type Report } from './lib.js';
+import { fmt, freePort, pct, sleep, start, waitHttp, type Proc, type Report } from './lib.js';
 
 /** The issue's floor: the whole import within a minute on this machine. */
 export const IMPORT_FLOOR_SECONDS = 60;
@@ -42,6 +42,25 @@ async function buildZip(fashionDir: string, path: string): Promise<number> {
   zip.end();
   await done;
   return count;
+}
+
+async function accuracyOf(base: string, dataset: string): Promise<number> {
+  const res = await fetch(`${base}/v1/training-jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ dataset, epochs: 5, seed: 1 }),
+  });
+  const { id } = (await res.json()) as { id: string };
+  for (;;) {
+    const job = (await (await fetch(`${base}/v1/training-jobs/${id}`)).json()) as {
+      state: string;
+      error?: string;
+      metrics?: { testAccuracy: number };
+    };
+    if (job.state === 'completed') return job.metrics!.testAccuracy;
+    if (job.state === 'failed' || job.state === 'cancelled') throw new Error(`job on ${dataset}: ${job.error}`);
+    await sleep(250);
+  }
 }
 
 export async function benchImport(opts: {
@@ -96,6 +115,14 @@ export async function benchImport(opts: {
       seconds <= IMPORT_FLOOR_SECONDS ? 'met' : 'NOT met',
       `${fmt(seconds, 1)} s`,
     );
+    // The same job, same seed, on the imported dataset and on the IDX original.
+    const [imported, original] = await Promise.all([accuracyOf(base, accepted.id), accuracyOf(base, 'fashion-mnist')]);
+    const points = Math.abs(imported - original) * 100;
+    row(
+      'floor: a job on the imported dataset within 0.5 point of the IDX original (5 epochs, seed 1)',
+      points <= 0.5 ? 'met' : 'NOT met',
+      `${pct(imported)} vs ${pct(original)}`,
+    );
     return seconds;
   } finally {
     await worker.stop();
@@ -114,6 +141,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     NODE_ENV: 'production',
     RATE_LIMIT_READ_PER_MINUTE: '0',
     WORKER_METRICS_PORT: '0',
+    FASHION_MNIST_DIR: process.env.FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist',
   };
   const procs: Proc[] = [];
   try {
