@@ -240,3 +240,49 @@ describe('hostile and malformed uploads fail the import with the reason', () => 
     expect(await failure({ trainCsv: csv })).toMatch(reason);
   });
 });
+
+describe('quotas and deletes', () => {
+  it('counts the unpacked size against MAX_DATASET_STORAGE_PER_KEY', async () => {
+    // 40 images unpack to 40 × 785 bytes and headers, more than this quota, though the ZIP is smaller.
+    const reason = await failure({ archive: await makeZip(classFolders(['a', 'b'], 20)) }, { bytesPerOwner: 20_000 });
+    expect(reason).toMatch(
+      /unpacks to 31,448 bytes; with the 0 bytes stored that is more than 20,000 \(MAX_DATASET_STORAGE_PER_KEY\)/,
+    );
+  });
+
+  it('records the unpacked size of a ready dataset for the quota', async () => {
+    const { id } = await importOf({ archive: await makeZip(classFolders(['a', 'b'], 20)) });
+    expect(await store.storedBy('key:test')).toBe(31_448);
+    expect(await store.storedBy('key:test', id)).toBe(0);
+  });
+
+  it('stops an import whose dataset was deleted, leaving nothing', async () => {
+    const session = await store.beginImport('key:test');
+    await session.addSource('archive', Readable.from([await makeZip(classFolders(['a', 'b'], 5))]));
+    const { id } = await session.commit('t', { preprocess: 'mnist', testSplit: 0.2, seed: 1 });
+    await store.remove(id);
+    const outcome = await runImport(id, {
+      storage,
+      settings: settings(),
+      storedByOwner: () => Promise.resolve(0),
+      onProgress: () => {},
+    });
+    expect(outcome).toBe('gone');
+    expect(await storage.list(`datasets/${id}/`)).toEqual([]);
+    await expect(store.get(id)).rejects.toMatchObject({ code: 'DATASET_NOT_FOUND' });
+  });
+
+  it('refuses to load a dataset still importing, and one whose import failed', async () => {
+    const session = await store.beginImport('key:test');
+    await session.addSource('archive', Readable.from([await makeZip(classFolders(['only'], 3))]));
+    const { id } = await session.commit('t', { preprocess: 'mnist', testSplit: 0.2, seed: 1 });
+    await expect(store.load(id)).rejects.toMatchObject({ code: 'DATASET_IMPORTING' });
+    await runImport(id, {
+      storage,
+      settings: settings(),
+      storedByOwner: () => Promise.resolve(0),
+      onProgress: () => {},
+    });
+    await expect(store.load(id)).rejects.toMatchObject({ code: 'DATASET_IMPORT_FAILED' });
+  });
+});
