@@ -4,11 +4,10 @@ import type { DatasetResource } from '../types.js';
 
 /**
  * Beside the dataset picker: an uploaded dataset's preview grid (as the network sees its images)
- * and its class balance, train and test images per class as bars; an import in progress says how
- * far it has got, a failed one why.
+ * and its class balance, train and test images per class; an import in progress says how far it
+ * has got, a failed one why. No inline styles and no image URLs: the page keeps a strict CSP.
  */
 export function createDatasetDetails(container: HTMLElement) {
-  let shownUrl: string | undefined;
   let current = '';
 
   function classBalance(d: DatasetResource): HTMLElement | undefined {
@@ -20,7 +19,7 @@ export function createDatasetDetails(container: HTMLElement) {
         'tr',
         {},
         h('th', { scope: 'row' }, c.label),
-        h('td', {}, h('span', { class: 'bar', style: `width:${Math.round(((c.train + c.test) / most) * 100)}%` })),
+        h('td', {}, h('meter', { min: 0, max: most, value: c.train + c.test, 'aria-hidden': 'true' })),
         h('td', {}, `${c.train.toLocaleString()} / ${c.test.toLocaleString()}`),
       ),
     );
@@ -32,21 +31,31 @@ export function createDatasetDetails(container: HTMLElement) {
     );
   }
 
-  async function show(d: DatasetResource | undefined) {
+  /** The preview needs the key, so it is fetched and drawn on a canvas. */
+  async function preview(d: DatasetResource): Promise<void> {
+    const res = await apiFetch(`/v1/datasets/${encodeURIComponent(d.id)}/preview.png`).catch(() => undefined);
+    if (!res?.ok || current !== d.id) return;
+    const bitmap = await createImageBitmap(await res.blob());
+    const canvas = h('canvas', {
+      class: 'dataset-preview',
+      width: bitmap.width,
+      height: bitmap.height,
+      role: 'img',
+      'aria-label': `The first images of each class of ${d.name}, one row per class`,
+    });
+    canvas.getContext('2d')?.drawImage(bitmap, 0, 0);
+    bitmap.close();
+    if (current === d.id) container.append(canvas);
+  }
+
+  function show(d: DatasetResource | undefined): void {
     current = d?.id ?? '';
-    if (shownUrl) URL.revokeObjectURL(shownUrl);
-    shownUrl = undefined;
     container.replaceChildren();
     if (!d || d.builtin) return;
+    const p = d.import?.progress;
     if (d.state === 'importing') {
-      const p = d.import?.progress;
-      container.append(
-        h(
-          'p',
-          { class: 'hint' },
-          `Importing: ${p?.filesRead ?? 0} files read, ${p?.imagesKept ?? 0} images kept, ${p?.imagesSkipped ?? 0} skipped.`,
-        ),
-      );
+      const text = `Importing: ${p?.filesRead ?? 0} files read, ${p?.imagesKept ?? 0} images kept, ${p?.imagesSkipped ?? 0} skipped.`;
+      container.append(h('p', { class: 'hint' }, text));
       return;
     }
     if (d.state === 'failed') {
@@ -56,18 +65,13 @@ export function createDatasetDetails(container: HTMLElement) {
     const balance = classBalance(d);
     if (balance) container.append(balance);
     const skipped = d.import?.report?.skippedCount ?? 0;
-    if (skipped > 0)
+    if (skipped > 0) {
       container.append(
         h('p', { class: 'hint' }, `${skipped.toLocaleString()} files skipped (see the dataset's report).`),
       );
-    // The preview needs the key, so it is fetched and shown from a blob URL (the CSP allows blob: images).
-    const res = await apiFetch(`/v1/datasets/${encodeURIComponent(d.id)}/preview.png`).catch(() => undefined);
-    if (!res?.ok || current !== d.id) return;
-    shownUrl = URL.createObjectURL(await res.blob());
-    container.append(
-      h('img', { class: 'dataset-preview', src: shownUrl, alt: `The first images of each class of ${d.name}` }),
-    );
+    }
+    void preview(d);
   }
 
-  return { show: (d: DatasetResource | undefined) => void show(d) };
+  return { show };
 }
