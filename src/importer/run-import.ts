@@ -117,7 +117,7 @@ export async function runImport(id: string, ctx: ImportContext): Promise<ImportO
       ],
     ]);
     if (!(await storage.get(importKey(id)))) throw new ImportGoneError();
-    const { sources: _sources, state: _state, ...rest } = record;
+    const { sources: _sources, state: _state, note: _note, ...rest } = record;
     const marker: DatasetMarker & { preprocess: string } = {
       ...rest,
       available: true,
@@ -158,6 +158,7 @@ export async function failImport(
   const failed: ImportRecord = {
     ...record,
     state: 'failed',
+    note: `the import failed: ${reason}`,
     bytes: 0,
     import: { ...record.import, progress, error: reason, finishedAt: new Date().toISOString() },
   };

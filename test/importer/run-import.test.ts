@@ -65,6 +65,7 @@ const failure = async (files: Partial<Record<ImportField, Buffer>>, over: Partia
   expect(outcome).toBe('failed');
   expect(info.state).toBe('failed');
   expect(info.available).toBe(false);
+  expect(info.note).toBe(`the import failed: ${info.import!.error!}`);
   // Nothing but the record is left of a failed import.
   expect(await storage.list(`datasets/${id}/`)).toEqual([`datasets/${id}/import.json`]);
   return info.import!.error!;

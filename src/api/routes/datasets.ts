@@ -126,10 +126,11 @@ const datasets: FastifyPluginAsyncTypebox = async (app) => {
       const { tenant, value: info } = await find(request, request.params.id);
       const png = await store.forTenant(tenant).preview(info.id);
       if (!png) {
-        const why =
-          info.state === 'importing'
+        const why = info.builtin
+          ? 'built-in datasets have none'
+          : info.state === 'importing'
             ? 'the dataset is still importing'
-            : 'only imported datasets (archives, CSV) have one';
+            : 'its import failed';
         throw new NotFoundError(`no preview of dataset "${info.id}": ${why}`, 'PREVIEW_NOT_FOUND');
       }
       return reply.type('image/png').header('cache-control', 'private, max-age=3600').send(png);

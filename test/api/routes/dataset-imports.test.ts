@@ -70,6 +70,11 @@ describe('POST /v1/datasets with an archive or CSV files', () => {
       payload: { dataset: body.id, epochs: 1 },
     });
     expect(jobRes.statusCode).toBe(202);
+    // No preview before the import has run; none of the built-ins either.
+    const preview = (id: string) =>
+      t.app.inject({ url: `/v1/datasets/${id}/preview.png`, headers: { authorization: `Bearer ${KEY_A}` } });
+    expectError(await preview(body.id), 404, 'PREVIEW_NOT_FOUND', /the dataset is still importing$/);
+    expectError(await preview('mnist-sample'), 404, 'PREVIEW_NOT_FOUND', /built-in datasets have none$/);
   });
 
   it('refuses an archive over MAX_DATASET_BYTES as it arrives, keeping nothing', async () => {
