@@ -24,6 +24,7 @@ export async function makeZip(files: ArchiveFile[], opts: { compress?: boolean }
   const zip = new ZipFile();
   for (const f of files) {
     if (f.type === 'directory') zip.addEmptyDirectory(f.path);
+    else if (f.type === 'symlink') zip.addBuffer(Buffer.from(f.target ?? ''), f.path, { mode: 0o120777 });
     else zip.addBuffer(f.data ?? Buffer.alloc(0), f.path, { compress: opts.compress ?? false });
   }
   zip.end();

@@ -165,6 +165,14 @@ describe('hostile and malformed uploads fail the import with the reason', () => 
     expect(await failure({ archive: tar })).toMatch(/is a symbolic or hard link/);
   });
 
+  it('refuses a symlink in a ZIP', async () => {
+    const zip = await makeZip([
+      ...classFolders(['a', 'b'], 2),
+      { path: 'a/x.png', type: 'symlink', target: '/etc/passwd' },
+    ]);
+    expect(await failure({ archive: zip })).toMatch(/"a\/x.png" is a symbolic or hard link/);
+  });
+
   it('refuses a ZIP bomb by ratio', async () => {
     const zip = await makeZip(
       [...classFolders(['a', 'b'], 2), { path: 'a/bomb.png', data: Buffer.alloc(8 * 1024 * 1024) }],

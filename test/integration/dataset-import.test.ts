@@ -1,6 +1,9 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import sharp from 'sharp';
+import { IMPORT_QUEUE } from '../../src/queue/import-queue.js';
+import { TRAINING_QUEUE } from '../../src/queue/training-queue.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import type { DatasetResource } from '../../src/schemas/dataset.js';
@@ -66,7 +69,7 @@ describe('dataset imports through the API and a worker', () => {
     await rm(config.DATA_DIR, { recursive: true, force: true });
   });
 
-  it('imports a ZIP of class folders; a job submitted while it imports waits and then trains on it', async () => {
+  it('imports a ZIP of class folders, trains a job submitted at once on it, and keeps its preview to its tenant', async () => {
     const zip = await makeZip(classFolders(CLASSES, 12, 'shapes/'));
     const res = await upload(A, [
       ['name', 'shapes'],
@@ -100,6 +103,35 @@ describe('dataset imports through the API and a worker', () => {
     expect((await sharp(preview.raw).metadata()).height).toBe(10 * 30 + 2);
     expect((await call(B, `/v1/datasets/${accepted.id}/preview.png`)).status).toBe(404);
     expect((await call(B, `/v1/datasets/${accepted.id}`)).status).toBe(404);
+  }, 180_000);
+
+  it('holds a training job in the queue while its dataset imports, then trains it', async () => {
+    const connection = { host: new URL(config.REDIS_URL).hostname, port: Number(new URL(config.REDIS_URL).port) };
+    const imports = new Queue(IMPORT_QUEUE, { connection, prefix: config.QUEUE_PREFIX });
+    const training = new Queue(TRAINING_QUEUE, { connection, prefix: config.QUEUE_PREFIX });
+    await imports.pause();
+    try {
+      const res = await upload(A, [
+        ['name', 'held'],
+        ['archive', await makeZip(classFolders(CLASSES, 6))],
+      ]);
+      expect(res.status).toBe(202);
+      const job = await submit(A, res.body.id);
+      expect(job.status).toBe(202);
+      // The worker took the job, found the dataset importing and put the job back, delayed, without an attempt.
+      await waitFor(async () => ((await training.getJobState(job.body.id)) === 'delayed' ? true : undefined));
+      expect((await call(A, `/v1/training-jobs/${job.body.id}`)).body).toMatchObject({ state: 'queued' });
+      expect((await training.getJob(job.body.id))?.attemptsMade).toBe(0);
+      await imports.resume();
+      const done = await waitFor(async () => {
+        const j = (await call(A, `/v1/training-jobs/${job.body.id}`)).body as unknown as TrainingJob;
+        return j.state === 'completed' || j.state === 'failed' ? j : undefined;
+      }, 120_000);
+      expect(done.state).toBe('completed');
+    } finally {
+      await imports.resume();
+      await Promise.all([imports.close(), training.close()]);
+    }
   }, 180_000);
 
   it('imports a tar.gz and CSV files', async () => {
