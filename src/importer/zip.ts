@@ -21,7 +21,7 @@ function rejected(err: Error): Error {
   const m = err.message;
   if (/absolute path|invalid relative path/.test(m))
     return new ImportRejectedError(`zip entry refused (zip slip): ${m}`);
-  if (/invalid|signature|too short|corrupt|unsupported|multi-disk|encrypted|expected|overlap/i.test(m)) {
+  if (/invalid|signature|too short|corrupt|unsupported|multi-disk|encrypted|expected|overlap|mismatch|bytes/i.test(m)) {
     return new ImportRejectedError(`not a readable ZIP archive: ${m}`);
   }
   return err;

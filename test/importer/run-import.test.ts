@@ -173,6 +173,16 @@ describe('hostile and malformed uploads fail the import with the reason', () => 
     expect(await failure({ archive: zip })).toMatch(/"a\/x.png" is a symbolic or hard link/);
   });
 
+  it('refuses a ZIP whose directory understates what an entry inflates to', async () => {
+    const zip = await makeZip([...classFolders(['a', 'b'], 2), { path: 'a/big.png', data: Buffer.alloc(100_000) }], {
+      compress: true,
+    });
+    // The central directory's record of the last entry: its uncompressed size (offset 24) made 1,000.
+    const at = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+    zip.writeUInt32LE(1000, at + 24);
+    expect(await failure({ archive: zip })).toMatch(/a\/big.png: .*expected 1000/);
+  });
+
   it('refuses a ZIP bomb by ratio', async () => {
     const zip = await makeZip(
       [...classFolders(['a', 'b'], 2), { path: 'a/bomb.png', data: Buffer.alloc(8 * 1024 * 1024) }],
