@@ -24,6 +24,27 @@ async function readBounded(path: string, max: number): Promise<Uint8Array> {
 }
 
 /** The IDX field a file is, from its name as MNIST's files are named (train-images-idx3-ubyte.gz, t10k-labels…). */
+/** An archive, or CSV files (the one whose name says test is the test split), as upload fields. */
+function importFields(files: string[]): [string, string][] | undefined {
+  const archives = files.filter((f) => /\.(zip|tar|tgz|tar\.gz)$/i.test(f));
+  const csvs = files.filter((f) => /\.csv$/i.test(f));
+  if (archives.length === 0 && csvs.length === 0) return undefined;
+  if (archives.length + csvs.length !== files.length || archives.length > 1 || (archives.length && csvs.length)) {
+    throw new UsageError('give one archive, or one or two CSV files, or four IDX files: not a mix');
+  }
+  if (archives.length === 1) return [['archive', archives[0]!]];
+  if (csvs.length > 2) throw new UsageError('give at most two CSV files: train and test');
+  const test = csvs.length === 2 ? csvs.find((f) => /test/i.test(basename(f))) : undefined;
+  if (csvs.length === 2 && !test) throw new UsageError('of two CSV files, the test split must say test in its name');
+  const train = csvs.find((f) => f !== test)!;
+  return test
+    ? [
+        ['trainCsv', train],
+        ['testCsv', test],
+      ]
+    : [['trainCsv', train]];
+}
+
 function idxField(path: string): string | undefined {
   const name = basename(path).toLowerCase();
   const split = /t10k|test/.test(name) ? 'test' : /train/.test(name) ? 'train' : undefined;
@@ -139,11 +160,21 @@ export function resourceCommands(program: Command, ctx: Context): void {
   });
   datasets
     .command('upload <files...>')
-    .description('Upload four IDX files (train/test images and labels, .gz allowed), told apart by their names')
+    .description(
+      'Upload a ZIP or tar (.tar, .tar.gz, .tgz) of class folders, CSV files (train, optional test), ' +
+        'or four IDX files (train/test images and labels, .gz allowed), told apart by their names',
+    )
     .requiredOption('--name <name>', "the dataset's name")
-    .action(async (files: string[], opts: { name: string }) => {
+    .option('--test-split <share>', 'archives and CSV without a test split: the share of each class drawn into one')
+    .option('--seed <n>', 'the seed of that split')
+    .option('--preprocess <rule>', 'mnist (digit-like drawings, the default) or fit (icons, photos)')
+    .action(async (files: string[], opts: { name: string; testSplit?: string; seed?: string; preprocess?: string }) => {
       const fields = new Map<string, string>();
-      for (const file of files) {
+      const importing = importFields(files);
+      if (importing) {
+        for (const [field, file] of importing) fields.set(field, file);
+      }
+      for (const file of importing ? [] : files) {
         const field = idxField(file);
         if (!field)
           throw new UsageError(
@@ -153,8 +184,13 @@ export function resourceCommands(program: Command, ctx: Context): void {
         fields.set(field, file);
       }
       const missing = ['trainImages', 'trainLabels', 'testImages', 'testLabels'].filter((f) => !fields.has(f));
-      if (missing.length > 0) throw new UsageError(`missing ${missing.join(', ')}: give the four IDX files`);
+      if (!importing && missing.length > 0)
+        throw new UsageError(`missing ${missing.join(', ')}: give the four IDX files`);
       const parts: UploadPart[] = [];
+      const text = { testSplit: opts.testSplit, seed: opts.seed, preprocess: opts.preprocess };
+      for (const [field, value] of Object.entries(text)) {
+        if (value !== undefined) parts.push({ field, data: new TextEncoder().encode(value) });
+      }
       for (const [field, file] of fields) {
         parts.push({ field, filename: basename(file), data: await readBounded(file, MAX_DATASET_FILE_BYTES) });
       }
@@ -174,6 +210,8 @@ export function resourceCommands(program: Command, ctx: Context): void {
         });
         bar?.stop();
         if (io.json) printJson(io, dataset);
+        else if (dataset.state === 'importing')
+          print(io, `dataset ${dataset.id} importing; \`trainyard datasets\` shows when it is ready`);
         else
           print(
             io,
