@@ -212,6 +212,16 @@ describe('hostile and malformed uploads fail the import with the reason', () => 
     );
   }, 60_000);
 
+  it("counts a tar's entries as they come, past MAX_IMPORT_FILES", async () => {
+    const tar = await makeTar(classFolders(['a', 'b'], 60));
+    expect(await failure({ archive: tar }, { maxEntries: 100 })).toMatch(/more than 100 entries \(MAX_IMPORT_FILES\)/);
+  });
+
+  it('stops an import past MAX_IMPORT_SECONDS', async () => {
+    const zip = await makeZip(classFolders(['a', 'b'], 3));
+    expect(await failure({ archive: zip }, { maxSeconds: 0 })).toMatch(/ran over 0 s \(MAX_IMPORT_SECONDS\)/);
+  });
+
   it('refuses class folders differing only in case', async () => {
     expect(await failure({ archive: await makeZip(classFolders(['Cat', 'cat', 'dog'], 2)) })).toMatch(
       /"Cat" and "cat" differ only in case/,
