@@ -43,7 +43,6 @@ export interface AppDeps {
     | 'MAX_DATASETS_PER_KEY'
     | 'MAX_DATASET_STORAGE_PER_KEY'
     | 'DEFAULT_MODEL'
-    | 'MAX_DATASET_IMAGES'
   >;
   /** The API keys; undefined runs the service open. */
   keyring?: Keyring;
