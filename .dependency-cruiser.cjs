@@ -36,7 +36,7 @@ module.exports = {
       comment:
         'Training and dataset code runs inside sandboxed worker processes and in benchmarks: ' +
         'it must not reach the HTTP API, the queue or the worker.',
-      from: { path: '^src/(training|datasets)/' },
+      from: { path: '^src/(training|datasets|importer)/' },
       to: { path: '^src/(api|queue|worker)/', reachable: true },
     },
     {

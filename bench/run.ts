@@ -4,7 +4,8 @@
  * Measures, in one run on this machine: training throughput and accuracy of jobs run through
  * the service (one job, then two at once) on the native backend and on wasm, time from POST to
  * the first training step on a warm worker, worker and API memory, predict requests/s and
- * latency under wrk, V2 infer (JSON and binary) beside /v1/predict, GET latency while two jobs train — beside the PyTorch and FastAPI anchors
+ * latency under wrk, V2 infer (JSON and binary) beside /v1/predict, GET latency while two jobs train, the import of a ZIP of
+ * 70,000 PNG files — beside the PyTorch and FastAPI anchors
  * when they are installed, and the issue's floors as met or not.
  * Quick (default, about three minutes): 1 epoch, 10 s load runs. Full (about eight): 5 epochs, 30 s load runs.
  */
@@ -20,6 +21,7 @@ import { benchThreads } from './native-threads.js';
 import { benchPredict, type PredictFigures } from './predict.js';
 import { floors } from './floors.js';
 import { benchV2, type V2Figures } from './v2.js';
+import { benchImport } from './import.js';
 
 const full = process.argv.includes('--full');
 const EPOCHS = full ? 5 : 1;
@@ -92,6 +94,7 @@ async function main() {
       row('predict load', 'skipped', '(wrk not installed)');
     }
     floors({ trained, best, blasName, predicted, v2, dataset, row });
+    await benchImport({ base, env, root, work, fashionDir, procs, row });
   } finally {
     await Promise.all(procs.map((p) => p.stop()));
     rmSync(work, { recursive: true, force: true });

@@ -205,7 +205,25 @@ export const ConfigSchema = Type.Object({
     'bytes (uncompressed) of uploaded datasets one tenant (one key within `default`, one IP without keys) may keep stored or be uploading; past it a 413',
   ),
   MAX_DATASET_IMAGES: Int(1, 10_000_000, 250_000, 'most images (train + test) in one uploaded dataset; past it a 413'),
-  MAX_CLASSES: Int(2, 256, 100, 'most classes of one uploaded dataset (labels 0 to MAX_CLASSES − 1); past it a 400'),
+  MAX_CLASSES: Int(
+    2,
+    256,
+    100,
+    'most classes of one dataset (IDX labels 0 to MAX_CLASSES − 1, class folders or CSV labels); past it a 400, or a failed import',
+  ),
+  MAX_IMPORT_FILES: Int(
+    1,
+    10_000_000,
+    80_000,
+    'most entries (files and folders) in one uploaded archive; past it the import fails, a ZIP whose directory declares more before any is read',
+  ),
+  MAX_IMPORT_UNPACKED_BYTES: Int(
+    1024,
+    16 * 1024 ** 3,
+    1024 ** 3,
+    'most bytes an archive may unpack to, counted as it unpacks (a ZIP also from its directory); past it the import fails',
+  ),
+  MAX_IMPORT_SECONDS: Int(1, 86_400, 900, 'longest a dataset import may run; past it the import fails'),
   MAX_UPLOADS_IN_FLIGHT_PER_KEY: Int(
     1,
     1000,

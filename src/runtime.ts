@@ -10,6 +10,7 @@ import { createJobService } from './queue/job-service.js';
 import { createJobEventHub } from './queue/job-events.js';
 import { createRedis, whenReady } from './queue/redis.js';
 import { createTrainingQueue } from './queue/training-queue.js';
+import { createImportQueue, queueImport } from './queue/import-queue.js';
 import { initBackend } from './training/backend.js';
 import { datasetStoreFromConfig, storageFromConfig } from './stores.js';
 import { createModelRegistry } from './registry/registry.js';
@@ -27,6 +28,8 @@ export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; cl
     retentionDays: config.JOB_RETENTION_DAYS,
   });
   queue.on('error', () => {});
+  const importQueue = createImportQueue(redis, config.QUEUE_PREFIX);
+  importQueue.on('error', () => {});
   // The events reader blocks on XREAD: a connection without the API's short command timeout.
   const eventsConnection = createRedis(config, 'events');
   const jobEvents = await createJobEventHub({ connection: eventsConnection, redis, prefix: config.QUEUE_PREFIX });
@@ -54,6 +57,7 @@ export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; cl
     config,
     redis,
     datasets,
+    imports: { enqueue: (data) => queueImport(importQueue, data) },
     models,
     registry,
     resolver,
@@ -82,6 +86,7 @@ export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; cl
       await jobEvents.close();
       eventsConnection.disconnect();
       await queue.close();
+      await importQueue.close();
       redis.disconnect();
     },
   };

@@ -10,6 +10,7 @@ import type { DatasetStore } from '../datasets/types.js';
 import type { ObjectStorage } from '../storage/types.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import type { ModelResolver } from '../registry/resolver.js';
+import type { ImportJobData } from '../queue/import-queue.js';
 
 /** Everything the HTTP layer needs, built by the caller (server, tests) and decorated onto the app. */
 export interface AppDeps {
@@ -53,6 +54,8 @@ export interface AppDeps {
   /** How often an open event stream sends a comment line, so proxies keep it open (default 15 s). */
   eventsHeartbeatMs?: number;
   datasets: DatasetStore;
+  /** Queues a dataset's import job (the `dataset-import` queue). */
+  imports: { enqueue(data: ImportJobData): Promise<void> };
   models: ModelStore;
   /** Names, versions and aliases of the stored models. */
   registry: ModelRegistry;

@@ -29,6 +29,7 @@ export async function generateOpenapi(): Promise<string> {
     jobs: {} as JobService,
     jobEvents: {} as JobEventHub,
     datasets: datasetStoreFromConfig(config, storage),
+    imports: { enqueue: () => Promise.resolve() },
     models,
     registry: {} as ModelRegistry,
     resolver: {} as ModelResolver,

@@ -869,7 +869,10 @@ export interface paths {
       };
     };
     put?: never;
-    /** Upload a dataset as four IDX files (MNIST format, .gz allowed), with optional class names and rule */
+    /**
+     * Upload a dataset: an archive of class folders, CSV files, or four IDX files
+     * @description An `archive` (ZIP, tar or tar.gz of `train/<class>/*` with optional `test/<class>/*`, or `<class>/*` at the root, optionally under one top-level folder) or `trainCsv` (+ `testCsv`: a header with `label` and 784 pixel columns) is staged and answered 202 with the dataset `importing`; a `dataset-import` job then converts it (see `import.progress`) and ends `ready` or `failed` (`import.error`). Classes are the folder names or CSV labels sorted by Unicode code point. The four IDX files are stored at once (201).
+     */
     post: {
       parameters: {
         query?: never;
@@ -881,10 +884,33 @@ export interface paths {
         content: {
           'multipart/form-data': {
             name: string;
-            /** @description Class names, index = label: a JSON array of strings or names separated by commas; default "0", "1", … (ten, or up to the highest label). 2 to MAX_CLASSES names */
+            /**
+             * Format: binary
+             * @description ZIP, tar or tar.gz of class folders (PNG, JPEG, BMP, WebP, GIF images)
+             */
+            archive?: string;
+            /**
+             * Format: binary
+             * @description CSV: a header row with "label" and 784 pixel columns (0–255), one image per row
+             */
+            trainCsv?: string;
+            /**
+             * Format: binary
+             * @description CSV of the test split, in the form of trainCsv
+             */
+            testCsv?: string;
+            /**
+             * @description Share of each class drawn into the test split when the upload has none
+             * @default 0.2
+             */
+            testSplit?: number;
+            /** @description Seed of that split (random when absent; shown on the dataset) */
+            seed?: number;
+            /** @description IDX uploads only: class names, index = label, as a JSON array of strings or names separated by commas; default "0", "1", … (ten, or up to the highest label). 2 to MAX_CLASSES names */
             labels?: string;
             /**
              * @description How images become 28×28 input: mnist (invert a light background, crop, fit 20×20, centre by mass) or fit (letterbox to 28×28)
+             * @default mnist
              * @enum {string}
              */
             preprocess?: 'mnist' | 'fit';
@@ -892,28 +918,37 @@ export interface paths {
              * Format: binary
              * @description IDX file (trainImages), optionally gzipped
              */
-            trainImages: string;
+            trainImages?: string;
             /**
              * Format: binary
              * @description IDX file (trainLabels), optionally gzipped
              */
-            trainLabels: string;
+            trainLabels?: string;
             /**
              * Format: binary
              * @description IDX file (testImages), optionally gzipped
              */
-            testImages: string;
+            testImages?: string;
             /**
              * Format: binary
              * @description IDX file (testLabels), optionally gzipped
              */
-            testLabels: string;
+            testLabels?: string;
           };
         };
       };
       responses: {
         /** @description Default Response */
         201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Dataset'];
+          };
+        };
+        /** @description Default Response */
+        202: {
           headers: {
             [name: string]: unknown;
           };
@@ -1137,6 +1172,81 @@ export interface paths {
         };
       };
     };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/datasets/{id}/preview.png': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A grid of the first 8 training images of each class (one row per class, in class order), as the network sees them */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description Resource id */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description PNG image */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'image/png': string;
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'image/png': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'image/png': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'image/png': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'image/png': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
     options?: never;
     head?: never;
     patch?: never;
@@ -4644,9 +4754,9 @@ export interface components {
       trainSize: number;
       testSize: number;
       imageShape: [28, 28];
-      /** @description Number of classes (at most MAX_CLASSES for new datasets) */
+      /** @description Number of classes (at most MAX_CLASSES for new datasets; 0 while importing) */
       classes: number;
-      /** @description Class names, index = class */
+      /** @description Class names, index = class (empty while importing) */
       labels: string[];
       /**
        * @description How images become 28×28 input: mnist (invert a light background, crop, fit 20×20, centre by mass) or fit (letterbox to 28×28)
@@ -4654,6 +4764,44 @@ export interface components {
        */
       preprocess: 'mnist' | 'fit';
       createdAt: string | null;
+      /** @description importing: the dataset-import job has not finished (jobs on it wait); ready: trainable; failed: see `import.error` (jobs on it are refused with 409) */
+      state?: 'importing' | 'ready' | 'failed';
+      /** @description Classes are the folder names (or CSV labels) sorted by Unicode code point; label i is the i-th of them. */
+      import?: {
+        format: 'zip' | 'tar' | 'tar.gz' | 'csv';
+        preprocess: 'mnist' | 'fit';
+        /** @description The share of each class drawn into the test split when none is given */
+        testSplit: number;
+        /** @description Seed of the stratified test split */
+        seed: number;
+        progress: {
+          /** @description Archive entries or CSV rows read so far */
+          filesRead: number;
+          imagesKept: number;
+          imagesSkipped: number;
+        };
+        report?: {
+          /** @description Images per class per split, in class order */
+          classes: {
+            label: string;
+            train: number;
+            test: number;
+          }[];
+          /** @description The first 1,000 skipped files with their reason */
+          skipped: {
+            /** @description The path in the archive, or `trainCsv:row 12` */
+            file: string;
+            /** @description not an image, corrupt, unsupported format, too large, outside a class folder, duplicate name, … */
+            reason: string;
+          }[];
+          /** @description All skipped files, listed or not */
+          skippedCount: number;
+        };
+        /** @description Why the import failed */
+        error?: string;
+        /** Format: date-time */
+        finishedAt?: string;
+      };
     };
     /** PredictResponse */
     PredictResponse: {

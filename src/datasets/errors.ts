@@ -7,7 +7,12 @@ export const DATASET_CORRUPT = 'DATASET_CORRUPT';
 /** MNIST could not be downloaded or cached. */
 export const DATASET_DOWNLOAD_FAILED = 'DATASET_DOWNLOAD_FAILED';
 
-const LOAD_FAILURES: ReadonlySet<string> = new Set([DATASET_UNAVAILABLE, DATASET_CORRUPT, DATASET_DOWNLOAD_FAILED]);
+const LOAD_FAILURES: ReadonlySet<string> = new Set([
+  DATASET_UNAVAILABLE,
+  DATASET_CORRUPT,
+  DATASET_DOWNLOAD_FAILED,
+  'DATASET_IMPORT_FAILED', // an import that failed will not succeed on a retry
+]);
 
 /**
  * Whether loading a dataset failed for the dataset itself rather than for a passing fault: the

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { DIGIT_LABELS, readFourIdxFiles, type BuiltinDataset } from './builtin.js';
+import { DIGIT_LABELS, IDX_FILE_NAMES, readFourIdxFiles, type BuiltinDataset } from './builtin.js';
+import { previewFromIdx } from './import/preview.js';
 import { PREPROCESS_RULES } from '../schemas/classes.js';
 import { CLASSES_CEILING, MIN_CLASSES } from '../schemas/image-shape.js';
 import { fashionMnistDataset } from './fashion-mnist.js';
@@ -13,6 +14,9 @@ import { createUploadQuota, type StoredUsage, type UploadLimits } from './upload
 import type { ObjectStorage } from '../storage/types.js';
 import { tenantViews } from '../storage/prefixed.js';
 import { DEFAULT_TENANT, tenantOfQuotaOwner } from '../schemas/tenant.js';
+import { startImport } from './import/import-upload.js';
+import { importFailedError, importingError } from './import/errors.js';
+import { IMPORT_FILE, PREVIEW_FILE, readImportRecord } from './import/records.js';
 
 /**
  * Built-in datasets plus uploads kept in storage under `datasets/<id>/` as four un-gzipped
@@ -43,7 +47,8 @@ export interface DatasetStoreOptions {
 
 /** Ids of uploads: 16 hex digits (before ids carried their time) or 24 (see newUploadId). */
 const UPLOAD_ID = /^ds_(?:[0-9a-f]{16}|[0-9a-f]{24})$/;
-const INFO_KEY = /^datasets\/([^/]+)\/dataset\.json$/;
+/** An import's record stands in for dataset.json until the import is done (import/records.ts). */
+const MARKER_KEY = /^datasets\/([^/]+)\/(?:dataset|import)\.json$/;
 const DIR_KEY = /^datasets\/([^/]+)\//;
 
 export const DEFAULT_UPLOAD_LIMITS: UploadLimits = {
@@ -90,6 +95,7 @@ function withClasses<T extends DatasetInfo & Partial<DatasetMarker>>(marker: T):
 /** What the API shows of a marker: the quota fields stay in storage. */
 function publicInfo(marker: DatasetInfo & Partial<DatasetMarker>): DatasetInfo {
   const { owner: _owner, bytes: _bytes, ...info } = marker;
+  delete (info as { sources?: unknown }).sources; // an import's staged files: the job's business
   return info;
 }
 
@@ -129,7 +135,7 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
 
     async function readMarker(id: string): Promise<(DatasetInfo & Partial<DatasetMarker>) | undefined> {
       const bytes = await storage.get(`datasets/${id}/${INFO_FILE}`);
-      if (!bytes) return undefined;
+      if (!bytes) return readImportRecord(storage, id);
       try {
         const parsed: unknown = JSON.parse(bytes.toString('utf8'));
         return isUploadInfo(parsed, id) ? withClasses(parsed) : undefined;
@@ -150,9 +156,9 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
 
     async function markers(): Promise<(DatasetInfo & Partial<DatasetMarker>)[]> {
       const ids = (await storage.list('datasets/'))
-        .map((key) => INFO_KEY.exec(key)?.[1])
+        .map((key) => MARKER_KEY.exec(key)?.[1])
         .filter((id): id is string => id !== undefined && UPLOAD_ID.test(id));
-      const found = await Promise.all(ids.map((id) => readMarker(id).catch(() => undefined)));
+      const found = await Promise.all([...new Set(ids)].map((id) => readMarker(id).catch(() => undefined)));
       return found.filter((m) => m !== undefined);
     }
 
@@ -176,6 +182,8 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
 
     async function loadUpload(id: string): Promise<LoadedDataset> {
       const info = await get(id);
+      if (info.state === 'importing') throw importingError(id);
+      if (info.state === 'failed') throw importFailedError(id, info.import?.error);
       const read = async (name: string) => {
         const bytes = await storage.get(`datasets/${id}/${name}`);
         if (!bytes) throw notFound(id); // deleted between get() and here
@@ -203,6 +211,38 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
 
       beginUpload,
 
+      async beginImport(owner) {
+        const ticket = await quota.enter(owner);
+        const upload = {
+          storage,
+          tenant,
+          stagingDir,
+          maxFileBytes: opts.maxUploadBytes,
+          maxImages: opts.maxImages ?? 250_000,
+          maxClasses: opts.maxClasses ?? 100,
+        };
+        return startImport(upload, owner, ticket);
+      },
+
+      async preview(id) {
+        if (!UPLOAD_ID.test(id)) return undefined;
+        const stored = await storage.get(`datasets/${id}/${PREVIEW_FILE}`);
+        const info = stored ? undefined : await get(id);
+        if (stored || !info || info.state !== undefined) return stored;
+        // An IDX upload: drawn from its first images, then kept beside them.
+        const labels = await storage.get(`datasets/${id}/${IDX_FILE_NAMES.trainLabels}`);
+        const images = await storage.getStream(`datasets/${id}/${IDX_FILE_NAMES.trainImages}`);
+        if (!labels || !images) return undefined;
+        const png = await previewFromIdx(labels, images, info.classes);
+        await storage.put(`datasets/${id}/${PREVIEW_FILE}`, png);
+        return png;
+      },
+
+      async storedBy(owner, except) {
+        const own = (await markers()).filter((m) => m.owner === owner && m.id !== except);
+        return own.reduce((sum, m) => sum + (m.bytes ?? 0), 0);
+      },
+
       async create(upload) {
         const session = await beginUpload(upload.owner);
         try {
@@ -222,6 +262,7 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
         if (!marker) throw notFound(id);
         // The marker first makes the dataset vanish at once; the files go after it.
         await storage.delete(`datasets/${id}/${INFO_FILE}`);
+        await storage.delete(`datasets/${id}/${IMPORT_FILE}`);
         if (marker.owner !== undefined) quota.removed(marker.owner, marker.bytes ?? 0);
         loads.delete(loadKey(id));
         await storage.deletePrefix(`datasets/${id}/`);
@@ -260,7 +301,7 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
 
       async sweep(olderThanMs) {
         const keys = await storage.list('datasets/');
-        const marked = new Set(keys.map((k) => INFO_KEY.exec(k)?.[1]).filter((id) => id !== undefined));
+        const marked = new Set(keys.map((k) => MARKER_KEY.exec(k)?.[1]).filter((id) => id !== undefined));
         const unmarked = new Set(
           keys
             .map((k) => DIR_KEY.exec(k)?.[1])
@@ -272,7 +313,7 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
           const born = uploadIdTime(id);
           if (born === undefined || Date.now() - born <= olderThanMs) continue;
           // Read now, not from the listing: a marker written meanwhile keeps the files.
-          if (await storage.get(`datasets/${id}/${INFO_FILE}`)) continue;
+          if (await readMarker(id)) continue;
           await storage.deletePrefix(`datasets/${id}/`);
           removed++;
         }

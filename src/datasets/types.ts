@@ -1,5 +1,10 @@
 import type { Readable } from 'node:stream';
 import type { Preprocess } from '../schemas/classes.js';
+import type { DatasetImport, DatasetState } from '../schemas/dataset-import.js';
+
+/** An archive's or CSV files' upload fields. */
+export type ImportField = 'archive' | 'trainCsv' | 'testCsv';
+export type ImportParams = Pick<DatasetImport, 'preprocess' | 'testSplit' | 'seed'>;
 
 /** One split of a dataset: `count` 28×28 images as raw bytes (0–255) and their labels (class indices). */
 export interface Split {
@@ -37,6 +42,9 @@ export interface DatasetInfo {
   labels: string[];
   preprocess: Preprocess;
   createdAt: string | null;
+  /** Imported datasets only (archives, CSV): absent for IDX uploads and built-ins, which are ready. */
+  state?: DatasetState;
+  import?: DatasetImport;
 }
 
 export type UploadField = 'trainImages' | 'trainLabels' | 'testImages' | 'testLabels';
@@ -81,6 +89,16 @@ export interface DatasetUploadSession {
   abort(): Promise<void>;
 }
 
+/** An import's upload: files stream into staging, then commit() records it as `importing` for the import job. */
+export interface DatasetImportSession {
+  readonly id: string;
+  /** Streams one uploaded file into storage (an InvalidInputError when an archive is not one). */
+  addSource(field: ImportField, source: Readable): Promise<void>;
+  commit(name: string, params: ImportParams): Promise<DatasetInfo>;
+  /** Removes whatever was written unless committed, and frees the upload's slot; safe to call always. */
+  abort(): Promise<void>;
+}
+
 export interface DatasetStore {
   list(): Promise<DatasetInfo[]>;
   /** Throws NotFoundError for an unknown id. */
@@ -90,6 +108,12 @@ export interface DatasetStore {
    * owner's dataset count). The caller must end it with commit() or abort().
    */
   beginUpload(owner: string): Promise<DatasetUploadSession>;
+  /** Starts an import (archive or CSV) for `owner`, within the same quotas as beginUpload. */
+  beginImport(owner: string): Promise<DatasetImportSession>;
+  /** The preview grid an import stored (PNG), or undefined for datasets without one. */
+  preview(id: string): Promise<Buffer | undefined>;
+  /** Bytes `owner` keeps in this tenant's datasets other than `except` (the unpacked size, for imports). */
+  storedBy(owner: string, except?: string): Promise<number>;
   /** An upload of whole buffers through beginUpload: validated, then stored atomically. */
   create(upload: DatasetUpload): Promise<DatasetInfo>;
   /** Throws NotFoundError for unknown ids and ConflictError for built-ins. */

@@ -149,7 +149,14 @@ export function createJobService({
     const timeout = jobTimeout(timeoutSeconds, limits);
     if (owner) await quota?.check(owner);
     const info = await datasets.forTenant(tenant).get(dataset);
-    if (!info.available) {
+    if (info.state === 'failed') {
+      throw new ConflictError(
+        `dataset "${dataset}" failed to import: ${info.import?.error ?? 'unknown reason'}`,
+        'DATASET_IMPORT_FAILED',
+      );
+    }
+    // A job on a dataset still importing is queued: the worker holds it until the import ends.
+    if (!info.available && info.state !== 'importing') {
       throw new ConflictError(
         `dataset "${dataset}" is not available: ${info.note ?? 'unknown reason'}`,
         'DATASET_UNAVAILABLE',

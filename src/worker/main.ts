@@ -19,6 +19,7 @@ import { datasetStoreFromConfig, storageFromConfig } from '../stores.js';
 import { storedTenants } from '../storage/prefixed.js';
 import type { ObjectStorage } from '../storage/types.js';
 import { DEFAULT_TENANT } from '../schemas/tenant.js';
+import { createImportWorker } from './import-worker.js';
 
 /** Starts a training worker; returns its close function (used alone here and by main.ts). */
 export async function startWorker(config: Config, logger: Logger): Promise<() => Promise<void>> {
@@ -34,6 +35,13 @@ export async function startWorker(config: Config, logger: Logger): Promise<() =>
     concurrency: config.WORKER_CONCURRENCY,
     logger,
     checkpoints: createCheckpointStore({ storage }),
+    lockMs: config.JOB_LOCK_MS,
+    stalledCheckMs: config.STALLED_CHECK_MS,
+  });
+  const imports = createImportWorker({
+    connection,
+    prefix: config.QUEUE_PREFIX,
+    logger,
     lockMs: config.JOB_LOCK_MS,
     stalledCheckMs: config.STALLED_CHECK_MS,
   });
@@ -74,7 +82,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<() =>
     // Running jobs stop after their current batch and go back to the queue; another worker
     // resumes each from its last epoch checkpoint.
     worker.cancelAllJobs(ABORT_SHUTDOWN);
-    await worker.close();
+    // An import in progress is dropped, not waited for: its lock expires and another worker redoes it.
+    await Promise.all([worker.close(), imports.close(true)]);
     subscriber.disconnect();
     connection.disconnect();
   };

@@ -16,6 +16,8 @@ import {
 } from './run-training-job.js';
 import { datasetStoreFromConfig, storageFromConfig } from '../stores.js';
 import { createModelRegistry } from '../registry/registry.js';
+import { DomainError } from '../errors.js';
+import { DATASET_IMPORTING } from '../datasets/import/errors.js';
 
 /**
  * BullMQ's sandboxed processor: this file runs in a forked child process, so training never
@@ -31,6 +33,8 @@ interface ProcessorDeps {
 
 /** How long a job whose owner has MAX_RUNNING_JOBS_PER_KEY jobs running waits before it is tried again. */
 const SLOT_RETRY_MS = 1000;
+/** How often a job on a dataset still importing looks again. */
+const IMPORT_WAIT_MS = 2000;
 
 // Training takes whatever CPU it is given; at the lowest priority it yields at once to the
 // processes that must answer promptly on the same machine: the worker renewing job locks, an API
@@ -95,6 +99,11 @@ export default async function trainingProcessor(
     );
   } catch (err) {
     if (err instanceof PermanentJobError) throw new UnrecoverableError(err.message);
+    if (err instanceof DomainError && err.code === DATASET_IMPORTING) {
+      // Waits for the import, in the queue and without using an attempt.
+      await job.moveToDelayed(Date.now() + IMPORT_WAIT_MS, token);
+      throw new DelayedError();
+    }
     if (err instanceof HandBackError) {
       // Back to the queue at once, not as a failed attempt: another worker resumes it.
       await job.moveToWait(token);

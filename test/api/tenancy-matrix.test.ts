@@ -40,6 +40,7 @@ const EXPECTED: Record<string, Record<Who, number>> = {
   'POST /v1/datasets': row(201, 201, 403, 403, 201, 401),
   'GET /v1/datasets/{id}': row(200, 404, 403, 403, 200, 401),
   'DELETE /v1/datasets/{id}': row(204, 404, 403, 403, 204, 401),
+  'GET /v1/datasets/{id}/preview.png': row(200, 404, 403, 403, 200, 401),
   'GET /v1/models': row(200, 200, 200, 200, 200, 401),
   'GET /v1/models/{id}': row(200, 404, 404, 200, 200, 401),
   'DELETE /v1/models/{id}': row(204, 404, 403, 403, 204, 401),

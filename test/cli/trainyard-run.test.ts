@@ -7,6 +7,7 @@ import { run } from '../../src/cli/trainyard.js';
 import type { Config } from '../../src/config.js';
 import { testConfig } from '../helpers/app.js';
 import { makeIdxFiles } from '../helpers/idx.js';
+import { classFolders, makeCsv, makeZip } from '../helpers/archives.js';
 import { syntheticPng } from '../helpers/model.js';
 import { freePort } from '../helpers/net.js';
 import { startApi, startWorker, type RunningProcess } from '../helpers/processes.js';
@@ -118,6 +119,34 @@ describe('trainyard commands, run in this process against real API and worker pr
     expect(JSON.parse(predicted.stdout).predictions).toHaveLength(1);
     const missing = await cli(['predict', join(files, 'gone.png')], env);
     expect([missing.code, missing.stderr]).toEqual([2, `trainyard: ${join(files, 'gone.png')}: no such file\n`]);
+  });
+
+  it('uploads a ZIP of class folders and CSV files to be imported, and refuses a mix', async () => {
+    const zip = join(files, 'shapes.zip');
+    await writeFile(zip, await makeZip(classFolders(['a', 'b'], 3)));
+    const up = await cli(['datasets', 'upload', '--name', 'shapes', '--seed', '5', '--preprocess', 'fit', zip], env);
+    expect(up.code).toBe(0);
+    expect(up.stdout).toMatch(/^dataset ds_\S+ importing; `trainyard datasets` shows when it is ready$/m);
+    const [train, test] = [join(files, 'train.csv'), join(files, 'test.csv')];
+    await writeFile(
+      train,
+      makeCsv(6, (i) => String(i % 2)),
+    );
+    await writeFile(
+      test,
+      makeCsv(2, (i) => String(i % 2)),
+    );
+    const csv = await cli(['--json', 'datasets', 'upload', '--name', 'csv', test, train], env);
+    expect(csv.code).toBe(0);
+    expect(JSON.parse(csv.stdout)).toMatchObject({ state: 'importing', import: { format: 'csv' } });
+    const mixed = await cli(['datasets', 'upload', '--name', 'x', zip, train], env);
+    expect([mixed.code, mixed.stderr]).toEqual([
+      2,
+      'trainyard: give one archive, or one or two CSV files, or four IDX files: not a mix\n',
+    ]);
+    const bad = await cli(['datasets', 'upload', '--name', 'x', '--test-split', '0.9', zip], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/"testSplit" must be a number from 0.05 to 0.5/);
   });
 
   it('trains named versions, promotes by rule and by hand, compares, and predicts by alias', async () => {

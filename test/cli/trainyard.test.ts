@@ -212,6 +212,6 @@ describe('the trainyard command against real API and worker processes', () => {
     });
     const bad = await cli([...args, '--preprocess', 'blur', ...paths], env);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/preprocess: "blur" is not a rule; use mnist or fit/);
+    expect(bad.stderr).toMatch(/field "preprocess" must be one of mnist, fit/);
   });
 });

@@ -6,7 +6,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import type { TrainingJob } from '../../src/schemas/job.js';
-import { startApi, startWorker, type RunningProcess } from '../helpers/processes.js';
+import { startApi, startWorker, waitFor, type RunningProcess } from '../helpers/processes.js';
+import { classFolders, makeZip } from '../helpers/archives.js';
 import {
   CHROMIUM,
   collectErrors,
@@ -316,6 +317,29 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     });
     expect(api.status).toBe(400);
     expect(message).toBe(((await api.json()) as { message: string }).message);
+  });
+
+  it("shows an imported dataset's class balance and preview grid", async () => {
+    const form = new FormData();
+    form.append('name', 'two shapes');
+    form.append('archive', new Blob([new Uint8Array(await makeZip(classFolders(['bars', 'dots'], 5)))]), 'shapes.zip');
+    const res = await fetch(`${base}/v1/datasets`, { method: 'POST', body: form });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    await waitFor(async () => {
+      const d = (await (await fetch(`${base}/v1/datasets/${id}`)).json()) as { state: string };
+      return d.state === 'ready' ? true : undefined;
+    });
+    await page.reload();
+    await page.locator(`#dataset option[value="${id}"]`).waitFor({ state: 'attached' });
+    await page.selectOption('#dataset', id);
+    await page.locator('.dataset-preview').waitFor({ state: 'visible' });
+    expect(await page.locator('.class-balance th').allTextContents()).toEqual(['bars', 'dots']);
+    expect(await page.locator('.class-balance td:nth-child(3)').allTextContents()).toEqual(['4 / 1', '4 / 1']);
+    // The grid decoded: one row of cells per class.
+    const size = await page.locator('.dataset-preview').evaluate((c: HTMLCanvasElement) => [c.width, c.height]);
+    expect(size).toEqual([8 * 30 + 2, 2 * 30 + 2]);
+    await page.selectOption('#dataset', 'mnist-sample');
   });
 
   it('fits a phone screen without sideways scrolling', async () => {

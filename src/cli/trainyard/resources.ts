@@ -24,6 +24,27 @@ async function readBounded(path: string, max: number): Promise<Uint8Array> {
 }
 
 /** The IDX field a file is, from its name as MNIST's files are named (train-images-idx3-ubyte.gz, t10k-labels…). */
+/** An archive, or CSV files (the one whose name says test is the test split), as upload fields. */
+function importFields(files: string[]): [string, string][] | undefined {
+  const archives = files.filter((f) => /\.(zip|tar|tgz|tar\.gz)$/i.test(f));
+  const csvs = files.filter((f) => /\.csv$/i.test(f));
+  if (archives.length === 0 && csvs.length === 0) return undefined;
+  if (archives.length + csvs.length !== files.length || archives.length > 1 || (archives.length && csvs.length)) {
+    throw new UsageError('give one archive, or one or two CSV files, or four IDX files: not a mix');
+  }
+  if (archives.length === 1) return [['archive', archives[0]!]];
+  if (csvs.length > 2) throw new UsageError('give at most two CSV files: train and test');
+  const test = csvs.length === 2 ? csvs.find((f) => /test/i.test(basename(f))) : undefined;
+  if (csvs.length === 2 && !test) throw new UsageError('of two CSV files, the test split must say test in its name');
+  const train = csvs.find((f) => f !== test)!;
+  return test
+    ? [
+        ['trainCsv', train],
+        ['testCsv', test],
+      ]
+    : [['trainCsv', train]];
+}
+
 function idxField(path: string): string | undefined {
   const name = basename(path).toLowerCase();
   const split = /t10k|test/.test(name) ? 'test' : /train/.test(name) ? 'train' : undefined;
@@ -139,58 +160,85 @@ export function resourceCommands(program: Command, ctx: Context): void {
   });
   datasets
     .command('upload <files...>')
-    .description('Upload four IDX files (train/test images and labels, .gz allowed), told apart by their names')
+    .description(
+      'Upload a ZIP or tar (.tar, .tar.gz, .tgz) of class folders, CSV files (train, optional test), ' +
+        'or four IDX files (train/test images and labels, .gz allowed), told apart by their names',
+    )
     .requiredOption('--name <name>', "the dataset's name")
-    .option('--labels <names>', 'names of the classes, index = label, separated by commas (default "0", "1", …)')
-    .option('--preprocess <rule>', 'how predict prepares images for its models: mnist (default) or fit')
-    .action(async (files: string[], opts: { name: string; labels?: string; preprocess?: string }) => {
-      const fields = new Map<string, string>();
-      for (const file of files) {
-        const field = idxField(file);
-        if (!field)
-          throw new UsageError(
-            `${file}: cannot tell which IDX file this is (its name should say train or t10k/test, and images or labels)`,
-          );
-        if (fields.has(field)) throw new UsageError(`${file} and ${fields.get(field)} are both ${field}`);
-        fields.set(field, file);
-      }
-      const missing = ['trainImages', 'trainLabels', 'testImages', 'testLabels'].filter((f) => !fields.has(f));
-      if (missing.length > 0) throw new UsageError(`missing ${missing.join(', ')}: give the four IDX files`);
-      const parts: UploadPart[] = [];
-      for (const [field, file] of fields) {
-        parts.push({ field, filename: basename(file), data: await readBounded(file, MAX_DATASET_FILE_BYTES) });
-      }
-      // After the files: the API refuses a bad value where it reads it, and with nothing left to
-      // send, the command always reads its answer rather than a connection the API closed.
-      for (const field of ['labels', 'preprocess'] as const) {
-        const value = opts[field];
-        if (value !== undefined) parts.push({ field, data: new TextEncoder().encode(value) });
-      }
-      const io = ctx.io();
-      const tty = !!io.out.isTTY && !io.json;
-      const bar = tty
-        ? new cliProgress.SingleBar(
-            { format: 'upload [{bar}] {percentage}% | {value}/{total} bytes', stream: io.out, hideCursor: true },
-            cliProgress.Presets.shades_classic,
-          )
-        : undefined;
-      bar?.start(1, 0);
-      try {
-        const dataset = await ctx.client().uploadDataset(opts.name, parts, (sent, total) => {
-          bar?.setTotal(total);
-          bar?.update(sent);
-        });
-        bar?.stop();
-        if (io.json) printJson(io, dataset);
-        else
-          print(
-            io,
-            `dataset ${dataset.id} stored: ${count(dataset.trainSize)} training and ${count(dataset.testSize)} test images`,
-          );
-      } finally {
-        bar?.stop();
-      }
-    });
+    .option(
+      '--labels <names>',
+      'IDX files: names of the classes, index = label, separated by commas (default "0", "1", …)',
+    )
+    .option('--test-split <share>', 'archives and CSV without a test split: the share of each class drawn into one')
+    .option('--seed <n>', 'the seed of that split')
+    .option(
+      '--preprocess <rule>',
+      'mnist (digit-like drawings, the default) or fit (icons, photos); predict prepares images by it',
+    )
+    .action(
+      async (
+        files: string[],
+        opts: { name: string; labels?: string; testSplit?: string; seed?: string; preprocess?: string },
+      ) => {
+        const fields = new Map<string, string>();
+        const importing = importFields(files);
+        if (importing) {
+          for (const [field, file] of importing) fields.set(field, file);
+        }
+        for (const file of importing ? [] : files) {
+          const field = idxField(file);
+          if (!field)
+            throw new UsageError(
+              `${file}: cannot tell which IDX file this is (its name should say train or t10k/test, and images or labels)`,
+            );
+          if (fields.has(field)) throw new UsageError(`${file} and ${fields.get(field)} are both ${field}`);
+          fields.set(field, file);
+        }
+        const missing = ['trainImages', 'trainLabels', 'testImages', 'testLabels'].filter((f) => !fields.has(f));
+        if (!importing && missing.length > 0)
+          throw new UsageError(`missing ${missing.join(', ')}: give the four IDX files`);
+        const parts: UploadPart[] = [];
+        const text = { testSplit: opts.testSplit, seed: opts.seed };
+        for (const [field, value] of Object.entries(text)) {
+          if (value !== undefined) parts.push({ field, data: new TextEncoder().encode(value) });
+        }
+        for (const [field, file] of fields) {
+          parts.push({ field, filename: basename(file), data: await readBounded(file, MAX_DATASET_FILE_BYTES) });
+        }
+        // After the files: the API refuses a bad value where it reads it, and with nothing left to
+        // send, the command always reads its answer rather than a connection the API closed.
+        for (const field of ['labels', 'preprocess'] as const) {
+          const value = opts[field];
+          if (value !== undefined) parts.push({ field, data: new TextEncoder().encode(value) });
+        }
+        const io = ctx.io();
+        const tty = !!io.out.isTTY && !io.json;
+        const bar = tty
+          ? new cliProgress.SingleBar(
+              { format: 'upload [{bar}] {percentage}% | {value}/{total} bytes', stream: io.out, hideCursor: true },
+              cliProgress.Presets.shades_classic,
+            )
+          : undefined;
+        bar?.start(1, 0);
+        try {
+          const dataset = await ctx.client().uploadDataset(opts.name, parts, (sent, total) => {
+            bar?.setTotal(total);
+            bar?.update(sent);
+          });
+          bar?.stop();
+          if (io.json) printJson(io, dataset);
+          else if (dataset.state === 'importing')
+            print(io, `dataset ${dataset.id} importing; \`trainyard datasets\` shows when it is ready`);
+          else
+            print(
+              io,
+              `dataset ${dataset.id} stored: ${count(dataset.trainSize)} training and ${count(dataset.testSize)} test images`,
+            );
+        } finally {
+          bar?.stop();
+        }
+      },
+    );
 
   program
     .command('predict <images...>')

@@ -85,15 +85,15 @@ describe('dataset uploads with named classes', () => {
       'an unknown rule',
       [['preprocess', 'sharpen']],
       3,
-      'VALIDATION_ERROR',
-      /preprocess: "sharpen" is not a rule; use mnist or fit/,
+      'INVALID_FIELD',
+      /field "preprocess" must be one of mnist, fit/,
     ],
     [
       'a labels field over 64 KiB',
       [['labels', 'x,'.repeat(40_000)]],
       3,
       'VALIDATION_ERROR',
-      /labels: longer than 65536 bytes/,
+      /field "labels" is longer than 65536 bytes/,
     ],
     [
       'labels given twice',
@@ -103,7 +103,7 @@ describe('dataset uploads with named classes', () => {
       ],
       3,
       'UNEXPECTED_FIELD',
-      /the text fields are name, labels, preprocess/,
+      /field "labels" is given more than once/,
     ],
   ] as [string, Part[], number, string, RegExp][])(
     'refuses %s with a 400 saying so, and stores nothing',

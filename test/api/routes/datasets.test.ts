@@ -1,3 +1,4 @@
+import { ACCEPTED } from '../../../src/api/routes/dataset-upload.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -244,7 +245,12 @@ describe('datasets routes', () => {
       [
         'an unknown text field',
         [['comment', 'hi'], ['name', 'x'], ...filesOf(good())],
-        [{ path: '/comment', message: 'is not expected: the text fields are name, labels, preprocess' }],
+        [
+          {
+            path: '/comment',
+            message: 'is not expected: the text fields are name, labels, testSplit, seed, preprocess',
+          },
+        ],
       ],
       [
         'an unknown file field',
@@ -252,7 +258,7 @@ describe('datasets routes', () => {
         [
           {
             path: '/validImages',
-            message: 'is not expected: one file each of trainImages, trainLabels, testImages, testLabels',
+            message: `is not expected: a dataset upload is ${ACCEPTED}`,
           },
         ],
       ],

@@ -52,6 +52,8 @@ describe('V2 and TF Serving routes beside the existing ones', () => {
     { route: 'GET /v1/datasets', method: 'GET', url: '/v1/datasets' },
     { route: 'POST /v1/datasets', method: 'POST', url: '/v1/datasets', payload: { name: 'x' } },
     { route: 'GET /v1/datasets/:id', method: 'GET', url: '/v1/datasets/mnist-sample' },
+    { route: 'GET /v1/datasets/:id/preview.png', method: 'GET', url: '/v1/datasets/mnist-sample/preview.png' },
+    { route: 'HEAD /v1/datasets/:id/preview.png', method: 'HEAD', url: '/v1/datasets/mnist-sample/preview.png' },
     { route: 'DELETE /v1/datasets/:id', method: 'DELETE', url: '/v1/datasets/nope' },
     { route: 'GET /v1/models', method: 'GET', url: '/v1/models' },
     { route: 'GET /v1/models/:id', method: 'GET', url: '/v1/models/digits' },

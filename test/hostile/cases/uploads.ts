@@ -190,6 +190,40 @@ const caseFile: CaseFile = {
       expect: { status: 400, code: 'UNEXPECTED_FIELD', message: /unexpected file field "evil"/ },
     },
     {
+      name: 'imports: an archive that is an executable with a .zip name',
+      request: (ctx) =>
+        upload(ctx.keys.train, [
+          ['name', 'x'],
+          ['archive', Buffer.alloc(4096, 0x7f), 'data.zip'],
+        ]),
+      expect: { status: 400, code: 'INVALID_ARCHIVE', message: /^archive: not a ZIP, tar or gzipped tar file$/ },
+    },
+    {
+      name: 'imports: an archive over MAX_DATASET_BYTES, cut off as it arrives',
+      request: (ctx) =>
+        upload(ctx.keys.train, [
+          ['name', 'x'],
+          ['archive', Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(5 * MB)]), 'big.zip'],
+        ]),
+      expect: { status: 413, code: 'PAYLOAD_TOO_LARGE', message: /^archive: more than \d+ bytes as uploaded/ },
+    },
+    {
+      name: 'imports: an archive beside IDX files',
+      request: (ctx) =>
+        upload(ctx.keys.train, [['name', 'x'], ...files(), ['archive', Buffer.from('PK\x03\x04'), 'a.zip']]),
+      expect: { status: 400, code: 'MIXED_UPLOAD', message: /a dataset upload is one of/ },
+    },
+    {
+      name: 'imports: a CSV with a lying content type and a 10 KB seed',
+      request: (ctx) =>
+        upload(ctx.keys.train, [
+          ['name', 'x'],
+          ['seed', '9'.repeat(10_000)],
+          ['trainCsv', Buffer.from('label\n1\n'), 'x.png'],
+        ]),
+      expect: { status: 400, code: 'INVALID_FIELD', message: /"seed" must be an integer/ },
+    },
+    {
       name: 'uploads: Content-Length shorter than the multipart body',
       request: async (ctx) => {
         const req = await upload(ctx.keys.train, [['name', 'x'], ...files()]);

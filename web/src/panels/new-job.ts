@@ -1,6 +1,7 @@
 import { ApiError, api, errorMessage, postJson } from '../api.js';
 import { byId, h, showError } from '../dom.js';
 import { ownTenantQuery } from '../tenant.js';
+import { createDatasetDetails } from './dataset-details.js';
 import type { DatasetResource, ListOf, ParamSchema, TrainingJob } from '../types.js';
 
 const LABELS: Record<string, string> = {
@@ -189,6 +190,7 @@ export function createNewJobForm(onCreated: (job: TrainingJob) => void, announce
   const classList = (labels: string[]) =>
     labels.length <= 5 ? labels.join(', ') : `${labels.slice(0, 4).join(', ')}, …`;
 
+  const details = createDatasetDetails(byId('dataset-details'));
   async function loadDatasets() {
     const select = byId<HTMLSelectElement>('dataset');
     const hint = byId('hint-dataset');
@@ -199,8 +201,17 @@ export function createNewJobForm(onCreated: (job: TrainingJob) => void, announce
         ...items.map((d) =>
           h(
             'option',
-            { value: d.id, disabled: !d.available, selected: d.id === (previous || 'mnist-sample') },
-            d.available ? d.name : `${d.name} (unavailable${d.note ? `: ${d.note}` : ''})`,
+            // A job on a dataset still importing waits for it, so it may be picked.
+            {
+              value: d.id,
+              disabled: !d.available && d.state !== 'importing',
+              selected: d.id === (previous || 'mnist-sample'),
+            },
+            d.state === 'importing'
+              ? `${d.name} (importing)`
+              : d.available
+                ? d.name
+                : `${d.name} (unavailable${d.note ? `: ${d.note}` : ''})`,
           ),
         ),
       );
@@ -210,6 +221,7 @@ export function createNewJobForm(onCreated: (job: TrainingJob) => void, announce
           ? `${d.trainSize.toLocaleString()} training and ${d.testSize.toLocaleString()} test images in ` +
             `${d.classes} classes (${classList(d.labels)}), ${d.preprocess} rule${d.note ? `. ${d.note}` : ''}`
           : '';
+        details.show(d);
       };
       select.onchange = describe;
       describe();

@@ -1,0 +1,71 @@
+import { pack } from 'tar-stream';
+import { ZipFile } from 'yazl';
+import { gzipSync } from 'node:zlib';
+import { encodePng } from './png.js';
+
+/** Archives, CSV files and small images for the import tests, built in memory. */
+
+/** A 28×28 grayscale PNG, white on black: a bar whose position tells the class apart. */
+export function classPng(cls: number, variant = 0): Buffer {
+  const data = new Uint8Array(28 * 28);
+  for (let y = 4; y < 24; y++) for (let x = 0; x < 4; x++) data[y * 28 + ((cls * 5 + x + variant) % 28)] = 255;
+  return encodePng({ width: 28, height: 28, channels: 1, data });
+}
+
+export interface ArchiveFile {
+  path: string;
+  data?: Buffer;
+  /** tar only: a link to this target, or a directory. */
+  type?: 'file' | 'directory' | 'symlink' | 'link';
+  target?: string;
+}
+
+export async function makeZip(files: ArchiveFile[], opts: { compress?: boolean } = {}): Promise<Buffer> {
+  const zip = new ZipFile();
+  for (const f of files) {
+    if (f.type === 'directory') zip.addEmptyDirectory(f.path);
+    else if (f.type === 'symlink') zip.addBuffer(Buffer.from(f.target ?? ''), f.path, { mode: 0o120777 });
+    else zip.addBuffer(f.data ?? Buffer.alloc(0), f.path, { compress: opts.compress ?? false });
+  }
+  zip.end();
+  const chunks: Buffer[] = [];
+  for await (const c of zip.outputStream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export async function makeTar(files: ArchiveFile[], gzip = false): Promise<Buffer> {
+  const p = pack();
+  const chunks: Buffer[] = [];
+  const done = (async () => {
+    for await (const c of p) chunks.push(c as Buffer);
+  })();
+  for (const f of files) {
+    const type = f.type ?? 'file';
+    if (type === 'file') p.entry({ name: f.path }, f.data ?? Buffer.alloc(0));
+    else p.entry({ name: f.path, type, linkname: f.target });
+  }
+  p.finalize();
+  await done;
+  const tar = Buffer.concat(chunks);
+  return gzip ? gzipSync(tar) : tar;
+}
+
+/** Class folders `<root><cls>/<i>.png` for `classes` × `perClass` images. */
+export function classFolders(classes: string[], perClass: number, root = ''): ArchiveFile[] {
+  return classes.flatMap((c, ci) =>
+    Array.from({ length: perClass }, (_, i) => ({ path: `${root}${c}/${i}.png`, data: classPng(ci, i % 3) })),
+  );
+}
+
+/** A CSV of `rows` rows in Kaggle's form; `label(i)` names row i's class. */
+export function makeCsv(rows: number, label: (i: number) => string): Buffer {
+  const header = ['label', ...Array.from({ length: 784 }, (_, i) => `pixel${i}`)].join(',');
+  const lines = [header];
+  for (let i = 0; i < rows; i++) {
+    const px = new Array<number>(784).fill(0);
+    const cls = i % 3;
+    for (let y = 4; y < 24; y++) for (let x = 0; x < 4; x++) px[y * 28 + cls * 8 + x] = 255;
+    lines.push([label(i), ...px].join(','));
+  }
+  return Buffer.from(`${lines.join('\n')}\n`);
+}
