@@ -9,7 +9,7 @@ import type { Config } from '../../src/config.js';
 import type { DatasetResource } from '../../src/schemas/dataset.js';
 import type { TrainingJob } from '../../src/schemas/job.js';
 import { testConfig } from '../helpers/app.js';
-import { classFolders, makeCsv, makeTar, makeZip } from '../helpers/archives.js';
+import { classFolders, classPng, makeCsv, makeTar, makeZip } from '../helpers/archives.js';
 import { multipart, type Part } from '../helpers/http.js';
 import { makeIdxFiles } from '../helpers/idx.js';
 import { startApi, startWorker, waitFor, type RunningProcess } from '../helpers/processes.js';
@@ -103,6 +103,44 @@ describe('dataset imports through the API and a worker', () => {
     expect((await sharp(preview.raw).metadata()).height).toBe(10 * 30 + 2);
     expect((await call(B, `/v1/datasets/${accepted.id}/preview.png`)).status).toBe(404);
     expect((await call(B, `/v1/datasets/${accepted.id}`)).status).toBe(404);
+  }, 180_000);
+
+  it('trains a three-class ZIP with the fit rule into a model that predicts by the folder names', async () => {
+    const names = ['circle', 'square', 'star'];
+    const zip = await makeZip(classFolders(names, 20));
+    const res = await upload(A, [
+      ['name', 'three shapes'],
+      ['preprocess', 'fit'],
+      ['seed', '7'],
+      ['archive', zip],
+    ]);
+    expect(res.status).toBe(202);
+    const ready = await settled(A, res.body.id);
+    expect(ready).toMatchObject({ state: 'ready', classes: 3, labels: names, preprocess: 'fit' });
+    const job = await call(A, '/v1/training-jobs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ dataset: ready.id, model: 'three-shapes', epochs: 8, batchSize: 8, learningRate: 0.01 }),
+    });
+    expect(job.status).toBe(202);
+    const done = await waitFor(async () => {
+      const j = (await call(A, `/v1/training-jobs/${job.body.id}`)).body as unknown as TrainingJob;
+      return j.state === 'completed' || j.state === 'failed' ? j : undefined;
+    }, 120_000);
+    expect(done.state).toBe('completed');
+    expect(done.metrics!.confusionMatrix).toHaveLength(3);
+    const model = (await call(A, `/v1/models/${done.modelId}`)).body;
+    expect(model).toMatchObject({ labels: names, preprocess: 'fit' });
+    const predicted = await call(A, '/v1/models/three-shapes/predict', {
+      method: 'POST',
+      headers: { 'content-type': 'image/png' },
+      body: new Uint8Array(classPng(2, 1)),
+    });
+    expect(predicted.status).toBe(200);
+    const [p] = (predicted.body as unknown as { predictions: { label: string; probabilities: number[] }[] })
+      .predictions;
+    expect(p!.probabilities).toHaveLength(3);
+    expect(p!.label).toBe('star');
   }, 180_000);
 
   it('holds a training job in the queue while its dataset imports, then trains it', async () => {
