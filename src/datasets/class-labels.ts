@@ -13,6 +13,9 @@ import { DIGIT_LABELS } from './builtin.js';
 // Control characters would make names that print as something else in tables and logs.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// Characters that show as nothing or reorder what follows (bidi overrides, zero-width spaces,
+// line separators, lone surrogates) make names that look like others; ZWJ joins emoji and stays.
+const INVISIBLE = /(?!\u200d)[\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
 
 const invalid = (message: string) =>
   new BadRequestError(`labels: ${message}`, 'INVALID_LABELS', [fieldError('labels', message)]);
@@ -50,8 +53,14 @@ export function checkClassLabels(names: readonly string[], maxClasses: number): 
     if (name.length === 0) throw invalid(`name ${i} is empty`);
     if (name.length > MAX_LABEL_LENGTH) throw invalid(`name ${i} is longer than ${MAX_LABEL_LENGTH} characters`);
     if (CONTROL.test(name)) throw invalid(`name ${i} holds a control character`);
+    const hidden = INVISIBLE.exec(name)?.[0];
+    if (hidden !== undefined) {
+      const hex = hidden.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+      throw invalid(`name ${i} holds an invisible or formatting character (U+${hex})`);
+    }
     if (name.trim() !== name) throw invalid(`name ${i} (${JSON.stringify(name)}) starts or ends with a space`);
-    const folded = name.toLowerCase();
+    // Composed and decomposed forms of one name (é, e + ◌́) look alike: compared in one form.
+    const folded = name.normalize('NFC').toLowerCase();
     const earlier = seen.get(folded);
     if (earlier !== undefined) {
       throw invalid(
