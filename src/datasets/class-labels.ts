@@ -74,9 +74,14 @@ export function checkClassLabels(names: readonly string[], maxClasses: number): 
 
 /**
  * The classes of an upload whose highest label is `maxLabel`: the given names, which must
- * cover every label, or "0"… "9" (as before names could be given), or "0"… up to maxLabel.
+ * cover every label, or "0"… "9" (as before names could be given; "0"… up to MAX_CLASSES − 1
+ * when that is below ten), or "0"… up to maxLabel.
  */
-export function uploadLabels(given: readonly string[] | undefined, maxLabel: number): string[] {
+export function uploadLabels(
+  given: readonly string[] | undefined,
+  maxLabel: number,
+  maxClasses: number = DIGIT_CLASSES,
+): string[] {
   if (given) {
     if (maxLabel >= given.length) {
       throw new InvalidInputError(
@@ -86,6 +91,8 @@ export function uploadLabels(given: readonly string[] | undefined, maxLabel: num
     }
     return [...given];
   }
-  if (maxLabel < DIGIT_CLASSES) return [...DIGIT_LABELS];
-  return Array.from({ length: maxLabel + 1 }, (_, i) => String(i));
+  if (maxLabel < DIGIT_CLASSES && maxClasses >= DIGIT_CLASSES) return [...DIGIT_LABELS];
+  // Under a MAX_CLASSES below ten, as many as it allows (labels were checked below it when read).
+  const count = maxLabel < DIGIT_CLASSES ? Math.max(MIN_CLASSES, Math.min(DIGIT_CLASSES, maxClasses)) : maxLabel + 1;
+  return Array.from({ length: count }, (_, i) => String(i));
 }

@@ -149,6 +149,7 @@ export function startUpload(opts: UploadOptions, owner: string, ticket: UploadTi
       const labels = uploadLabels(
         given,
         Math.max(headers.get('trainLabels')!.maxLabel, headers.get('testLabels')!.maxLabel),
+        opts.maxClasses,
       );
       const info: DatasetInfo = {
         id,

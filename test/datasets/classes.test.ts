@@ -134,6 +134,15 @@ describe('datasets of any number of classes', () => {
     expect((await store.load(forty.id)).train.labels[39]).toBe(39);
   });
 
+  it('never gives an unnamed dataset more classes than MAX_CLASSES allows', async () => {
+    const { store } = await newStore(5);
+    const three = await store.create(upload(3));
+    expect(three).toMatchObject({ classes: 5, labels: ['0', '1', '2', '3', '4'] });
+    const two = await store.create(upload(2));
+    expect(two.classes).toBe(5);
+    expect(uploadLabels(undefined, 0, 2)).toEqual(['0', '1']);
+  });
+
   it('refuses labels past MAX_CLASSES while streaming, and names that do not cover the labels', async () => {
     const { store, dir } = await newStore(5);
     const over = await rejection(store.create(upload(6)));
