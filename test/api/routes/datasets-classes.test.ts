@@ -87,6 +87,13 @@ describe('dataset uploads with named classes', () => {
       'INVALID_LABELS',
       /hold label 2, but "labels" names only 2/,
     ],
+    [
+      'a named class no training image has',
+      [['labels', 'a,b,c,d']],
+      3,
+      'INVALID_LABELS',
+      /^labels: class 3 \("d"\) has no training images; every named class needs some$/,
+    ],
     ['labels past MAX_CLASSES', [], 13, 'INVALID_IDX', /label 12 at index 12 is outside 0–11 \(MAX_CLASSES is 12\)/],
     [
       'an unknown rule',
