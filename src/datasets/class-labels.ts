@@ -14,8 +14,10 @@ import { DIGIT_LABELS } from './builtin.js';
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 // Characters that show as nothing or reorder what follows (bidi overrides, zero-width spaces,
-// line separators, lone surrogates) make names that look like others; ZWJ joins emoji and stays.
-const INVISIBLE = /(?!\u200d)[\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
+// line separators, lone surrogates) make names that look like others. The joiners stay (emoji,
+// Persian and Indic spelling need them) but are ignored when names are compared.
+const INVISIBLE = /(?![\u200c\u200d])[\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
+const JOINERS = /[\u200c\u200d]/g;
 
 const invalid = (message: string) =>
   new BadRequestError(`labels: ${message}`, 'INVALID_LABELS', [fieldError('labels', message)]);
@@ -60,7 +62,7 @@ export function checkClassLabels(names: readonly string[], maxClasses: number): 
     }
     if (name.trim() !== name) throw invalid(`name ${i} (${JSON.stringify(name)}) starts or ends with a space`);
     // Composed and decomposed forms of one name (é, e + ◌́) look alike: compared in one form.
-    const folded = name.normalize('NFC').toLowerCase();
+    const folded = name.normalize('NFC').replace(JOINERS, '').toLowerCase();
     const earlier = seen.get(folded);
     if (earlier !== undefined) {
       throw invalid(

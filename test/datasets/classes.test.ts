@@ -96,6 +96,11 @@ describe('class names', () => {
     expect(message(['caf\u00e9', 'cafe\u0301'])).toBe(
       'labels: names 0 and 1 ("caf\u00e9", "cafe\u0301") differ only in case or not at all',
     );
+    // Joiners are spelling (Persian, emoji sequences) but make no name different from another.
+    expect(checkClassLabels(['\u0645\u06cc\u200c\u0634\u0648\u062f', 'cat'], 100)).toHaveLength(2);
+    expect(message(['ab', 'a\u200cb'])).toBe(
+      'labels: names 0 and 1 ("ab", "a\u200cb") differ only in case or not at all',
+    );
     // Emoji sequences joined by ZWJ stay allowed.
     expect(checkClassLabels(['\u{1F469}\u200d\u{1F4BB}', 'cat'], 100)).toEqual(['\u{1F469}\u200d\u{1F4BB}', 'cat']);
   });
