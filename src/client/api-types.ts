@@ -906,7 +906,7 @@ export interface paths {
             testSplit?: number;
             /** @description Seed of that split (random when absent; shown on the dataset) */
             seed?: number;
-            /** @description IDX uploads only: class names, index = label, as a JSON array of strings or names separated by commas; default "0", "1", … (ten, or up to the highest label). 2 to MAX_CLASSES names */
+            /** @description IDX uploads only: class names, index = label, as a JSON array of strings or names separated by commas; default "0", "1", … (ten, or up to the highest label). 2 to MAX_CLASSES names of 1–64 characters, none of them control, invisible or bidi characters, no two alike ignoring case */
             labels?: string;
             /**
              * @description How images become 28×28 input: mnist (invert a light background, crop, fit 20×20, centre by mass) or fit (letterbox to 28×28)

@@ -13,6 +13,11 @@ import { DIGIT_LABELS } from './builtin.js';
 // Control characters would make names that print as something else in tables and logs.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// Characters that show as nothing or reorder what follows (bidi overrides, zero-width spaces,
+// line separators, lone surrogates) make names that look like others. The joiners stay (emoji,
+// Persian and Indic spelling need them) but are ignored when names are compared.
+const INVISIBLE = /(?![\u200c\u200d])[\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
+const JOINERS = /[\u200c\u200d]/g;
 
 const invalid = (message: string) =>
   new BadRequestError(`labels: ${message}`, 'INVALID_LABELS', [fieldError('labels', message)]);
@@ -50,8 +55,14 @@ export function checkClassLabels(names: readonly string[], maxClasses: number): 
     if (name.length === 0) throw invalid(`name ${i} is empty`);
     if (name.length > MAX_LABEL_LENGTH) throw invalid(`name ${i} is longer than ${MAX_LABEL_LENGTH} characters`);
     if (CONTROL.test(name)) throw invalid(`name ${i} holds a control character`);
+    const hidden = INVISIBLE.exec(name)?.[0];
+    if (hidden !== undefined) {
+      const hex = hidden.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+      throw invalid(`name ${i} holds an invisible or formatting character (U+${hex})`);
+    }
     if (name.trim() !== name) throw invalid(`name ${i} (${JSON.stringify(name)}) starts or ends with a space`);
-    const folded = name.toLowerCase();
+    // Composed and decomposed forms of one name (é, e + ◌́) look alike: compared in one form.
+    const folded = name.normalize('NFC').replace(JOINERS, '').toLowerCase();
     const earlier = seen.get(folded);
     if (earlier !== undefined) {
       throw invalid(
@@ -65,9 +76,14 @@ export function checkClassLabels(names: readonly string[], maxClasses: number): 
 
 /**
  * The classes of an upload whose highest label is `maxLabel`: the given names, which must
- * cover every label, or "0"… "9" (as before names could be given), or "0"… up to maxLabel.
+ * cover every label, or "0"… "9" (as before names could be given; "0"… up to MAX_CLASSES − 1
+ * when that is below ten), or "0"… up to maxLabel.
  */
-export function uploadLabels(given: readonly string[] | undefined, maxLabel: number): string[] {
+export function uploadLabels(
+  given: readonly string[] | undefined,
+  maxLabel: number,
+  maxClasses: number = DIGIT_CLASSES,
+): string[] {
   if (given) {
     if (maxLabel >= given.length) {
       throw new InvalidInputError(
@@ -77,6 +93,8 @@ export function uploadLabels(given: readonly string[] | undefined, maxLabel: num
     }
     return [...given];
   }
-  if (maxLabel < DIGIT_CLASSES) return [...DIGIT_LABELS];
-  return Array.from({ length: maxLabel + 1 }, (_, i) => String(i));
+  if (maxLabel < DIGIT_CLASSES && maxClasses >= DIGIT_CLASSES) return [...DIGIT_LABELS];
+  // Under a MAX_CLASSES below ten, as many as it allows (labels were checked below it when read).
+  const count = maxLabel < DIGIT_CLASSES ? Math.max(MIN_CLASSES, Math.min(DIGIT_CLASSES, maxClasses)) : maxLabel + 1;
+  return Array.from({ length: count }, (_, i) => String(i));
 }

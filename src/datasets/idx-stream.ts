@@ -27,15 +27,17 @@ export interface IdxFileSpec {
   classesSetting?: string;
 }
 
-/** A validated file's header and, for labels, the highest label it holds (−1 for images). */
+/** A validated file's header and, for labels, the highest label it holds (−1 for images) and how often each occurs. */
 export interface WrittenIdx extends IdxHeader {
   maxLabel: number;
+  /** Images of each label 0…classes − 1 (empty for images). */
+  labelCounts: number[];
 }
 
 /** Streams `source` (gzipped or not) into a new file at `path`; returns the validated header. */
 export async function writeIdxFile(source: Readable, spec: IdxFileSpec, path: string): Promise<WrittenIdx> {
   let header: IdxHeader | undefined;
-  let maxLabel = -1;
+  const counts = new Array<number>(spec.kind === 'labels' ? (spec.classes ?? 10) : 0).fill(0);
   let gzipped = false;
   // Opened before the data flows, so that the file exists, and the caller's cleanup finds it,
   // however early the stream fails ('wx': a fresh name; an existing file means something is wrong).
@@ -51,7 +53,7 @@ export async function writeIdxFile(source: Readable, spec: IdxFileSpec, path: st
           spec,
           () => gzipped,
           (h) => (header = h),
-          (label) => (maxLabel = Math.max(maxLabel, label)),
+          counts,
         ),
       sink,
     );
@@ -59,7 +61,9 @@ export async function writeIdxFile(source: Readable, spec: IdxFileSpec, path: st
     // The write stream closes the file when it ends or is destroyed; wait for that.
     if (!sink.closed) await new Promise<void>((resolve) => sink.once('close', () => resolve()));
   }
-  return { ...header!, maxLabel };
+  let maxLabel = counts.length - 1;
+  while (maxLabel >= 0 && counts[maxLabel] === 0) maxLabel--;
+  return { ...header!, maxLabel, labelCounts: counts };
 }
 
 const isGzip = (b: Buffer) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
@@ -114,7 +118,7 @@ async function* validateIdx(
   spec: IdxFileSpec,
   gzipped: () => boolean,
   onHeader: (header: IdxHeader) => void,
-  onMaxLabel: (label: number) => void,
+  counts: number[],
 ) {
   const { what, kind } = spec;
   const classes = spec.classes ?? 10;
@@ -144,13 +148,11 @@ async function* validateIdx(
         : sizeMismatch(what, kind, header, `more than ${header.bytes}`);
     }
     if (kind === 'labels') {
-      let max = -1;
       for (let i = Math.max(0, headerBytes - offset); i < chunk.length; i++) {
         if (chunk[i]! >= classes)
           throw badLabel(what, chunk[i]!, offset + i - headerBytes, classes, spec.classesSetting);
-        if (chunk[i]! > max) max = chunk[i]!;
+        counts[chunk[i]!]!++;
       }
-      onMaxLabel(max);
     }
     yield chunk;
   }

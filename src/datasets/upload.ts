@@ -149,7 +149,19 @@ export function startUpload(opts: UploadOptions, owner: string, ticket: UploadTi
       const labels = uploadLabels(
         given,
         Math.max(headers.get('trainLabels')!.maxLabel, headers.get('testLabels')!.maxLabel),
+        opts.maxClasses,
       );
+      // A class that was named but never trained on could never be predicted: most likely labels off by one.
+      if (given) {
+        const trainCounts = headers.get('trainLabels')!.labelCounts;
+        const empty = given.findIndex((_, k) => !trainCounts[k]);
+        if (empty >= 0) {
+          throw new InvalidInputError(
+            `labels: class ${empty} (${JSON.stringify(given[empty])}) has no training images; every named class needs some`,
+            'INVALID_LABELS',
+          );
+        }
+      }
       const info: DatasetInfo = {
         id,
         name,

@@ -73,6 +73,38 @@ describe('class names', () => {
     );
   });
 
+  it('refuses names that print as nothing or as another name', () => {
+    const message = (names: string[]) => {
+      try {
+        checkClassLabels(names, 100);
+      } catch (err) {
+        expect((err as { statusCode: number }).statusCode).toBe(400);
+        return (err as Error).message;
+      }
+      throw new Error(`expected ${JSON.stringify(names)} to be refused`);
+    };
+    // Bidi overrides, zero-width spaces, line separators and lone surrogates: invisible or spoofing.
+    for (const [ch, hex] of [
+      ['\u202e', '202E'],
+      ['\u200b', '200B'],
+      ['\u2028', '2028'],
+      ['\ud800', 'D800'],
+    ] as const) {
+      expect(message(['a', `b${ch}c`])).toBe(`labels: name 1 holds an invisible or formatting character (U+${hex})`);
+    }
+    // The same name composed and decomposed looks alike everywhere it is shown.
+    expect(message(['caf\u00e9', 'cafe\u0301'])).toBe(
+      'labels: names 0 and 1 ("caf\u00e9", "cafe\u0301") differ only in case or not at all',
+    );
+    // Joiners are spelling (Persian, emoji sequences) but make no name different from another.
+    expect(checkClassLabels(['\u0645\u06cc\u200c\u0634\u0648\u062f', 'cat'], 100)).toHaveLength(2);
+    expect(message(['ab', 'a\u200cb'])).toBe(
+      'labels: names 0 and 1 ("ab", "a\u200cb") differ only in case or not at all',
+    );
+    // Emoji sequences joined by ZWJ stay allowed.
+    expect(checkClassLabels(['\u{1F469}\u200d\u{1F4BB}', 'cat'], 100)).toEqual(['\u{1F469}\u200d\u{1F4BB}', 'cat']);
+  });
+
   it('names unnamed classes "0"… and refuses names that do not cover every label', () => {
     expect(uploadLabels(undefined, 2)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
     expect(uploadLabels(undefined, 11)).toHaveLength(12);
@@ -105,6 +137,15 @@ describe('datasets of any number of classes', () => {
     expect(forty.classes).toBe(40);
     expect(forty.labels.at(-1)).toBe('39');
     expect((await store.load(forty.id)).train.labels[39]).toBe(39);
+  });
+
+  it('never gives an unnamed dataset more classes than MAX_CLASSES allows', async () => {
+    const { store } = await newStore(5);
+    const three = await store.create(upload(3));
+    expect(three).toMatchObject({ classes: 5, labels: ['0', '1', '2', '3', '4'] });
+    const two = await store.create(upload(2));
+    expect(two.classes).toBe(5);
+    expect(uploadLabels(undefined, 0, 2)).toEqual(['0', '1']);
   });
 
   it('refuses labels past MAX_CLASSES while streaming, and names that do not cover the labels', async () => {

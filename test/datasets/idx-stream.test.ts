@@ -79,7 +79,7 @@ describe('writeIdxFile', () => {
     ]) {
       const out = await run(input, 'images');
       expect(out.error).toBeUndefined();
-      expect(out.header).toEqual({ count: 300, bytes: 16 + 300 * 784, maxLabel: -1 });
+      expect(out.header).toEqual({ count: 300, bytes: 16 + 300 * 784, maxLabel: -1, labelCounts: [] });
       expect(out.accepted).toEqual([{ count: 300, bytes: 16 + 300 * 784 }]);
       expect(out.written).toBe(images.length);
     }
@@ -109,7 +109,7 @@ describe('writeIdxFile', () => {
     expect(out.written).toBe(0);
     // And an honest file behind them is read whole.
     const honest = await run(gzipBehindEmptyBlocks(makeIdxImages(5), 10_000), 'images');
-    expect(honest.header).toEqual({ count: 5, bytes: 16 + 5 * 784, maxLabel: -1 });
+    expect(honest.header).toEqual({ count: 5, bytes: 16 + 5 * 784, maxLabel: -1, labelCounts: [] });
   });
 
   it('refuses an IDX file declaring 2^32-1 images by the size it declares', async () => {
@@ -160,7 +160,9 @@ describe('writeIdxFile', () => {
     const spec = { classes: 40, classesSetting: 'MAX_CLASSES' };
     const ok = await run(gzipSync(makeIdxLabels(labels)), 'labels', Infinity, spec);
     expect(ok.error).toBeUndefined();
-    expect(ok.header).toEqual({ count: 1000, bytes: 1008, maxLabel: 36 });
+    // 1000 = 27 × 37 + 1: label 0 once more than the others; 37–39 never.
+    const counts = Array.from({ length: 40 }, (_, k) => (k === 0 ? 28 : k < 37 ? 27 : 0));
+    expect(ok.header).toEqual({ count: 1000, bytes: 1008, maxLabel: 36, labelCounts: counts });
     labels[500] = 40;
     const out = await run(makeIdxLabels(labels), 'labels', Infinity, spec);
     expect(out.error).toMatchObject({

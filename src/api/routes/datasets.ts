@@ -36,7 +36,8 @@ const UploadSchema = Type.Object(
       Type.String({
         description:
           'IDX uploads only: class names, index = label, as a JSON array of strings or names separated by commas; ' +
-          'default "0", "1", … (ten, or up to the highest label). 2 to MAX_CLASSES names',
+          'default "0", "1", … (ten, or up to the highest label). 2 to MAX_CLASSES names of 1–64 characters, ' +
+          'none of them control, invisible or bidi characters, no two alike ignoring case',
       }),
     ),
     preprocess: Type.Optional({ ...PreprocessSchema, default: 'mnist' }),

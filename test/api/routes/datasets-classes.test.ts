@@ -71,6 +71,13 @@ describe('dataset uploads with named classes', () => {
       /at most 12 \(MAX_CLASSES\)/,
     ],
     ['names alike but for case', [['labels', 'Dog,cat,dog']], 3, 'INVALID_LABELS', /differ only in case/],
+    [
+      'a name with a right-to-left override',
+      [['labels', 'cat,dog,\u202egod']],
+      3,
+      'INVALID_LABELS',
+      /^labels: name 2 holds an invisible or formatting character \(U\+202E\)$/,
+    ],
     ['names as a JSON object', [['labels', '{"a":1}']], 3, 'INVALID_LABELS', /labels: names 1 class/],
     ['names as JSON numbers', [['labels', '[1,2,3]']], 3, 'INVALID_LABELS', /must be a JSON array of strings/],
     [
@@ -79,6 +86,13 @@ describe('dataset uploads with named classes', () => {
       3,
       'INVALID_LABELS',
       /hold label 2, but "labels" names only 2/,
+    ],
+    [
+      'a named class no training image has',
+      [['labels', 'a,b,c,d']],
+      3,
+      'INVALID_LABELS',
+      /^labels: class 3 \("d"\) has no training images; every named class needs some$/,
     ],
     ['labels past MAX_CLASSES', [], 13, 'INVALID_IDX', /label 12 at index 12 is outside 0–11 \(MAX_CLASSES is 12\)/],
     [

@@ -166,6 +166,15 @@ const caseFile: CaseFile = {
       expect: { status: 400, code: 'INVALID_LABELS', message: /^labels: name 1 holds a control character$/ },
     },
     {
+      name: 'uploads: a class name reversed by a bidi override',
+      request: (ctx) => upload(ctx.keys.train, [['name', 'x'], ['labels', '["cat", "\u202egod"]'], ...files()]),
+      expect: {
+        status: 400,
+        code: 'INVALID_LABELS',
+        message: /^labels: name 1 holds an invisible or formatting character \(U\+202E\)$/,
+      },
+    },
+    {
       name: 'uploads: 500 text fields',
       request: (ctx) =>
         upload(ctx.keys.train, [
