@@ -144,7 +144,7 @@ const caseFile: CaseFile = {
     {
       name: 'uploads: a labels field of 1 MB, before the files',
       request: (ctx) => upload(ctx.keys.train, [['name', 'x'], ['labels', 'a,'.repeat(MB / 2)], ...files()]),
-      expect: { status: 400, code: 'VALIDATION_ERROR', message: /^labels: longer than 65536 bytes$/ },
+      expect: { status: 400, code: 'VALIDATION_ERROR', message: /^field "labels" is longer than 65536 bytes$/ },
     },
     {
       name: 'uploads: 5,000 class names in a labels field',
