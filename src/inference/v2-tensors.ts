@@ -57,26 +57,45 @@ function checkDatatype(input: V2RequestInput): void {
 }
 
 /**
- * Flattens JSON `data` (flat or nested to the shape's depth) into at most `expected` elements:
- * the walk stops at the first element past the count, so a huge array costs nothing more.
+ * Flattens JSON `data`, flat or nested, into exactly the `expected` elements of `shape`. Nested
+ * data is held to the shape at every level (its innermost lists may hold the remaining
+ * dimensions flat): a ragged or half-nested list would move pixels between images. Each list's
+ * length is checked before its elements are read.
  */
-function flatten(data: unknown[], depth: number, expected: number, name: string): unknown[] {
+function flatten(data: unknown[], shape: number[], expected: number, name: string): unknown[] {
+  // How many levels of lists the data has, by its first elements; never more than the shape's.
+  let levels = 1;
+  for (let v: unknown = data[0]; Array.isArray(v); v = (v as unknown[])[0]) {
+    if (++levels > shape.length) throw bad(`input "${name}": data is nested deeper than its shape`, 'SHAPE_MISMATCH');
+  }
+  const s = `[${shape.join(', ')}]`;
+  // A list at level L holds shape[L] lists, or at the innermost level the rest of the elements.
+  const lengthAt = (level: number) =>
+    level < levels - 1 ? shape[level]! : shape.slice(level).reduce((a, b) => a * b, 1);
   const out: unknown[] = [];
   const walk = (value: unknown[], level: number) => {
+    const want = lengthAt(level);
+    if (value.length !== want)
+      throw bad(
+        levels === 1
+          ? `input "${name}": data holds ${value.length} elements, its shape says ${expected}`
+          : `input "${name}": a list of data at depth ${level} holds ${value.length} entries, shape ${s} says ${want}`,
+        'SHAPE_MISMATCH',
+      );
+    const inner = level < levels - 1;
     for (const v of value) {
-      if (Array.isArray(v)) {
-        if (level + 1 >= depth) throw bad(`input "${name}": data is nested deeper than its shape`, 'SHAPE_MISMATCH');
-        walk(v, level + 1);
-      } else {
-        if (out.length === expected)
-          throw bad(`input "${name}": data holds more than the ${expected} elements its shape says`, 'SHAPE_MISMATCH');
-        out.push(v);
-      }
+      if (Array.isArray(v) !== inner)
+        throw bad(
+          Array.isArray(v) && level + 1 >= shape.length
+            ? `input "${name}": data is nested deeper than its shape`
+            : `input "${name}": data mixes lists and values at depth ${level + 1}; nest it evenly or send it flat`,
+          'SHAPE_MISMATCH',
+        );
+      if (inner) walk(v as unknown[], level + 1);
+      else out.push(v);
     }
   };
   walk(data, 0);
-  if (out.length !== expected)
-    throw bad(`input "${name}": data holds ${out.length} elements, its shape says ${expected}`, 'SHAPE_MISMATCH');
   return out;
 }
 
@@ -145,7 +164,7 @@ export function readV2Input(input: V2RequestInput, binary: Buffer | undefined, m
   }
   if (input.data === undefined) throw bad(`input "${name}" has neither data nor parameters.binary_data_size`);
   const elements = datatype === 'BYTES' ? n : n * INPUT_SIZE;
-  const flat = flatten(input.data, input.shape.length, elements, name);
+  const flat = flatten(input.data, input.shape, elements, name);
   if (datatype === 'BYTES')
     return {
       kind: 'images',

@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp } from '../../helpers/app.js';
+import { SIDE, storeTrainedModel, syntheticImage } from '../../helpers/model.js';
+
+/**
+ * Edge cases of the V2 and TF Serving routes: data that matches its element count but not its
+ * shape, bodies sent the way common clients send them, and requests without a body.
+ */
+const flat = (k: number) => Array.from(syntheticImage(k));
+const rows = (k: number) => Array.from({ length: SIDE }, (_, r) => flat(k).slice(r * SIDE, (r + 1) * SIDE));
+
+describe('V2 and TF Serving edge cases', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp();
+    await storeTrainedModel(t.deps, { registerAs: 'digits' });
+  });
+  afterAll(() => t.close());
+
+  const infer = (input: object) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/v2/models/digits/infer',
+      payload: { inputs: [{ name: 'input', ...input }] },
+    });
+  const expectError = (res: { statusCode: number; json(): unknown }, status: number, message: RegExp) => {
+    expect([res.statusCode, Object.keys(res.json() as object)]).toEqual([status, ['error']]);
+    expect((res.json() as { error: string }).error).toMatch(message);
+  };
+
+  it('refuses nested data that is ragged or half nested, though its element count is right', async () => {
+    const [a, b] = [flat(1), flat(2)];
+    // 2 × 784 elements in all, but rows of 884 and 684: the second image would start 100 pixels early.
+    const ragged = { shape: [2, 784], datatype: 'FP32', data: [[...a, ...b.slice(0, 100)], b.slice(100)] };
+    expectError(await infer(ragged), 400, /depth 1 holds 884 entries, shape \[2, 784\] says 784/);
+    // One row flat, then 27 rows nested: 784 values, no image shape.
+    const r = rows(3);
+    const mixed = { shape: [1, 28, 28], datatype: 'FP32', data: [[...r[0]!, ...r.slice(1)]] };
+    expectError(await infer(mixed), 400, /depth 1 holds 55 entries, shape \[1, 28, 28\] says 784/);
+    expectError(await infer({ shape: [2, 784], datatype: 'FP32', data: [a, 7] }), 400, /mixes lists and values/);
+    // 28 rows where 27 hold 28 values and one 29, the last 27.
+    const uneven = rows(4).map((row) => [...row]);
+    uneven[0]!.push(uneven[1]!.shift()!);
+    expectError(await infer({ shape: [1, 28, 28], datatype: 'UINT8', data: [uneven] }), 400, /holds 29 entries/);
+    // Each image as its 784 values under a [N, 28, 28] shape stays accepted, as does exact nesting.
+    for (const data of [
+      [a, b],
+      [rows(1), rows(2)],
+    ]) {
+      const res = await infer({ shape: [2, 28, 28], datatype: 'FP32', data });
+      expect(res.statusCode).toBe(200);
+      expect(res.json().outputs.find((o: { name: string }) => o.name === 'class').data).toEqual([1, 2]);
+    }
+  });
+});
