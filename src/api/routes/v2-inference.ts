@@ -26,8 +26,11 @@ import { predictJsonLimit } from './predict.js';
 /** What `/v2` says the server is: Triton's binary tensor data extension is spoken. */
 export const V2_EXTENSIONS = ['binary_tensor_data'];
 const PLATFORM = 'tensorflowjs_layers';
-/** Bodies: JSON, JSON with binary tensors after it (tritonclient sends no content type at all). */
-const ACCEPTED = new Set(['application/json', 'application/octet-stream']);
+/**
+ * Bodies: JSON, JSON with binary tensors after it (tritonclient sends no content type at all),
+ * and JSON under curl -d's default form type, as Triton reads it.
+ */
+const ACCEPTED = new Set(['application/json', 'application/octet-stream', 'application/x-www-form-urlencoded']);
 /** A version in a path: a positive whole number within the registry's range. */
 const VERSION = /^[1-9]\d{0,9}$/;
 
@@ -54,6 +57,7 @@ const v2: FastifyPluginAsyncTypebox = async (app) => {
   // type was refused by the hook below before a byte was read.
   app.addContentTypeParser('*', asBytes, (_req, body, done) => done(null, body));
   app.addHook('preParsing', async (request, _reply, payload) => {
+    if (request.method === 'GET' || request.method === 'HEAD') return payload; // no body to refuse
     const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
     if (type !== undefined && !ACCEPTED.has(type))
       throw new UnsupportedMediaTypeError(

@@ -52,4 +52,37 @@ describe('V2 and TF Serving edge cases', () => {
       expect(res.json().outputs.find((o: { name: string }) => o.name === 'class').data).toEqual([1, 2]);
     }
   });
+
+  it('reads the JSON of curl -d (a form content type) and of clients that send no content type', async () => {
+    const tf = JSON.stringify({ instances: [flat(5)] });
+    const v2 = JSON.stringify({ inputs: [{ name: 'input', shape: [1, 784], datatype: 'FP32', data: flat(5) }] });
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    for (const headers of [form, {}]) {
+      const a = await t.app.inject({ method: 'POST', url: '/v1/models/digits:predict', headers, payload: tf });
+      expect([a.statusCode, Object.keys(a.json())]).toEqual([200, ['predictions']]);
+      const b = await t.app.inject({ method: 'POST', url: '/v2/models/digits/infer', headers, payload: v2 });
+      expect([b.statusCode, b.json().model_name]).toEqual([200, 'digits']);
+    }
+    // A type that is not JSON is still refused, naming it.
+    const html = { 'content-type': 'text/html' };
+    expectError(
+      await t.app.inject({ method: 'POST', url: '/v1/models/digits:predict', headers: html, payload: tf }),
+      415,
+      /text\/html/,
+    );
+    expectError(
+      await t.app.inject({ method: 'POST', url: '/v2/models/digits/infer', headers: html, payload: v2 }),
+      415,
+      /text\/html/,
+    );
+  });
+
+  it('answers V2 reads whatever content type a GET carries: they have no body', async () => {
+    const headers = { 'content-type': 'text/plain' };
+    expect((await t.app.inject({ url: '/v2/health/live', headers })).json()).toEqual({ live: true });
+    expect((await t.app.inject({ url: '/v2/models/digits/ready', headers })).json()).toEqual({
+      name: 'digits',
+      ready: true,
+    });
+  });
 });
