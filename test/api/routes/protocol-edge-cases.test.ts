@@ -11,9 +11,10 @@ const rows = (k: number) => Array.from({ length: SIDE }, (_, r) => flat(k).slice
 
 describe('V2 and TF Serving edge cases', () => {
   let t: TestApp;
+  let id: string;
   beforeAll(async () => {
     t = await buildTestApp();
-    await storeTrainedModel(t.deps, { registerAs: 'digits' });
+    ({ id } = await storeTrainedModel(t.deps, { registerAs: 'digits' }));
   });
   afterAll(() => t.close());
 
@@ -84,5 +85,28 @@ describe('V2 and TF Serving edge cases', () => {
       name: 'digits',
       ready: true,
     });
+  });
+
+  it('answers 404 for a model id under a version it is not, on every route that takes both', async () => {
+    const v2 = { inputs: [{ name: 'input', shape: [1, 784], datatype: 'FP32', data: flat(6) }] };
+    const routes = (v: number) => [
+      { method: 'POST' as const, url: `/v2/models/${id}/versions/${v}/infer`, payload: v2 },
+      { method: 'GET' as const, url: `/v2/models/${id}/versions/${v}` },
+      { method: 'GET' as const, url: `/v2/models/${id}/versions/${v}/ready` },
+      { method: 'POST' as const, url: `/v1/models/${id}/versions/${v}:predict`, payload: { instances: [flat(6)] } },
+      { method: 'GET' as const, url: `/v1/models/${id}/versions/${v}/metadata` },
+      { method: 'POST' as const, url: `/v1/models/${id}/versions/${v}/predict`, payload: { pixels: flat(6) } },
+    ];
+    for (const route of routes(999)) {
+      const res = await t.app.inject(route);
+      expect([route.url, res.statusCode, JSON.stringify(res.json())]).toEqual([
+        route.url,
+        404,
+        expect.stringContaining('version 999'),
+      ]);
+    }
+    // The id's own version answers.
+    for (const route of routes(1))
+      expect([route.url, (await t.app.inject(route)).statusCode]).toEqual([route.url, 200]);
   });
 });
