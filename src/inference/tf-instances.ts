@@ -50,8 +50,9 @@ function itemOf(value: unknown, where: string, depth = 0): TfItem {
     return itemOf(open.inner, where, depth + 1);
   }
   if (!Array.isArray(value)) throw bad(`${where}: expected 784 pixel values or {"b64": …}`);
+  const rows = squeeze(value, where); // its errors name `where` already
   try {
-    return { pixels: pixelsFromJson(squeeze(value, where)) };
+    return { pixels: pixelsFromJson(rows) };
   } catch (err) {
     throw bad(`${where}: ${(err as Error).message}`);
   }

@@ -109,4 +109,13 @@ describe('V2 and TF Serving edge cases', () => {
     for (const route of routes(1))
       expect([route.url, (await t.app.inject(route)).statusCode]).toEqual([route.url, 200]);
   });
+
+  it('names the TF Serving instance at fault once', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/models/digits:predict',
+      payload: { instances: [flat(1), [[[1]]]] },
+    });
+    expectError(res, 400, /^instances\[1\]: expected 28 rows, got 1$/);
+  });
 });
