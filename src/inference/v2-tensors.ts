@@ -176,6 +176,9 @@ export function readV2Input(input: V2RequestInput, binary: Buffer | undefined, m
     };
   const values = flat.map((v, i) => {
     if (typeof v !== 'number') throw bad(`input "${name}": element ${i} is not a number`);
+    // A fraction is no UINT8 value (binary UINT8 cannot hold one either); FP32 and FP64 round as /v1 does.
+    if (datatype === 'UINT8' && !Number.isInteger(v))
+      throw bad(`input "${name}": element ${i} is ${v}; UINT8 values are whole numbers 0–255`);
     return v;
   });
   return { kind: 'pixels', rows: rowsRead((i) => values[i]!, n, name) };

@@ -118,4 +118,14 @@ describe('V2 and TF Serving edge cases', () => {
     });
     expectError(res, 400, /^instances\[1\]: expected 28 rows, got 1$/);
   });
+
+  it('refuses a fraction in UINT8 data, and rounds it in FP32 data as /v1 does', async () => {
+    const data = [...flat(2).slice(0, 783), 3.5];
+    expectError(
+      await infer({ shape: [1, 784], datatype: 'UINT8', data }),
+      400,
+      /element 783 is 3.5; UINT8 values are whole/,
+    );
+    expect((await infer({ shape: [1, 784], datatype: 'FP32', data })).statusCode).toBe(200);
+  });
 });
