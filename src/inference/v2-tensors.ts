@@ -190,6 +190,12 @@ export interface V2OutputChoice {
   binary: boolean;
 }
 
+/** A true/false parameter, absent as undefined; anything else (a "true" string, a 1) is a 400, not a guess. */
+function flag(value: unknown, where: string): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value;
+  throw bad(`${where} must be true or false, not ${JSON.stringify(value)?.slice(0, 32)}`, 'INVALID_PARAMETER');
+}
+
 /**
  * The outputs the request asks for (default: all three), each in binary when its own
  * `binary_data` says so, else as the request's `binary_data_output` says (default JSON).
@@ -198,7 +204,7 @@ export function chooseOutputs(
   requested: { name: string; parameters?: Record<string, unknown> }[] | undefined,
   params: Record<string, unknown> | undefined,
 ): V2OutputChoice[] {
-  const all = params?.binary_data_output === true;
+  const all = flag(params?.binary_data_output, 'parameters.binary_data_output') ?? false;
   if (!requested || requested.length === 0) return V2_OUTPUTS.map((name) => ({ name, binary: all }));
   const seen = new Set<string>();
   return requested.map((o) => {
@@ -206,8 +212,8 @@ export function chooseOutputs(
       throw bad(`unknown output "${o.name.slice(0, 64)}"; this model has ${V2_OUTPUTS.join(', ')}`, 'UNKNOWN_OUTPUT');
     if (seen.has(o.name)) throw bad(`output "${o.name}" is asked for twice`, 'UNKNOWN_OUTPUT');
     seen.add(o.name);
-    const own = o.parameters?.binary_data;
-    return { name: o.name as V2OutputName, binary: typeof own === 'boolean' ? own : all };
+    const own = flag(o.parameters?.binary_data, `output "${o.name}" parameters.binary_data`);
+    return { name: o.name as V2OutputName, binary: own ?? all };
   });
 }
 

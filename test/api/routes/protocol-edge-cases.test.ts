@@ -128,4 +128,21 @@ describe('V2 and TF Serving edge cases', () => {
     );
     expect((await infer({ shape: [1, 784], datatype: 'FP32', data })).statusCode).toBe(200);
   });
+
+  it('refuses binary_data flags that are not true or false instead of guessing', async () => {
+    const inputs = [{ name: 'input', shape: [1, 784], datatype: 'FP32', data: flat(2) }];
+    const post = (payload: object) => t.app.inject({ method: 'POST', url: '/v2/models/digits/infer', payload });
+    expectError(
+      await post({ inputs, parameters: { binary_data_output: 'true' } }),
+      400,
+      /parameters.binary_data_output must be true or false, not "true"/,
+    );
+    expectError(
+      await post({ inputs, outputs: [{ name: 'class', parameters: { binary_data: 1 } }] }),
+      400,
+      /output "class" parameters.binary_data must be true or false, not 1/,
+    );
+    const json = await post({ inputs, outputs: [{ name: 'class', parameters: { binary_data: false } }] });
+    expect(json.json().outputs).toEqual([{ name: 'class', datatype: 'INT64', shape: [1], data: [2] }]);
+  });
 });
