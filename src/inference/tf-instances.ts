@@ -70,7 +70,8 @@ export function readTfRequest(
   // Columnar with the input named: {"inputs": {"input": [...]}}; a lone {"b64"} is a batch of one.
   if (columnar && isObject(batch)) {
     const open = unwrap(batch, 'inputs');
-    batch = 'image' in open ? [batch] : open.inner;
+    const lone = (v: unknown) => isObject(v) && 'b64' in v; // one encoded image, named or not
+    batch = 'image' in open ? [batch] : lone(open.inner) ? [open.inner] : open.inner;
   }
   const name = columnar ? 'inputs' : 'instances';
   if (!Array.isArray(batch)) throw bad(`"${name}" must be a list of images`);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../helpers/app.js';
-import { SIDE, storeTrainedModel, syntheticImage } from '../../helpers/model.js';
+import { SIDE, storeTrainedModel, syntheticImage, syntheticPng } from '../../helpers/model.js';
 
 /**
  * Edge cases of the V2 and TF Serving routes: data that matches its element count but not its
@@ -144,5 +144,13 @@ describe('V2 and TF Serving edge cases', () => {
     );
     const json = await post({ inputs, outputs: [{ name: 'class', parameters: { binary_data: false } }] });
     expect(json.json().outputs).toEqual([{ name: 'class', datatype: 'INT64', shape: [1], data: [2] }]);
+  });
+
+  it('takes a lone {"b64"} as a columnar batch of one, named or not', async () => {
+    const b64 = { b64: syntheticPng(4).toString('base64') };
+    for (const inputs of [b64, { input: b64 }, { input: [b64] }]) {
+      const res = await t.app.inject({ method: 'POST', url: '/v1/models/digits:predict', payload: { inputs } });
+      expect([res.statusCode, res.json().outputs?.length]).toEqual([200, 1]);
+    }
   });
 });
