@@ -64,6 +64,13 @@ const v2: FastifyPluginAsyncTypebox = async (app) => {
         `content type "${type.slice(0, 60)}" is not accepted: send application/json, or application/octet-stream with ${HEADER_LENGTH}`,
         'UNSUPPORTED_MEDIA_TYPE',
       );
+    // tritonclient's request_compression_algorithm: say so, rather than fail on the bytes' lengths.
+    const encoding = request.headers['content-encoding']?.trim().toLowerCase();
+    if (encoding && encoding !== 'identity')
+      throw new UnsupportedMediaTypeError(
+        `Content-Encoding "${encoding.slice(0, 40)}" is not accepted: send the body uncompressed`,
+        'UNSUPPORTED_MEDIA_TYPE',
+      );
     // A JSON-only body is refused from its declared length before a byte is read.
     const declared = Number(request.headers['content-length']);
     if (request.headers[HEADER_LENGTH] === undefined && declared > jsonLimit)

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../helpers/app.js';
 import { SIDE, storeTrainedModel, syntheticImage, syntheticPng } from '../../helpers/model.js';
@@ -152,5 +153,18 @@ describe('V2 and TF Serving edge cases', () => {
       const res = await t.app.inject({ method: 'POST', url: '/v1/models/digits:predict', payload: { inputs } });
       expect([res.statusCode, res.json().outputs?.length]).toEqual([200, 1]);
     }
+  });
+
+  it('refuses a compressed V2 body with a 415 that names its encoding', async () => {
+    const json = Buffer.from(
+      JSON.stringify({ inputs: [{ name: 'input', shape: [1, 784], datatype: 'FP32', data: flat(1) }] }),
+    );
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v2/models/digits/infer',
+      headers: { 'content-encoding': 'gzip', 'inference-header-content-length': String(json.length) },
+      payload: gzipSync(json),
+    });
+    expectError(res, 415, /Content-Encoding "gzip" is not accepted/);
   });
 });
