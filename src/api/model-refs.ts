@@ -53,6 +53,9 @@ export async function chooseModel(
       : callerTenant(request);
     // The name of a version by id: for the answer only; an id predicts even while Redis is away.
     const named = await deps.registry.versionOfId(tenant, ref.id).catch(() => undefined);
+    // An id is one stored model: under a version path it must be that version, not any.
+    if (version !== undefined && named?.version !== version)
+      throw new NotFoundError(`model "${ref.id}" has no version ${version}`, 'MODEL_VERSION_NOT_FOUND');
     return {
       tenant,
       id: ref.id,

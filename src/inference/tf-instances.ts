@@ -50,8 +50,9 @@ function itemOf(value: unknown, where: string, depth = 0): TfItem {
     return itemOf(open.inner, where, depth + 1);
   }
   if (!Array.isArray(value)) throw bad(`${where}: expected 784 pixel values or {"b64": …}`);
+  const rows = squeeze(value, where); // its errors name `where` already
   try {
-    return { pixels: pixelsFromJson(squeeze(value, where)) };
+    return { pixels: pixelsFromJson(rows) };
   } catch (err) {
     throw bad(`${where}: ${(err as Error).message}`);
   }
@@ -69,7 +70,8 @@ export function readTfRequest(
   // Columnar with the input named: {"inputs": {"input": [...]}}; a lone {"b64"} is a batch of one.
   if (columnar && isObject(batch)) {
     const open = unwrap(batch, 'inputs');
-    batch = 'image' in open ? [batch] : open.inner;
+    const lone = (v: unknown) => isObject(v) && 'b64' in v; // one encoded image, named or not
+    batch = 'image' in open ? [batch] : lone(open.inner) ? [open.inner] : open.inner;
   }
   const name = columnar ? 'inputs' : 'instances';
   if (!Array.isArray(batch)) throw bad(`"${name}" must be a list of images`);

@@ -57,26 +57,45 @@ function checkDatatype(input: V2RequestInput): void {
 }
 
 /**
- * Flattens JSON `data` (flat or nested to the shape's depth) into at most `expected` elements:
- * the walk stops at the first element past the count, so a huge array costs nothing more.
+ * Flattens JSON `data`, flat or nested, into exactly the `expected` elements of `shape`. Nested
+ * data is held to the shape at every level (its innermost lists may hold the remaining
+ * dimensions flat): a ragged or half-nested list would move pixels between images. Each list's
+ * length is checked before its elements are read.
  */
-function flatten(data: unknown[], depth: number, expected: number, name: string): unknown[] {
+function flatten(data: unknown[], shape: number[], expected: number, name: string): unknown[] {
+  // How many levels of lists the data has, by its first elements; never more than the shape's.
+  let levels = 1;
+  for (let v: unknown = data[0]; Array.isArray(v); v = (v as unknown[])[0]) {
+    if (++levels > shape.length) throw bad(`input "${name}": data is nested deeper than its shape`, 'SHAPE_MISMATCH');
+  }
+  const s = `[${shape.join(', ')}]`;
+  // A list at level L holds shape[L] lists, or at the innermost level the rest of the elements.
+  const lengthAt = (level: number) =>
+    level < levels - 1 ? shape[level]! : shape.slice(level).reduce((a, b) => a * b, 1);
   const out: unknown[] = [];
   const walk = (value: unknown[], level: number) => {
+    const want = lengthAt(level);
+    if (value.length !== want)
+      throw bad(
+        levels === 1
+          ? `input "${name}": data holds ${value.length} elements, its shape says ${expected}`
+          : `input "${name}": a list of data at depth ${level} holds ${value.length} entries, shape ${s} says ${want}`,
+        'SHAPE_MISMATCH',
+      );
+    const inner = level < levels - 1;
     for (const v of value) {
-      if (Array.isArray(v)) {
-        if (level + 1 >= depth) throw bad(`input "${name}": data is nested deeper than its shape`, 'SHAPE_MISMATCH');
-        walk(v, level + 1);
-      } else {
-        if (out.length === expected)
-          throw bad(`input "${name}": data holds more than the ${expected} elements its shape says`, 'SHAPE_MISMATCH');
-        out.push(v);
-      }
+      if (Array.isArray(v) !== inner)
+        throw bad(
+          Array.isArray(v) && level + 1 >= shape.length
+            ? `input "${name}": data is nested deeper than its shape`
+            : `input "${name}": data mixes lists and values at depth ${level + 1}; nest it evenly or send it flat`,
+          'SHAPE_MISMATCH',
+        );
+      if (inner) walk(v as unknown[], level + 1);
+      else out.push(v);
     }
   };
   walk(data, 0);
-  if (out.length !== expected)
-    throw bad(`input "${name}": data holds ${out.length} elements, its shape says ${expected}`, 'SHAPE_MISMATCH');
   return out;
 }
 
@@ -145,7 +164,7 @@ export function readV2Input(input: V2RequestInput, binary: Buffer | undefined, m
   }
   if (input.data === undefined) throw bad(`input "${name}" has neither data nor parameters.binary_data_size`);
   const elements = datatype === 'BYTES' ? n : n * INPUT_SIZE;
-  const flat = flatten(input.data, input.shape.length, elements, name);
+  const flat = flatten(input.data, input.shape, elements, name);
   if (datatype === 'BYTES')
     return {
       kind: 'images',
@@ -157,6 +176,9 @@ export function readV2Input(input: V2RequestInput, binary: Buffer | undefined, m
     };
   const values = flat.map((v, i) => {
     if (typeof v !== 'number') throw bad(`input "${name}": element ${i} is not a number`);
+    // A fraction is no UINT8 value (binary UINT8 cannot hold one either); FP32 and FP64 round as /v1 does.
+    if (datatype === 'UINT8' && !Number.isInteger(v))
+      throw bad(`input "${name}": element ${i} is ${v}; UINT8 values are whole numbers 0–255`);
     return v;
   });
   return { kind: 'pixels', rows: rowsRead((i) => values[i]!, n, name) };
@@ -168,6 +190,12 @@ export interface V2OutputChoice {
   binary: boolean;
 }
 
+/** A true/false parameter, absent as undefined; anything else (a "true" string, a 1) is a 400, not a guess. */
+function flag(value: unknown, where: string): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value;
+  throw bad(`${where} must be true or false, not ${JSON.stringify(value)?.slice(0, 32)}`, 'INVALID_PARAMETER');
+}
+
 /**
  * The outputs the request asks for (default: all three), each in binary when its own
  * `binary_data` says so, else as the request's `binary_data_output` says (default JSON).
@@ -176,7 +204,7 @@ export function chooseOutputs(
   requested: { name: string; parameters?: Record<string, unknown> }[] | undefined,
   params: Record<string, unknown> | undefined,
 ): V2OutputChoice[] {
-  const all = params?.binary_data_output === true;
+  const all = flag(params?.binary_data_output, 'parameters.binary_data_output') ?? false;
   if (!requested || requested.length === 0) return V2_OUTPUTS.map((name) => ({ name, binary: all }));
   const seen = new Set<string>();
   return requested.map((o) => {
@@ -184,8 +212,8 @@ export function chooseOutputs(
       throw bad(`unknown output "${o.name.slice(0, 64)}"; this model has ${V2_OUTPUTS.join(', ')}`, 'UNKNOWN_OUTPUT');
     if (seen.has(o.name)) throw bad(`output "${o.name}" is asked for twice`, 'UNKNOWN_OUTPUT');
     seen.add(o.name);
-    const own = o.parameters?.binary_data;
-    return { name: o.name as V2OutputName, binary: typeof own === 'boolean' ? own : all };
+    const own = flag(o.parameters?.binary_data, `output "${o.name}" parameters.binary_data`);
+    return { name: o.name as V2OutputName, binary: own ?? all };
   });
 }
 

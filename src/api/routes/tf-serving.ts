@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { BadRequestError, PayloadTooLargeError } from '../../errors.js';
+import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../../errors.js';
 import { preprocessImages } from '../../inference/preprocess.js';
 import { readTfRequest } from '../../inference/tf-instances.js';
 import { INPUT_SIZE } from '../../schemas/image-shape.js';
@@ -31,6 +31,9 @@ export const TF_PREDICT_ROUTES = {
   label: `/v1/models/:id/labels/:alias${SEGMENT}::predict`,
 } as const;
 
+/** The types TF Serving's JSON arrives under: its own, and curl -d's default. */
+const TF_JSON_TYPES = new Set(['application/json', 'application/x-www-form-urlencoded']);
+
 const dim = (size: number) => ({ size: String(size), name: '' });
 const tensor = (dtype: string, dims: number[], name: string) => ({
   dtype,
@@ -47,8 +50,21 @@ const tfServing: FastifyPluginAsyncTypebox = async (app) => {
     maxDecodeBytes: config.MAX_DECODE_MEMORY,
   };
   // TF Serving speaks JSON only: its own limit, as /v1's JSON predictions, refused from Content-Length.
+  // Like TF Serving it reads JSON under curl -d's form type and with no type at all (requests' data=).
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: jsonLimit }, parseJson);
+  const asJson = { parseAs: 'string' as const, bodyLimit: jsonLimit };
+  app.addContentTypeParser([...TF_JSON_TYPES], asJson, parseJson);
+  app.addContentTypeParser('*', asJson, parseJson); // reached with no content type: others are refused below
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    if (request.method === 'GET' || request.method === 'HEAD') return payload;
+    const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+    if (type !== undefined && !TF_JSON_TYPES.has(type))
+      throw new UnsupportedMediaTypeError(
+        `content type "${type.slice(0, 60)}" is not accepted: send the request as application/json`,
+        'UNSUPPORTED_MEDIA_TYPE',
+      );
+    return payload;
+  });
   app.setErrorHandler((err: Error & { code?: string }) => {
     if (err.code !== 'FST_ERR_CTP_BODY_TOO_LARGE') throw err;
     throw new PayloadTooLargeError(

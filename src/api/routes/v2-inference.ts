@@ -26,8 +26,11 @@ import { predictJsonLimit } from './predict.js';
 /** What `/v2` says the server is: Triton's binary tensor data extension is spoken. */
 export const V2_EXTENSIONS = ['binary_tensor_data'];
 const PLATFORM = 'tensorflowjs_layers';
-/** Bodies: JSON, JSON with binary tensors after it (tritonclient sends no content type at all). */
-const ACCEPTED = new Set(['application/json', 'application/octet-stream']);
+/**
+ * Bodies: JSON, JSON with binary tensors after it (tritonclient sends no content type at all),
+ * and JSON under curl -d's default form type, as Triton reads it.
+ */
+const ACCEPTED = new Set(['application/json', 'application/octet-stream', 'application/x-www-form-urlencoded']);
 /** A version in a path: a positive whole number within the registry's range. */
 const VERSION = /^[1-9]\d{0,9}$/;
 
@@ -54,10 +57,18 @@ const v2: FastifyPluginAsyncTypebox = async (app) => {
   // type was refused by the hook below before a byte was read.
   app.addContentTypeParser('*', asBytes, (_req, body, done) => done(null, body));
   app.addHook('preParsing', async (request, _reply, payload) => {
+    if (request.method === 'GET' || request.method === 'HEAD') return payload; // no body to refuse
     const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
     if (type !== undefined && !ACCEPTED.has(type))
       throw new UnsupportedMediaTypeError(
         `content type "${type.slice(0, 60)}" is not accepted: send application/json, or application/octet-stream with ${HEADER_LENGTH}`,
+        'UNSUPPORTED_MEDIA_TYPE',
+      );
+    // tritonclient's request_compression_algorithm: say so, rather than fail on the bytes' lengths.
+    const encoding = request.headers['content-encoding']?.trim().toLowerCase();
+    if (encoding && encoding !== 'identity')
+      throw new UnsupportedMediaTypeError(
+        `Content-Encoding "${encoding.slice(0, 40)}" is not accepted: send the body uncompressed`,
         'UNSUPPORTED_MEDIA_TYPE',
       );
     // A JSON-only body is refused from its declared length before a byte is read.
