@@ -136,8 +136,9 @@ const v2: FastifyPluginAsyncTypebox = async (app) => {
       versions,
       platform: PLATFORM,
       inputs: [
+        // One input: a generic client (perf_analyzer, a UI) fills in every input listed. The
+        // same single input also takes FP64, UINT8 and 28×28 shapes, or BYTES of encoded images.
         { name: 'input', datatype: 'FP32', shape: [-1, INPUT_SIZE] },
-        { name: 'image', datatype: 'BYTES', shape: [-1] },
       ],
       outputs: [
         { name: 'probabilities', datatype: 'FP32', shape: [-1, classes] },
