@@ -44,11 +44,11 @@ async function buildZip(fashionDir: string, path: string): Promise<number> {
   return count;
 }
 
-async function accuracyOf(base: string, dataset: string): Promise<number> {
+async function accuracyOf(base: string, dataset: string, seed: number): Promise<number> {
   const res = await fetch(`${base}/v1/training-jobs`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ dataset, epochs: 5, seed: 1 }),
+    body: JSON.stringify({ dataset, epochs: 5, seed }),
   });
   const { id } = (await res.json()) as { id: string };
   for (;;) {
@@ -115,13 +115,23 @@ export async function benchImport(opts: {
       seconds <= IMPORT_FLOOR_SECONDS ? 'met' : 'NOT met',
       `${fmt(seconds, 1)} s`,
     );
-    // The same job, same seed, on the imported dataset and on the IDX original.
-    const [imported, original] = await Promise.all([accuracyOf(base, accepted.id), accuracyOf(base, 'fashion-mnist')]);
-    const points = Math.abs(imported - original) * 100;
+    // The same jobs, same seeds, on the imported dataset and on the IDX original. The images are
+    // the same but in another order (class folders), so one seed's shuffles differ between the
+    // two and its accuracy moves by up to a point: the means over three seeds are compared.
+    const seeds = [1, 2, 3];
+    const imported: number[] = [];
+    const original: number[] = [];
+    for (const seed of seeds) {
+      const [a, b] = await Promise.all([accuracyOf(base, accepted.id, seed), accuracyOf(base, 'fashion-mnist', seed)]);
+      imported.push(a);
+      original.push(b);
+    }
+    const mean = (v: number[]) => v.reduce((x, y) => x + y, 0) / v.length;
+    const points = Math.abs(mean(imported) - mean(original)) * 100;
     row(
-      'floor: a job on the imported dataset within 0.5 point of the IDX original (5 epochs, seed 1)',
+      'floor: jobs on the imported dataset within 0.5 point of the IDX original (5 epochs, mean of seeds 1–3)',
       points <= 0.5 ? 'met' : 'NOT met',
-      `${pct(imported)} vs ${pct(original)}`,
+      `${pct(mean(imported))} vs ${pct(mean(original))}; by seed ${imported.map(pct).join(', ')} vs ${original.map(pct).join(', ')}`,
     );
     return seconds;
   } finally {
