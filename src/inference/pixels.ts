@@ -29,7 +29,13 @@ export function toGray(raster: Raster): Uint8Array {
   const n = width * height;
   if (data.length < n * channels) throw new RangeError(`raster has ${data.length} samples, expected ${n * channels}`);
   // 8-bit grey, the common case for digits, is already what we want.
-  if (channels === 1 && maxValue === 255) return Uint8Array.from({ length: n }, (_, p) => data[p]!);
+  if (channels === 1 && maxValue === 255) {
+    // A copy even of a Buffer (whose own slice() is a view of the whole decoded raster).
+    if (data instanceof Uint8Array) return Uint8Array.prototype.slice.call(data, 0, n);
+    const out = new Uint8Array(n);
+    for (let p = 0; p < n; p++) out[p] = data[p]!;
+    return out;
+  }
   const colour = channels >= 3;
   const alphaAt = channels === 2 || channels === 4 ? channels - 1 : -1;
   const toByte = 255 / maxValue;
