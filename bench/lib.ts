@@ -14,6 +14,8 @@ export interface Proc {
 /** A TCP port free at the time of asking, for a process that must be told its port up front. */
 export { freePort } from '../test/helpers/net.js';
 
+/** The Docker image's jemalloc settings (see the Dockerfile). */
+export const JEMALLOC_CONF = 'background_thread:true,narenas:2,dirty_decay_ms:1000,muzzy_decay_ms:0';
 const JEMALLOC = [
   '/usr/local/lib/libjemalloc.so.2',
   '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2',
@@ -28,7 +30,7 @@ const JEMALLOC = [
 export function serviceAllocator(): { env: Record<string, string>; name: string } {
   const lib = JEMALLOC.find((path) => existsSync(path));
   return lib
-    ? { env: { LD_PRELOAD: lib }, name: 'jemalloc' }
+    ? { env: { LD_PRELOAD: lib, MALLOC_CONF: JEMALLOC_CONF }, name: 'jemalloc' }
     : { env: {}, name: 'glibc malloc (libjemalloc2 not installed)' };
 }
 

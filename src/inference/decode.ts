@@ -71,6 +71,9 @@ const count = (n: number) => n.toLocaleString('en-US');
 const sharpGate = createGate(2, DECODE_BUDGET_BYTES, 512, 'images');
 // Inputs never repeat, so libvips's operation cache (50 MB by default) would only hold memory.
 sharp.cache(false);
+// One libvips thread per image: the gate already runs two at once, and each thread of an image
+// holds buffers of its own; the other core stays with the event loop.
+sharp.concurrency(1);
 
 let sharedBmpPool: BmpPool | undefined;
 /** The process's BMP workers, started on the first large BMP. */
