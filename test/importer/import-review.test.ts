@@ -1,0 +1,129 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createDatasetStore } from '../../src/datasets/store.js';
+import { runImport, type ImportSettings } from '../../src/importer/run-import.js';
+import type { DatasetStore, ImportField } from '../../src/datasets/types.js';
+import { createFsStorage } from '../../src/storage/fs.js';
+import type { ObjectStorage } from '../../src/storage/types.js';
+import { classFolders, classPng, makeCsv, makeTar, makeZip } from '../helpers/archives.js';
+
+/** Class names and file names an import takes from the archive: held to the rules of every other dataset. */
+
+let dir: string;
+let storage: ObjectStorage;
+let store: DatasetStore;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'trainyard-import-review-'));
+  storage = createFsStorage({ dir });
+  store = createDatasetStore({
+    storage,
+    dir,
+    fashionMnistDir: join(dir, 'none'),
+    mnistDir: join(dir, 'none'),
+    mnistBaseUrl: 'http://127.0.0.1:9/',
+    maxUploadBytes: 256 * 1024 * 1024,
+  });
+});
+
+const settings = (): ImportSettings => ({
+  maxEntries: 80_000,
+  maxUnpackedBytes: 1024 ** 3,
+  maxImages: 250_000,
+  maxClasses: 100,
+  maxPixels: 4096 * 4096,
+  maxDecodeBytes: 64 * 1024 * 1024,
+  maxSeconds: 120,
+  bytesPerOwner: 1024 ** 3,
+  stagingDir: join(dir, '.staging'),
+});
+
+async function importOf(files: Partial<Record<ImportField, Buffer>>) {
+  const session = await store.beginImport('key:test');
+  for (const [field, data] of Object.entries(files))
+    await session.addSource(field as ImportField, Readable.from([data]));
+  const { id } = await session.commit('t', { preprocess: 'mnist', testSplit: 0.2, seed: 7 });
+  await session.abort();
+  const outcome = await runImport(id, {
+    storage,
+    settings: settings(),
+    storedByOwner: (owner, except) => store.storedBy(owner, except),
+    onProgress: () => {},
+  });
+  return { outcome, info: await store.get(id), id };
+}
+
+const failure = async (files: Partial<Record<ImportField, Buffer>>) => {
+  const { outcome, info, id } = await importOf(files);
+  expect(outcome).toBe('failed');
+  expect(info.state).toBe('failed');
+  expect(await storage.list(`datasets/${id}/`)).toEqual([`datasets/${id}/import.json`]);
+  return info.import!.error!;
+};
+
+describe('class names taken from folders and CSV labels', () => {
+  it('refuses two folders that are one name composed and decomposed', async () => {
+    const zip = await makeZip(classFolders(['caf\u00e9', 'cafe\u0301', 'tea'], 3));
+    expect(await failure({ archive: zip })).toMatch(/differ only in case or not at all/);
+  });
+
+  it('refuses a folder name with a bidi override', async () => {
+    const zip = await makeZip(classFolders(['cat', 'dog\u202egpj.exe'], 3));
+    expect(await failure({ archive: zip })).toMatch(/invisible or formatting character \(U\+202E\)/);
+  });
+
+  it('refuses a folder name longer than the 64 characters a class name may have', async () => {
+    const zip = await makeZip(classFolders(['a'.repeat(70), 'b'], 3));
+    expect(await failure({ archive: zip })).toMatch(/must be 1–64 characters/);
+  });
+
+  it('refuses a CSV label with a zero-width space', async () => {
+    const csv = makeCsv(12, (i) => (i % 2 ? 'yes' : 'ye\u200bs'));
+    expect(await failure({ trainCsv: csv })).toMatch(/invisible or formatting character \(U\+200B\)/);
+  });
+
+  it('still imports names with joiners, emoji and accents', async () => {
+    const { outcome, info } = await importOf({
+      archive: await makeZip(classFolders(['\u{1F468}\u200d\u{1F373}', 'caf\u00e9'], 3)),
+    });
+    expect(outcome).toBe('ready');
+    expect(info.labels).toEqual(['caf\u00e9', '\u{1F468}\u200d\u{1F373}']);
+  });
+});
+
+describe('long entry names', () => {
+  const longName = (i: number) => `a/${String(i).padStart(4, '0')}${'x'.repeat(60_000)}.txt`;
+
+  it('lists skipped files by a shortened name, so the report stays small', async () => {
+    const files = [
+      ...classFolders(['a', 'b'], 3),
+      ...Array.from({ length: 20 }, (_, i) => ({ path: longName(i), data: Buffer.from('hi') })),
+    ];
+    const { outcome, info } = await importOf({ archive: await makeTar(files) });
+    expect(outcome).toBe('ready');
+    const skipped = info.import!.report!.skipped;
+    expect(skipped).toHaveLength(20);
+    expect(info.import!.report!.skippedCount).toBe(20);
+    for (const s of skipped) {
+      expect(s.reason).toBe('not an image');
+      expect(s.file.length).toBeLessThanOrEqual(300);
+      expect(s.file.startsWith('a/00')).toBe(true);
+    }
+    // Names stay told apart by their start and their end.
+    expect(new Set(skipped.map((s) => s.file)).size).toBe(20);
+    expect(JSON.stringify(info).length).toBeLessThan(50_000);
+  });
+
+  it('names a refused entry by a shortened name in the reason', async () => {
+    const name = `../${'y'.repeat(60_000)}.png`;
+    const placeholder = name.replace(/[./]/g, 'z');
+    const zip = await makeZip([...classFolders(['a', 'b'], 2), { path: placeholder, data: classPng(0) }]);
+    const patched = Buffer.from(zip.toString('latin1').split(placeholder).join(name), 'latin1');
+    const reason = await failure({ archive: patched });
+    expect(reason).toMatch(/zip slip/);
+    expect(reason.length).toBeLessThan(1000);
+  });
+});
