@@ -127,3 +127,10 @@ describe('long entry names', () => {
     expect(reason.length).toBeLessThan(1000);
   });
 });
+
+describe('CSV files that csv-parse refuses', () => {
+  it('fails the import with the reason for a stray quote (a CSV that is really binary)', async () => {
+    const csv = Buffer.concat([makeCsv(6, (i) => (i % 2 ? 'a' : 'b')), Buffer.from(`a,${'1,'.repeat(783)}1"2\n`)]);
+    expect(await failure({ trainCsv: csv })).toMatch(/trainCsv: not a readable CSV file: Invalid Opening Quote/);
+  });
+});
