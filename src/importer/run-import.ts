@@ -135,6 +135,8 @@ export async function runImport(id: string, ctx: ImportContext): Promise<ImportO
     };
     // The commit marker, written last; then the record and the upload are no longer needed.
     await storage.put(`${dir}${INFO_FILE}`, Buffer.from(`${JSON.stringify(marker, null, 2)}\n`));
+    // A DELETE that came after the check above removed the record: the marker must not revive it.
+    if (!(await storage.get(importKey(id)))) throw new ImportGoneError();
     await storage.delete(importKey(id));
     await storage.deletePrefix(`${dir}source/`);
     return 'ready';

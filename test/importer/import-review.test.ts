@@ -134,3 +134,28 @@ describe('CSV files that csv-parse refuses', () => {
     expect(await failure({ trainCsv: csv })).toMatch(/trainCsv: not a readable CSV file: Invalid Opening Quote/);
   });
 });
+
+describe('a dataset deleted as its import ends', () => {
+  it('stays deleted when the DELETE lands between the last check and the commit marker', async () => {
+    const session = await store.beginImport('key:test');
+    await session.addSource('archive', Readable.from([await makeZip(classFolders(['a', 'b'], 5))]));
+    const { id } = await session.commit('t', { preprocess: 'mnist', testSplit: 0.2, seed: 1 });
+    await session.abort();
+    // The real storage; a DELETE of the dataset arrives just before the marker is written.
+    const racing: ObjectStorage = Object.assign(Object.create(storage) as ObjectStorage, {
+      put: async (key: string, data: Buffer) => {
+        if (key === `datasets/${id}/dataset.json`) await store.remove(id);
+        return storage.put(key, data);
+      },
+    });
+    const outcome = await runImport(id, {
+      storage: racing,
+      settings: settings(),
+      storedByOwner: () => Promise.resolve(0),
+      onProgress: () => {},
+    });
+    expect(outcome).toBe('gone');
+    expect(await storage.list(`datasets/${id}/`)).toEqual([]);
+    await expect(store.get(id)).rejects.toMatchObject({ code: 'DATASET_NOT_FOUND' });
+  });
+});
