@@ -16,15 +16,16 @@ function openZip(path: string): Promise<ZipFile> {
   );
 }
 
-/** yauzl's own refusals are the archive's fault; its wording is kept, with what it means. */
+/**
+ * yauzl's own refusals are the archive's fault, whatever their wording (it reads a local file this
+ * process wrote); only a system error (EIO, ENOSPC: it has a `code`) is the server's, and retried.
+ */
 function rejected(err: Error): Error {
+  if (err instanceof ImportRejectedError || typeof (err as NodeJS.ErrnoException).code === 'string') return err;
   const m = shownName(err.message); // yauzl's messages quote entry names, which may be 64 KiB long
   if (/absolute path|invalid relative path/.test(m))
     return new ImportRejectedError(`zip entry refused (zip slip): ${m}`);
-  if (/invalid|signature|too short|corrupt|unsupported|multi-disk|encrypted|expected|overlap|mismatch|bytes/i.test(m)) {
-    return new ImportRejectedError(`not a readable ZIP archive: ${m}`);
-  }
-  return err;
+  return new ImportRejectedError(`not a readable ZIP archive: ${m}`);
 }
 
 /**

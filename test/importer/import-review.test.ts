@@ -159,3 +159,26 @@ describe('a dataset deleted as its import ends', () => {
     await expect(store.get(id)).rejects.toMatchObject({ code: 'DATASET_NOT_FOUND' });
   });
 });
+
+describe('ZIP faults yauzl reports in its own words', () => {
+  /** Sets `flags` in the central directory record of the ZIP's last entry. */
+  const withFlags = (zip: Buffer, flags: number) => {
+    const out = Buffer.from(zip);
+    const at = out.lastIndexOf(Buffer.from('PK\x01\x02', 'latin1'));
+    out.writeUInt16LE(out.readUInt16LE(at + 8) | flags, at + 8);
+    return out;
+  };
+
+  it('fails the import with the reason for strong encryption', async () => {
+    const zip = withFlags(await makeZip(classFolders(['a', 'b'], 3)), 0x41);
+    expect(await failure({ archive: zip })).toMatch(/not a readable ZIP archive: strong encryption is not supported/);
+  });
+
+  it('fails the import with the reason for an entry whose data overflows the file', async () => {
+    const zip = Buffer.from(await makeZip(classFolders(['a', 'b'], 3), { compress: true }));
+    // The last entry's compressed size, in its central directory record, reaches past the end of the file.
+    const at = zip.lastIndexOf(Buffer.from('PK\x01\x02', 'latin1'));
+    zip.writeUInt32LE(zip.readUInt32LE(at + 20) + 100_000, at + 20);
+    expect(await failure({ archive: zip })).toMatch(/not a readable ZIP archive: file data overflows file bounds/);
+  });
+});
