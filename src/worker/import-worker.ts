@@ -54,11 +54,14 @@ export function createImportWorker(opts: {
       { importJob: job?.id, attemptsMade: job?.attemptsMade, err: err.message },
       'dataset import attempt failed',
     );
-    if (job && job.attemptsMade >= (job.opts.attempts ?? IMPORT_ATTEMPTS)) {
-      void endFailedImport(opts.storage, job.data, job.attemptsMade, job.id).catch((e: unknown) =>
-        logger.error({ importJob: job.id, err: (e as Error).message }, 'could not mark the failed import'),
-      );
-    }
+    if (!job) return;
+    // Final when no attempt is left, or when BullMQ fails it at once (stalled too often: attempts left).
+    void (async () => {
+      const final = job.attemptsMade >= (job.opts.attempts ?? IMPORT_ATTEMPTS) || (await job.getState()) === 'failed';
+      if (final) await endFailedImport(opts.storage, job.data, job.attemptsMade, job.id);
+    })().catch((e: unknown) =>
+      logger.error({ importJob: job.id, err: (e as Error).message }, 'could not mark the failed import'),
+    );
   });
   worker.on('error', (err) => logger.error({ err: err.message }, 'import worker error'));
   return worker;
@@ -80,5 +83,6 @@ async function endFailedImport(
   const storage = tenantStorage(root, tenant);
   const record = await readImportRecord(storage, dataset);
   if (record?.state !== 'importing') return; // ready, deleted, or already failed with its reason
-  await failImport(storage, record, `the import failed on the server ${attempts} times; its log names job ${jobId}`);
+  const times = attempts > 1 ? `${attempts} times` : 'for good';
+  await failImport(storage, record, `the import failed on the server ${times}; its log names job ${jobId}`);
 }
