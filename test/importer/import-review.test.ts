@@ -182,3 +182,54 @@ describe('ZIP faults yauzl reports in its own words', () => {
     expect(await failure({ archive: zip })).toMatch(/not a readable ZIP archive: file data overflows file bounds/);
   });
 });
+
+describe('hostile tar entries and truncated archives', () => {
+  /** A tar with two good classes and one more entry from `header`. */
+  const tarWith = async (header: Record<string, unknown>, data?: Buffer) => {
+    const { pack } = await import('tar-stream');
+    const p = pack();
+    const chunks: Buffer[] = [];
+    const done = (async () => {
+      for await (const c of p) chunks.push(c as Buffer);
+    })();
+    for (const f of classFolders(['a', 'b'], 3)) p.entry({ name: f.path }, f.data);
+    p.entry(header, data);
+    p.finalize();
+    await done;
+    return Buffer.concat(chunks);
+  };
+
+  it.each([
+    ['a\\..\\..\\evil.png', /".." segment \(zip slip\)/],
+    ['C:/evil.png', /absolute path \(zip slip\)/],
+    [`a/${'x'.repeat(200)}/../../../evil.png`, /".." segment \(zip slip\)/], // a PAX path
+  ])('refuses the tar entry %s', async (name, reason) => {
+    expect(await failure({ archive: await tarWith({ name }, classPng(0)) })).toMatch(reason);
+  });
+
+  it.each(['fifo', 'character-device', 'block-device'])('skips a %s as not a regular file', async (type) => {
+    const { outcome, info } = await importOf({ archive: await tarWith({ name: 'a/dev.png', type }) });
+    expect(outcome).toBe('ready');
+    expect(info.import!.report!.skipped).toEqual([{ file: 'a/dev.png', reason: 'not a regular file' }]);
+  });
+
+  it('fails a ZIP cut short at any point with a reason', async () => {
+    const zip = await makeZip(classFolders(['a', 'b'], 3), { compress: true });
+    for (let n = 300; n < zip.length; n += 37) {
+      const { outcome, info, id } = await importOf({ archive: zip.subarray(0, n) });
+      expect(outcome).toBe('failed');
+      expect(info.import!.error).toMatch(/^not a readable ZIP archive: /);
+      await store.remove(id);
+    }
+  });
+
+  it('fails a tar.gz cut short at any point with a reason', async () => {
+    const tgz = await makeTar(classFolders(['a', 'b'], 3), true);
+    for (let n = 10; n < tgz.length; n += 11) {
+      const { outcome, info, id } = await importOf({ archive: tgz.subarray(0, n) });
+      expect(outcome).toBe('failed');
+      expect(info.import!.error).toMatch(/^(not valid gzip|not a readable tar archive): /);
+      await store.remove(id);
+    }
+  });
+});
