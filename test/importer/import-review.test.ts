@@ -2,6 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { pack, type Header } from 'tar-stream';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createDatasetStore } from '../../src/datasets/store.js';
 import { runImport, type ImportSettings } from '../../src/importer/run-import.js';
@@ -185,15 +186,15 @@ describe('ZIP faults yauzl reports in its own words', () => {
 
 describe('hostile tar entries and truncated archives', () => {
   /** A tar with two good classes and one more entry from `header`. */
-  const tarWith = async (header: Record<string, unknown>, data?: Buffer) => {
-    const { pack } = await import('tar-stream');
+  const tarWith = async (header: Partial<Header> & Pick<Header, 'name'>, data?: Buffer) => {
     const p = pack();
     const chunks: Buffer[] = [];
     const done = (async () => {
       for await (const c of p) chunks.push(c as Buffer);
     })();
-    for (const f of classFolders(['a', 'b'], 3)) p.entry({ name: f.path }, f.data);
-    p.entry(header, data);
+    for (const f of classFolders(['a', 'b'], 3)) p.entry({ name: f.path }, f.data!);
+    if (data) p.entry(header, data);
+    else p.entry(header);
     p.finalize();
     await done;
     return Buffer.concat(chunks);
@@ -208,7 +209,9 @@ describe('hostile tar entries and truncated archives', () => {
   });
 
   it.each(['fifo', 'character-device', 'block-device'])('skips a %s as not a regular file', async (type) => {
-    const { outcome, info } = await importOf({ archive: await tarWith({ name: 'a/dev.png', type }) });
+    const { outcome, info } = await importOf({
+      archive: await tarWith({ name: 'a/dev.png', type: type as Header['type'] }),
+    });
     expect(outcome).toBe('ready');
     expect(info.import!.report!.skipped).toEqual([{ file: 'a/dev.png', reason: 'not a regular file' }]);
   });
