@@ -236,3 +236,19 @@ describe('hostile tar entries and truncated archives', () => {
     }
   });
 });
+
+describe('a plain tar cut short', () => {
+  it('fails the import with the reason wherever it is cut, inside an entry too', async () => {
+    const files = [...classFolders(['a', 'b'], 3), { path: 'a/big.png', data: Buffer.alloc(40_000, 7) }];
+    const tar = await makeTar(files);
+    for (let n = 301; n < tar.length - 1024; n += 211) {
+      const { outcome, info, id } = await importOf({ archive: tar.subarray(0, n) });
+      expect(outcome).toBe('failed');
+      expect(info.import!.error).toMatch(/^not a readable tar archive: /);
+      await store.remove(id);
+    }
+    // Cut inside the last entry's data: tar-stream's error comes from reading that entry.
+    const cut = tar.subarray(0, tar.length - 1024 - 20_000);
+    expect(await failure({ archive: cut })).toMatch(/^not a readable tar archive: a\/big.png: Unexpected end of data/);
+  });
+});
