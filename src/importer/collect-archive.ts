@@ -1,6 +1,6 @@
 import type { ImportProgress, PreprocessRule, SkippedFile } from '../schemas/dataset-import.js';
 import { ImportRejectedError } from '../datasets/import/errors.js';
-import { fmtBytes, unsafePath, type ArchiveEntry, type ArchiveLimits } from './entries.js';
+import { fmtBytes, shownName, unsafePath, type ArchiveEntry, type ArchiveLimits } from './entries.js';
 import { isArchiveBytes, prepareImage, skipByName, type PrepareLimits } from './prepare.js';
 
 /** An image kept from an archive, as the network will see it, with where it was found. */
@@ -44,10 +44,11 @@ export async function collectArchive(entries: AsyncIterable<ArchiveEntry>, opts:
   for await (const entry of entries) {
     progress.filesRead++;
     const unsafe = unsafePath(entry.path);
-    if (unsafe) throw new ImportRejectedError(`entry ${JSON.stringify(entry.path)} has ${unsafe} (zip slip): refused`);
+    if (unsafe)
+      throw new ImportRejectedError(`entry ${JSON.stringify(shownName(entry.path))} has ${unsafe} (zip slip): refused`);
     if (entry.kind === 'link') {
       throw new ImportRejectedError(
-        `entry ${JSON.stringify(entry.path)} is a symbolic or hard link: links are refused`,
+        `entry ${JSON.stringify(shownName(entry.path))} is a symbolic or hard link: links are refused`,
       );
     }
     const path = entry.path.replace(/^(\.\/)+/, '').replace(/\/+$/, '');

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { parse } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import type { ImportProgress, PreprocessRule } from '../schemas/dataset-import.js';
 import { INPUT_SIZE, IMAGE_SIDE } from '../schemas/image-shape.js';
 import { ImportRejectedError } from '../datasets/import/errors.js';
@@ -81,8 +81,9 @@ export async function readCsvFile(path: string, field: string, groups: Groups, o
       await opts.onRow(opts.progress);
     }
   } catch (err) {
-    // csv-parse's own refusals (codes CSV_…): unclosed quotes, a record over the size limit, bad encoding.
-    if (!String((err as { code?: unknown }).code ?? '').startsWith('CSV_')) throw err;
+    // csv-parse's own refusals: unclosed or stray quotes, a record over the size limit, bad encoding
+    // (their codes are not all CSV_…: INVALID_OPENING_QUOTE is not).
+    if (!(err instanceof CsvError)) throw err;
     throw new ImportRejectedError(`${field}: not a readable CSV file: ${(err as Error).message}`);
   } finally {
     parser.destroy();

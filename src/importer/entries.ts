@@ -34,3 +34,15 @@ export function unsafePath(path: string): string | undefined {
 }
 
 export const fmtBytes = (n: number) => `${n.toLocaleString('en-US')} bytes`;
+
+/** Entry names may be 64 KiB long: reports and reasons show at most this many characters of one. */
+const SHOWN_NAME_CHARS = 200;
+
+/** A name as reports and reasons show it: its start and its end around "…" when it is too long. */
+export function shownName(path: string): string {
+  if (path.length <= SHOWN_NAME_CHARS) return path;
+  const chars = Array.from(path);
+  if (chars.length <= SHOWN_NAME_CHARS) return path;
+  const half = SHOWN_NAME_CHARS / 2 - 1;
+  return `${chars.slice(0, half).join('')}…${chars.slice(-half).join('')}`;
+}

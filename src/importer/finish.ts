@@ -3,6 +3,7 @@ import type { ImportReport, SkippedFile } from '../schemas/dataset-import.js';
 import { INPUT_SIZE, IMAGE_SIDE } from '../schemas/image-shape.js';
 import { ImportRejectedError } from '../datasets/import/errors.js';
 import type { Groups } from './layout.js';
+import { shownName } from './entries.js';
 
 /** A split as stored: the IDX files' bytes (un-gzipped, labels as indices into `classes`). */
 export interface BuiltSplit {
@@ -78,7 +79,7 @@ export function build(train: Groups, test: Groups, classes: string[], skipped: S
         train: train.get(label)?.length ?? 0,
         test: test.get(label)?.length ?? 0,
       })),
-      skipped: skipped.slice(0, MAX_LISTED_SKIPS),
+      skipped: skipped.slice(0, MAX_LISTED_SKIPS).map((s) => ({ ...s, file: shownName(s.file) })),
       skippedCount: skipped.length,
     },
   };

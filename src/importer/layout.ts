@@ -1,6 +1,9 @@
 import type { SkippedFile } from '../schemas/dataset-import.js';
 import type { KeptImage } from './collect-archive.js';
 import { ImportRejectedError } from '../datasets/import/errors.js';
+import { checkClassLabels } from '../datasets/class-labels.js';
+import { MAX_LABEL_LENGTH } from '../schemas/classes.js';
+import { DomainError } from '../errors.js';
 
 /**
  * Which folder makes which class: `train/<class>/…` with an optional `test/<class>/…`, or the
@@ -26,7 +29,6 @@ export interface ClassLimits {
 }
 
 const SPLITS = new Set(['train', 'test']);
-const MAX_LABEL_LENGTH = 100;
 
 /** Sorts by Unicode code point (not UTF-16 units, not locale): the same names always give the same order. */
 export function byCodePoint(a: string, b: string): number {
@@ -75,6 +77,16 @@ export function checkClasses(classes: string[], counts: (label: string) => numbe
       );
     }
     lower.set(c.toLowerCase(), c);
+  }
+  try {
+    // The naming rules of every dataset (invisible characters, one name composed two ways, length).
+    checkClassLabels(classes, limits.maxClasses);
+  } catch (err) {
+    if (!(err instanceof DomainError)) throw err;
+    const said = err.message
+      .replace(/^labels: /, '')
+      .replace(/\bname (\d+)\b/g, (_, i: string) => `class ${JSON.stringify(classes[Number(i)])}`);
+    throw new ImportRejectedError(`class folder or label names: ${said}`);
   }
   const empty = classes.filter((c) => counts(c) === 0);
   if (empty.length > 0) {

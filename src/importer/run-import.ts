@@ -19,6 +19,7 @@ import { renderPreview } from '../datasets/import/preview.js';
 import { tarEntries } from './tar.js';
 import { zipEntries } from './zip.js';
 import {
+  failImport,
   importKey,
   PREVIEW_FILE,
   readImportRecord,
@@ -26,6 +27,8 @@ import {
   writeImportRecord,
   type ImportRecord,
 } from '../datasets/import/records.js';
+
+export { failImport };
 import type { SkippedFile } from '../schemas/dataset-import.js';
 
 export interface ImportSettings extends Omit<ArchiveLimits, 'maxFileBytes'> {
@@ -132,6 +135,8 @@ export async function runImport(id: string, ctx: ImportContext): Promise<ImportO
     };
     // The commit marker, written last; then the record and the upload are no longer needed.
     await storage.put(`${dir}${INFO_FILE}`, Buffer.from(`${JSON.stringify(marker, null, 2)}\n`));
+    // A DELETE that came after the check above removed the record: the marker must not revive it.
+    if (!(await storage.get(importKey(id)))) throw new ImportGoneError();
     await storage.delete(importKey(id));
     await storage.deletePrefix(`${dir}source/`);
     return 'ready';
@@ -146,25 +151,6 @@ export async function runImport(id: string, ctx: ImportContext): Promise<ImportO
   } finally {
     await Promise.all(staged.map((p) => rm(p, { force: true })));
   }
-}
-
-/** Ends an import as failed with `reason`: the record stays (the dataset shows why), its files go. */
-export async function failImport(
-  storage: ObjectStorage,
-  record: ImportRecord,
-  reason: string,
-  progress = record.import.progress,
-): Promise<void> {
-  const failed: ImportRecord = {
-    ...record,
-    state: 'failed',
-    note: `the import failed: ${reason}`,
-    bytes: 0,
-    import: { ...record.import, progress, error: reason, finishedAt: new Date().toISOString() },
-  };
-  await writeImportRecord(storage, failed);
-  const keys = await storage.list(`datasets/${record.id}/`);
-  await Promise.all(keys.filter((k) => k !== importKey(record.id)).map((k) => storage.delete(k)));
 }
 
 class ImportGoneError extends Error {}

@@ -3,7 +3,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { extract, type Header } from 'tar-stream';
 import { ImportRejectedError } from '../datasets/import/errors.js';
-import { MAX_RATIO, fmtBytes, type ArchiveEntry, type ArchiveLimits } from './entries.js';
+import { MAX_RATIO, fmtBytes, shownName, type ArchiveEntry, type ArchiveLimits } from './entries.js';
 
 /** Past this much output, a gzip stream inflating by more than MAX_RATIO is called a bomb. */
 const GZIP_RATIO_FLOOR = 64 * 1024 * 1024;
@@ -70,7 +70,13 @@ export async function* tarEntries(path: string, gzipped: boolean, limits: Archiv
       const read = async () => {
         used = true;
         const chunks: Buffer[] = [];
-        for await (const c of entry) chunks.push(c as Buffer);
+        try {
+          for await (const c of entry) chunks.push(c as Buffer);
+        } catch (err) {
+          // A tar cut short inside this entry: tar-stream's own error, the archive's fault.
+          if (err instanceof ImportRejectedError) throw err;
+          throw new ImportRejectedError(`not a readable tar archive: ${shownName(name)}: ${(err as Error).message}`);
+        }
         return Buffer.concat(chunks);
       };
       yield { path: name, kind: kindOf(type), size, read };

@@ -1,6 +1,6 @@
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { ImportRejectedError } from '../datasets/import/errors.js';
-import { MAX_RATIO, RATIO_FLOOR_BYTES, fmtBytes, type ArchiveEntry, type ArchiveLimits } from './entries.js';
+import { MAX_RATIO, RATIO_FLOOR_BYTES, fmtBytes, shownName, type ArchiveEntry, type ArchiveLimits } from './entries.js';
 
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
@@ -16,15 +16,16 @@ function openZip(path: string): Promise<ZipFile> {
   );
 }
 
-/** yauzl's own refusals are the archive's fault; its wording is kept, with what it means. */
+/**
+ * yauzl's own refusals are the archive's fault, whatever their wording (it reads a local file this
+ * process wrote); only a system error (EIO, ENOSPC: it has a `code`) is the server's, and retried.
+ */
 function rejected(err: Error): Error {
-  const m = err.message;
+  if (err instanceof ImportRejectedError || typeof (err as NodeJS.ErrnoException).code === 'string') return err;
+  const m = shownName(err.message); // yauzl's messages quote entry names, which may be 64 KiB long
   if (/absolute path|invalid relative path/.test(m))
     return new ImportRejectedError(`zip entry refused (zip slip): ${m}`);
-  if (/invalid|signature|too short|corrupt|unsupported|multi-disk|encrypted|expected|overlap|mismatch|bytes/i.test(m)) {
-    return new ImportRejectedError(`not a readable ZIP archive: ${m}`);
-  }
-  return err;
+  return new ImportRejectedError(`not a readable ZIP archive: ${m}`);
 }
 
 /**
@@ -53,7 +54,7 @@ export async function* zipEntries(path: string, limits: ArchiveLimits): AsyncGen
       }
       if (size > RATIO_FLOOR_BYTES && size / Math.max(1, entry.compressedSize) > MAX_RATIO) {
         throw new ImportRejectedError(
-          `${entry.fileName}: ${fmtBytes(entry.compressedSize)} inflate to ${fmtBytes(size)}, a ratio over ${MAX_RATIO}:1 (a ZIP bomb)`,
+          `${shownName(entry.fileName)}: ${fmtBytes(entry.compressedSize)} inflate to ${fmtBytes(size)}, a ratio over ${MAX_RATIO}:1 (a ZIP bomb)`,
         );
       }
       const mode = (entry.externalFileAttributes >>> 16) & S_IFMT;
@@ -88,7 +89,9 @@ function readEntry(zip: ZipFile, entry: Entry): Promise<Buffer> {
       if (err) return reject(rejected(err));
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('error', (e: Error) => reject(new ImportRejectedError(`${entry.fileName}: ${rejected(e).message}`)));
+      stream.on('error', (e: Error) =>
+        reject(new ImportRejectedError(`${shownName(entry.fileName)}: ${rejected(e).message}`)),
+      );
       stream.on('end', () => resolve(Buffer.concat(chunks)));
     });
   });

@@ -44,6 +44,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<() =>
     logger,
     lockMs: config.JOB_LOCK_MS,
     stalledCheckMs: config.STALLED_CHECK_MS,
+    storage,
   });
   const subscriber = connection.duplicate();
   subscriber.on('error', () => {}); // the main connection reports outages

@@ -1,5 +1,5 @@
 import type { ObjectStorage } from '../../storage/types.js';
-import type { DatasetImport } from '../../schemas/dataset-import.js';
+import type { DatasetImport, ImportProgress } from '../../schemas/dataset-import.js';
 import type { DatasetMarker, ImportField } from '../types.js';
 
 /**
@@ -41,3 +41,22 @@ export async function readImportRecord(storage: ObjectStorage, id: string): Prom
 
 export const writeImportRecord = (storage: ObjectStorage, record: ImportRecord) =>
   storage.put(importKey(record.id), Buffer.from(`${JSON.stringify(record, null, 2)}\n`));
+
+/** Ends an import as failed with `reason`: the record stays (the dataset shows why), its files go. */
+export async function failImport(
+  storage: ObjectStorage,
+  record: ImportRecord,
+  reason: string,
+  progress: ImportProgress = record.import.progress,
+): Promise<void> {
+  const failed: ImportRecord = {
+    ...record,
+    state: 'failed',
+    note: `the import failed: ${reason}`,
+    bytes: 0,
+    import: { ...record.import, progress, error: reason, finishedAt: new Date().toISOString() },
+  };
+  await writeImportRecord(storage, failed);
+  const keys = await storage.list(`datasets/${record.id}/`);
+  await Promise.all(keys.filter((k) => k !== importKey(record.id)).map((k) => storage.delete(k)));
+}
