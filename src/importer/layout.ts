@@ -41,12 +41,16 @@ export function byCodePoint(a: string, b: string): number {
   return x.length - y.length;
 }
 
-/** The folder everything sits in, when there is exactly one and it is not itself a split or a class. */
-function commonRoot(paths: string[][]): string | undefined {
-  const first = paths[0]?.[0];
+/**
+ * The folder everything sits in, when there is exactly one and it is not itself a split or a
+ * class. Its own entry (`shapes/`, which `zip -r` and tar write first) is that folder, not a
+ * sibling of what it holds.
+ */
+function commonRoot(files: string[][], dirs: string[][]): string | undefined {
+  const first = files[0]?.[0] ?? dirs[0]?.[0];
   if (first === undefined || SPLITS.has(first)) return undefined;
-  const shared = paths.every((p) => p.length >= 2 && p[0] === first);
-  return shared && paths.some((p) => p.length >= 3) ? first : undefined;
+  const shared = files.every((p) => p.length >= 2 && p[0] === first) && dirs.every((p) => p[0] === first);
+  return shared && files.some((p) => p.length >= 3) ? first : undefined;
 }
 
 export function checkLabel(label: string, where: string): void {
@@ -108,7 +112,11 @@ export function layoutOf(kept: KeptImage[], skippedFiles: string[], dirs: string
     ...dirs.filter(shown).map((p): [string[], boolean] => [split(p), false]),
   ];
   const all = [...kept.map((k) => split(k.path)), ...others.map(([p]) => p)];
-  const root = commonRoot(all);
+  const files = [...kept.map((k) => split(k.path)), ...others.filter(([, isFile]) => isFile).map(([p]) => p)];
+  const root = commonRoot(
+    files,
+    others.filter(([, isFile]) => !isFile).map(([p]) => p),
+  );
   const rel = (segments: string[]) => (root === undefined ? segments : segments.slice(1));
   const splitLayout = all.some((p) => SPLITS.has(rel(p)[0] ?? '') && rel(p).length >= 2);
   /** [split, class] of a file's path, or undefined when it lies outside a class folder. */

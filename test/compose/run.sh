@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test of Dockerfile + docker-compose.yml: builds the image, starts Redis, the API
-# and two workers, then trains two models at once over HTTP and predicts on a PNG.
+# and two workers, then trains two models at once over HTTP and predicts on a PNG; imports a ZIP
+# of class folders, trains on it and predicts by label name, over /v1 and the V2 protocol.
 #
 #   bash test/compose/run.sh            (npm run test:compose)
 #
@@ -236,5 +237,47 @@ say "ok: the built-in Fashion-MNIST is available"
   fail "trainyard jobs in the api container failed: $(cat "$tmp/cli.out")"
 grep -q "$job1" "$tmp/cli.out" || fail "trainyard jobs does not list $job1: $(cat "$tmp/cli.out")"
 say "ok: trainyard in the image lists the jobs"
+
+# A ZIP of class folders, imported by a worker, trained, and predicted by name (also over V2).
+node test/compose/digit-png.mjs --shapes "$tmp/shapes"
+(cd "$tmp" && python3 -m zipfile -c shapes.zip shapes/)
+code=$(http POST /v1/datasets -F name=shapes -F seed=1 -F "archive=@$tmp/shapes.zip")
+expect_status 202 "$code" "POST /v1/datasets (a ZIP of class folders)"
+dataset=$(json d.id)
+deadline=$((SECONDS + JOB_TIMEOUT))
+while :; do
+  code=$(http GET "/v1/datasets/$dataset")
+  expect_status 200 "$code" "GET /v1/datasets/$dataset"
+  state=$(json d.state)
+  [ "$state" = ready ] && break
+  [ "$state" = importing ] || fail "the import ended $state: $(json 'd.import && d.import.error')"
+  [ "$SECONDS" -lt "$deadline" ] || fail "the import did not finish in ${JOB_TIMEOUT}s"
+  sleep 0.5
+done
+[ "$(json d.labels)" = '["bar","block","wide"]' ] || fail "imported classes are $(json d.labels)"
+say "ok: a ZIP of class folders imported by a worker: $(json d.trainSize) training and $(json d.testSize) test images, classes $(json d.labels)"
+code=$(http POST /v1/training-jobs -H 'content-type: application/json' \
+  -d "{\"dataset\":\"$dataset\",\"model\":\"shapes\",\"epochs\":10,\"batchSize\":8,\"learningRate\":0.01}")
+expect_status 202 "$code" "POST /v1/training-jobs (on the imported dataset)"
+job3=$(json d.id)
+while :; do
+  code=$(http GET "/v1/training-jobs/$job3")
+  state=$(json d.state)
+  [ "$state" = completed ] && break
+  [ "$state" = failed ] && fail "the job on the imported dataset failed: $(json 'd.error && d.error.message')"
+  [ "$SECONDS" -lt "$deadline" ] || fail "the job on the imported dataset did not finish"
+  sleep 0.5
+done
+code=$(http POST /v1/models/shapes/predict -H 'content-type: image/png' --data-binary "@$tmp/shapes/wide/4.png")
+expect_status 200 "$code" "POST /v1/models/shapes/predict"
+[ "$(json d.predictions[0].label)" = wide ] || fail "a wide bar was predicted as $(json d.predictions[0].label)"
+[ "$(json d.predictions[0].probabilities.length)" = 3 ] || fail "predictions carry $(json d.predictions[0].probabilities.length) probabilities"
+say "ok: the model named shapes answers label \"wide\" with 3 probabilities"
+b64=$(base64 -w0 "$tmp/shapes/bar/7.png")
+code=$(http POST /v2/models/shapes/infer -H 'content-type: application/json' \
+  -d "{\"inputs\":[{\"name\":\"image\",\"shape\":[1],\"datatype\":\"BYTES\",\"data\":[\"$b64\"]}],\"outputs\":[{\"name\":\"label\"}]}")
+expect_status 200 "$code" "POST /v2/models/shapes/infer"
+[ "$(json 'd.outputs[0].data[0]')" = bar ] || fail "V2 infer answered $(head -c 300 "$tmp/body")"
+say "ok: V2 infer on the same model answers label \"bar\""
 
 say "compose test passed in $((SECONDS - started_at))s"

@@ -93,6 +93,15 @@ describe('importing class folders', () => {
     expect([meta.format, meta.height]).toEqual(['png', 3 * 30 + 2]);
   });
 
+  it('takes class folders under one top-level folder whose own entries the archive lists, as zip -r writes them', async () => {
+    const dirs = ['shapes/', 'shapes/bar/', 'shapes/dot/'].map((path) => ({ path, type: 'directory' as const }));
+    const zip = await makeZip([...dirs, ...classFolders(['bar', 'dot'], 5, 'shapes/')]);
+    const { outcome, info } = await importOf({ archive: zip });
+    expect(outcome).toBe('ready');
+    expect(info).toMatchObject({ classes: 2, labels: ['bar', 'dot'] });
+    expect(info.trainSize + info.testSize).toBe(10);
+  });
+
   it('imports a tar.gz of train/ and test/ under one top-level folder, reporting skipped files', async () => {
     const files = [
       ...classFolders(['cat', 'dog'], 4, 'pets/train/'),
