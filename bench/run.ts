@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --full]
+ * npm run bench [-- --full] [-- --training]
  *
  * Measures, in one run on this machine: training throughput and accuracy of jobs run through
  * the service (one job, then two at once) on the native backend and on wasm, time from POST to
@@ -24,6 +24,8 @@ import { benchV2, type V2Figures } from './v2.js';
 import { benchImport } from './import.js';
 
 const full = process.argv.includes('--full');
+/** `--training`: the training part alone (backends, threads, PyTorch anchors and their floors). */
+const trainingOnly = process.argv.includes('--training');
 const EPOCHS = full ? 5 : 1;
 const LOAD_SECONDS = full ? 30 : 10;
 const root = resolve(import.meta.dirname, '..');
@@ -74,7 +76,9 @@ async function main() {
 
     let predicted: PredictFigures | undefined;
     let v2: V2Figures | undefined;
-    if (hasCommand('wrk')) {
+    if (trainingOnly) {
+      row('predictions, protocols, attack, import', 'skipped', '(--training)');
+    } else if (hasCommand('wrk')) {
       predicted = await benchPredict({
         base,
         apiPid: api.child.pid!,
@@ -94,7 +98,7 @@ async function main() {
       row('predict load', 'skipped', '(wrk not installed)');
     }
     floors({ trained, best, blasName, predicted, v2, dataset, row });
-    await benchImport({ base, env, root, work, fashionDir, procs, row });
+    if (!trainingOnly) await benchImport({ base, env, root, work, fashionDir, procs, row });
   } finally {
     await Promise.all(procs.map((p) => p.stop()));
     rmSync(work, { recursive: true, force: true });

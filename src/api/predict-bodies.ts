@@ -1,6 +1,8 @@
 import { Transform } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from './deps.js';
+import type { Config } from '../config.js';
+import type { RequestLimits } from '../inference/preprocess.js';
 import { createBodyBudget, type BodyBudget } from './body-budget.js';
 
 // One budget per app, shared by every prediction protocol: /v1, V2 and TF Serving bodies draw on
@@ -49,3 +51,12 @@ export function holdPredictBodies(app: FastifyInstance): void {
     return payload.pipe(counted);
   });
 }
+
+/** The decoding bounds of every prediction protocol's images, from the settings. */
+export const pixelLimitsOf = (
+  config: Pick<Config, 'MAX_IMAGE_PIXELS' | 'MAX_REQUEST_PIXELS' | 'MAX_DECODE_MEMORY'>,
+): RequestLimits => ({
+  maxImagePixels: config.MAX_IMAGE_PIXELS,
+  maxRequestPixels: config.MAX_REQUEST_PIXELS,
+  maxDecodeBytes: config.MAX_DECODE_MEMORY,
+});

@@ -162,6 +162,16 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
       return found.filter((m) => m !== undefined);
     }
 
+    // Where an upload or an import stages its files, and the bounds both check as they read.
+    const uploadOptions = {
+      storage,
+      tenant,
+      stagingDir,
+      maxFileBytes: opts.maxUploadBytes,
+      maxImages: opts.maxImages ?? 250_000,
+      maxClasses: opts.maxClasses ?? 100,
+    };
+
     async function beginUpload(owner: string) {
       const ticket = await quota.enter(owner);
       if (Date.now() - stagingSweptAt > STAGING_SWEEP_EVERY_MS) {
@@ -169,15 +179,7 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
         // Best effort, and the upload does not wait for it: a file left now is swept next time.
         void sweepStaging(stagingDir).catch(() => {});
       }
-      const upload = {
-        storage,
-        tenant,
-        stagingDir,
-        maxFileBytes: opts.maxUploadBytes,
-        maxImages: opts.maxImages ?? 250_000,
-        maxClasses: opts.maxClasses ?? 100,
-      };
-      return startUpload(upload, owner, ticket);
+      return startUpload(uploadOptions, owner, ticket);
     }
 
     async function loadUpload(id: string): Promise<LoadedDataset> {
@@ -213,15 +215,7 @@ export function createDatasetStore(opts: DatasetStoreOptions): DatasetStore {
 
       async beginImport(owner) {
         const ticket = await quota.enter(owner);
-        const upload = {
-          storage,
-          tenant,
-          stagingDir,
-          maxFileBytes: opts.maxUploadBytes,
-          maxImages: opts.maxImages ?? 250_000,
-          maxClasses: opts.maxClasses ?? 100,
-        };
-        return startImport(upload, owner, ticket);
+        return startImport(uploadOptions, owner, ticket);
       },
 
       async preview(id) {

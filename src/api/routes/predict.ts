@@ -7,7 +7,7 @@ import { IdParams, fieldError } from '../../schemas/common.js';
 import { VersionParams } from '../../schemas/registry.js';
 import { IMAGE_TYPES } from '../../schemas/image-types.js';
 import { predictJsonSchema, PredictQuery, PredictResponseSchema } from '../../schemas/predict.js';
-import { holdPredictBodies } from '../predict-bodies.js';
+import { holdPredictBodies, pixelLimitsOf } from '../predict-bodies.js';
 import { parseJson } from '../json-body.js';
 import { binary, errors, ref } from '../route-schemas.js';
 import { chooseModel } from '../model-refs.js';
@@ -66,11 +66,7 @@ const predict: FastifyPluginAsyncTypebox = async (app) => {
     );
   });
   holdPredictBodies(app);
-  const pixelLimits = {
-    maxImagePixels: config.MAX_IMAGE_PIXELS,
-    maxRequestPixels: config.MAX_REQUEST_PIXELS,
-    maxDecodeBytes: config.MAX_DECODE_MEMORY,
-  };
+  const pixelLimits = pixelLimitsOf(config);
 
   /** Turns any accepted body into 784-byte model inputs by the model's rule, at most MAX_BATCH of them. */
   async function readInputs(request: FastifyRequest, rule: Preprocess): Promise<Uint8Array[]> {

@@ -15,7 +15,7 @@ import {
 } from '../../schemas/tf-serving.js';
 import { parseJson } from '../json-body.js';
 import { chooseModel } from '../model-refs.js';
-import { holdPredictBodies } from '../predict-bodies.js';
+import { holdPredictBodies, pixelLimitsOf } from '../predict-bodies.js';
 import { protocolErrors } from '../route-schemas.js';
 import { predictJsonLimit } from './predict.js';
 
@@ -44,11 +44,7 @@ const tensor = (dtype: string, dims: number[], name: string) => ({
 const tfServing: FastifyPluginAsyncTypebox = async (app) => {
   const { config, predictor, models } = app.deps;
   const jsonLimit = predictJsonLimit(config.MAX_BATCH, config.MAX_UPLOAD_BYTES);
-  const pixelLimits = {
-    maxImagePixels: config.MAX_IMAGE_PIXELS,
-    maxRequestPixels: config.MAX_REQUEST_PIXELS,
-    maxDecodeBytes: config.MAX_DECODE_MEMORY,
-  };
+  const pixelLimits = pixelLimitsOf(config);
   // TF Serving speaks JSON only: its own limit, as /v1's JSON predictions, refused from Content-Length.
   // Like TF Serving it reads JSON under curl -d's form type and with no type at all (requests' data=).
   app.removeContentTypeParser('application/json');

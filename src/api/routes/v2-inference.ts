@@ -18,7 +18,7 @@ import {
 } from '../../schemas/v2-inference.js';
 import { SERVICE_VERSION } from '../../version.js';
 import { chooseModel } from '../model-refs.js';
-import { holdPredictBodies } from '../predict-bodies.js';
+import { holdPredictBodies, pixelLimitsOf } from '../predict-bodies.js';
 import { protocolErrors, ref } from '../route-schemas.js';
 import { HEADER_LENGTH, readV2Body } from '../v2-body.js';
 import { predictJsonLimit } from './predict.js';
@@ -44,11 +44,7 @@ const versionOf = (text: string | undefined): number | undefined => {
 const v2: FastifyPluginAsyncTypebox = async (app) => {
   const { config, predictor, registry, models, storage } = app.deps;
   const jsonLimit = predictJsonLimit(config.MAX_BATCH, config.MAX_UPLOAD_BYTES);
-  const pixelLimits = {
-    maxImagePixels: config.MAX_IMAGE_PIXELS,
-    maxRequestPixels: config.MAX_REQUEST_PIXELS,
-    maxDecodeBytes: config.MAX_DECODE_MEMORY,
-  };
+  const pixelLimits = pixelLimitsOf(config);
   // Every body is read as bytes and split by readV2Body; MAX_UPLOAD_BYTES bounds the whole.
   app.removeContentTypeParser('application/json');
   const asBytes = { parseAs: 'buffer' as const, bodyLimit: config.MAX_UPLOAD_BYTES };
