@@ -20,10 +20,15 @@ type TrainingBullJob = Job<TrainingJobData, TrainingJobResult>;
 export function toJobResource(job: TrainingBullJob, bullState: JobState): TrainingJob {
   let state = bullState;
   const { params } = job.data;
-  const progress = isProgress(job.progress) ? job.progress : emptyProgress(params.epochs);
   if (state === 'failed' && job.failedReason === CANCELLED_REASON) state = 'cancelled';
   const finished = isFinal(state);
   const result = state === 'completed' ? job.returnvalue : undefined;
+  // A completed job's own final progress first (see TrainingJobResult.progress).
+  const progress = isProgress(result?.progress)
+    ? result.progress
+    : isProgress(job.progress)
+      ? job.progress
+      : emptyProgress(params.epochs);
   return {
     id: job.id!,
     name: job.data.name,

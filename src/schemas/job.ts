@@ -145,6 +145,11 @@ export interface TrainingJobResult {
   /** The version registered; absent on jobs completed before the registry. */
   version?: number;
   promotion?: Promotion;
+  /**
+   * The last epoch's progress, written with the completion itself: a Redis failover can lose the
+   * last progress writes a primary acknowledged before it replicated them, never this.
+   */
+  progress?: Progress;
 }
 
 /** The registered model a job adds to: its own, or (jobs queued before names) one derived from its name. */

@@ -175,7 +175,13 @@ export async function runTrainingJob(
         ? await applyPromoteRule(deps.registry, { tenant, name, version, jobId: job.id }, saved.metrics, data.promote)
         : undefined;
       await checkpoints.remove(job.id);
-      return { modelId: saved.id, metrics: saved.metrics, version, ...(promotion ? { promotion } : {}) };
+      return {
+        modelId: saved.id,
+        metrics: saved.metrics,
+        version,
+        ...(promotion ? { promotion } : {}),
+        progress: last,
+      };
     } finally {
       outcome.model.dispose();
     }
