@@ -4769,6 +4769,10 @@ export interface components {
       /** @description Classes are the folder names (or CSV labels) sorted by Unicode code point; label i is the i-th of them. */
       import?: {
         format: 'zip' | 'tar' | 'tar.gz' | 'csv';
+        /**
+         * @description How images become 28×28 input: mnist (invert a light background, crop, fit 20×20, centre by mass) or fit (letterbox to 28×28)
+         * @enum {string}
+         */
         preprocess: 'mnist' | 'fit';
         /** @description The share of each class drawn into the test split when none is given */
         testSplit: number;

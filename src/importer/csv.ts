@@ -5,7 +5,7 @@ import { INPUT_SIZE, IMAGE_SIDE } from '../schemas/image-shape.js';
 import { ImportRejectedError } from '../datasets/import/errors.js';
 import type { Groups } from './layout.js';
 import { checkLabel } from './layout.js';
-import { applyRule } from './prepare.js';
+import { convertByRule } from '../inference/preprocess.js';
 
 /**
  * A CSV of images, Kaggle's digit-recognizer form: a header row naming a `label` column and 784
@@ -76,7 +76,7 @@ export async function readCsvFile(path: string, field: string, groups: Groups, o
       }
       opts.progress.filesRead++;
       const list = groups.get(label) ?? [];
-      list.push(applyRule(opts.rule, pixels, IMAGE_SIDE, IMAGE_SIDE));
+      list.push(convertByRule(opts.rule)(pixels, IMAGE_SIDE, IMAGE_SIDE));
       groups.set(label, list);
       await opts.onRow(opts.progress);
     }

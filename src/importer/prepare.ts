@@ -1,19 +1,12 @@
 import { DomainError, PayloadTooLargeError } from '../errors.js';
-import { decodeImage, sniffFormat } from '../inference/decode.js';
-import { letterbox } from '../inference/letterbox.js';
-import { mnistify } from '../inference/mnistify.js';
+import { sniffFormat } from '../inference/decode.js';
+import { preprocessImage } from '../inference/preprocess.js';
 import type { PreprocessRule } from '../schemas/dataset-import.js';
 
 /**
- * One image file as the network will see it: decoded with predict's own decoder and bounds, and
- * converted by the dataset's rule, so that training and serving prepare images identically.
+ * One image file as the network will see it: through predict's own decoding, bounds and
+ * conversion (`preprocessImage`), so that training and serving prepare images identically.
  */
-
-/** As in predict: a photo is scaled down before the conversion, which then handles at most 512×512. */
-const MAX_SIDE = 512;
-
-export const applyRule = (rule: PreprocessRule, gray: Uint8Array, width: number, height: number): Uint8Array =>
-  rule === 'fit' ? letterbox(gray, width, height) : mnistify(gray, width, height);
 
 export interface PrepareLimits {
   maxPixels: number;
@@ -28,12 +21,7 @@ export async function prepareImage(
 ): Promise<Uint8Array | { skip: string }> {
   if (!sniffFormat(buf)) return { skip: 'unsupported format (the content is not PNG, JPEG, WebP, GIF or BMP)' };
   try {
-    const { width, height, gray } = await decodeImage(buf, {
-      maxSide: MAX_SIDE,
-      maxPixels: limits.maxPixels,
-      maxDecodeBytes: limits.maxDecodeBytes,
-    });
-    return applyRule(rule, gray, width, height);
+    return await preprocessImage(buf, { maxPixels: limits.maxPixels, maxDecodeBytes: limits.maxDecodeBytes }, rule);
   } catch (err) {
     if (err instanceof PayloadTooLargeError) return { skip: `too large: ${err.message}` };
     if (err instanceof DomainError) return { skip: `corrupt: ${err.message}` };

@@ -6,7 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
  */
 
 export const IMPORT_FORMATS = ['zip', 'tar', 'tar.gz', 'csv'] as const;
-import { PREPROCESS_RULES, type Preprocess } from './classes.js';
+import { PREPROCESS_RULES, PreprocessSchema, type Preprocess } from './classes.js';
 
 export { PREPROCESS_RULES };
 export type PreprocessRule = Preprocess;
@@ -51,7 +51,7 @@ export type ImportReport = Static<typeof ImportReportSchema>;
 export const DatasetImportSchema = Type.Object(
   {
     format: Type.Union(IMPORT_FORMATS.map((f) => Type.Literal(f))),
-    preprocess: Type.Union(PREPROCESS_RULES.map((r) => Type.Literal(r))),
+    preprocess: PreprocessSchema,
     testSplit: Type.Number({ description: 'The share of each class drawn into the test split when none is given' }),
     seed: Type.Integer({ minimum: 0, maximum: 4294967295, description: 'Seed of the stratified test split' }),
     progress: ImportProgressSchema,
