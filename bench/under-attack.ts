@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCorpus, runCase, startArena } from '../test/helpers/hostile/harness.js';
 import sharp from 'sharp';
-import { fmt, rssMb, sampleRss, serviceAllocator, sleep, wrk, type LoadResult, type Row } from './lib.js';
+import { fmt, rssMb, serviceAllocator, sleep, wrk, type LoadResult, type Row } from './lib.js';
 
 export interface AttackFigures {
   cases: number;
@@ -22,6 +22,8 @@ export interface AttackFigures {
   calmLoopP99Ms: number;
   idleRssMb: number;
   peakRssMb: number;
+  /** The cases being replayed when RSS peaked: where to look first when it is too high. */
+  peakCases: string[];
   calm: LoadResult;
   attacked: LoadResult;
 }
@@ -69,11 +71,13 @@ export async function underAttack(opts: { work: string; png: string; seconds: nu
     let replays = 0;
     let next = 0;
     let attacking = true;
+    const inFlight = new Map<number, string>();
     // Several attackers at once, each taking the next case of the corpus, round and round: a
     // slow case (a stalled body waits out the idle timeout) does not hold up the others.
-    const attacker = async () => {
+    const attacker = async (_: unknown, me: number) => {
       while (attacking) {
         const c = cases[next++ % cases.length]!;
+        inFlight.set(me, c.name);
         // Answers are not checked here (the corpus test does that); a case that throws is listed.
         await runCase(c, arena.context(c.target ?? 'keyed')).catch((err: unknown) =>
           failures.add(`${c.name}: ${(err as Error).message.split('\n')[0]}`),
@@ -84,10 +88,12 @@ export async function underAttack(opts: { work: string; png: string; seconds: nu
     };
     const attack = Promise.all(Array.from({ length: ATTACKERS }, attacker));
     await scrape(api.url); // resets the API's event-loop delay histogram
-    const rss = sampleRss(api.proc.pid!, 250);
+    const rss: { mb: number; cases: string[] }[] = [];
+    const rssTimer = setInterval(() => rss.push({ mb: rssMb(api.proc.pid!), cases: [...inFlight.values()] }), 250);
     const attacked = await wrk(url, { connections: 32, seconds: Math.max(opts.seconds, ATTACK_SECONDS), script });
     const metrics = await scrape(api.url);
-    const rssSamples = rss.stop();
+    clearInterval(rssTimer);
+    const peak = rss.reduce((a, b) => (b.mb > a.mb ? b : a), { mb: idleRssMb, cases: [] as string[] });
     attacking = false;
     await attack;
     return {
@@ -99,7 +105,8 @@ export async function underAttack(opts: { work: string; png: string; seconds: nu
       loopMaxMs: sample(metrics, 'nodejs_eventloop_lag_max_seconds') * 1000,
       calmLoopP99Ms,
       idleRssMb,
-      peakRssMb: Math.max(...rssSamples),
+      peakRssMb: peak.mb,
+      peakCases: peak.cases,
       calm,
       attacked,
     };
@@ -128,7 +135,7 @@ export function attackRows(f: AttackFigures, fastapiRps?: number): Row[] {
     [
       'under attack: API RSS, idle → peak (MB)',
       `${fmt(f.idleRssMb)} → ${fmt(f.peakRssMb)}`,
-      `+${fmt(f.peakRssMb - f.idleRssMb)} MB; floor ≤ idle + 100 MB`,
+      `+${fmt(f.peakRssMb - f.idleRssMb)} MB; floor ≤ idle + 100 MB; at the peak: ${f.peakCases.join('; ').slice(0, 300)}`,
     ],
     [
       'under attack: predict req/s (keyed, 32 connections)',

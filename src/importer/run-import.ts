@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { ImportProgress } from '../schemas/dataset-import.js';
 import type { ObjectStorage } from '../storage/types.js';
 import { putAll } from '../storage/types.js';
+import { pipeToNewFile } from '../storage/local-file.js';
 import { IDX_FILE_NAMES } from '../datasets/builtin.js';
 import type { DatasetMarker } from '../datasets/types.js';
 import { INFO_FILE } from '../datasets/upload.js';
@@ -95,7 +94,7 @@ export async function runImport(id: string, ctx: ImportContext): Promise<ImportO
       staged.push(path);
       const object = await storage.getStream(sourceKey(id, field));
       if (!object) throw new ImportRejectedError(`the uploaded ${field} is missing from storage`);
-      await pipeline(object.body, createWriteStream(path));
+      await pipeToNewFile(path, object.body);
       files.set(field, path);
     }
     const { train, test, classes, skipped, format } = await readSources(record, files, settings, progress, tick);

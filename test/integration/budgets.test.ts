@@ -16,7 +16,7 @@ const KEY_B = 'b'.repeat(24);
  * Budgets with the real processes: a worker running two jobs at once whose owners may each
  * have one running (MAX_RUNNING_JOBS_PER_KEY=1), and jobs past their run-time limit.
  */
-describe('running jobs per key and run-time limits, end to end', () => {
+describe('running jobs per key and run-time limits, end to end', { timeout: 200_000 }, () => {
   let config: Config;
   let api: RunningProcess;
   let worker: RunningProcess;

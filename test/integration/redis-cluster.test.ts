@@ -195,12 +195,17 @@ describe('the service on a Redis Cluster', () => {
     let polling = true;
     const poller = (async () => {
       while (polling) {
+        // A request that gets no answer at all is recorded as status 0, which fails the test below.
         const res = await fetch(`${base}/v1/training-jobs/${id}`, {
           headers: { authorization: `Bearer ${A}` },
           signal: AbortSignal.timeout(5000),
+        }).catch(() => undefined);
+        await res?.arrayBuffer().catch(() => undefined);
+        statuses.push({
+          at: Date.now(),
+          status: res?.status ?? 0,
+          retryAfter: res?.headers.get('retry-after') ?? null,
         });
-        await res.arrayBuffer();
-        statuses.push({ at: Date.now(), status: res.status, retryAfter: res.headers.get('retry-after') });
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
@@ -225,5 +230,6 @@ describe('the service on a Redis Cluster', () => {
       console.log(`cluster primary lost: blackout ${back.at - first503.at} ms (first 503 to first 200)`);
     }
     expect(statuses.at(-1)!.status).toBe(200);
-  });
+    // Its own budget: a failover on a loaded machine outlasts the default test timeout.
+  }, 240_000);
 });

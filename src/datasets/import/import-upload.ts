@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { InvalidInputError } from '../../errors.js';
+import { pipeToNewFile } from '../../storage/local-file.js';
 import type { DatasetImport } from '../../schemas/dataset-import.js';
 import { IMAGE_SHAPE } from '../../schemas/image-shape.js';
 import type { DatasetImportSession } from '../types.js';
@@ -67,7 +66,7 @@ export function startImport(opts: UploadOptions, owner: string, ticket: UploadTi
       try {
         await mkdir(opts.stagingDir, { recursive: true });
         const steps = field === ARCHIVE_FIELD ? [archiveSniffer((f) => (format = f)), counter] : [counter];
-        await pipeline([source, ...steps, createWriteStream(staged)]);
+        await pipeToNewFile(staged, source, ...steps);
         if (size === 0) throw new InvalidInputError(`${field}: the file is empty`, 'EMPTY_FILE');
         // The upload's own size counts now; what it unpacks to counts when the import ends.
         ticket.reserve(size, field);

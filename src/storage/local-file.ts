@@ -1,0 +1,18 @@
+import { open } from 'node:fs/promises';
+import type { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+/**
+ * Pipes `source` through `steps` into a new file at `path` ('wx': a fresh name), settling only once
+ * the file is closed. A pipeline rejects as soon as a stage fails, while a write stream may still be
+ * opening its file; a caller's cleanup that ran then would miss a file created just after.
+ */
+export async function pipeToNewFile(path: string, source: Readable, ...steps: Transform[]): Promise<void> {
+  const file = await open(path, 'wx');
+  const sink = file.createWriteStream();
+  try {
+    await pipeline([source, ...steps, sink]);
+  } finally {
+    if (!sink.closed) await new Promise<void>((resolve) => sink.once('close', () => resolve()));
+  }
+}
