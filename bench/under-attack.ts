@@ -42,12 +42,16 @@ export async function underAttack(opts: { work: string; png: string; seconds: nu
   const corpus = await loadCorpus();
   const env = Object.assign({}, ...corpus.map((f) => f.env)) as Record<string, string>;
   // As in the plain predict run, the limiter is off so that the figures compare with FastAPI's.
-  const arena = await startArena(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
-    ...env,
-    RATE_LIMIT_PREDICT_PER_MINUTE: '0',
-    LOG_LEVEL: 'error',
-    ...serviceAllocator().env,
-  });
+  const arena = await startArena(
+    process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    {
+      ...env,
+      RATE_LIMIT_PREDICT_PER_MINUTE: '0',
+      LOG_LEVEL: 'error',
+      ...serviceAllocator().env,
+    },
+    ATTACKERS + 1, // one set of keys per attacker, and one for the measured predictions
+  );
   try {
     const api = arena.apis.keyed;
     adminKey = arena.keys.admin;
@@ -55,7 +59,7 @@ export async function underAttack(opts: { work: string; png: string; seconds: nu
     writeFileSync(
       script,
       `local f = io.open("${opts.png}", "rb")\nwrk.method = "POST"\nwrk.body = f:read("*all")\nf:close()\n` +
-        `wrk.headers["Content-Type"] = "image/png"\nwrk.headers["Authorization"] = "Bearer ${arena.keys.predict}"\n`,
+        `wrk.headers["Content-Type"] = "image/png"\nwrk.headers["Authorization"] = "Bearer ${arena.context('keyed', ATTACKERS).keys.predict}"\n`,
     );
     const url = `${api.url}/v1/predict`;
     await wrk(url, { connections: 32, seconds: 3, script }); // warm-up: model load, JIT, heap
@@ -79,7 +83,7 @@ export async function underAttack(opts: { work: string; png: string; seconds: nu
         const c = cases[next++ % cases.length]!;
         inFlight.set(me, c.name);
         // Answers are not checked here (the corpus test does that); a case that throws is listed.
-        await runCase(c, arena.context(c.target ?? 'keyed')).catch((err: unknown) =>
+        await runCase(c, arena.context(c.target ?? 'keyed', me)).catch((err: unknown) =>
           failures.add(`${c.name}: ${(err as Error).message.split('\n')[0]}`),
         );
         replayed.add(c.name);

@@ -287,8 +287,8 @@ export const ConfigSchema = Type.Object({
   MAX_PREDICT_BODY_BYTES: Int(
     1024 * 1024,
     16 * 1024 ** 3,
-    64 * 1024 * 1024,
-    'most bytes of prediction bodies the API reads at once, each counted at its `Content-Length` (chunked: as it arrives); one tenant (one key within `default`) may hold half; past it a 503 `SERVER_BUSY` with `Retry-After`',
+    32 * 1024 * 1024,
+    'most bytes of prediction bodies the API holds at once, each counted at its `Content-Length` before a byte is read (chunked: 1 MiB first, then up to `MAX_UPLOAD_BYTES` once past it); one tenant (one key within `default`) may hold half; past it a 503 `SERVER_BUSY` with `Retry-After`',
   ),
   MODEL_CACHE_BYTES: Int(
     1024 * 1024,

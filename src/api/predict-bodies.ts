@@ -15,9 +15,13 @@ export function predictBodyBudget(deps: AppDeps): BodyBudget {
   return budget;
 }
 
+/** What a chunked prediction body reserves before its first byte: enough for any ordinary image. */
+const CHUNKED_FIRST_BYTES = 1024 * 1024;
+
 /**
  * Before a byte of a prediction body is read: its declared length against the budget; a chunked
- * body (no length) takes from it chunk by chunk as it arrives. Released when answered or abandoned.
+ * body (no length) takes CHUNKED_FIRST_BYTES, then the rest of its limit if it grows past them.
+ * Released when answered or abandoned.
  */
 export function holdPredictBodies(app: FastifyInstance): void {
   const { config } = app.deps;
@@ -31,15 +35,26 @@ export function holdPredictBodies(app: FastifyInstance): void {
       if (declared > 0) releases.push(bodies.take(caller, Math.min(declared, config.MAX_UPLOAD_BYTES)));
       return payload;
     }
+    if (request.headers['transfer-encoding'] === undefined) return payload; // no length, no chunks: no body
     // Multipart is read from the raw request by the multipart plugin, past this hook: the limit, up front.
     if (String(request.headers['content-type'] ?? '').startsWith('multipart/')) {
       releases.push(bodies.take(caller, config.MAX_UPLOAD_BYTES));
       return payload;
     }
+    // Chunked, length unknown: a small share up front, before a byte is read; past it the rest of
+    // the route's limit at once. A body refused half-way leaves that much behind as garbage, so that
+    // step is small, and bodies that grow together cannot all be read half-way and then refused.
+    let reserved = Math.min(CHUNKED_FIRST_BYTES, config.MAX_UPLOAD_BYTES);
+    releases.push(bodies.take(caller, reserved));
+    let seen = 0;
     const counted = new Transform({
       transform(chunk: Buffer, _encoding, done) {
+        seen += chunk.length;
         try {
-          releases.push(bodies.take(caller, chunk.length));
+          if (seen > reserved) {
+            releases.push(bodies.take(caller, config.MAX_UPLOAD_BYTES - reserved));
+            reserved = config.MAX_UPLOAD_BYTES;
+          }
           done(null, chunk);
         } catch (err) {
           done(err as Error); // Fastify answers with the error's 503

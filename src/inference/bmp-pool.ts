@@ -12,8 +12,11 @@ export interface DecodedGray {
 
 /** BMP decoding on worker threads: a few workers, a bounded queue, so no request waits forever. */
 export interface BmpPool {
-  /** With `maxSide`, the image may come back shrunk by a whole factor, no smaller than that side. */
-  decode(bytes: Uint8Array, maxSide?: number): Promise<DecodedGray>;
+  /**
+   * With `maxSide`, the image may come back shrunk by a whole factor, no smaller than that side.
+   * With `consume`, bytes that are the whole of their buffer move to the worker (and are detached here).
+   */
+  decode(bytes: Uint8Array, maxSide?: number, consume?: boolean): Promise<DecodedGray>;
   close(): Promise<void>;
 }
 
@@ -37,6 +40,7 @@ interface Task {
   id: number;
   bytes: Uint8Array;
   maxSide?: number;
+  consume?: boolean;
   resolve(image: DecodedGray): void;
   reject(err: Error): void;
 }
@@ -95,20 +99,24 @@ export function createBmpPool({ threads = 2, maxQueued = 32 }: BmpPoolOptions = 
       const task = queue.shift()!;
       slot.task = task;
       slot.worker.ref(); // a decode under way keeps the process alive until it answers
-      // A copy the worker owns: the request's buffer may be a view of a larger one.
-      const bytes = Uint8Array.from(task.bytes);
-      slot.worker.postMessage({ id: task.id, bytes, maxSide: task.maxSide } satisfies BmpTask, [bytes.buffer]);
+      // The worker must own what it is sent: the bytes themselves when the caller gives them up and
+      // they are all of their buffer, else a copy (a view of a larger buffer, a pooled small one).
+      const own = task.consume && task.bytes.byteOffset === 0 && task.bytes.byteLength === task.bytes.buffer.byteLength;
+      const bytes = own && task.bytes.buffer instanceof ArrayBuffer ? task.bytes : Uint8Array.from(task.bytes);
+      slot.worker.postMessage({ id: task.id, bytes, maxSide: task.maxSide } satisfies BmpTask, [
+        bytes.buffer as ArrayBuffer,
+      ]);
     }
   }
 
   return {
-    decode(bytes, maxSide) {
+    decode(bytes, maxSide, consume) {
       if (queue.length >= maxQueued)
         return Promise.reject(
           new UnavailableError(`${queue.length} BMP images are waiting to be decoded; retry shortly`, 'DECODER_BUSY'),
         );
       return new Promise((resolve, reject) => {
-        queue.push({ id: nextId++, bytes, maxSide, resolve, reject });
+        queue.push({ id: nextId++, bytes, maxSide, consume, resolve, reject });
         pump();
       });
     },

@@ -25,6 +25,8 @@ export interface DecodeOptions {
   maxSide?: number;
   /** Most memory one image may take to decode, estimated from its header (MAX_DECODE_MEMORY). */
   maxDecodeBytes?: number;
+  /** The caller is done with the bytes: a BMP worker may take their memory instead of a copy. */
+  consume?: boolean;
 }
 
 export interface DecodedImage {
@@ -65,10 +67,10 @@ const SHARP_TIMEOUT_SECONDS = 10;
 const count = (n: number) => n.toLocaleString('en-US');
 
 /**
- * Two of libuv's four threads for sharp, the others for storage, and at most DECODE_BUDGET_BYTES
- * of estimated decode memory at a time (see gate.ts).
+ * Two decodes at once (sharp's take two of libuv's four threads, the others are storage's), and at
+ * most DECODE_BUDGET_BYTES of estimated decode memory at a time, BMP workers' included (see gate.ts).
  */
-const sharpGate = createGate(2, DECODE_BUDGET_BYTES, 512, 'images');
+const decodeGate = createGate(2, DECODE_BUDGET_BYTES, 512, 'images');
 // Inputs never repeat, so libvips's operation cache (50 MB by default) would only hold memory.
 sharp.cache(false);
 // One libvips thread per image: the gate already runs two at once, and each thread of an image
@@ -139,7 +141,9 @@ export async function decodeInspected(image: InspectedImage, opts: DecodeOptions
   const inline = width * height <= INLINE_MAX_PIXELS;
   if (format === 'bmp') {
     if (inline) return grayOf(decodeBmpChecked(buf));
-    return shrinkGray(await bmpPool().decode(buf, opts.maxSide), opts.maxSide);
+    // The worker holds a copy of the file and its rows while it reads: weighed like any decode.
+    const decoded = await decodeGate(image.cost.bytes, () => bmpPool().decode(buf, opts.maxSide, opts.consume));
+    return shrinkGray(decoded, opts.maxSide);
   }
   const simple = format === 'png' && inline ? decodeSimplePng(buf, image.png) : null;
   const raster =
@@ -178,7 +182,7 @@ async function readSharpLayout(buf: Uint8Array, format: 'jpeg' | 'webp' | 'gif')
   let meta: sharp.Metadata;
   try {
     // Through the gate all the same: it runs on libuv's threads, and a GIF of many frames takes a while.
-    meta = await sharpGate(buf.length, () => sharp(buf, { ...SHARP_INPUT, limitInputPixels: false }).metadata());
+    meta = await decodeGate(buf.length, () => sharp(buf, { ...SHARP_INPUT, limitInputPixels: false }).metadata());
   } catch (err) {
     throw sharpError(err);
   }
@@ -212,7 +216,7 @@ export async function decodeWithSharp(
       seconds: SHARP_TIMEOUT_SECONDS,
     });
     if (maxSide) image = image.resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true });
-    const { data, info } = await sharpGate(weight, () =>
+    const { data, info } = await decodeGate(weight, () =>
       image.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true }),
     );
     return { width: info.width, height: info.height, channels: info.channels, data, maxValue: 255 };
@@ -225,7 +229,7 @@ export async function decodeWithSharp(
 async function shrinkGray(image: DecodedImage, maxSide: number | undefined): Promise<DecodedImage> {
   const { width, height, gray } = image;
   if (!maxSide || Math.max(width, height) <= maxSide) return image;
-  const { data, info } = await sharpGate(width * height * 2, () =>
+  const { data, info } = await decodeGate(width * height * 2, () =>
     sharp(gray, { raw: { width, height, channels: 1 } })
       .resize({ width: maxSide, height: maxSide, fit: 'inside' })
       .toColourspace('b-w') // one channel out, as it came in (sharp writes sRGB by default)

@@ -68,7 +68,8 @@ export async function preprocessImages(
       'TOO_MANY_PIXELS',
     );
   }
-  const opts = { maxPixels: limits.maxImagePixels, maxSide: MAX_MNISTIFY_SIDE };
+  // A request's bodies are read once: a large BMP's worker may take its memory rather than copy it.
+  const opts = { maxPixels: limits.maxImagePixels, maxSide: MAX_MNISTIFY_SIDE, consume: true };
   const out: Uint8Array[] = new Array<Uint8Array>(bufs.length);
   let next = 0;
   // A few images of a batch at a time, each MNIST conversion on a turn of its own: a batch of

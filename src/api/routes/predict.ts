@@ -8,6 +8,7 @@ import { VersionParams } from '../../schemas/registry.js';
 import { IMAGE_TYPES } from '../../schemas/image-types.js';
 import { predictJsonSchema, PredictQuery, PredictResponseSchema } from '../../schemas/predict.js';
 import { holdPredictBodies, pixelLimitsOf } from '../predict-bodies.js';
+import { rawBodyParser } from '../raw-body.js';
 import { parseJson } from '../json-body.js';
 import { binary, errors, ref } from '../route-schemas.js';
 import { chooseModel } from '../model-refs.js';
@@ -48,7 +49,7 @@ const count = (n: number) => n.toLocaleString('en-US');
 const predict: FastifyPluginAsyncTypebox = async (app) => {
   const { predictor, config } = app.deps;
   // Raw image bodies are parsed only for these routes; elsewhere they are a 415.
-  app.addContentTypeParser([...IMAGE_TYPES], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser([...IMAGE_TYPES], rawBodyParser(config.MAX_UPLOAD_BYTES));
   // JSON bodies get a limit of their own, sized from MAX_BATCH, refused from Content-Length before a byte is parsed.
   const jsonLimit = predictJsonLimit(config.MAX_BATCH, config.MAX_UPLOAD_BYTES);
   app.removeContentTypeParser('application/json');

@@ -19,6 +19,7 @@ import {
 import { SERVICE_VERSION } from '../../version.js';
 import { chooseModel } from '../model-refs.js';
 import { holdPredictBodies, pixelLimitsOf } from '../predict-bodies.js';
+import { rawBodyParser } from '../raw-body.js';
 import { protocolErrors, ref } from '../route-schemas.js';
 import { HEADER_LENGTH, readV2Body } from '../v2-body.js';
 import { predictJsonLimit } from './predict.js';
@@ -47,11 +48,11 @@ const v2: FastifyPluginAsyncTypebox = async (app) => {
   const pixelLimits = pixelLimitsOf(config);
   // Every body is read as bytes and split by readV2Body; MAX_UPLOAD_BYTES bounds the whole.
   app.removeContentTypeParser('application/json');
-  const asBytes = { parseAs: 'buffer' as const, bodyLimit: config.MAX_UPLOAD_BYTES };
-  app.addContentTypeParser([...ACCEPTED], asBytes, (_req, body, done) => done(null, body));
+  const asBytes = rawBodyParser(config.MAX_UPLOAD_BYTES);
+  app.addContentTypeParser([...ACCEPTED], asBytes);
   // No content type at all (what tritonclient.http sends) reaches the catch-all; any other
   // type was refused by the hook below before a byte was read.
-  app.addContentTypeParser('*', asBytes, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', asBytes);
   app.addHook('preParsing', async (request, _reply, payload) => {
     if (request.method === 'GET' || request.method === 'HEAD') return payload; // no body to refuse
     const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();

@@ -38,7 +38,8 @@ export interface Arena {
   keys: HostileContext['keys'];
   modelId: string;
   dataDir: string;
-  context(target: Target): HostileContext;
+  /** A case's view of one API; `set` picks one of the arena's sets of keys (the first by default). */
+  context(target: Target, set?: number): HostileContext;
   close(): Promise<void>;
 }
 
@@ -47,15 +48,21 @@ export interface Arena {
  * case file asked for on top of `env`. Rate budgets are generous so that one case's requests
  * do not use up another's; cases that test a budget bring keys or settings of their own.
  */
-export async function startArena(redisUrl: string, env: Record<string, string> = {}): Promise<Arena> {
+export async function startArena(
+  redisUrl: string,
+  env: Record<string, string> = {},
+  /** Sets of keys: the bench's attackers each take one, as separate clients would have their own. */
+  keySets = 1,
+): Promise<Arena> {
   const dataDir = await mkdtemp(join(tmpdir(), 'trainyard-hostile-'));
   const prefix = `ty-hostile-${randomBytes(4).toString('hex')}`;
-  const keys = {
+  const sets = Array.from({ length: keySets }, () => ({
     train: `train-${randomBytes(12).toString('hex')}`,
     predict: `predict-${randomBytes(12).toString('hex')}`,
     otherTrain: `other-${randomBytes(12).toString('hex')}`,
     admin: `admin-${randomBytes(12).toString('hex')}`,
-  };
+  }));
+  const keys = sets[0]!;
   const model = await storeTrainedModel({ models: createModelStore({ storage: createFsStorage({ dir: dataDir }) }) });
   const base: Record<string, string> = {
     REDIS_URL: redisUrl,
@@ -74,7 +81,9 @@ export async function startArena(redisUrl: string, env: Record<string, string> =
   const [keyed, open] = await Promise.all([
     startApi({
       ...base,
-      API_KEYS: `${keys.train}:train,${keys.predict}:predict,${keys.otherTrain}:train,${keys.admin}:admin:ops`,
+      API_KEYS: sets
+        .map((k) => `${k.train}:train,${k.predict}:predict,${k.otherTrain}:train,${k.admin}:admin:ops`)
+        .join(','),
     }),
     startApi(base),
   ]);
@@ -84,7 +93,7 @@ export async function startArena(redisUrl: string, env: Record<string, string> =
     keys,
     modelId: model.id,
     dataDir,
-    context: (target) => ({ url: apis[target].url, keys, modelId: model.id }),
+    context: (target, set = 0) => ({ url: apis[target].url, keys: sets[set] ?? keys, modelId: model.id }),
     async close() {
       await Promise.all(Object.values(apis).map(stop));
       await rm(dataDir, { recursive: true, force: true });

@@ -245,11 +245,12 @@ const file: CaseFile = {
       name: 'twelve concurrent 4096×4096 BMPs',
       async run(ctx) {
         const answers = await Promise.all(Array.from({ length: 12 }, () => send(ctx, image('image/bmp', bigBmp)(ctx))));
-        // Each is decoded on a worker thread, or refused while the decoders' queue is full.
+        // Each is decoded on a worker thread, or refused while the decoders' queue is full or the
+        // key holds its share of MAX_PREDICT_BODY_BYTES (these bodies are chunked: counted as they come).
         for (const res of answers) expect([200, 503]).toContain(res.status);
         expect(answers.filter((r) => r.status === 200).length).toBeGreaterThan(0);
         for (const res of answers.filter((r) => r.status === 503)) {
-          expect(res.json?.code).toBe('DECODER_BUSY');
+          expect(['DECODER_BUSY', 'SERVER_BUSY']).toContain(res.json?.code);
           expect(res.headers['retry-after']).toBe('5');
         }
       },

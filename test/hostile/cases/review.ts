@@ -40,6 +40,23 @@ const interlaced = (side: number) =>
     .png({ progressive: true })
     .toBuffer();
 const bigInterlaced = once(() => interlaced(4096));
+/** An 8-bit grey BMP of 4096×2048: 8 MiB on the wire, every byte of it read and decoded. */
+const greyBmp = once(async () => {
+  const [width, height, offset] = [4096, 2048, 14 + 40 + 256 * 4];
+  const out = Buffer.alloc(offset + width * height);
+  out.write('BM', 0, 'latin1');
+  out.writeUInt32LE(out.length, 2);
+  out.writeUInt32LE(offset, 10);
+  out.writeUInt32LE(40, 14);
+  out.writeInt32LE(width, 18);
+  out.writeInt32LE(height, 22);
+  out.writeUInt16LE(1, 26);
+  out.writeUInt16LE(8, 28);
+  out.writeUInt32LE(256, 46);
+  for (let i = 0; i < 256; i++) out.fill(i, 54 + i * 4, 54 + i * 4 + 3);
+  for (let y = 600; y < 1400; y++) out.fill(255, offset + y * width + 1800, offset + y * width + 2300);
+  return out;
+});
 const midInterlaced = once(() => interlaced(2048));
 
 async function batch(ctx: HostileContext, images: Buffer[]) {
@@ -98,12 +115,41 @@ const file: CaseFile = {
       },
     },
     {
-      name: 'six stalled 8 MiB prediction bodies from one key: past half of MAX_PREDICT_BODY_BYTES a 503 before a byte is read',
+      name: 'twelve 8 MiB BMP bodies, declared and chunked, from three keys at once: read within MAX_PREDICT_BODY_BYTES',
+      async run(ctx) {
+        const image = await greyBmp();
+        const keys = [ctx.keys.predict, ctx.keys.train, ctx.keys.otherTrain];
+        const answers = await Promise.all(
+          Array.from({ length: 12 }, (_, i) =>
+            send(ctx, {
+              method: 'POST',
+              path: `/v1/models/${ctx.modelId}/predict`,
+              // Half declared, as clients send files (reserved, or refused, before a byte is read);
+              // half chunked (a small share first, the rest once past it).
+              headers: {
+                'content-type': 'image/bmp',
+                ...(i % 2 === 0 ? { 'content-length': String(image.length) } : {}),
+                ...bearer(keys[i % keys.length]!),
+              },
+              body: image,
+            }),
+          ),
+        );
+        for (const res of answers) expect([200, 503]).toContain(res.status);
+        expect(answers.some((r) => r.status === 200)).toBe(true);
+        for (const res of answers.filter((r) => r.status === 503)) {
+          expect(['SERVER_BUSY', 'DECODER_BUSY']).toContain(res.json?.code);
+          expect(res.headers['retry-after']).toBe('5');
+        }
+      },
+    },
+    {
+      name: 'six stalled 4 MiB prediction bodies from one key: past half of MAX_PREDICT_BODY_BYTES a 503 before a byte is read',
       async run(ctx) {
         const { hostname, port } = new URL(ctx.url);
         const head =
           `POST /v1/models/${ctx.modelId}/predict HTTP/1.1\r\nHost: trainyard.internal\r\n` +
-          `Authorization: Bearer ${ctx.keys.predict}\r\nContent-Type: image/png\r\nContent-Length: ${8 * 1024 * 1024}\r\n\r\n`;
+          `Authorization: Bearer ${ctx.keys.predict}\r\nContent-Type: image/png\r\nContent-Length: ${4 * 1024 * 1024}\r\n\r\n`;
         const sockets = Array.from({ length: 6 }, () => {
           const socket = connect(Number(port), hostname);
           const got = { text: '' };
@@ -125,7 +171,7 @@ const file: CaseFile = {
         for (const t of refused) {
           expect(t).toMatch(/^HTTP\/1\.1 503 /);
           expect(t).toMatch(/"code":"SERVER_BUSY"/);
-          expect(t).toMatch(/of bodies being read, at most 32\.0 MiB per tenant \(half of MAX_PREDICT_BODY_BYTES\)/);
+          expect(t).toMatch(/of bodies being read, at most 16\.0 MiB per tenant \(half of MAX_PREDICT_BODY_BYTES\)/);
         }
         // The reservations go with the connections: the same key predicts again.
         await new Promise((r) => setTimeout(r, 300));
