@@ -9,7 +9,7 @@ import { runImport, type ImportSettings } from '../../src/importer/run-import.js
 import type { DatasetStore, ImportField } from '../../src/datasets/types.js';
 import { createFsStorage } from '../../src/storage/fs.js';
 import type { ObjectStorage } from '../../src/storage/types.js';
-import { classFolders, classPng, makeCsv, makeTar, makeZip } from '../helpers/archives.js';
+import { classFolders, classPng, makeCsv, makeTar, makeZip, makeManyEntryZip } from '../helpers/archives.js';
 
 let dir: string;
 let storage: ObjectStorage;
@@ -215,11 +215,10 @@ describe('hostile and malformed uploads fail the import with the reason', () => 
   });
 
   it('refuses 100,000 tiny files by the entry count, from the ZIP directory', async () => {
-    const files = Array.from({ length: 100_000 }, (_, i) => ({ path: `c${i % 2}/${i}.png`, data: Buffer.alloc(1) }));
-    expect(await failure({ archive: await makeZip(files) })).toMatch(
+    expect(await failure({ archive: makeManyEntryZip(100_000) })).toMatch(
       /holds 100,000 entries; at most 80,000 \(MAX_IMPORT_FILES\)/,
     );
-  }, 60_000);
+  });
 
   it("counts a tar's entries as they come, past MAX_IMPORT_FILES", async () => {
     const tar = await makeTar(classFolders(['a', 'b'], 60));

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
@@ -56,6 +57,11 @@ const list = async (ctx: HostileContext, key: string) => {
   expect(res.status).toBe(200);
   return (res.json!.items as { id: string; builtin: boolean }[]).filter((d) => !d.builtin).map((d) => d.id);
 };
+const listNamed = async (ctx: HostileContext, key: string) => {
+  const res = await send(ctx, { method: 'GET', path: '/v1/datasets', headers: bearer(key) });
+  expect(res.status).toBe(200);
+  return res.json!.items as { id: string; name: string }[];
+};
 const remove = async (ctx: HostileContext, key: string, ids: string[]) => {
   for (const id of ids) {
     const res = await send(ctx, { method: 'DELETE', path: `/v1/datasets/${id}`, headers: bearer(key) });
@@ -64,8 +70,8 @@ const remove = async (ctx: HostileContext, key: string, ids: string[]) => {
 };
 
 /** Uploads over a raw socket: sends `sent` bytes of the request, then waits until told to stop. */
-async function heldUpload(ctx: HostileContext, key: string, sent: number): Promise<() => void> {
-  const req = await upload(key, files());
+async function heldUpload(ctx: HostileContext, key: string, sent: number, name = 'held'): Promise<() => void> {
+  const req = await upload(key, [['name', name], ...files()]);
   const body = req.body as Buffer;
   const url = new URL(ctx.url);
   const head =
@@ -309,15 +315,20 @@ const caseFile: CaseFile = {
       name: 'uploads: clients that leave mid-upload leave nothing, and a flood of them is bounded',
       async run(ctx) {
         const key = ctx.keys.otherTrain;
-        const before = await list(ctx, key);
-        const stops = [await heldUpload(ctx, key, 10_000), await heldUpload(ctx, key, 10_000)];
+        // Named for this run: replayed beside other cases, other datasets come and go in the listing.
+        const tag = randomBytes(4).toString('hex');
+        const mine = async () => (await listNamed(ctx, key)).filter((d) => d.name.endsWith(tag)).map((d) => d.name);
+        const stops = [
+          await heldUpload(ctx, key, 10_000, `held-${tag}`),
+          await heldUpload(ctx, key, 10_000, `held-${tag}`),
+        ];
         try {
           // With two held, a third is refused once the server has seen both (they arrive over TCP).
-          let third = await send(ctx, await upload(key, [['name', 'third'], ...files()]));
+          let third = await send(ctx, await upload(key, [['name', `third-${tag}`], ...files()]));
           for (let i = 0; third.status === 201 && i < 50; i++) {
             await remove(ctx, key, [third.json!.id as string]);
             await sleep(50);
-            third = await send(ctx, await upload(key, [['name', 'third'], ...files()]));
+            third = await send(ctx, await upload(key, [['name', `third-${tag}`], ...files()]));
           }
           expect(third.status).toBe(429);
           expect(third.json).toMatchObject({
@@ -328,14 +339,14 @@ const caseFile: CaseFile = {
           for (const stop of stops) stop();
         }
         // Their slots come back once the server notices they left; nothing of them is listed.
-        let after = await send(ctx, await upload(key, [['name', 'after'], ...files()]));
+        let after = await send(ctx, await upload(key, [['name', `after-${tag}`], ...files()]));
         for (let i = 0; after.status === 429 && i < 100; i++) {
           await sleep(50);
-          after = await send(ctx, await upload(key, [['name', 'after'], ...files()]));
+          after = await send(ctx, await upload(key, [['name', `after-${tag}`], ...files()]));
         }
         expect(after.status).toBe(201);
         await remove(ctx, key, [after.json!.id as string]);
-        expect(await list(ctx, key)).toEqual(before);
+        expect(await mine()).toEqual([]);
       },
     },
   ],
