@@ -1,6 +1,7 @@
 import { Transform } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from './deps.js';
+import { UnavailableError } from '../errors.js';
 import type { Config } from '../config.js';
 import type { RequestLimits } from '../inference/preprocess.js';
 import { createBodyBudget, type BodyBudget } from './body-budget.js';
@@ -28,9 +29,17 @@ export function holdPredictBodies(app: FastifyInstance): void {
   const bodies = predictBodyBudget(app.deps);
   app.addHook('preParsing', async (request, reply, payload) => {
     const caller = request.caller?.quotaOwner ?? `ip:${request.ip}`;
+    // A client that left while the earlier hooks ran (a rate-limit round trip to Redis) would
+    // never close the reply again: what it reserved would stay taken for good.
+    if (request.raw.destroyed || request.raw.socket?.destroyed)
+      throw new UnavailableError('the client left before its body was read', 'CLIENT_GONE');
     const declared = Number(request.headers['content-length']);
     const releases: (() => void)[] = [];
-    reply.raw.once('close', () => releases.forEach((release) => release())); // answered, or the client left
+    let closed = false;
+    reply.raw.once('close', () => {
+      closed = true; // answered, or the client left
+      releases.forEach((release) => release());
+    });
     if (Number.isSafeInteger(declared) && declared >= 0) {
       if (declared > 0) releases.push(bodies.take(caller, Math.min(declared, config.MAX_UPLOAD_BYTES)));
       return payload;
@@ -45,14 +54,20 @@ export function holdPredictBodies(app: FastifyInstance): void {
     // the route's limit at once. A body refused half-way leaves that much behind as garbage, so that
     // step is small, and bodies that grow together cannot all be read half-way and then refused.
     let reserved = Math.min(CHUNKED_FIRST_BYTES, config.MAX_UPLOAD_BYTES);
-    releases.push(bodies.take(caller, reserved));
+    let first = bodies.take(caller, reserved);
+    releases.push(() => first());
     let seen = 0;
     const counted = new Transform({
       transform(chunk: Buffer, _encoding, done) {
         seen += chunk.length;
+        // Bytes that still arrive after the answer (a refused body) reserve nothing.
+        if (closed) return done(null, chunk);
         try {
           if (seen > reserved) {
-            releases.push(bodies.take(caller, config.MAX_UPLOAD_BYTES - reserved));
+            // The first share is given back and the whole limit taken, so that the budget judges
+            // this body as it would a declared one (a caller's only body may be larger than its half).
+            first();
+            first = bodies.take(caller, config.MAX_UPLOAD_BYTES);
             reserved = config.MAX_UPLOAD_BYTES;
           }
           done(null, chunk);

@@ -22,10 +22,14 @@ export function rawBodyParser(limit: number) {
     const segments: Buffer[] = [];
     let used = 0; // bytes of the last segment filled
     let received = 0;
+    let finished = false;
     const finish = (err: Error | null, value?: Buffer) => {
+      if (finished) return;
+      finished = true;
       payload.off('data', onData);
       payload.off('end', onEnd);
       payload.off('error', onError);
+      payload.off('close', onClose);
       done(err, value);
     };
     const onData = (chunk: Buffer) => {
@@ -62,9 +66,13 @@ export function rawBodyParser(limit: number) {
       if (!(typeof err.statusCode === 'number' && err.statusCode >= 400)) err.statusCode = 400;
       finish(err);
     };
+    // A stream that closes without its end (the client left) settles the request too.
+    const onClose = () => onError(Object.assign(new Error('the request was aborted'), { statusCode: 400 }));
+    if (payload.destroyed) return onClose();
     payload.on('data', onData);
     payload.on('end', onEnd);
     payload.on('error', onError);
+    payload.on('close', onClose);
     payload.resume();
   };
 }

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { DomainError, InvalidInputError, PayloadTooLargeError } from '../errors.js';
+import { DomainError, InvalidInputError, PayloadTooLargeError, UnavailableError } from '../errors.js';
 import { decodeBmp, readBmpHeader } from './bmp.js';
 import { createBmpPool, type BmpPool } from './bmp-pool.js';
 import { createGate } from './gate.js';
@@ -78,6 +78,9 @@ sharp.cache(false);
 sharp.concurrency(1);
 
 let sharedBmpPool: BmpPool | undefined;
+/** Large BMPs waiting for the gate or a worker, and how many may. */
+let bmpWaiting = 0;
+const BMP_MAX_WAITING = 32;
 /** The process's BMP workers, started on the first large BMP. */
 // One thread: a large BMP takes much memory while it decodes, and BMPs are rare (docs/performance.md).
 const bmpPool = () => (sharedBmpPool ??= createBmpPool({ threads: 1 }));
@@ -141,8 +144,17 @@ export async function decodeInspected(image: InspectedImage, opts: DecodeOptions
   const inline = width * height <= INLINE_MAX_PIXELS;
   if (format === 'bmp') {
     if (inline) return grayOf(decodeBmpChecked(buf));
-    // The worker holds a copy of the file and its rows while it reads: weighed like any decode.
-    const decoded = await decodeGate(image.cost.bytes, () => bmpPool().decode(buf, opts.maxSide, opts.consume));
+    // The worker holds the file and its rows while it reads: weighed like any decode. A BMP is
+    // all body, held while it waits, so at most BMP_MAX_WAITING wait, as the pool's own queue allows.
+    if (bmpWaiting >= BMP_MAX_WAITING)
+      throw new UnavailableError(`${bmpWaiting} BMP images are waiting to be decoded; retry shortly`, 'DECODER_BUSY');
+    bmpWaiting++;
+    let decoded: DecodedImage;
+    try {
+      decoded = await decodeGate(image.cost.bytes, () => bmpPool().decode(buf, opts.maxSide, opts.consume));
+    } finally {
+      bmpWaiting--;
+    }
     return shrinkGray(decoded, opts.maxSide);
   }
   const simple = format === 'png' && inline ? decodeSimplePng(buf, image.png) : null;

@@ -8,7 +8,10 @@ import { pipeline } from 'node:stream/promises';
  * opening its file; a caller's cleanup that ran then would miss a file created just after.
  */
 export async function pipeToNewFile(path: string, source: Readable, ...steps: Transform[]): Promise<void> {
-  const file = await open(path, 'wx');
+  const file = await open(path, 'wx').catch((err: unknown) => {
+    source.destroy(); // the source would otherwise stay open (a storage response, a request)
+    throw err;
+  });
   const sink = file.createWriteStream();
   try {
     await pipeline([source, ...steps, sink]);

@@ -1,5 +1,5 @@
 import { request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo as Address } from 'node:net';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { predictBodyBudget } from '../../src/api/predict-bodies.js';
@@ -56,7 +56,7 @@ describe('raw prediction bodies', () => {
     t = await buildTestApp({ API_KEYS: `${KEY}:predict:team-r` });
     const model = await storeTrainedModel({ models: t.deps.models.forTenant('team-r') }, { tenant: 'team-r' });
     await t.app.listen({ port: 0, host: '127.0.0.1' });
-    url = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}/v1/models/${model.id}/predict`;
+    url = `http://127.0.0.1:${(t.app.server.address() as Address).port}/v1/models/${model.id}/predict`;
     digit = await sharp(Buffer.from(syntheticImage(3)), { raw: { width: 28, height: 28, channels: 1 } })
       .png()
       .toBuffer();
@@ -116,5 +116,57 @@ describe('raw prediction bodies', () => {
       payload: digit,
     });
     expect(res.statusCode).toBe(400);
+  });
+});
+
+describe('raw prediction bodies, budget edge cases', () => {
+  let t: TestApp;
+  let url: string;
+  let big: Buffer;
+  beforeAll(async () => {
+    // One tenant's half of the budget (3 MiB) is less than one body's limit (6 MiB); the limiter
+    // is on, so every request waits on Redis before its body is reserved.
+    t = await buildTestApp({
+      API_KEYS: `${KEY}:predict:team-r`,
+      MAX_PREDICT_BODY_BYTES: String(6 * MB),
+      MAX_UPLOAD_BYTES: String(6 * MB),
+      RATE_LIMIT_PREDICT_PER_MINUTE: '100000',
+    });
+    const model = await storeTrainedModel({ models: t.deps.models.forTenant('team-r') }, { tenant: 'team-r' });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    url = `http://127.0.0.1:${(t.app.server.address() as Address).port}/v1/models/${model.id}/predict`;
+    const noise = Buffer.alloc(1200 * 1200);
+    for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
+    big = await sharp(noise, { raw: { width: 1200, height: 1200, channels: 1 } })
+      .png({ compressionLevel: 0 })
+      .toBuffer();
+  });
+  afterAll(() => t.close());
+
+  it("reads a chunked body larger than the tenant's half when it is the tenant's only one", async () => {
+    expect(big.length).toBeGreaterThan(3 * MB);
+    expect(big.length).toBeLessThan(6 * MB);
+    const res = await post(url, [big.subarray(0, MB / 2), big.subarray(MB / 2)], false);
+    expect(res.status, JSON.stringify(res.json)).toBe(200);
+  });
+
+  it('keeps nothing reserved for clients that leave right after their headers', async () => {
+    const { port } = new URL(url);
+    const path = new URL(url).pathname;
+    for (let i = 0; i < 20; i++) {
+      const socket = connect(Number(port), '127.0.0.1');
+      socket.on('error', () => {});
+      await new Promise((ok) => socket.once('connect', ok));
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\n` +
+          `Content-Type: image/png\r\n${i % 2 ? 'Transfer-Encoding: chunked' : `Content-Length: ${2 * MB}`}\r\n\r\n`,
+      );
+      socket.destroy();
+    }
+    const budget = predictBodyBudget(t.deps);
+    for (let i = 0; i < 100 && budget.held() > 0; i++) await new Promise((ok) => setTimeout(ok, 20));
+    expect(budget.held()).toBe(0);
+    // ...so the next prediction is read as usual.
+    expect((await post(url, [big], true)).status).toBe(200);
   });
 });

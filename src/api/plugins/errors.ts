@@ -144,7 +144,7 @@ export default fp(async function errors(app: FastifyInstance) {
     }
     // Refused before its body was read whole (a 413 or 503 from the headers or mid-way): the rest
     // is not read and thrown away to keep the connection, which costs as much as reading it.
-    if (!request.raw.complete) void reply.header('connection', 'close');
+    if (request.raw.complete === false) void reply.header('connection', 'close');
     // The standard protocols' routes (V2, TF Serving) answer the same error in their own shape.
     if (request.routeOptions.config?.protocolErrors) return reply.status(out.statusCode).send({ error: out.message });
     return reply.status(out.statusCode).send(out);
