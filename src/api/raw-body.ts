@@ -9,7 +9,8 @@ const SEGMENT = 1024 * 1024;
  * A content-type parser that reads a binary body into one buffer of its declared length as it
  * arrives. Fastify's own reader keeps every chunk until the end: the chunks of a large, slow body
  * then outlive V8's young generation, and the memory behind them stays until a full collection,
- * tens of MiB later. Copied out at once, each chunk goes with the next young collection. A body of
+ * tens of MiB later. Copied out at once, each chunk goes with the next young collection (a small
+ * body lands in Node's buffer pool, a large one in a buffer of its own). A body of
  * unknown length (chunked) is copied into segments of SEGMENT bytes, joined at the end. The declared
  * length was reserved against MAX_PREDICT_BODY_BYTES before this runs (predict-bodies.ts).
  */
@@ -18,7 +19,7 @@ export function rawBodyParser(limit: number) {
     const declared = Number(request.headers['content-length']);
     if (declared > limit) return done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
     const known = Number.isSafeInteger(declared) && declared >= 0;
-    const body = known ? Buffer.allocUnsafeSlow(declared) : undefined;
+    const body = known ? Buffer.allocUnsafe(declared) : undefined;
     const segments: Buffer[] = [];
     let used = 0; // bytes of the last segment filled
     let received = 0;
