@@ -15,6 +15,15 @@ interface Answer {
   json: Record<string, unknown>;
 }
 
+/** 1200×1200 of noise, stored uncompressed: about 4.3 MB, past what a chunked body reserves first. */
+const noisePng = () => {
+  const noise = Buffer.alloc(1200 * 1200);
+  for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
+  return sharp(noise, { raw: { width: 1200, height: 1200, channels: 1 } })
+    .png({ compressionLevel: 0 })
+    .toBuffer();
+};
+
 /** One POST over its own connection: declared (Content-Length) or chunked, the body in `pieces`. */
 function post(url: string, pieces: Buffer[], declared: boolean): Promise<Answer> {
   return new Promise((resolve, reject) => {
@@ -60,12 +69,7 @@ describe('raw prediction bodies', () => {
     digit = await sharp(Buffer.from(syntheticImage(3)), { raw: { width: 28, height: 28, channels: 1 } })
       .png()
       .toBuffer();
-    // About 1.7 MB of noise: past what a chunked body reserves first.
-    const noise = Buffer.alloc(1200 * 1200);
-    for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
-    big = await sharp(noise, { raw: { width: 1200, height: 1200, channels: 1 } })
-      .png({ compressionLevel: 0 })
-      .toBuffer();
+    big = await noisePng();
   });
   afterAll(() => t.close());
 
@@ -135,11 +139,7 @@ describe('raw prediction bodies, budget edge cases', () => {
     const model = await storeTrainedModel({ models: t.deps.models.forTenant('team-r') }, { tenant: 'team-r' });
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     url = `http://127.0.0.1:${(t.app.server.address() as Address).port}/v1/models/${model.id}/predict`;
-    const noise = Buffer.alloc(1200 * 1200);
-    for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
-    big = await sharp(noise, { raw: { width: 1200, height: 1200, channels: 1 } })
-      .png({ compressionLevel: 0 })
-      .toBuffer();
+    big = await noisePng();
   });
   afterAll(() => t.close());
 
