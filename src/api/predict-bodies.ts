@@ -1,5 +1,5 @@
 import { Transform } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppDeps } from './deps.js';
 import { UnavailableError } from '../errors.js';
 import type { Config } from '../config.js';
@@ -27,6 +27,12 @@ const CHUNKED_FIRST_BYTES = 1024 * 1024;
 export function holdPredictBodies(app: FastifyInstance): void {
   const { config } = app.deps;
   const bodies = predictBodyBudget(app.deps);
+  // A request's work is done when its answer is sent (onSend runs whether or not its client stayed).
+  const handlers = new WeakMap<FastifyRequest, () => void>();
+  app.addHook('onSend', async (request, _reply, body) => {
+    handlers.get(request)?.();
+    return body;
+  });
   app.addHook('preParsing', async (request, reply, payload) => {
     const caller = request.caller?.quotaOwner ?? `ip:${request.ip}`;
     // A client that left while the earlier hooks ran (a rate-limit round trip to Redis) would
@@ -35,10 +41,20 @@ export function holdPredictBodies(app: FastifyInstance): void {
       throw new UnavailableError('the client left before its body was read', 'CLIENT_GONE');
     const declared = Number(request.headers['content-length']);
     const releases: (() => void)[] = [];
+    // Given back once the connection is closed and the request's work is done: a client that
+    // leaves while its images wait to be decoded must not free room its body still takes.
     let closed = false;
+    let handled = false;
+    const settle = () => {
+      if (closed && handled) releases.splice(0).forEach((release) => release());
+    };
+    handlers.set(request, () => {
+      handled = true;
+      settle();
+    });
     reply.raw.once('close', () => {
-      closed = true; // answered, or the client left
-      releases.forEach((release) => release());
+      closed = true;
+      settle();
     });
     if (Number.isSafeInteger(declared) && declared >= 0) {
       if (declared > 0) releases.push(bodies.take(caller, Math.min(declared, config.MAX_UPLOAD_BYTES)));

@@ -163,8 +163,20 @@ describe('raw prediction bodies, budget edge cases', () => {
       );
       socket.destroy();
     }
+    // And clients that send a whole body and leave while it is decoded: theirs is given back
+    // once the work is done, not before, and not never.
+    for (let i = 0; i < 4; i++) {
+      const socket = connect(Number(port), '127.0.0.1');
+      socket.on('error', () => {});
+      await new Promise((ok) => socket.once('connect', ok));
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\n` +
+          `Content-Type: image/png\r\nContent-Length: ${big.length}\r\n\r\n`,
+      );
+      socket.end(big, () => setTimeout(() => socket.destroy(), 5));
+    }
     const budget = predictBodyBudget(t.deps);
-    for (let i = 0; i < 100 && budget.held() > 0; i++) await new Promise((ok) => setTimeout(ok, 20));
+    for (let i = 0; i < 250 && budget.held() > 0; i++) await new Promise((ok) => setTimeout(ok, 20));
     expect(budget.held()).toBe(0);
     // ...so the next prediction is read as usual.
     expect((await post(url, [big], true)).status).toBe(200);
