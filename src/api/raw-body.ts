@@ -10,8 +10,8 @@ const SEGMENT = 1024 * 1024;
  * arrives. Fastify's own reader keeps every chunk until the end: the chunks of a large, slow body
  * then outlive V8's young generation, and the memory behind them stays until a full collection,
  * tens of MiB later. Copied out at once, each chunk goes with the next young collection (a small
- * body lands in Node's buffer pool, a large one in a buffer of its own). A body of
- * unknown length (chunked) is copied into segments of SEGMENT bytes, joined at the end. The declared
+ * body lands in Node's buffer pool, a large one in a buffer of its own). A body of unknown length
+ * (chunked) is copied into segments growing from 64 KiB to SEGMENT, joined at the end. The declared
  * length was reserved against MAX_PREDICT_BODY_BYTES before this runs (predict-bodies.ts).
  */
 export function rawBodyParser(limit: number) {

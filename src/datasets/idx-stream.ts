@@ -1,8 +1,7 @@
-import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { InvalidInputError } from '../errors.js';
+import { pipeToNewFile } from '../storage/local-file.js';
 import { gzipError } from './gunzip-capped.js';
 import { badLabel, IDX_HEADER_BYTES, readImagesHeader, readLabelsHeader, sizeMismatch, type IdxHeader } from './idx.js';
 
@@ -39,28 +38,21 @@ export async function writeIdxFile(source: Readable, spec: IdxFileSpec, path: st
   let header: IdxHeader | undefined;
   const counts = new Array<number>(spec.kind === 'labels' ? (spec.classes ?? 10) : 0).fill(0);
   let gzipped = false;
-  // Opened before the data flows, so that the file exists, and the caller's cleanup finds it,
-  // however early the stream fails ('wx': a fresh name; an existing file means something is wrong).
-  const file = await open(path, 'wx');
-  const sink = file.createWriteStream();
-  try {
-    await pipeline(
-      source,
-      (input: AsyncIterable<Buffer>) => inflateIfGzipped(input, spec.what, () => (gzipped = true)),
-      (inflated: AsyncIterable<Buffer>) =>
-        validateIdx(
-          inflated,
-          spec,
-          () => gzipped,
-          (h) => (header = h),
-          counts,
-        ),
-      sink,
-    );
-  } finally {
-    // The write stream closes the file when it ends or is destroyed; wait for that.
-    if (!sink.closed) await new Promise<void>((resolve) => sink.once('close', () => resolve()));
-  }
+  // The file exists before the data flows and is closed before this returns, so the caller's
+  // cleanup finds it however early the stream fails.
+  await pipeToNewFile(
+    path,
+    source,
+    (input) => inflateIfGzipped(input, spec.what, () => (gzipped = true)),
+    (inflated) =>
+      validateIdx(
+        inflated,
+        spec,
+        () => gzipped,
+        (h) => (header = h),
+        counts,
+      ),
+  );
   let maxLabel = counts.length - 1;
   while (maxLabel >= 0 && counts[maxLabel] === 0) maxLabel--;
   return { ...header!, maxLabel, labelCounts: counts };

@@ -151,30 +151,23 @@ describe('raw prediction bodies, budget edge cases', () => {
   });
 
   it('keeps nothing reserved for clients that leave right after their headers', async () => {
-    const { port } = new URL(url);
-    const path = new URL(url).pathname;
-    for (let i = 0; i < 20; i++) {
+    // A raw connection that sends the request head (and maybe a body), then leaves.
+    const { port, pathname } = new URL(url);
+    const leave = async (length: string, body?: Buffer) => {
       const socket = connect(Number(port), '127.0.0.1');
       socket.on('error', () => {});
       await new Promise((ok) => socket.once('connect', ok));
       socket.write(
-        `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\n` +
-          `Content-Type: image/png\r\n${i % 2 ? 'Transfer-Encoding: chunked' : `Content-Length: ${2 * MB}`}\r\n\r\n`,
+        `POST ${pathname} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\n` +
+          `Content-Type: image/png\r\n${length}\r\n\r\n`,
       );
-      socket.destroy();
-    }
+      if (body) socket.end(body, () => setTimeout(() => socket.destroy(), 5));
+      else socket.destroy();
+    };
+    for (let i = 0; i < 20; i++) await leave(i % 2 ? 'Transfer-Encoding: chunked' : `Content-Length: ${2 * MB}`);
     // And clients that send a whole body and leave while it is decoded: theirs is given back
     // once the work is done, not before, and not never.
-    for (let i = 0; i < 4; i++) {
-      const socket = connect(Number(port), '127.0.0.1');
-      socket.on('error', () => {});
-      await new Promise((ok) => socket.once('connect', ok));
-      socket.write(
-        `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\n` +
-          `Content-Type: image/png\r\nContent-Length: ${big.length}\r\n\r\n`,
-      );
-      socket.end(big, () => setTimeout(() => socket.destroy(), 5));
-    }
+    for (let i = 0; i < 4; i++) await leave(`Content-Length: ${big.length}`, big);
     const budget = predictBodyBudget(t.deps);
     for (let i = 0; i < 250 && budget.held() > 0; i++) await new Promise((ok) => setTimeout(ok, 20));
     expect(budget.held()).toBe(0);
