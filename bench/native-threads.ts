@@ -4,7 +4,7 @@
  * a process of its own, since the thread count is per process.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { loadNative } from '../src/training/native.js';
+import { loadNative } from '../src/native/addon.js';
 import { Network } from '../src/training/network.js';
 import { createOptimizer } from '../src/training/optimizers.js';
 import { nativeOptimizer } from '../src/training/native-engine.js';

@@ -61,7 +61,9 @@ export async function underAttack(opts: { work: string; png: string; seconds: nu
       `local f = io.open("${opts.png}", "rb")\nwrk.method = "POST"\nwrk.body = f:read("*all")\nf:close()\n` +
         `wrk.headers["Content-Type"] = "image/png"\nwrk.headers["Authorization"] = "Bearer ${arena.context('keyed', ATTACKERS).keys.predict}"\n`,
     );
-    const url = `${api.url}/v1/predict`;
+    // The arena's model belongs to no tenant: named by id, every key may use it (without an id,
+    // each key's tenant has no model of its own and every answer would be a 409).
+    const url = `${api.url}/v1/predict?model=${arena.modelId}`;
     await wrk(url, { connections: 32, seconds: 3, script }); // warm-up: model load, JIT, heap
     await scrape(api.url);
     const calm = await wrk(url, { connections: 32, seconds: opts.seconds, script });
@@ -144,7 +146,7 @@ export function attackRows(f: AttackFigures, fastapiRps?: number): Row[] {
     [
       'under attack: predict req/s (keyed, 32 connections)',
       fmt(f.attacked.rps),
-      `p99 ${fmt(f.attacked.p99, 1)} ms (floor ≤ 20 ms)${vsFastapi}; without the attack ${fmt(f.calm.rps)} req/s, p99 ${fmt(f.calm.p99, 1)} ms`,
+      `p99 ${fmt(f.attacked.p99, 1)} ms (floor ≤ 20 ms), errors ${f.attacked.errors}${vsFastapi}; without the attack ${fmt(f.calm.rps)} req/s, p99 ${fmt(f.calm.p99, 1)} ms, errors ${f.calm.errors}`,
     ],
     [
       'under attack: cases that threw while replayed',

@@ -73,6 +73,14 @@ export const ConfigSchema = Type.Object({
       description: '`auto`, `native`, `tensorflow`, `wasm` or `cpu`: what trains; `auto` tries them in that order',
     },
   ),
+  INFERENCE_BACKEND: Type.Union(
+    ['auto', 'native', 'tfjs'].map((c) => Type.Literal(c)),
+    {
+      default: 'auto',
+      description:
+        '`auto`, `native` or `tfjs`: what runs predictions in the API. `auto`: the OpenBLAS addon when it loads, for the models it can run (Dense layers with one hidden activation and a softmax, what this service trains), TensorFlow.js for the rest; `native`: the same, but the API refuses to start without the addon; `tfjs`: TensorFlow.js only',
+    },
+  ),
   WORKER_CONCURRENCY: Int(1, 64, 1, 'training jobs one worker runs at once (each in its own process)'),
   JOB_LOCK_MS: Int(
     1000,

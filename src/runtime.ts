@@ -12,13 +12,24 @@ import { createRedis, whenReady } from './queue/redis.js';
 import { createTrainingQueue } from './queue/training-queue.js';
 import { createImportQueue, queueImport } from './queue/import-queue.js';
 import { initBackend } from './training/backend.js';
+import { loadNative } from './native/addon.js';
+import { nativeAddon } from './inference/native-forward.js';
 import { datasetStoreFromConfig, storageFromConfig } from './stores.js';
 import { createModelRegistry } from './registry/registry.js';
 import { createModelResolver } from './registry/resolver.js';
 
 /** The API's composition root: its real dependencies from configuration (the worker has its own, in worker/main.ts). */
-export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; close(): Promise<void> }> {
+export async function createApiDeps(
+  config: Config,
+): Promise<{ deps: AppDeps; inference: 'native' | 'tfjs'; close(): Promise<void> }> {
   const backend = await initBackend(config.TRAINING_BACKEND);
+  // `native` fails here, with the reason, rather than serve slower than configured.
+  const inference =
+    config.INFERENCE_BACKEND === 'native'
+      ? loadNative()
+      : config.INFERENCE_BACKEND === 'auto'
+        ? nativeAddon()
+        : undefined;
   const redis = createRedis(config, 'api');
   redis.on('error', () => {}); // readiness and the 503 answers report outages; no log flood
   await whenReady(redis);
@@ -67,6 +78,7 @@ export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; cl
     metrics,
     predictor: createPredictor({
       models,
+      native: inference,
       cacheSize: config.MODEL_CACHE_SIZE,
       cacheBytes: config.MODEL_CACHE_BYTES,
       observe: {
@@ -81,6 +93,7 @@ export async function createApiDeps(config: Config): Promise<{ deps: AppDeps; cl
   };
   return {
     deps,
+    inference: inference ? 'native' : 'tfjs',
     async close() {
       resolver.close();
       await jobEvents.close();

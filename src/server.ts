@@ -22,12 +22,15 @@ export async function startApi(config: Config, logger: Logger): Promise<() => Pr
     logger.fatal(err.message);
     process.exit(2);
   }
-  const { deps, close } = await createApiDeps(config);
+  const { deps, inference, close } = await createApiDeps(config);
   const helpers = config.API_HELPER_THREADS_NICE > 0 ? lowerHelperThreads(config.API_HELPER_THREADS_NICE) : undefined;
   if (deps.keyring) reloadKeysOnHangup(config, deps.keyring, logger);
   const app = await buildApp(deps, { loggerInstance: logger });
   await app.listen({ port: config.PORT, host: config.HOST });
-  logger.info({ port: config.PORT, backend: deps.backend, dataDir: config.DATA_DIR }, 'trainyard api listening');
+  logger.info(
+    { port: config.PORT, backend: deps.backend, inference, dataDir: config.DATA_DIR },
+    'trainyard api listening',
+  );
   return async () => {
     await app.close(); // stops accepting, finishes in-flight requests
     helpers?.stop();

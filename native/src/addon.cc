@@ -72,6 +72,7 @@ class MlpWrap : public Napi::ObjectWrap<MlpWrap> {
                        {InstanceMethod("lossAndGrads", &MlpWrap::LossAndGrads),
                         InstanceMethod("trainStep", &MlpWrap::TrainStep),
                         InstanceMethod("evaluate", &MlpWrap::Evaluate),
+                        InstanceMethod("infer", &MlpWrap::Infer),
                         InstanceMethod("dispose", &MlpWrap::Dispose)});
   }
 
@@ -85,7 +86,9 @@ class MlpWrap : public Napi::ObjectWrap<MlpWrap> {
     size_t count = 0;
     for (size_t l = 0; l + 1 < sizes.size(); l++) count += static_cast<size_t>(sizes[l]) * sizes[l + 1] + sizes[l + 1];
     params_ = data<float>(info[2], napi_float32_array, count, "params");
-    grads_ = data<float>(info[3], napi_float32_array, count, "grads");
+    // null grads: an MLP that only infers (a served model needs no gradient memory).
+    const bool inferOnly = info[3].IsNull();
+    grads_ = inferOnly ? nullptr : data<float>(info[3], napi_float32_array, count, "grads");
     optimizer_ = optimizerConfig(info[4].As<Napi::Object>());
     auto buffers = info[5].As<Napi::Array>();
     if (buffers.Length() < momentsNeeded(optimizer_.kind))
@@ -95,7 +98,8 @@ class MlpWrap : public Napi::ObjectWrap<MlpWrap> {
       keep_.push_back(Napi::Persistent(buffers.Get(i).As<Napi::Object>()));
     }
     // The arrays stay referenced as long as this object lives: their memory cannot go away.
-    for (auto v : {info[2], info[3]}) keep_.push_back(Napi::Persistent(v.As<Napi::Object>()));
+    keep_.push_back(Napi::Persistent(info[2].As<Napi::Object>()));
+    if (!inferOnly) keep_.push_back(Napi::Persistent(info[3].As<Napi::Object>()));
     width_ = sizes[0];
     classes_ = sizes.back();
     const int activation = integer(info[1], 0, "activation");
@@ -115,6 +119,20 @@ class MlpWrap : public Napi::ObjectWrap<MlpWrap> {
     return *mlp_;
   }
 
+  Mlp& trainable(const Napi::CallbackInfo& info) {
+    if (!grads_) throw Napi::Error::New(info.Env(), "this Mlp only infers: it has no gradients");
+    return live(info);
+  }
+
+  // infer(x: Float32Array [n, width], n, out: Float32Array [n, classes]): softmax probabilities.
+  void Infer(const Napi::CallbackInfo& info) {
+    const int n = integer(info[1], 1, "n");
+    const auto* x = data<float>(info[0], napi_float32_array, static_cast<size_t>(n) * width_, "x");
+    auto* out = data<float>(info[2], napi_float32_array, static_cast<size_t>(n) * classes_, "out");
+    FlushSubnormals flush;
+    live(info).infer(x, n, out);
+  }
+
   // lossAndGrads(x: Float32Array, labels: Int32Array, n, stats: Float64Array)
   void LossAndGrads(const Napi::CallbackInfo& info) {
     const int n = integer(info[2], 1, "n");
@@ -124,7 +142,7 @@ class MlpWrap : public Napi::ObjectWrap<MlpWrap> {
       if (labels[b] < 0 || labels[b] >= classes_) throw Napi::RangeError::New(info.Env(), "a label is not a class");
     auto* stats = data<double>(info[3], napi_float64_array, 2, "stats");
     FlushSubnormals flush;
-    live(info).lossAndGrads(x, labels, n, stats);
+    trainable(info).lossAndGrads(x, labels, n, stats);
   }
 
   // trainStep(images, labels, order, from, n, t, stats): one whole optimizer step.
@@ -133,7 +151,7 @@ class MlpWrap : public Napi::ObjectWrap<MlpWrap> {
     const double t = info[5].As<Napi::Number>().DoubleValue();
     auto* stats = data<double>(info[6], napi_float64_array, 2, "stats");
     FlushSubnormals flush;
-    live(info).gatherLossAndGrads(rows.images, rows.labels, rows.order, rows.from, rows.n, stats);
+    trainable(info).gatherLossAndGrads(rows.images, rows.labels, rows.order, rows.from, rows.n, stats);
     applyUpdate(optimizer_, t, params_, grads_, moments_[0], moments_[1], mlp_->paramCount());
   }
 

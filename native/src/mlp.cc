@@ -175,3 +175,17 @@ void Mlp::evaluate(const uint8_t* images, const uint8_t* labels, const uint32_t*
   forward(input_.data(), n);
   lossAndDelta(n, labels_.data(), stats, predicted, false);
 }
+
+void Mlp::infer(const float* x, int n, float* out) {
+  const int classes = sizes_.back();
+  const float* logits = forward(x, n);
+  for (int b = 0; b < n; b++) {
+    const float* z = logits + static_cast<size_t>(b) * classes;
+    float* p = out + static_cast<size_t>(b) * classes;
+    float top = z[0];
+    for (int k = 1; k < classes; k++) top = std::max(top, z[k]);
+    double sum = 0;
+    for (int k = 0; k < classes; k++) sum += std::exp(static_cast<double>(z[k]) - top);
+    for (int k = 0; k < classes; k++) p[k] = static_cast<float>(std::exp(static_cast<double>(z[k]) - top) / sum);
+  }
+}

@@ -21,7 +21,8 @@ void applyUpdate(const OptimizerConfig& c, double t, float* params, const float*
 
 class Mlp {
  public:
-  // sizes: 784, hidden..., 10. params and grads: kernel then bias of each layer, input to output.
+  // sizes: 784, hidden..., 10. params and grads: kernel then bias of each layer, input to output;
+  // grads may be null for an MLP that only infers.
   Mlp(std::vector<int> sizes, Activation act, float* params, float* grads);
 
   // Gradients of the mean softmax cross-entropy of the batch x [n, sizes[0]] into grads;
@@ -34,6 +35,8 @@ class Mlp {
   // Forward pass only: loss and correct predictions, and the predicted classes if asked.
   void evaluate(const uint8_t* images, const uint8_t* labels, const uint32_t* rows, int from, int n,
                 double* stats, int32_t* predicted);
+  // Forward pass of x [n, sizes[0]] (already normalised), softmax probabilities into out [n, classes].
+  void infer(const float* x, int n, float* out);
   size_t paramCount() const { return count_; }
 
  private:

@@ -179,10 +179,12 @@ function unfilter(kind: number, raw: Buffer, from: number, out: Uint8Array, at: 
       for (let i = 0; i < stride; i++) out[at + i] = raw[from + i]!;
       return true;
     case 1:
-      for (let i = 0; i < stride; i++) out[at + i] = (raw[from + i]! + (i >= bpp ? out[at + i - bpp]! : 0)) & 0xff;
+      for (let i = 0; i < bpp && i < stride; i++) out[at + i] = raw[from + i]!;
+      for (let i = bpp; i < stride; i++) out[at + i] = (raw[from + i]! + out[at + i - bpp]!) & 0xff;
       return true;
     case 2:
-      for (let i = 0; i < stride; i++) out[at + i] = (raw[from + i]! + (hasUp ? out[prev + i]! : 0)) & 0xff;
+      if (!hasUp) for (let i = 0; i < stride; i++) out[at + i] = raw[from + i]!;
+      else for (let i = 0; i < stride; i++) out[at + i] = (raw[from + i]! + out[prev + i]!) & 0xff;
       return true;
     case 3:
       for (let i = 0; i < stride; i++) {

@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { LRUCache } from 'lru-cache';
 import { ConflictError } from '../errors.js';
 import { denseStack } from './dense-stack.js';
+import { nativeForward } from './native-forward.js';
+import type { NativeAddon } from '../native/addon.js';
 import type { ModelMetadata, ModelStore } from '../models/store.js';
 import { INPUT_SIZE, NORMALISE } from '../schemas/image-shape.js';
 import { DEFAULT_TENANT } from '../schemas/tenant.js';
@@ -45,13 +47,16 @@ export interface PredictorOptions {
   /** Rows × parameters of one forward pass; default ROW_PARAMS_PER_PASS. */
   rowParamsPerPass?: number;
   observe?: PredictorObserver;
+  /** The OpenBLAS addon: models it can run (what this service trains) run on it, the rest on TensorFlow.js. */
+  native?: NativeAddon;
 }
 
 interface Loaded {
   meta: ModelMetadata;
-  model: tf.LayersModel;
-  /** The model as fused kernels when it is a stack of Dense layers; else predict(). */
-  forward: (x: tf.Tensor2D) => tf.Tensor;
+  /** One forward pass: the probabilities of `rows` normalised rows. */
+  pass: (x: Float32Array, rows: number) => Promise<Float32Array>;
+  /** Frees the weights. */
+  free: () => void;
   /** Rows one forward pass of this model may take. */
   rowsPerPass: number;
   /** Evicted from the cache: its weights are freed once its queued rows are done. */
@@ -98,6 +103,7 @@ export function createPredictor({
   cacheBytes,
   rowParamsPerPass = ROW_PARAMS_PER_PASS,
   observe,
+  native,
 }: PredictorOptions): Predictor {
   const cache = new LRUCache<string, Promise<Loaded>>({
     max: cacheSize,
@@ -109,7 +115,7 @@ export function createPredictor({
       void entry
         .then((l) => {
           l.evicted = true;
-          if (!pending.has(l)) setImmediate(() => !pending.has(l) && l.model.dispose());
+          if (!pending.has(l)) setImmediate(() => !pending.has(l) && l.free());
         })
         .catch(() => {}),
   });
@@ -133,12 +139,9 @@ export function createPredictor({
     const raced = cache.get(key); // another request started loading it meanwhile
     if (raced) return raced;
     const entry = store.load(id).then(async (model) => {
-      await warmUp(model);
       const params = Math.max(1, model.countParams());
       const rowsPerPass = Math.max(1, Math.min(MAX_COALESCED_ROWS, Math.floor(rowParamsPerPass / params)));
-      const fused = denseStack(model);
-      const forward = fused ?? ((x: tf.Tensor2D) => model.predict(x) as tf.Tensor);
-      return { meta, model, forward, rowsPerPass, evicted: false };
+      return { meta, rowsPerPass, evicted: false, ...(await runnable(model)) };
     });
     // Sized before it loads, so that concurrent loads of many models cannot exceed the budget.
     cache.set(key, entry, cacheBytes ? { size: Math.max(1, meta.sizeBytes) } : {});
@@ -164,13 +167,7 @@ export function createPredictor({
           ? parts[0]!.req.x
           : concat(parts.map((p) => p.req.x.subarray(p.from * INPUT_SIZE, (p.from + p.rows) * INPUT_SIZE)));
       observe?.batch(rows);
-      const output = tf.tidy(() => loaded.forward(tf.tensor2d(x, [rows, INPUT_SIZE])));
-      let probs: Float32Array;
-      try {
-        probs = (await output.data()) as Float32Array;
-      } finally {
-        output.dispose();
-      }
+      const probs = await loaded.pass(x, rows);
       const classes = probs.length / rows;
       let offset = 0;
       for (const { req, from, rows: n } of parts) {
@@ -196,8 +193,36 @@ export function createPredictor({
     if (queue.length > 0) setImmediate(() => void run(loaded));
     else {
       pending.delete(loaded);
-      if (loaded.evicted) setImmediate(() => !pending.has(loaded) && loaded.model.dispose());
+      if (loaded.evicted) setImmediate(() => !pending.has(loaded) && loaded.free());
     }
+  }
+
+  /** The model on the addon when it can run there (its TensorFlow.js copy is freed), else on TensorFlow.js. */
+  async function runnable(model: tf.LayersModel): Promise<Pick<Loaded, 'pass' | 'free'>> {
+    let fast;
+    try {
+      fast = native && nativeForward(model, native);
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+    if (fast) {
+      model.dispose();
+      return { pass: async (x, rows) => fast.infer(x, rows), free: () => fast.dispose() };
+    }
+    await warmUp(model);
+    const forward = denseStack(model) ?? ((x: tf.Tensor2D) => model.predict(x) as tf.Tensor);
+    return {
+      async pass(x, rows) {
+        const output = tf.tidy(() => forward(tf.tensor2d(x, [rows, INPUT_SIZE])));
+        try {
+          return (await output.data()) as Float32Array;
+        } finally {
+          output.dispose();
+        }
+      },
+      free: () => model.dispose(),
+    };
   }
 
   function enqueue(loaded: Loaded, x: Float32Array, rows: number): Promise<Float32Array> {
@@ -217,9 +242,10 @@ export function createPredictor({
       const id = modelId;
       const loaded = await load(tenant, id);
       const x = new Float32Array(inputs.length * INPUT_SIZE);
-      inputs.forEach((pixels, i) => {
-        for (let p = 0; p < INPUT_SIZE; p++) x[i * INPUT_SIZE + p] = NORMALISE[pixels[p]!]!;
-      });
+      for (let i = 0, at = 0; i < inputs.length; i++) {
+        const pixels = inputs[i]!;
+        for (let p = 0; p < INPUT_SIZE; p++, at++) x[at] = NORMALISE[pixels[p]!]!;
+      }
       const probs = await enqueue(loaded, x, inputs.length);
       const { labels } = loaded.meta;
       const classes = labels.length;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { loadNative } from './native.js';
+import { loadNative } from '../native/addon.js';
 import {
   TFJS_BACKENDS,
   type BackendChoice,

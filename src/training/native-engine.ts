@@ -1,5 +1,5 @@
 import { EVAL_CHUNK, type Engine, type EngineSetup } from './engine.js';
-import { loadNative, type NativeOptimizerConfig } from './native.js';
+import { loadNative, type NativeOptimizerConfig } from '../native/addon.js';
 import { ADAM_DEFAULTS, RMSPROP_DEFAULTS } from './optimizers.js';
 import { ACTIVATIONS, type TrainingParams } from './params.js';
 import { INPUT_SIZE } from './network.js';

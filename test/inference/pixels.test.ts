@@ -73,6 +73,14 @@ describe('pixelsFromJson', () => {
 });
 
 describe('toGray', () => {
+  it('gives 8-bit RGB bytes the luminance any other raster of the same samples gets', () => {
+    const samples = Array.from({ length: 3 * 4096 }, (_, i) => (i * 7919 + (i >> 3) * 104729) % 256);
+    const bytes = toGray({ width: 64, height: 64, channels: 3, data: Uint8Array.from(samples), maxValue: 255 });
+    const array = toGray({ width: 64, height: 64, channels: 3, data: samples, maxValue: 255 });
+    expect(Array.from(bytes)).toEqual(Array.from(array));
+    expect(bytes[1]).toBe(Math.round(0.299 * samples[3]! + 0.587 * samples[4]! + 0.114 * samples[5]!));
+  });
+
   it('weights channels by luminance', () => {
     const rgb = Uint8Array.of(255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30);
     expect([...toGray({ width: 4, height: 1, channels: 3, data: rgb, maxValue: 255 })]).toEqual([76, 150, 29, 18]);

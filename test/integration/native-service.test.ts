@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import type { TrainingJob } from '../../src/schemas/job.js';
-import { nativeUnavailable } from '../../src/training/native.js';
+import { nativeUnavailable } from '../../src/native/addon.js';
 import { testConfig } from '../helpers/app.js';
 import { startApi, startProcess, startWorker, waitFor, type RunningProcess } from '../helpers/processes.js';
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/training/backend.js';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/training/checkpoint.js';
-import { nativeUnavailable } from '../../src/training/native.js';
+import { nativeUnavailable } from '../../src/native/addon.js';
 import { parameterCount, withDefaults, type TrainingParams } from '../../src/training/params.js';
 import { TrainingAbortedError, train } from '../../src/training/trainer.js';
 import { bandsDataset, bandsOf } from '../helpers/bands.js';

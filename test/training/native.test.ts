@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/training/backend.js';
-import { loadNative, nativeUnavailable } from '../../src/training/native.js';
+import { loadNative, nativeUnavailable } from '../../src/native/addon.js';
 import { nativeOptimizer } from '../../src/training/native-engine.js';
 import { Network } from '../../src/training/network.js';
 import { ACTIVATIONS, OPTIMIZERS } from '../../src/training/params.js';

@@ -3,11 +3,13 @@ import { buildTestApp, type TestApp } from '../../helpers/app.js';
 import { storeTrainedModel, syntheticPng } from '../../helpers/model.js';
 import { expectError } from '../../helpers/http.js';
 import { promSample as sample } from '../../helpers/net.js';
+import { nativeUnavailable } from '../../../src/native/addon.js';
 
 describe('GET /metrics', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await buildTestApp();
+    // Predictions on TensorFlow.js, whose tensors the gauges count (the addon holds none).
+    t = await buildTestApp({ INFERENCE_BACKEND: 'tfjs' });
   });
   afterAll(() => t.close());
 
@@ -80,6 +82,29 @@ describe('GET /metrics', () => {
     const text = await scrape();
     expect(sample(text, 'trainyard_tensors')).toBe(loaded);
     expect(sample(text, 'trainyard_tensor_bytes')).toBeGreaterThan(784 * 32 * 4);
+  });
+});
+
+describe.skipIf(nativeUnavailable())('GET /metrics with predictions on the addon', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp({ INFERENCE_BACKEND: 'native' });
+  });
+  afterAll(() => t.close());
+
+  it('counts no tensors for a model the addon runs', async () => {
+    const tensors = async () => sample((await t.app.inject({ url: '/metrics' })).body, 'trainyard_tensors')!;
+    const model = await storeTrainedModel(t.deps, { trainCount: 50, testCount: 10, params: { epochs: 1 } });
+    const before = await tensors();
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/v1/models/${model.id}/predict`,
+      payload: syntheticPng(4),
+      headers: { 'content-type': 'image/png' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json<{ predictions: { probabilities: number[] }[] }>().predictions[0]!.probabilities).toHaveLength(10);
+    expect(await tensors()).toBe(before);
   });
 });
 

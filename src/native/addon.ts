@@ -8,7 +8,8 @@ export interface NativeAddon {
     sizes: number[],
     activation: number,
     params: Float32Array,
-    grads: Float32Array,
+    /** null: an MLP that only infers (training methods then throw). */
+    grads: Float32Array | null,
     optimizer: NativeOptimizerConfig,
     buffers: Float32Array[],
   ) => NativeMlp;
@@ -74,6 +75,8 @@ export interface NativeMlp {
     stats: Float64Array,
     predicted: Int32Array | null,
   ): void;
+  /** Softmax probabilities of rows x [n, width] (already normalised) into out [n, classes]. */
+  infer(x: Float32Array, n: number, out: Float32Array): void;
   /** Frees the addon's scratch memory at once; the object is unusable after. */
   dispose(): void;
 }
@@ -124,3 +127,6 @@ export function nativeUnavailable(): string | undefined {
     return (err as Error).message;
   }
 }
+
+/** The hidden activations the addon computes, by their code (native/src/mlp.h). */
+export const NATIVE_ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'elu'] as const;

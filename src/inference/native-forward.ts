@@ -1,0 +1,61 @@
+import type * as tf from '@tensorflow/tfjs';
+import { loadNative, NATIVE_ACTIVATIONS, type NativeAddon } from '../native/addon.js';
+
+/** A model's forward pass on the OpenBLAS addon: softmax probabilities of normalised rows. */
+export interface NativeForward {
+  infer(x: Float32Array, rows: number): Float32Array;
+  /** Frees the addon's copy of the weights and its scratch memory. */
+  dispose(): void;
+}
+
+/** The addon, or undefined when it is not built or does not load here. */
+export function nativeAddon(): NativeAddon | undefined {
+  try {
+    return loadNative();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The model as one addon call per forward pass, when it is what this service trains: Dense
+ * layers with bias, one hidden activation the addon knows, a softmax output. Per pass that is
+ * one call instead of a dozen TensorFlow.js kernels and tensors, which on the small batches of a
+ * busy API cost more than the arithmetic (docs/performance.md). The weights are copied once;
+ * the caller may dispose of the TensorFlow.js model after. Undefined for any other model.
+ */
+export function nativeForward(model: tf.LayersModel, addon: NativeAddon): NativeForward | undefined {
+  const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
+  if (layers.length === 0 || layers.some((l) => l.getClassName() !== 'Dense')) return undefined;
+  const configs = layers.map((l) => l.getConfig());
+  if (configs.some((c) => c.useBias === false)) return undefined;
+  const hidden = [...new Set(configs.slice(0, -1).map((c) => String(c.activation ?? 'linear')))];
+  if (String(configs.at(-1)!.activation) !== 'softmax' || hidden.length > 1) return undefined;
+  const activation = hidden.length === 0 ? 0 : NATIVE_ACTIVATIONS.indexOf(hidden[0] as 'relu');
+  if (activation < 0) return undefined;
+
+  const weights = layers.map((l) => l.getWeights());
+  const sizes = [weights[0]![0]!.shape[0]!, ...weights.map(([kernel]) => kernel!.shape[1]!)];
+  // Kernel (row-major [fan-in, units]) then bias, layer after layer: the addon's layout.
+  const params = new Float32Array(weights.reduce((n, [k, b]) => n + k!.size + b!.size, 0));
+  let at = 0;
+  for (const [kernel, bias] of weights) {
+    for (const t of [kernel!, bias!]) {
+      params.set(t.dataSync() as Float32Array, at);
+      at += t.size;
+    }
+  }
+  const mlp = new addon.Mlp(sizes, activation, params, null, SGD, []);
+  const classes = sizes.at(-1)!;
+  return {
+    infer(x, rows) {
+      const out = new Float32Array(rows * classes);
+      mlp.infer(x, rows, out);
+      return out;
+    },
+    dispose: () => mlp.dispose(),
+  };
+}
+
+/** An inference-only MLP still names an optimizer; it never steps. */
+const SGD = { kind: 0, lr: 0, beta1: 0, beta2: 0, epsilon: 0, decay: 0 };
