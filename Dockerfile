@@ -4,13 +4,15 @@
 #   docker build -t trainyard .
 #   docker build --build-arg TFJS_NODE_CDN_STORAGE=https://mirror.example/ -t trainyard .
 #
-# Training runs on the OpenBLAS addon (native/), compiled in the build stage; the runtime image
-# carries only the addon and Debian's libopenblas0-pthread.
+# Training and the predictions of the models it makes run on the OpenBLAS addon (native/),
+# compiled in the build stage; the runtime image carries only the addon and Debian's
+# libopenblas0-pthread.
 #
 # TFJS_NODE_CDN_STORAGE: a mirror of Google's storage bucket (ending in "/") that serves
 # tensorflow/libtensorflow/... and tf-builds/pre-built-binary/...; with it the optional
-# @tensorflow/tfjs-node is installed and predictions use the native TensorFlow backend.
-# Without it the package is dropped and predictions run on the wasm backend.
+# @tensorflow/tfjs-node is installed and TensorFlow.js (models the addon cannot run, and
+# INFERENCE_BACKEND=tfjs) uses the native TensorFlow backend. Without it the package is
+# dropped and TensorFlow.js runs on the wasm backend.
 
 FROM node:22-bookworm-slim AS base
 WORKDIR /app
