@@ -62,7 +62,9 @@ export function createBmpPool({ threads = 2, maxQueued = 32 }: BmpPoolOptions = 
   let nextId = 0;
 
   function spawn(): Slot {
-    const slot: Slot = { worker: new Worker(workerPath()) };
+    // A small young generation: a worker's own heap otherwise grows to V8's default (tens of MB)
+    // after a few large BMPs and keeps it; their pixels are ArrayBuffers, outside it anyway.
+    const slot: Slot = { worker: new Worker(workerPath(), { resourceLimits: { maxYoungGenerationSizeMb: 4 } }) };
     slot.worker.unref(); // idle workers never keep the process alive
     slot.worker.on('message', (result: BmpResult) => {
       const task = slot.task;
