@@ -129,8 +129,13 @@ class MlpWrap : public Napi::ObjectWrap<MlpWrap> {
     const int n = integer(info[1], 1, "n");
     const auto* x = data<float>(info[0], napi_float32_array, static_cast<size_t>(n) * width_, "x");
     auto* out = data<float>(info[2], napi_float32_array, static_cast<size_t>(n) * classes_, "out");
-    FlushSubnormals flush;
-    live(info).infer(x, n, out);
+    const float* logits;
+    {
+      FlushSubnormals flush;
+      logits = live(info).logits(x, n);
+    }
+    // Outside the flush: a tiny probability stays the subnormal float TensorFlow.js gives, not 0.
+    softmaxRows(logits, n, classes_, out);
   }
 
   // lossAndGrads(x: Float32Array, labels: Int32Array, n, stats: Float64Array)

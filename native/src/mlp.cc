@@ -64,17 +64,22 @@ Mlp::Mlp(std::vector<int> sizes, Activation act, float* params, float* grads)
 }
 
 void Mlp::reserve(int n) {
+  reserveOutputs(n);
   if (n <= capacity_) return;
   capacity_ = n;
   input_.resize(static_cast<size_t>(n) * sizes_[0]);
   labels_.resize(n);
   int widest = 0;
-  for (size_t l = 0; l < outs_.size(); l++) {
-    outs_[l].resize(static_cast<size_t>(n) * sizes_[l + 1]);
-    widest = std::max(widest, sizes_[l + 1]);
-  }
+  for (size_t l = 0; l < outs_.size(); l++) widest = std::max(widest, sizes_[l + 1]);
   delta_.resize(static_cast<size_t>(n) * widest);
   deltaPrev_.resize(static_cast<size_t>(n) * widest);
+}
+
+// What a forward pass alone needs: each layer's output (an MLP that only infers keeps no more).
+void Mlp::reserveOutputs(int n) {
+  if (n <= outCapacity_) return;
+  outCapacity_ = n;
+  for (size_t l = 0; l < outs_.size(); l++) outs_[l].resize(static_cast<size_t>(n) * sizes_[l + 1]);
 }
 
 void Mlp::gather(const uint8_t* images, const uint8_t* labels, const uint32_t* rows, int from, int n) {
@@ -90,7 +95,7 @@ void Mlp::gather(const uint8_t* images, const uint8_t* labels, const uint32_t* r
 }
 
 const float* Mlp::forward(const float* x, int n) {
-  reserve(n);
+  reserveOutputs(n);
   const float* h = x;
   const size_t last = outs_.size() - 1;
   for (size_t l = 0; l < outs_.size(); l++) {
@@ -139,6 +144,7 @@ void Mlp::lossAndDelta(int n, const int32_t* labels, double* stats, int32_t* pre
 }
 
 void Mlp::lossAndGrads(const float* x, const int32_t* labels, int n, double* stats) {
+  reserve(n);  // the error signals too, not only what forward() needs
   forward(x, n);
   lossAndDelta(n, labels, stats, nullptr, true);
   for (int l = static_cast<int>(outs_.size()) - 1; l >= 0; l--) {
@@ -176,9 +182,9 @@ void Mlp::evaluate(const uint8_t* images, const uint8_t* labels, const uint32_t*
   lossAndDelta(n, labels_.data(), stats, predicted, false);
 }
 
-void Mlp::infer(const float* x, int n, float* out) {
-  const int classes = sizes_.back();
-  const float* logits = forward(x, n);
+const float* Mlp::logits(const float* x, int n) { return forward(x, n); }
+
+void softmaxRows(const float* logits, int n, int classes, float* out) {
   for (int b = 0; b < n; b++) {
     const float* z = logits + static_cast<size_t>(b) * classes;
     float* p = out + static_cast<size_t>(b) * classes;

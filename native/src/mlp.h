@@ -19,6 +19,9 @@ struct OptimizerConfig {
 void applyUpdate(const OptimizerConfig& c, double t, float* params, const float* grads, float* a, float* b,
                  size_t n);
 
+// Softmax of each row of logits [n, classes] into out, in double, stored as float.
+void softmaxRows(const float* logits, int n, int classes, float* out);
+
 class Mlp {
  public:
   // sizes: 784, hidden..., 10. params and grads: kernel then bias of each layer, input to output;
@@ -35,12 +38,15 @@ class Mlp {
   // Forward pass only: loss and correct predictions, and the predicted classes if asked.
   void evaluate(const uint8_t* images, const uint8_t* labels, const uint32_t* rows, int from, int n,
                 double* stats, int32_t* predicted);
-  // Forward pass of x [n, sizes[0]] (already normalised), softmax probabilities into out [n, classes].
-  void infer(const float* x, int n, float* out);
+  // Forward pass of x [n, sizes[0]] (already normalised): the output layer's logits [n, classes],
+  // valid until the next pass.
+  const float* logits(const float* x, int n);
   size_t paramCount() const { return count_; }
+  int classes() const { return sizes_.back(); }
 
  private:
   void reserve(int n);
+  void reserveOutputs(int n);
   void gather(const uint8_t* images, const uint8_t* labels, const uint32_t* rows, int from, int n);
   const float* forward(const float* x, int n);
   void lossAndDelta(int n, const int32_t* labels, double* stats, int32_t* predicted, bool wantDelta);
@@ -51,7 +57,8 @@ class Mlp {
   float* grads_;
   size_t count_ = 0;
   std::vector<size_t> offsets_;  // where each layer's kernel starts in params
-  int capacity_ = 0;
+  int capacity_ = 0;     // rows of the training buffers
+  int outCapacity_ = 0;  // rows of the layer outputs
   std::vector<float> input_;               // a gathered batch
   std::vector<int32_t> labels_;            // its labels
   std::vector<std::vector<float>> outs_;   // each layer's output (activations), logits last

@@ -1,8 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Bindings, ChildLoggerOptions } from 'pino';
 
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
-type Level = (typeof LEVELS)[number];
+type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 type Parent = FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean };
 
 /**
@@ -14,25 +13,59 @@ type Parent = FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean 
  */
 export function lazyChild(parent: Parent, bindings: Bindings, opts: ChildLoggerOptions = {}): FastifyBaseLogger {
   if (typeof parent.isLevelEnabled !== 'function' || Object.keys(opts).length > 0) return parent.child(bindings, opts);
-  let real: FastifyBaseLogger | undefined;
-  const made = () => (real ??= parent.child(bindings));
-  const logger = {
-    get level() {
-      return real?.level ?? parent.level;
-    },
-    set level(level: string) {
-      made().level = level;
-    },
-    child: (more: Bindings, moreOpts?: ChildLoggerOptions) =>
-      real ? real.child(more, moreOpts) : lazyChild(parent, { ...bindings, ...more }, moreOpts),
-    silent: () => {},
-  } as unknown as Record<Level, (...args: unknown[]) => void> & FastifyBaseLogger;
-  for (const level of LEVELS) {
-    logger[level] = (...args: unknown[]) => {
-      if (real || parent.isLevelEnabled!(level)) (made()[level] as (...a: unknown[]) => void)(...args);
-    };
+  return new LazyLogger(parent, bindings) as unknown as FastifyBaseLogger;
+}
+
+/** One object per request, its methods shared on the prototype: two of these are made per request. */
+class LazyLogger {
+  private real: FastifyBaseLogger | undefined;
+
+  constructor(
+    private readonly parent: Parent,
+    private readonly bindings: Bindings,
+  ) {}
+
+  private made(): FastifyBaseLogger {
+    return (this.real ??= this.parent.child(this.bindings));
   }
-  return logger;
+
+  private write(level: Level, args: unknown[]) {
+    if (this.real || this.parent.isLevelEnabled!(level)) (this.made()[level] as (...a: unknown[]) => void)(...args);
+  }
+
+  get level(): string {
+    return this.real?.level ?? this.parent.level;
+  }
+
+  set level(level: string) {
+    this.made().level = level;
+  }
+
+  child(more: Bindings, moreOpts?: ChildLoggerOptions): FastifyBaseLogger {
+    return this.real
+      ? this.real.child(more, moreOpts)
+      : lazyChild(this.parent, { ...this.bindings, ...more }, moreOpts);
+  }
+
+  silent() {}
+  trace(...args: unknown[]) {
+    this.write('trace', args);
+  }
+  debug(...args: unknown[]) {
+    this.write('debug', args);
+  }
+  info(...args: unknown[]) {
+    this.write('info', args);
+  }
+  warn(...args: unknown[]) {
+    this.write('warn', args);
+  }
+  error(...args: unknown[]) {
+    this.write('error', args);
+  }
+  fatal(...args: unknown[]) {
+    this.write('fatal', args);
+  }
 }
 
 /** Fastify's `childLoggerFactory`: every request's logger is a lazy one. */

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { loadNative, NATIVE_ACTIVATIONS, type NativeAddon } from '../native/addon.js';
+import { INPUT_SIZE } from '../schemas/image-shape.js';
 
 /** A model's forward pass on the OpenBLAS addon: softmax probabilities of normalised rows. */
 export interface NativeForward {
@@ -25,6 +26,11 @@ export function nativeAddon(): NativeAddon | undefined {
  * the caller may dispose of the TensorFlow.js model after. Undefined for any other model.
  */
 export function nativeForward(model: tf.LayersModel, addon: NativeAddon): NativeForward | undefined {
+  // A chain of layers from one 784-value input to one output: a Sequential model, nothing branched.
+  if (model.getClassName() !== 'Sequential' || model.inputs.length !== 1 || model.outputs.length !== 1)
+    return undefined;
+  const input = model.inputs[0]!.shape;
+  if (input.length !== 2 || input[1] !== INPUT_SIZE) return undefined;
   const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
   if (layers.length === 0 || layers.some((l) => l.getClassName() !== 'Dense')) return undefined;
   const configs = layers.map((l) => l.getConfig());
@@ -35,7 +41,13 @@ export function nativeForward(model: tf.LayersModel, addon: NativeAddon): Native
   if (activation < 0) return undefined;
 
   const weights = layers.map((l) => l.getWeights());
-  const sizes = [weights[0]![0]!.shape[0]!, ...weights.map(([kernel]) => kernel!.shape[1]!)];
+  const sizes = [INPUT_SIZE, ...weights.map(([kernel]) => kernel?.shape[1] ?? 0)];
+  // Each kernel [fan-in, units] takes what the layer before gives; each bias has its units.
+  const chained = weights.every(
+    ([kernel, bias], l) =>
+      kernel?.rank === 2 && kernel.shape[0] === sizes[l] && bias?.rank === 1 && bias.shape[0] === sizes[l + 1],
+  );
+  if (!chained || weights.some((w) => w.length !== 2)) return undefined;
   // Kernel (row-major [fan-in, units]) then bias, layer after layer: the addon's layout.
   const params = new Float32Array(weights.reduce((n, [k, b]) => n + k!.size + b!.size, 0));
   let at = 0;

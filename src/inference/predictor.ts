@@ -202,9 +202,8 @@ export function createPredictor({
     let fast;
     try {
       fast = native && nativeForward(model, native);
-    } catch (err) {
-      model.dispose();
-      throw err;
+    } catch {
+      fast = undefined; // the addon refused it: TensorFlow.js runs it as before
     }
     if (fast) {
       model.dispose();

@@ -67,7 +67,21 @@ describe.skipIf(nativeUnavailable())('predictions on the OpenBLAS addon', () => 
       layers: [tf.layers.dense({ inputShape: [784], units: 10, activation: 'softmax', useBias: false })],
     });
     expect(nativeForward(noBias, loadNative())).toBeUndefined();
-    [...others, noBias].forEach((m) => m.dispose());
+    // Not 784 values in, or not one chain from one input to one output.
+    const image = tf.sequential({
+      layers: [tf.layers.dense({ inputShape: [28, 28], units: 10, activation: 'softmax' })],
+    });
+    const narrow = tf.sequential({ layers: [tf.layers.dense({ inputShape: [28], units: 10, activation: 'softmax' })] });
+    const x = tf.input({ shape: [784] });
+    const hidden = tf.layers.dense({ units: 16, activation: 'relu' }).apply(x) as tf.SymbolicTensor;
+    const heads = [0, 1].map((i) =>
+      tf.layers.dense({ units: 10, activation: 'softmax', name: `head${i}` }).apply(hidden),
+    ) as tf.SymbolicTensor[];
+    const branched = tf.model({ inputs: x, outputs: heads });
+    const functional = tf.model({ inputs: x, outputs: heads[0]! });
+    for (const m of [image, narrow, branched, functional]) expect(nativeForward(m, loadNative())).toBeUndefined();
+    // The two functional models share their layers: disposing one frees them.
+    [...others, noBias, image, narrow, branched].forEach((m) => m.dispose());
   });
 
   it('refuses wrong sizes and training on an MLP made only to infer', () => {

@@ -26,13 +26,28 @@ export default fp(async function metrics(app: FastifyInstance) {
   const expected = config.METRICS_KEY ? digest(config.METRICS_KEY) : undefined;
   const isAdminKey = (token: string) => !!keyring?.verify(token)?.scopes.includes('admin');
 
-  app.addHook('onResponse', async (request, reply) => {
-    metrics.httpDuration.observe(
-      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: reply.statusCode },
-      reply.elapsedTime / 1000,
-    );
-    const protocol = predictionProtocol(request.method, request.routeOptions.url);
-    if (protocol) metrics.inferenceRequests.inc({ protocol, status_code: reply.statusCode });
+  // Each series' child, looked up once: prom-client otherwise hashes the labels on every response.
+  // Bounded: route templates × methods × status codes.
+  const series = new Map<string, { observe(s: number): void; inc?: () => void }>();
+  app.addHook('onResponse', (request, reply, done) => {
+    const { method } = request;
+    const route = request.routeOptions.url;
+    const key = `${method} ${route} ${reply.statusCode}`;
+    let s = series.get(key);
+    if (!s) {
+      const protocol = predictionProtocol(method, route);
+      const duration = metrics.httpDuration.labels({
+        method,
+        route: route ?? 'unmatched',
+        status_code: reply.statusCode,
+      });
+      const counted = protocol && metrics.inferenceRequests.labels({ protocol, status_code: reply.statusCode });
+      s = { observe: (v) => duration.observe(v), inc: counted ? () => counted.inc() : undefined };
+      series.set(key, s);
+    }
+    s.observe(reply.elapsedTime / 1000);
+    s.inc?.();
+    done();
   });
 
   app.get(
