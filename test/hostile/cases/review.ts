@@ -135,7 +135,7 @@ const file: CaseFile = {
             }),
           ),
         );
-        for (const res of answers) expect([200, 503]).toContain(res.status);
+        for (const res of answers) expect([200, 503], `${res.status}: ${res.text.slice(0, 120)}`).toContain(res.status);
         expect(answers.some((r) => r.status === 200)).toBe(true);
         for (const res of answers.filter((r) => r.status === 503)) {
           expect(['SERVER_BUSY', 'DECODER_BUSY']).toContain(res.json?.code);
