@@ -42,7 +42,6 @@ class Mlp {
   // valid until the next pass.
   const float* logits(const float* x, int n);
   size_t paramCount() const { return count_; }
-  int classes() const { return sizes_.back(); }
 
  private:
   void reserve(int n);

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { loadNative, NATIVE_ACTIVATIONS, type NativeAddon } from '../native/addon.js';
+import { NATIVE_ACTIVATIONS, type NativeAddon } from '../native/addon.js';
 import { INPUT_SIZE } from '../schemas/image-shape.js';
 
 /** A model's forward pass on the OpenBLAS addon: softmax probabilities of normalised rows. */
@@ -7,15 +7,6 @@ export interface NativeForward {
   infer(x: Float32Array, rows: number): Float32Array;
   /** Frees the addon's copy of the weights and its scratch memory. */
   dispose(): void;
-}
-
-/** The addon, or undefined when it is not built or does not load here. */
-export function nativeAddon(): NativeAddon | undefined {
-  try {
-    return loadNative();
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -44,10 +35,14 @@ export function nativeForward(model: tf.LayersModel, addon: NativeAddon): Native
   const sizes = [INPUT_SIZE, ...weights.map(([kernel]) => kernel?.shape[1] ?? 0)];
   // Each kernel [fan-in, units] takes what the layer before gives; each bias has its units.
   const chained = weights.every(
-    ([kernel, bias], l) =>
-      kernel?.rank === 2 && kernel.shape[0] === sizes[l] && bias?.rank === 1 && bias.shape[0] === sizes[l + 1],
+    ([kernel, bias, ...more], l) =>
+      more.length === 0 &&
+      kernel?.rank === 2 &&
+      kernel.shape[0] === sizes[l] &&
+      bias?.rank === 1 &&
+      bias.shape[0] === sizes[l + 1],
   );
-  if (!chained || weights.some((w) => w.length !== 2)) return undefined;
+  if (!chained) return undefined;
   // Kernel (row-major [fan-in, units]) then bias, layer after layer: the addon's layout.
   const params = new Float32Array(weights.reduce((n, [k, b]) => n + k!.size + b!.size, 0));
   let at = 0;

@@ -118,6 +118,11 @@ function tryLoad(): { addon?: NativeAddon; error?: Error } {
   }
 }
 
+/** The addon, or undefined when it is not built or does not load here. */
+export function nativeAddon(): NativeAddon | undefined {
+  return nativeUnavailable() === undefined ? loadNative() : undefined;
+}
+
 /** Whether the addon loads here, for tests that skip without it: undefined, or why not. */
 export function nativeUnavailable(): string | undefined {
   try {

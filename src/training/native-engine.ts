@@ -1,7 +1,7 @@
 import { EVAL_CHUNK, type Engine, type EngineSetup } from './engine.js';
-import { loadNative, type NativeOptimizerConfig } from '../native/addon.js';
+import { loadNative, NATIVE_ACTIVATIONS, type NativeOptimizerConfig } from '../native/addon.js';
 import { ADAM_DEFAULTS, RMSPROP_DEFAULTS } from './optimizers.js';
-import { ACTIVATIONS, type TrainingParams } from './params.js';
+import type { TrainingParams } from './params.js';
 import { INPUT_SIZE } from './network.js';
 
 /**
@@ -16,7 +16,7 @@ export function createNativeEngine({ net, optimizer, params, train, order }: Eng
   const grads = new Float32Array(net.values.length);
   const mlp = new addon.Mlp(
     [INPUT_SIZE, ...net.hidden, net.classes],
-    ACTIVATIONS.indexOf(net.activation),
+    NATIVE_ACTIVATIONS.indexOf(net.activation),
     net.values,
     grads,
     nativeOptimizer(params),

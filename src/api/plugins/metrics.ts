@@ -28,7 +28,7 @@ export default fp(async function metrics(app: FastifyInstance) {
 
   // Each series' child, looked up once: prom-client otherwise hashes the labels on every response.
   // Bounded: route templates × methods × status codes.
-  const series = new Map<string, { observe(s: number): void; inc?: () => void }>();
+  const series = new Map<string, { duration: { observe(s: number): void }; counted?: { inc(): void } }>();
   app.addHook('onResponse', (request, reply, done) => {
     const { method } = request;
     const route = request.routeOptions.url;
@@ -41,12 +41,14 @@ export default fp(async function metrics(app: FastifyInstance) {
         route: route ?? 'unmatched',
         status_code: reply.statusCode,
       });
-      const counted = protocol && metrics.inferenceRequests.labels({ protocol, status_code: reply.statusCode });
-      s = { observe: (v) => duration.observe(v), inc: counted ? () => counted.inc() : undefined };
+      const counted = protocol
+        ? metrics.inferenceRequests.labels({ protocol, status_code: reply.statusCode })
+        : undefined;
+      s = { duration, counted };
       series.set(key, s);
     }
-    s.observe(reply.elapsedTime / 1000);
-    s.inc?.();
+    s.duration.observe(reply.elapsedTime / 1000);
+    s.counted?.inc();
     done();
   });
 
